@@ -1,0 +1,33 @@
+# mktme-kernel: build, boot, test, measure.
+# `make` installs dependencies from package-lock.json when node_modules is missing or
+# older than the lock file, then type-checks and compiles the tree to build/.
+
+NODE     ?= node
+STAMP    := node_modules/.install-stamp
+TSC      := node_modules/.bin/tsc
+TAP      := node_modules/.bin/tap
+BENCH_FLAGS ?=
+TAP_FLAGS ?=
+
+.PHONY: all build run test bench clean
+
+all: build
+
+$(STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(STAMP)
+
+build: $(STAMP)
+	$(TSC) -p tsconfig.json
+
+run: build
+	@$(NODE) --enable-source-maps build/tools/shell.js $(ARGS)
+
+test: build
+	$(TAP) $(TAP_FLAGS)
+
+bench: build
+	@$(NODE) --expose-gc build/bench/bench.js $(BENCH_FLAGS)
+
+clean:
+	rm -rf build .tap

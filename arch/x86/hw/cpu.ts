@@ -1,0 +1,286 @@
+/**
+ * A logical CPU: the instruction surface of isa.ts, implemented over its package's
+ * MSRs, engine and cache, its own TLB and control registers.
+ *
+ * Memory instructions translate every page they touch before they store anything, so
+ * a faulting instruction changes no data. Loads and stores then work on cache lines:
+ * registers and caches hold plaintext, the engine below them sees every line that
+ * moves to or from memory.
+ */
+import type { MachineConfig } from './config.js';
+import { Clock, COST } from './clock.js';
+import type { Counters } from './counters.js';
+import { cpuid as cpuidLeaf } from './cpuid.js';
+import type { CacheSystem } from './cache.js';
+import { LINE } from './engine.js';
+import {
+  Fault, X86_CR0_PG, X86_CR0_WP, X86_PF_INSTR, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE,
+  X86_TRAP_GP, X86_TRAP_PF, type CpuidRegs, type PconfigResult, type X86Cpu,
+} from './isa.js';
+import { checkAccess, walk, type Access, type WalkPort } from './mmu.js';
+import { readMsr, writeMsr } from './msr.js';
+import type { Package } from './package.js';
+import { pconfig as pconfigLeaf } from './pconfig.js';
+import { Tlb, TLB_DIRTY, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
+
+const PAGE = 4096;
+const LINEAR_LIMIT = 2 ** 48;
+
+export class Cpu implements X86Cpu, WalkPort {
+  cpl: 0 | 3 = 0;
+  private cr0 = 0;
+  private cr2 = 0;
+  private cr3 = 0;
+  readonly tlb: Tlb;
+  private readonly data: Uint8Array;
+  private readonly bytes8 = new Uint8Array(8);
+
+  constructor(
+    readonly index: number,
+    readonly pkg: Package,
+    readonly thread: number,
+    private readonly cfg: MachineConfig,
+    private readonly caches: CacheSystem,
+    private readonly clock: Clock,
+    private readonly counters: Counters,
+  ) {
+    this.tlb = new Tlb(cfg.tlbEntries);
+    this.data = caches.dataOf(pkg.index);
+  }
+
+  /** Reset: real mode's successor here is flat, paging off, CPL 0. */
+  reset(): void {
+    this.cpl = 0;
+    this.cr0 = this.cr2 = this.cr3 = 0;
+    this.tlb.flush(false);
+  }
+
+  // --- identification, MSRs, PCONFIG ---------------------------------------------
+
+  cpuid(leaf: number, subleaf = 0): CpuidRegs {
+    this.clock.tick(COST.insn * 20);
+    return cpuidLeaf(this.cfg, this.pkg.index, this.thread, leaf >>> 0, subleaf >>> 0);
+  }
+
+  rdmsr(msr: number): bigint {
+    this.privileged();
+    this.clock.tick(COST.msr);
+    return readMsr(this.cfg, this.pkg, msr, this.clock.cycles);
+  }
+
+  wrmsr(msr: number, value: bigint): void {
+    this.privileged();
+    this.clock.tick(COST.msr);
+    writeMsr(this.cfg, this.pkg, msr, value);
+  }
+
+  pconfig(leaf: number, rbx: number): PconfigResult {
+    this.clock.tick(COST.pconfig);
+    try {
+      const r = pconfigLeaf({
+        cfg: this.cfg, pkg: this.pkg, cpl: this.cpl,
+        readLinear: (va, len) => { const b = new Uint8Array(len); this.read(va, b); return b; },
+      }, leaf, rbx);
+      this.counters.pconfigByResult.set(r.rax, (this.counters.pconfigByResult.get(r.rax) ?? 0) + 1);
+      return r;
+    } catch (e) {
+      this.counters.pconfigFaults++;
+      throw e;
+    }
+  }
+
+  rdtsc(): number { return this.clock.cycles; }
+
+  private privileged(): void {
+    if (this.cpl !== 0) throw new Fault(X86_TRAP_GP, 0, 0, 'privileged instruction at CPL 3');
+  }
+
+  // --- control registers and the TLB ---------------------------------------------
+
+  readCr0(): number { return this.cr0; }
+  writeCr0(value: number): void {
+    this.privileged();
+    this.cr0 = value;
+    this.tlb.flush(false);
+  }
+  readCr2(): number { return this.cr2; }
+  readCr3(): number { return this.cr3; }
+  writeCr3(value: number): void {
+    this.privileged();
+    if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** this.cfg.cpu.maxPhysAddr) {
+      throw new Fault(X86_TRAP_GP, 0, 0, 'CR3 reserved bits');
+    }
+    this.cr3 = value;
+    this.tlb.flush(true);
+  }
+  invlpg(va: number): void {
+    this.privileged();
+    this.tlb.invalidatePage(va);
+  }
+
+  // --- translation -----------------------------------------------------------------
+
+  private get paging(): boolean { return this.cr0 >= X86_CR0_PG; }
+
+  /** Physical address of linear `va` for `access`; #GP if non-canonical, #PF on a walk failure. */
+  translate(va: number, access: Access): number {
+    if (!Number.isSafeInteger(va) || va < 0 || va >= LINEAR_LIMIT) {
+      throw new Fault(X86_TRAP_GP, 0, 0, 'non-canonical address');
+    }
+    const off = va % PAGE;
+    if (!this.paging) {
+      if (va >= 2 ** this.cfg.cpu.maxPhysAddr) throw new Fault(X86_TRAP_GP, 0, 0, 'beyond MAXPHYADDR');
+      return va;
+    }
+    const vpn = (va - off) / PAGE;
+    const user = this.cpl === 3;
+    const wp = (this.cr0 & X86_CR0_WP) !== 0;
+    const slot = this.tlb.lookup(vpn);
+    if (slot >= 0) {
+      const f = this.tlb.flagsOf(slot);
+      // A write through a clean TLB entry re-walks so the walk can set D.
+      if (!(access === 'w' && !(f & TLB_DIRTY))) {
+        this.counters.tlbHits++;
+        checkAccess(access, user, wp, (f & TLB_USER) !== 0, (f & TLB_WRITE) !== 0, (f & TLB_NX) !== 0,
+          (present) => this.pageFault(va, access, present));
+        return this.tlb.physPage(slot) + off;
+      }
+    }
+    this.counters.tlbMisses++;
+    this.clock.tick(COST.walkLevel * 4);
+    try {
+      const t = walk(this, this.cr3, va, access, user, wp, this.cfg.cpu.maxPhysAddr);
+      this.tlb.insert(vpn, t.physPage, t.flags, t.pageSize);
+      return t.physPage + off;
+    } catch (e) {
+      if (e instanceof Fault && e.vector === X86_TRAP_PF) this.cr2 = va;
+      throw e;
+    }
+  }
+
+  private pageFault(va: number, access: Access, present: boolean): Fault {
+    this.cr2 = va;
+    return new Fault(X86_TRAP_PF, (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) |
+      (this.cpl === 3 ? X86_PF_USER : 0) | (access === 'x' ? X86_PF_INSTR : 0), va);
+  }
+
+  /** WalkPort: physical accesses made by the page walker. */
+  phys32(pa: number): number {
+    const off = this.caches.line(this.pkg.index, pa - (pa % LINE), false) + (pa % LINE);
+    const d = this.data;
+    return (d[off] | (d[off + 1] << 8) | (d[off + 2] << 16) | (d[off + 3] << 24)) >>> 0;
+  }
+  physStore32(pa: number, value: number): void {
+    const off = this.caches.line(this.pkg.index, pa - (pa % LINE), true) + (pa % LINE);
+    const d = this.data;
+    d[off] = value & 0xff; d[off + 1] = (value >>> 8) & 0xff;
+    d[off + 2] = (value >>> 16) & 0xff; d[off + 3] = value >>> 24;
+  }
+  stage2(gpa: number): number { return gpa; }
+
+  /**
+   * Translate [va, va+len) for `access`, page by page, before any data moves.
+   * Returns the physical address of each piece and its length.
+   */
+  private pieces(va: number, len: number, access: Access): number[] {
+    if (!Number.isSafeInteger(len) || len < 0) throw new Fault(X86_TRAP_GP, 0, 0, 'bad length');
+    const out: number[] = [];
+    let done = 0;
+    while (done < len) {
+      const at = va + done;
+      const n = Math.min(len - done, PAGE - (at % PAGE));
+      out.push(this.translate(at, access), n);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Move bytes between `buf` and physical memory, line by line through the cache. */
+  private physCopy(pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): void {
+    let done = 0;
+    while (done < len) {
+      const at = pa + done;
+      const inLine = at % LINE;
+      const n = Math.min(len - done, LINE - inLine);
+      const off = this.caches.line(this.pkg.index, at - inLine, write, write && n === LINE) + inLine;
+      if (write) this.data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
+      else buf.set(this.data.subarray(off, off + n), bufOff + done);
+      done += n;
+    }
+    this.clock.tick(COST.insn);
+  }
+
+  // --- data access -------------------------------------------------------------------
+
+  read(va: number, dst: Uint8Array): void {
+    const p = this.pieces(va, dst.length, 'r');
+    for (let i = 0, o = 0; i < p.length; i += 2) { this.physCopy(p[i], dst, o, p[i + 1], false); o += p[i + 1]; }
+  }
+
+  write(va: number, src: Uint8Array): void {
+    const p = this.pieces(va, src.length, 'w');
+    for (let i = 0, o = 0; i < p.length; i += 2) { this.physCopy(p[i], src, o, p[i + 1], true); o += p[i + 1]; }
+  }
+
+  fetch(va: number, len: number): Uint8Array {
+    const dst = new Uint8Array(len);
+    const p = this.pieces(va, len, 'x');
+    for (let i = 0, o = 0; i < p.length; i += 2) { this.physCopy(p[i], dst, o, p[i + 1], false); o += p[i + 1]; }
+    return dst;
+  }
+
+  fill(va: number, byte: number, len: number): void {
+    const p = this.pieces(va, len, 'w');
+    const chunk = new Uint8Array(Math.min(len, PAGE)).fill(byte & 0xff);
+    for (let i = 0; i < p.length; i += 2) this.physCopy(p[i], chunk, 0, p[i + 1], true);
+  }
+
+  load8(va: number): number {
+    const pa = this.translate(va, 'r');
+    return this.data[this.caches.line(this.pkg.index, pa - (pa % LINE), false) + (pa % LINE)];
+  }
+
+  store8(va: number, value: number): void {
+    const pa = this.translate(va, 'w');
+    this.data[this.caches.line(this.pkg.index, pa - (pa % LINE), true) + (pa % LINE)] = value & 0xff;
+  }
+
+  load32(va: number): number {
+    if (va % 4 === 0) return this.phys32(this.translate(va, 'r'));
+    const b = this.bytes8.subarray(0, 4);
+    this.read(va, b);
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+
+  store32(va: number, value: number): void {
+    if (va % 4 === 0) { this.physStore32(this.translate(va, 'w'), value >>> 0); return; }
+    const b = this.bytes8.subarray(0, 4);
+    b[0] = value & 0xff; b[1] = (value >>> 8) & 0xff; b[2] = (value >>> 16) & 0xff; b[3] = value >>> 24;
+    this.write(va, b);
+  }
+
+  load64(va: number): bigint {
+    const b = new Uint8Array(8);
+    this.read(va, b);
+    return new DataView(b.buffer).getBigUint64(0, true);
+  }
+
+  store64(va: number, value: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    this.write(va, b);
+  }
+
+  // --- cache control -------------------------------------------------------------------
+
+  clflush(va: number): void {
+    // CLFLUSH needs a translation (read permission suffices, SDM) but changes no data.
+    const pa = this.translate(va, 'r');
+    this.caches.clflush(pa - (pa % LINE));
+  }
+
+  wbinvd(): void {
+    this.privileged();
+    this.caches.wbinvd(this.pkg.index);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Sparse backing store for DRAM and NVRAM: the bytes the DIMMs hold, which after TME
+ * activation are ciphertext. Storage is allocated a 4 KiB frame at a time on first
+ * write, so a 16 GiB machine costs nothing until it is touched. Untouched memory reads
+ * as zeros (a real DIMM holds noise; zeros keep runs reproducible).
+ *
+ * An NVRAM store may be backed by a host file, so its contents survive the process:
+ * frames are read from the file on first touch and every write goes through to it.
+ */
+import * as fs from 'node:fs';
+
+const FRAME = 4096;
+
+export class SparseMemory {
+  private readonly frames = new Map<number, Uint8Array>();
+  private fd: number | null = null;
+
+  /** @param size bytes of the device; @param file host file for persistence, or null */
+  constructor(readonly size: number, file: string | null = null) {
+    if (file !== null) {
+      this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+      if (fs.fstatSync(this.fd).size < size) fs.ftruncateSync(this.fd, size);
+    }
+  }
+
+  /** Frames currently allocated (host memory in use is this times 4 KiB). */
+  get framesInUse(): number { return this.frames.size; }
+
+  private frame(index: number, create: boolean): Uint8Array | undefined {
+    let f = this.frames.get(index);
+    if (f === undefined && (create || this.fd !== null)) {
+      f = new Uint8Array(FRAME);
+      if (this.fd !== null) fs.readSync(this.fd, f, 0, FRAME, index * FRAME);
+      this.frames.set(index, f);
+    }
+    return f;
+  }
+
+  /** Copy `len` bytes at device offset `off` into dst[dstOff..]. Does not cross frames
+   *  unless the caller loops; `readBytes` handles any range. */
+  read(off: number, dst: Uint8Array, dstOff: number, len: number): void {
+    let done = 0;
+    while (done < len) {
+      const at = off + done;
+      const index = Math.floor(at / FRAME);
+      const inFrame = at - index * FRAME;
+      const n = Math.min(len - done, FRAME - inFrame);
+      const f = this.frame(index, false);
+      if (f) dst.set(f.subarray(inFrame, inFrame + n), dstOff + done);
+      else dst.fill(0, dstOff + done, dstOff + done + n);
+      done += n;
+    }
+  }
+
+  write(off: number, src: Uint8Array, srcOff: number, len: number): void {
+    let done = 0;
+    while (done < len) {
+      const at = off + done;
+      const index = Math.floor(at / FRAME);
+      const inFrame = at - index * FRAME;
+      const n = Math.min(len - done, FRAME - inFrame);
+      const f = this.frame(index, true)!;
+      f.set(src.subarray(srcOff + done, srcOff + done + n), inFrame);
+      if (this.fd !== null) fs.writeSync(this.fd, f, inFrame, n, at);
+      done += n;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== null) { fs.closeSync(this.fd); this.fd = null; }
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The board: wires memory, packages, caches and CPUs together and runs the firmware,
+ * in QEMU's order (memory, then CPUs, then the firmware's work). It also owns the
+ * power button: warm reset, cold power cycle (DRAM contents survive for a while, which
+ * is what a cold-boot attacker exploits) and S3 standby.
+ *
+ * A kernel is handed `bootParams()` and nothing else. The physical probe and the
+ * counters belong to whoever holds the Machine (tests, the shell), not to software
+ * running on it.
+ */
+import { CacheSystem } from './cache.js';
+import { Clock } from './clock.js';
+import type { MachineConfig } from './config.js';
+import { Counters } from './counters.js';
+import { Cpu } from './cpu.js';
+import { SparseMemory } from './dram.js';
+import { buildE820, buildMemAffinity, resumeBios, runBios } from './firmware.js';
+import type { BootParams } from './isa.js';
+import { buildMemMap, type PhysRange } from './memmap.js';
+import { MemorySystem } from './memsys.js';
+import { Package } from './package.js';
+import { PhysicalProbe } from './probe.js';
+import { Rng } from './rng.js';
+
+export class Machine {
+  readonly rng: Rng;
+  readonly clock = new Clock();
+  readonly counters = new Counters();
+  readonly map: PhysRange[];
+  readonly packages: Package[];
+  readonly mem: MemorySystem;
+  readonly caches: CacheSystem;
+  readonly cpus: Cpu[];
+  readonly probe: PhysicalProbe;
+  private readonly stores: SparseMemory[];
+  /** Warnings the firmware printed at the last power-on. */
+  biosWarnings: string[] = [];
+  /** Power-on count: 1 after construction. */
+  boots = 0;
+
+  constructor(readonly cfg: MachineConfig) {
+    this.rng = new Rng(cfg.seed);
+    this.map = buildMemMap(cfg);
+    this.stores = this.map.map((r) => new SparseMemory(r.size, r.kind === 'nvram' ? cfg.nvramFile : null));
+    const keyRng = this.rng.fork();
+    this.packages = Array.from({ length: cfg.packages }, (_, i) => new Package(i, cfg, keyRng));
+    this.mem = new MemorySystem(this.map, this.stores, this.packages, this.clock);
+    this.caches = new CacheSystem(cfg.packages, cfg.cacheBytes, cfg.cacheWays, this.mem, this.rng.fork(),
+      this.clock, this.counters);
+    this.cpus = [];
+    for (let p = 0; p < cfg.packages; p++) {
+      for (let t = 0; t < cfg.cpusPerPackage; t++) {
+        this.cpus.push(new Cpu(this.cpus.length, this.packages[p], t, cfg, this.caches, this.clock, this.counters));
+      }
+    }
+    this.probe = new PhysicalProbe(this.mem);
+    this.powerOn(false);
+  }
+
+  /** Reset every CPU and package, then let the BIOS activate TME. */
+  private powerOn(keepSavedKey: boolean, resume = false): void {
+    this.clock.reset();
+    for (const p of this.packages) p.reset(keepSavedKey);
+    for (const c of this.cpus) c.reset();
+    this.biosWarnings = resume ? resumeBios(this.cfg, this.packages) : runBios(this.cfg, this.packages);
+    this.boots++;
+  }
+
+  /** What the firmware hands to the kernel it loads. */
+  bootParams(cmdline = ''): BootParams {
+    return {
+      e820: buildE820(this.map),
+      memAffinity: buildMemAffinity(this.map),
+      cpus: this.cpus,
+      cpuNode: this.cpus.map((c) => c.pkg.index),
+      cmdline,
+    };
+  }
+
+  /** Warm reset (reboot): caches are dropped, DRAM keeps its bytes, the BIOS runs
+   *  again and makes a new platform key (KEY_SELECT = 0 on every boot). */
+  reset(): void {
+    this.caches.loseAll();
+    this.powerOn(false);
+  }
+
+  /** Cold power cycle: like a reset, but what the caches held is lost without write
+   *  back, and only the DIMMs' remanence keeps DRAM (modelled as perfect). */
+  powerCycle(): void {
+    this.caches.loseAll();
+    this.powerOn(false);
+  }
+
+  /** S3 standby and resume: DRAM in self-refresh, CPU state lost; the BIOS restores
+   *  the platform key if it was saved for standby (IA32_TME_ACTIVATE[3]). */
+  suspendResume(): void {
+    this.caches.loseAll();
+    this.powerOn(true, true);
+  }
+
+  /** Host resources: DIMM frames allocated (4 KiB each). */
+  framesInUse(): number { return this.stores.reduce((n, s) => n + s.framesInUse, 0); }
+
+  /** Release host files (NVRAM). */
+  close(): void { for (const s of this.stores) s.close(); }
+}

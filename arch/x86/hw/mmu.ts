@@ -1,0 +1,108 @@
+/**
+ * The 4-level IA-32e page walk (SDM Vol. 3A §4.5). Each paging-structure entry holds a
+ * physical address whose upper bits carry a KeyID, so every level's table is read
+ * through the cache under the KeyID of the entry that points to it, and CR3's own
+ * KeyID selects the key for the PML4 (spec "Changes to Physical Address
+ * Specification"). Reserved-bit checks use MAXPHYADDR only, as the spec requires.
+ *
+ * Entry bits used: P 0, R/W 1, U/S 2, A 5, D 6, PS 7, G 8, address M-1:12, XD 63.
+ * The walk sets A on every level it uses and D on the leaf for a write.
+ *
+ * Second stage: `stage2` maps each guest-physical address (table pointers and the
+ * final address) to a host-physical one. It is the identity on bare metal; an EPT
+ * walker slots in here.
+ */
+import { Fault, X86_PF_INSTR, X86_PF_PROT, X86_PF_RSVD, X86_PF_USER, X86_PF_WRITE, X86_TRAP_PF } from './isa.js';
+import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
+
+export const PTE_P = 1;
+export const PTE_RW = 2;
+export const PTE_US = 4;
+export const PTE_A = 0x20;
+export const PTE_D = 0x40;
+export const PTE_PS = 0x80;
+export const PTE_G = 0x100;
+/** XD (NX) is bit 63 = bit 31 of the high half. */
+export const PTE_HI_NX = 0x80000000;
+
+export type Access = 'r' | 'w' | 'x';
+
+/** What the walker needs from its CPU: physical 32-bit loads/stores through the cache. */
+export interface WalkPort {
+  phys32(pa: number): number;
+  physStore32(pa: number, value: number): void;
+  stage2(gpa: number, access: Access): number;
+}
+
+export interface Translation {
+  /** Physical address of the 4 KiB piece holding va, KeyID included. */
+  physPage: number;
+  flags: number;
+  pageSize: number;
+}
+
+const TWO32 = 4294967296;
+const LEVEL_SHIFT = [39, 30, 21, 12];
+
+/**
+ * Walk the tables for linear address `va`. Raises #PF (with the SDM error code) for a
+ * not-present entry, a reserved bit, or a permission violation.
+ */
+export function walk(port: WalkPort, cr3: number, va: number, access: Access, user: boolean,
+  wp: boolean, maxPhysAddr: number): Translation {
+  let table = port.stage2(Math.floor(cr3 / 4096) * 4096 % 2 ** maxPhysAddr, 'r');
+  let allowUser = true;
+  let allowWrite = true;
+  let nx = false;
+  let global = false;
+  const reservedHi = maxPhysAddr >= 52 ? 0 : (0xfffff - (2 ** (maxPhysAddr - 32) - 1)) >>> 0; // bits 51:M of the high half
+  const fault = (present: boolean, rsvd: boolean): Fault => new Fault(X86_TRAP_PF,
+    (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) | (user ? X86_PF_USER : 0) |
+    (rsvd ? X86_PF_RSVD : 0) | (access === 'x' ? X86_PF_INSTR : 0), va);
+
+  for (let level = 0; level < 4; level++) {
+    const index = Math.floor(va / 2 ** LEVEL_SHIFT[level]) % 512;
+    const entryPa = table + index * 8;
+    const lo = port.phys32(entryPa);
+    const hi = port.phys32(entryPa + 4);
+    if (!(lo & PTE_P)) throw fault(false, false);
+    if (hi & reservedHi) throw fault(true, true);
+    const leafHere = level === 3 || (lo & PTE_PS) !== 0;
+    if (level === 0 && lo & PTE_PS) throw fault(true, true);
+    const pageSize = 2 ** LEVEL_SHIFT[level];
+    // Huge pages: address bits below the page size (except PAT, bit 12) are reserved.
+    if (leafHere && level < 3) {
+      const lowMask = (pageSize - 1) & ~0x1fff; // bits (shift-1):13
+      if ((lo & lowMask) !== 0) throw fault(true, true);
+    }
+    allowUser = allowUser && (lo & PTE_US) !== 0;
+    allowWrite = allowWrite && (lo & PTE_RW) !== 0;
+    nx = nx || (hi & PTE_HI_NX) !== 0;
+    const addr = (hi & 0xfffff) * TWO32 + ((lo >>> 12) << 12 >>> 0);
+    if (leafHere) {
+      if (lo & PTE_G) global = true;
+      checkAccess(access, user, wp, allowUser, allowWrite, nx, fault);
+      let newLo = lo | PTE_A;
+      if (access === 'w') newLo |= PTE_D;
+      if (newLo !== lo) port.physStore32(entryPa, newLo >>> 0);
+      const base = Math.floor(addr / pageSize) * pageSize;
+      const within = (va % pageSize) - (va % 4096);
+      const physPage = port.stage2(base + within, access);
+      let flags = (allowUser ? TLB_USER : 0) | (allowWrite ? TLB_WRITE : 0) | (nx ? TLB_NX : 0) | (global ? TLB_GLOBAL : 0);
+      if (newLo & PTE_D) flags |= TLB_DIRTY;
+      return { physPage, flags, pageSize };
+    }
+    if (!(lo & PTE_A)) port.physStore32(entryPa, (lo | PTE_A) >>> 0);
+    table = port.stage2(addr, 'r');
+  }
+  /* c8 ignore next */
+  throw new Error('walk: unreachable');
+}
+
+/** Permission check shared by the walk and TLB hits (SDM §4.6). */
+export function checkAccess(access: Access, user: boolean, wp: boolean, allowUser: boolean,
+  allowWrite: boolean, nx: boolean, fault: (present: boolean, rsvd: boolean) => Fault): void {
+  if (user && !allowUser) throw fault(true, false);
+  if (access === 'w' && !allowWrite && (user || wp)) throw fault(true, false);
+  if (access === 'x' && nx) throw fault(true, false);
+}
