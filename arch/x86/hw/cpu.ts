@@ -100,7 +100,7 @@ export class Cpu implements X86Cpu, WalkPort {
   readCr0(): number { return this.cr0; }
   writeCr0(value: number): void {
     this.privileged();
-    this.cr0 = value;
+    this.cr0 = value >>> 0;
     this.tlb.flush(false);
   }
   readCr2(): number { return this.cr2; }
@@ -120,7 +120,7 @@ export class Cpu implements X86Cpu, WalkPort {
 
   // --- translation -----------------------------------------------------------------
 
-  private get paging(): boolean { return this.cr0 >= X86_CR0_PG; }
+  private get paging(): boolean { return (this.cr0 & X86_CR0_PG) !== 0; }
 
   /** Physical address of linear `va` for `access`; #GP if non-canonical, #PF on a walk failure. */
   translate(va: number, access: Access): number {

@@ -71,7 +71,7 @@ export interface PconfigResult { rax: number; zf: boolean }
 
 /** CR0 bits the machine implements. */
 export const X86_CR0_WP = 1 << 16;
-export const X86_CR0_PG = 2 ** 31;
+export const X86_CR0_PG = 0x80000000; // combine with | then >>> 0
 
 /**
  * One logical CPU, as software sees it: its instructions and nothing else.

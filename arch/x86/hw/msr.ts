@@ -115,7 +115,7 @@ export function writeMsr(cfg: MachineConfig, pkg: Package, msr: number, value: b
 function activateReserved(cfg: MachineConfig): bigint {
   let r = bits(31, 8) | bits(48, 36);
   if (!cfg.cpu.bypassSupported) r |= TME_ACTIVATE_BYPASS;
-  if (cfg.cpu.maxKeyIdBits === 0) r |= bits(36, 32);
+  if (cfg.cpu.maxKeyIdBits === 0) r |= bits(36, 32) | bits(64, 48);
   return r;
 }
 

@@ -1,0 +1,110 @@
+/**
+ * The key service's ABI numbers, exactly as Linux defines them:
+ *  - include/uapi/linux/keyctl.h: special keyring IDs and KEYCTL_* commands;
+ *  - include/linux/key.h: the permission mask layout;
+ *  - include/uapi/asm-generic/errno*.h: the errno values the service returns
+ *    (x86 numbering; kernel code returns them negated).
+ *
+ * Nothing here has behaviour; it is the contract shared with the shell's `keyctl`.
+ */
+
+/** A key's serial number (key_serial_t): a positive 31-bit integer, or a special ID. */
+export type key_serial_t = number;
+
+/* Special keyring IDs (include/uapi/linux/keyctl.h). */
+export const KEY_SPEC_THREAD_KEYRING = -1;
+export const KEY_SPEC_PROCESS_KEYRING = -2;
+export const KEY_SPEC_SESSION_KEYRING = -3;
+export const KEY_SPEC_USER_KEYRING = -4;
+export const KEY_SPEC_USER_SESSION_KEYRING = -5;
+export const KEY_SPEC_GROUP_KEYRING = -6;
+export const KEY_SPEC_REQKEY_AUTH_KEY = -7;
+export const KEY_SPEC_REQUESTOR_KEYRING = -8;
+
+/* keyctl() commands (include/uapi/linux/keyctl.h). */
+export const KEYCTL_GET_KEYRING_ID = 0;
+export const KEYCTL_JOIN_SESSION_KEYRING = 1;
+export const KEYCTL_UPDATE = 2;
+export const KEYCTL_REVOKE = 3;
+export const KEYCTL_CHOWN = 4;
+export const KEYCTL_SETPERM = 5;
+export const KEYCTL_DESCRIBE = 6;
+export const KEYCTL_CLEAR = 7;
+export const KEYCTL_LINK = 8;
+export const KEYCTL_UNLINK = 9;
+export const KEYCTL_SEARCH = 10;
+export const KEYCTL_READ = 11;
+export const KEYCTL_INSTANTIATE = 12;
+export const KEYCTL_NEGATE = 13;
+export const KEYCTL_SET_REQKEY_KEYRING = 14;
+export const KEYCTL_SET_TIMEOUT = 15;
+export const KEYCTL_ASSUME_AUTHORITY = 16;
+export const KEYCTL_GET_SECURITY = 17;
+export const KEYCTL_SESSION_TO_PARENT = 18;
+export const KEYCTL_REJECT = 19;
+export const KEYCTL_INSTANTIATE_IOV = 20;
+export const KEYCTL_INVALIDATE = 21;
+export const KEYCTL_GET_PERSISTENT = 22;
+
+/*
+ * Permission mask (include/linux/key.h). Four bytes, one per class:
+ *   possessor 0x3f000000 | owner (user) 0x003f0000 | group 0x00003f00 | other 0x0000003f
+ * Each byte: VIEW 0x01, READ 0x02, WRITE 0x04, SEARCH 0x08, LINK 0x10, SETATTR 0x20.
+ */
+export const KEY_POS_VIEW = 0x01000000;
+export const KEY_POS_READ = 0x02000000;
+export const KEY_POS_WRITE = 0x04000000;
+export const KEY_POS_SEARCH = 0x08000000;
+export const KEY_POS_LINK = 0x10000000;
+export const KEY_POS_SETATTR = 0x20000000;
+export const KEY_POS_ALL = 0x3f000000;
+
+export const KEY_USR_VIEW = 0x00010000;
+export const KEY_USR_READ = 0x00020000;
+export const KEY_USR_WRITE = 0x00040000;
+export const KEY_USR_SEARCH = 0x00080000;
+export const KEY_USR_LINK = 0x00100000;
+export const KEY_USR_SETATTR = 0x00200000;
+export const KEY_USR_ALL = 0x003f0000;
+
+export const KEY_GRP_VIEW = 0x00000100;
+export const KEY_GRP_READ = 0x00000200;
+export const KEY_GRP_WRITE = 0x00000400;
+export const KEY_GRP_SEARCH = 0x00000800;
+export const KEY_GRP_LINK = 0x00001000;
+export const KEY_GRP_SETATTR = 0x00002000;
+export const KEY_GRP_ALL = 0x00003f00;
+
+export const KEY_OTH_VIEW = 0x00000001;
+export const KEY_OTH_READ = 0x00000002;
+export const KEY_OTH_WRITE = 0x00000004;
+export const KEY_OTH_SEARCH = 0x00000008;
+export const KEY_OTH_LINK = 0x00000010;
+export const KEY_OTH_SETATTR = 0x00000020;
+export const KEY_OTH_ALL = 0x0000003f;
+
+/** "Let the kernel choose" for add_key's permissions (key_create_or_update). */
+export const KEY_PERM_UNDEF = 0xffffffff;
+
+/* errno values (asm-generic/errno-base.h, asm-generic/errno.h). */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EIO = 5;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const EBUSY = 16;
+export const EEXIST = 17;
+export const ENODEV = 19;
+export const ENOTDIR = 20;
+export const EINVAL = 22;
+export const EDEADLK = 35;
+export const ELOOP = 40;
+export const EOPNOTSUPP = 95;
+export const EDQUOT = 122;
+export const ENOKEY = 126;
+export const EKEYEXPIRED = 127;
+export const EKEYREVOKED = 128;
+export const EKEYREJECTED = 129;
+/** Internal only: "searched, nothing found"; never leaves the key service. */
+export const EAGAIN = 11;

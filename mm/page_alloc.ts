@@ -1,0 +1,295 @@
+/**
+ * The buddy page allocator (Linux mm/page_alloc.c), one zone ("Normal") per NUMA node,
+ * orders 0..MAX_ORDER (10, i.e. up to 4 MiB blocks), with the MKTME series' KeyID hooks:
+ *
+ *   alloc_pages(gfp, order, keyid, nid) -> pfn | -1
+ *     keyid != 0: prep_encrypted_page after the block leaves the free lists, zeroing
+ *     deferred until the KeyID is set ([PATCHv2 05/59] deferred_page_zero).
+ *   __free_pages(pfn, order): drop a reference; at zero, arch_free_page
+ *     (free_encrypted_page when the page has a KeyID), then merge with free buddies.
+ *
+ * Free lists are doubly linked through page_next/page_prev (mm/page.ts), heads in a
+ * small typed array per (node, order). A free block's head carries PG_buddy and its
+ * order; an allocated block's head carries refcount >= 1 and its allocation order, so
+ * a double free, a wrong order, a tail page or a reserved page is refused with an
+ * error message and changes nothing. mem_init() (re)builds everything for a boot.
+ */
+import {
+  MAX_NUMNODES, NODES_PGSHIFT, PG_buddy, PG_reserved, mem_map_init, page_flags, page_refcount,
+  page_keyid_arr, page_next, page_order, page_prev, set_page_range,
+} from './page.js';
+import {
+  KERNEL_BSS, KERNEL_DATA, KERNEL_EDATA, KERNEL_END, KERNEL_ETEXT, KERNEL_RODATA, KERNEL_RODATA_END,
+  KERNEL_TEXT, for_each_free_mem_range, memblock_end_of_DRAM, memblock_freeze, memblock_memory,
+} from './memblock.js';
+import { free_encrypted_page, mktme_nr_keyids, prep_encrypted_page } from '../arch/x86/mm/mktme.js';
+import { page_address } from '../arch/x86/include/asm/page.js';
+import {
+  cpuid_count, memset_io, nr_cpu_ids, smp_call_function_single, smp_processor_id,
+} from '../arch/x86/include/asm/processor.js';
+import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
+import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
+
+export const MAX_ORDER = 10;
+export const NR_PAGE_ORDERS = MAX_ORDER + 1;
+
+/** gfp_t bits (a subset of Linux's include/linux/gfp_types.h; values are this tree's). */
+export const __GFP_IO = 0x40;
+export const __GFP_FS = 0x80;
+export const __GFP_ZERO = 0x100;
+export const __GFP_RECLAIM = 0xc00;
+export const __GFP_NOWARN = 0x2000;
+export const __GFP_HARDWALL = 0x100000;
+/** Allocate from the requested node only, no fallback. */
+export const __GFP_THISNODE = 0x200000;
+export const GFP_KERNEL = __GFP_RECLAIM | __GFP_IO | __GFP_FS;
+export const GFP_USER = GFP_KERNEL | __GFP_HARDWALL;
+
+/** One past the highest RAM PFN (Linux max_pfn); 0 before mem_init. */
+export let max_pfn = 0;
+
+let nr_nodes = 1;
+/** free_area[nid * NR_PAGE_ORDERS + order]: first free block (pfn) or -1. */
+let free_head = new Int32Array(NR_PAGE_ORDERS).fill(-1);
+/** Blocks on each free list (buddyinfo). */
+let free_nr = new Float64Array(NR_PAGE_ORDERS);
+/** Free pages per node. */
+let node_free = new Float64Array(1);
+/** Pages handed to the buddy allocator at boot, per node (totalram_pages). */
+let node_managed = new Float64Array(1);
+/** Node of each CPU (numa_node_id()). */
+let cpu_node: number[] = [0];
+let total_present = 0;
+
+// --- free lists ----------------------------------------------------------------------
+
+function add_to_free_list(pfn: number, nid: number, order: number): void {
+  const slot = nid * NR_PAGE_ORDERS + order;
+  const head = free_head[slot];
+  page_next[pfn] = head;
+  page_prev[pfn] = -1;
+  if (head >= 0) page_prev[head] = pfn;
+  free_head[slot] = pfn;
+  free_nr[slot]++;
+  page_flags[pfn] |= PG_buddy;
+  page_order[pfn] = order;
+}
+
+function del_from_free_list(pfn: number, nid: number, order: number): void {
+  const slot = nid * NR_PAGE_ORDERS + order;
+  const next = page_next[pfn];
+  const prev = page_prev[pfn];
+  if (prev >= 0) page_next[prev] = next;
+  else free_head[slot] = next;
+  if (next >= 0) page_prev[next] = prev;
+  free_nr[slot]--;
+  page_flags[pfn] &= ~PG_buddy;
+}
+
+/** __free_one_page: put a block back, merging with its free buddy while it has one. */
+function __free_one_page(pfn: number, order: number, nid: number): void {
+  node_free[nid] += 2 ** order;
+  while (order < MAX_ORDER) {
+    const size = 2 ** order;
+    // buddy = pfn ^ size, with arithmetic: pfn is not combined with bitwise operators.
+    const buddy = pfn % (2 * size) === 0 ? pfn + size : pfn - size;
+    if (buddy >= max_pfn) break;
+    const f = page_flags[buddy];
+    if (!(f & PG_buddy) || page_order[buddy] !== order || (f >>> NODES_PGSHIFT) !== nid) break;
+    del_from_free_list(buddy, nid, order);
+    if (buddy < pfn) pfn = buddy;
+    order++;
+  }
+  add_to_free_list(pfn, nid, order);
+}
+
+/** __rmqueue_smallest + expand: take a 2^order block from node `nid`, or -1. */
+function rmqueue(nid: number, order: number): number {
+  for (let o = order; o <= MAX_ORDER; o++) {
+    const pfn = free_head[nid * NR_PAGE_ORDERS + o];
+    if (pfn < 0) continue;
+    del_from_free_list(pfn, nid, o);
+    // expand(): hand the upper halves back, largest first.
+    for (let high = o; high > order; ) {
+      high--;
+      add_to_free_list(pfn + 2 ** high, nid, high);
+    }
+    node_free[nid] -= 2 ** order;
+    return pfn;
+  }
+  return -1;
+}
+
+// --- the allocator's interface ----------------------------------------------------------
+
+/** numa_node_id(): the node of the CPU we are running on. */
+export function numa_node_id(): number { return cpu_node[smp_processor_id()] ?? 0; }
+
+/**
+ * alloc_pages: a block of 2^order pages (a pfn), or -1 when no node can supply one.
+ * `nid` -1 prefers the current CPU's node; other nodes are the fallback unless
+ * __GFP_THISNODE. A non-zero `keyid` must be 1..mktme_nr_keyids().
+ */
+export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): number {
+  if (order !== (order | 0) || order < 0 || order > MAX_ORDER || !(keyid >= 0 && keyid <= mktme_nr_keyids()) || nid >= nr_nodes) {
+    pr_err(`alloc_pages: bad request order:${order} keyid:${keyid} nid:${nid}`);
+    return -1;
+  }
+  const preferred = nid < 0 ? numa_node_id() : nid;
+  let pfn = rmqueue(preferred, order);
+  if (pfn < 0 && !(gfp & __GFP_THISNODE)) {
+    for (let n = 0; n < nr_nodes && pfn < 0; n++) if (n !== preferred) pfn = rmqueue(n, order);
+  }
+  if (pfn < 0) {
+    if (!(gfp & __GFP_NOWARN)) {
+      pr_warn(`alloc_pages: page allocation failure: order:${order}, mode:0x${gfp.toString(16)}, nid:${nid}`);
+    }
+    return -1;
+  }
+  page_refcount[pfn] = 1;
+  page_order[pfn] = order;
+  if (keyid !== 0) {
+    // deferred_page_zero: clear after the KeyID is set, through the new alias.
+    prep_encrypted_page(pfn, order, keyid, (gfp & __GFP_ZERO) !== 0);
+  } else if (gfp & __GFP_ZERO) {
+    memset_io(page_address(pfn), 0, 2 ** order * PAGE_SIZE);
+  }
+  return pfn;
+}
+
+/** Why `pfn` cannot be freed at `order`, or null if it can. */
+function bad_page(pfn: number, order: number): string | null {
+  if (!(Number.isInteger(pfn) && pfn >= 0 && pfn < max_pfn)) return 'pfn out of range';
+  if (!(Number.isInteger(order) && order >= 0 && order <= MAX_ORDER)) return 'bad order';
+  const f = page_flags[pfn];
+  if (f & PG_reserved) return 'page is reserved';
+  if (f & PG_buddy) return 'page is already free (double free)';
+  if (page_refcount[pfn] <= 0) return 'page has no references (not allocated, or a tail page)';
+  if (page_order[pfn] !== order) return `allocated with order ${page_order[pfn]}`;
+  return null;
+}
+
+function report_bad(fn: string, pfn: number, order: number, why: string): void {
+  const where = Number.isSafeInteger(pfn) && pfn >= 0 ? `pfn:0x${pfn.toString(16)}` : `pfn:${pfn}`;
+  pr_err(`BUG: Bad page state: ${fn}(${where}, order ${order}): ${why}`);
+}
+
+/** Last reference gone: arch_free_page, then back to the buddy lists. */
+function free_the_page(pfn: number, order: number): void {
+  if (page_keyid_arr[pfn] !== 0) free_encrypted_page(pfn, order);
+  __free_one_page(pfn, order, page_flags[pfn] >>> NODES_PGSHIFT);
+}
+
+/** __free_pages: drop a reference to a block allocated with `order`; free it at zero. */
+export function __free_pages(pfn: number, order: number): void {
+  const why = bad_page(pfn, order);
+  if (why !== null) { report_bad('__free_pages', pfn, order, why); return; }
+  if (--page_refcount[pfn] === 0) free_the_page(pfn, order);
+}
+
+/** get_page: one more reference to an allocated block's head. */
+export function get_page(pfn: number): void {
+  if (!(pfn >= 0 && pfn < max_pfn) || page_refcount[pfn] <= 0 || page_flags[pfn] & (PG_buddy | PG_reserved)) {
+    report_bad('get_page', pfn, 0, 'not an allocated page');
+    return;
+  }
+  page_refcount[pfn]++;
+}
+
+/** put_page: drop a reference; the block is freed with its allocation order at zero. */
+export function put_page(pfn: number): void {
+  if (!(pfn >= 0 && pfn < max_pfn)) { report_bad('put_page', pfn, 0, 'pfn out of range'); return; }
+  __free_pages(pfn, page_order[pfn]);
+}
+
+/** page_count: references held on the block whose head is `pfn` (0 if free). */
+export function page_count(pfn: number): number {
+  return pfn >= 0 && pfn < max_pfn ? page_refcount[pfn] : 0;
+}
+
+/** page_to_nid. */
+export function page_to_nid(pfn: number): number { return page_flags[pfn] >>> NODES_PGSHIFT; }
+
+/** Is `pfn` free (inside a block on a free list)? O(MAX_ORDER). */
+export function page_is_free(pfn: number): boolean {
+  for (let o = 0; o <= MAX_ORDER; o++) {
+    const head = pfn - (pfn % 2 ** o);
+    if (page_flags[head] & PG_buddy && page_order[head] >= o && head + 2 ** page_order[head] > pfn) return true;
+  }
+  return false;
+}
+
+export function nr_free_pages(): number { let n = 0; for (const f of node_free) n += f; return n; }
+export function node_free_pages(nid: number): number { return node_free[nid] ?? 0; }
+export function node_managed_pages(nid: number): number { return node_managed[nid] ?? 0; }
+/** totalram_pages(): pages the buddy allocator manages. */
+export function totalram_pages(): number { let n = 0; for (const f of node_managed) n += f; return n; }
+/** Pages of RAM present (memblock.memory). */
+export function totalpresent_pages(): number { return total_present; }
+export function nr_online_nodes(): number { return nr_nodes; }
+/** Free blocks of each order on node `nid` (for /proc/buddyinfo). */
+export function free_area_counts(nid: number): number[] {
+  return Array.from(free_nr.subarray(nid * NR_PAGE_ORDERS, (nid + 1) * NR_PAGE_ORDERS));
+}
+
+/** The node of each CPU from CPUID leaf 0BH (package = x2APIC ID >> package shift). */
+function detect_cpu_nodes(): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < nr_cpu_ids(); c++) {
+    // Package level: EAX[4:0] is the shift, EDX the x2APIC ID.
+    const r = smp_call_function_single(c, () => cpuid_count(0xb, 1));
+    const nid = Math.floor(r.edx / 2 ** (r.eax & 0x1f));
+    out.push(nid < nr_nodes ? nid : 0);
+  }
+  return out;
+}
+
+/**
+ * mem_init: size the memory map to max_pfn, mark RAM with its node, and free
+ * memblock's free ranges to the buddy allocator in maximal aligned blocks
+ * (memblock_free_all / __free_pages_memory). Only typed-array fills touch every page.
+ */
+export function mem_init(): void {
+  const regions = memblock_memory();
+  max_pfn = Math.ceil(memblock_end_of_DRAM() / PAGE_SIZE);
+  nr_nodes = Math.min(MAX_NUMNODES, regions.reduce((n, r) => Math.max(n, r.nid + 1), 1));
+  mem_map_init(max_pfn);
+  free_head = new Int32Array(nr_nodes * NR_PAGE_ORDERS).fill(-1);
+  free_nr = new Float64Array(nr_nodes * NR_PAGE_ORDERS);
+  node_free = new Float64Array(nr_nodes);
+  node_managed = new Float64Array(nr_nodes);
+  cpu_node = detect_cpu_nodes();
+  total_present = 0;
+  for (const r of regions) {
+    const s = Math.ceil(r.base / PAGE_SIZE);
+    const e = Math.floor((r.base + r.size) / PAGE_SIZE);
+    set_page_range(s, e, r.nid, PG_reserved);
+    total_present += e - s;
+  }
+  for_each_free_mem_range((start, end, nid) => {
+    let pfn = start / PAGE_SIZE;
+    const last = end / PAGE_SIZE;
+    set_page_range(pfn, last, nid, 0);
+    node_managed[nid] += last - pfn;
+    while (pfn < last) {
+      let order = MAX_ORDER;
+      while (order > 0 && (pfn % 2 ** order !== 0 || pfn + 2 ** order > last)) order--;
+      __free_one_page(pfn, order, nid);
+      pfn += 2 ** order;
+    }
+  });
+  memblock_freeze();
+  mem_init_print_info();
+}
+
+function mem_init_print_info(): void {
+  const k = (bytes: number): number => Math.floor(bytes / 1024);
+  const physpages = total_present;
+  const codesize = KERNEL_ETEXT - KERNEL_TEXT;
+  const datasize = KERNEL_EDATA - KERNEL_DATA;
+  const rosize = KERNEL_RODATA_END - KERNEL_RODATA;
+  const bss = KERNEL_END - KERNEL_BSS;
+  pr_info(`Memory: ${k(nr_free_pages() * PAGE_SIZE)}K/${k(physpages * PAGE_SIZE)}K available ` +
+    `(${k(codesize)}K kernel code, ${k(datasize)}K rwdata, ${k(rosize)}K rodata, 0K init, ${k(bss)}K bss, ` +
+    `${k((physpages - totalram_pages()) * PAGE_SIZE)}K reserved, 0K cma-reserved)`);
+}

@@ -1,0 +1,79 @@
+/**
+ * The architecture's one hard line: kernel code reaches the machine only through the
+ * CPU's instruction surface (arch/x86/hw/isa.ts) and what the firmware hands over.
+ * Every import in a kernel directory that resolves into arch/x86/hw must be isa.ts.
+ * And the machine knows nothing of the kernel: nothing in arch/x86/hw imports out of it.
+ */
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const KERNEL_DIRS = ['arch/x86/kernel', 'arch/x86/mm', 'arch/x86/include', 'init', 'kernel', 'mm', 'fs', 'drivers'];
+const HW = path.join(ROOT, 'arch/x86/hw');
+
+function tsFiles(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(abs, f));
+}
+
+/** Every module specifier a file imports or re-exports (static and dynamic). */
+export function importsOf(file: string): string[] {
+  const src = fs.readFileSync(file, 'utf8');
+  const out: string[] = [];
+  const re = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  for (let m = re.exec(src); m; m = re.exec(src)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+function resolve(file: string, spec: string): string | null {
+  if (!spec.startsWith('.')) return null;
+  return path.resolve(path.dirname(file), spec).replace(/\.js$/, '.ts');
+}
+
+t.test('kernel code imports only isa.ts from arch/x86/hw', (t) => {
+  const files = KERNEL_DIRS.flatMap(tsFiles);
+  t.ok(files.length > 0, 'there is kernel code to check');
+  const offenders: string[] = [];
+  for (const f of files) {
+    for (const spec of importsOf(f)) {
+      const target = resolve(f, spec);
+      if (target && target.startsWith(HW + path.sep) && path.basename(target) !== 'isa.ts') {
+        offenders.push(`${path.relative(ROOT, f)} imports ${spec}`);
+      }
+    }
+  }
+  t.same(offenders, [], 'no reach around the instruction surface');
+  t.end();
+});
+
+t.test('the machine imports nothing from the kernel or the tools', (t) => {
+  const files = tsFiles('arch/x86/hw');
+  t.ok(files.length > 0);
+  const offenders: string[] = [];
+  for (const f of files) {
+    for (const spec of importsOf(f)) {
+      const target = resolve(f, spec);
+      if (target && !target.startsWith(HW + path.sep)) offenders.push(`${path.relative(ROOT, f)} imports ${spec}`);
+    }
+  }
+  t.same(offenders, []);
+  t.end();
+});
+
+t.test('the checker itself sees a violation', (t) => {
+  const tmp = path.join(ROOT, 'tests/arch/.fixture-violation.ts');
+  fs.writeFileSync(tmp, "import { Cpu } from '../../arch/x86/hw/cpu.js';\nimport type { X } from './y.js';\n");
+  try {
+    const specs = importsOf(tmp);
+    t.same(specs, ['../../arch/x86/hw/cpu.js', './y.js']);
+    const target = resolve(tmp, specs[0])!;
+    t.ok(target.startsWith(HW) && path.basename(target) !== 'isa.ts', 'would be flagged');
+  } finally {
+    fs.unlinkSync(tmp);
+  }
+  t.end();
+});
