@@ -17,7 +17,8 @@ import type { Goal, Goals, SectionModule } from './types.js';
 const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['crypto', () => import('./crypto.js')],
   ['machine', () => import('./machine.js')],
-  // ['mm', () => import('./mm.js')],
+  ['boot', () => import('./boot.js')],
+  ['boottime', () => import('./boottime.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }

@@ -13,25 +13,55 @@ export interface SectionModule {
 }
 
 /**
- * Run `step` repeatedly for about `ms` milliseconds (after `warmMs` of warm-up that is
- * not counted) and return its throughput in MB/s (1e6 bytes per second), given that
- * one call of `step` processes `bytesPerStep` bytes.
+ * Throughput of one operation, accumulated over time slices. Sections that compare two
+ * figures (a ratio) should interleave their slices with `measureInterleaved`, so both see
+ * the same machine load: on shared cores a single long run of each drifts apart.
  */
-export function throughput(step: () => void, bytesPerStep: number, ms: number, warmMs = 100): number {
-  const runFor = (limitMs: number): { steps: number; ns: number } => {
-    const limit = BigInt(Math.round(limitMs * 1e6));
+export class Meter {
+  private steps = 0;
+  private ns = 0;
+
+  /** `step` processes `bytesPerStep` bytes per call. */
+  constructor(private readonly step: () => void, private readonly bytesPerStep: number) {}
+
+  /** Run for about `ms` milliseconds; counted unless `warmUp`. */
+  run(ms: number, warmUp = false): void {
+    const limit = BigInt(Math.round(ms * 1e6));
     const start = process.hrtime.bigint();
     let now = start;
     let steps = 0;
     while (now - start < limit) {
       // Read the clock every four steps: hrtime is cheap, not free.
-      step(); step(); step(); step();
+      this.step(); this.step(); this.step(); this.step();
       steps += 4;
       now = process.hrtime.bigint();
     }
-    return { steps, ns: Number(now - start) };
-  };
-  runFor(warmMs);
-  const { steps, ns } = runFor(ms);
-  return (steps * bytesPerStep) / (ns / 1e9) / 1e6;
+    if (!warmUp) {
+      this.steps += steps;
+      this.ns += Number(now - start);
+    }
+  }
+
+  /** MB/s (1e6 bytes per second) over all counted slices. */
+  get mbPerS(): number {
+    return this.ns === 0 ? NaN : (this.steps * this.bytesPerStep) / (this.ns / 1e9) / 1e6;
+  }
+}
+
+/** Warm every meter up, then run `rounds` rounds of one `sliceMs` slice each, in turn. */
+export function measureInterleaved(meters: Meter[], rounds: number, sliceMs: number, warmMs = 100): void {
+  for (const m of meters) m.run(warmMs, true);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let r = 0; r < rounds; r++) {
+    for (const m of meters) m.run(sliceMs);
+    gc?.();
+  }
+}
+
+/** Run one operation alone for about `ms` (after `warmMs`) and return MB/s. */
+export function throughput(step: () => void, bytesPerStep: number, ms: number, warmMs = 100): number {
+  const m = new Meter(step, bytesPerStep);
+  m.run(warmMs, true);
+  m.run(ms);
+  return m.mbPerS;
 }

@@ -13,7 +13,8 @@
  *   mktme_storekeys    keep key payloads to program new packages (RFC May 2019 §3.1)
  *
  * `parse_cmdline` is pure; `setup_boot_params` stores the result for this boot and
- * prints the warnings. `boot_params_parsed()` exposes the values to other subsystems.
+ * `print_early_param_warnings` prints the complaints. `boot_params_parsed()` exposes
+ * the values to other subsystems.
  */
 import { pr_err, pr_notice, pr_warn } from './printk.js';
 
@@ -159,15 +160,19 @@ export function parse_cmdline(cmdline: string): ParsedCmdline {
 let saved_command_line = '';
 let current: ParsedCmdline = { params: default_params(), unknown: [], warnings: [] };
 
-/** Parse this boot's command line and print its early warnings (setup_arch time). */
+/** Parse this boot's command line and keep the result (nothing is printed yet). */
 export function setup_boot_params(cmdline: string): kernel_params {
   saved_command_line = cmdline;
   current = parse_cmdline(cmdline);
+  return current.params;
+}
+
+/** parse_early_param()'s complaints about malformed values. */
+export function print_early_param_warnings(): void {
   for (const w of current.warnings) {
     if (w.startsWith('Booting kernel:')) pr_err(w);
     else pr_warn(w);
   }
-  return current.params;
 }
 
 /** print_unknown_bootoptions(): one line naming the parameters passed to user space. */

@@ -48,15 +48,16 @@ export function e820_table(): readonly E820Entry[] { return e820; }
 export function memblock_memory(): readonly MemblockRegion[] { return memory; }
 export function memblock_reserved(): readonly MemblockRegion[] { return reserved; }
 
-const E820_NAME: Record<number, string> = {
-  [E820_TYPE_RAM]: 'usable', [E820_TYPE_RESERVED]: 'reserved', [E820_TYPE_PMEM]: 'persistent (type 7)',
-};
-
 function hex16(n: number): string { return n.toString(16).padStart(16, '0'); }
 
+/** e820__print_table's line format and e820_print_type's names (the BIOS map itself is
+ *  printed by arch/x86/kernel/e820.ts; this prints the map after mem=). */
 function print_e820(who: string, table: readonly E820Entry[]): void {
+  const names: Record<number, string> = {
+    [E820_TYPE_RAM]: 'usable', [E820_TYPE_RESERVED]: 'reserved', [E820_TYPE_PMEM]: `persistent (type ${E820_TYPE_PMEM})`,
+  };
   for (const e of table) {
-    pr_info(`${who}: [mem 0x${hex16(e.addr)}-0x${hex16(e.addr + e.size - 1)}] ${E820_NAME[e.type] ?? `type ${e.type}`}`);
+    pr_info(`${who}: [mem 0x${hex16(e.addr)}-0x${hex16(e.addr + e.size - 1)}] ${names[e.type] ?? `type ${e.type}`}`);
   }
 }
 
@@ -97,7 +98,6 @@ export function memblock_setup(e820_in: E820Entry[], affinity: MemAffinity[], me
   reserved = [];
   frozen = false;
   e820 = e820_in.map((e) => ({ ...e })).sort((a, b) => a.addr - b.addr);
-  print_e820('BIOS-e820', e820);
 
   if (mem_limit !== null) {
     let limit = Math.floor(mem_limit / PAGE_SIZE) * PAGE_SIZE;
@@ -112,6 +112,7 @@ export function memblock_setup(e820_in: E820Entry[], affinity: MemAffinity[], me
       else if (e.addr < limit) out.push({ addr: e.addr, size: limit - e.addr, type: e.type });
     }
     e820 = out;
+    // e820__finish_early_params(): the map after mem=.
     pr_info('user-defined physical RAM map:');
     print_e820('user', e820);
   }

@@ -35,8 +35,8 @@ export let page_prev = new Int32Array(0);
 
 /** Bytes of metadata per page, computed from the arrays' element sizes (benchmark key). */
 export function page_meta_bytes(): number {
-  return Uint8Array.BYTES_PER_ELEMENT + Uint8Array.BYTES_PER_ELEMENT + Uint16Array.BYTES_PER_ELEMENT +
-    Int32Array.BYTES_PER_ELEMENT * 3;
+  return page_flags.BYTES_PER_ELEMENT + page_order.BYTES_PER_ELEMENT + page_keyid_arr.BYTES_PER_ELEMENT +
+    page_refcount.BYTES_PER_ELEMENT + page_next.BYTES_PER_ELEMENT + page_prev.BYTES_PER_ELEMENT;
 }
 
 /**

@@ -12,7 +12,8 @@
  * small typed array per (node, order). A free block's head carries PG_buddy and its
  * order; an allocated block's head carries refcount >= 1 and its allocation order, so
  * a double free, a wrong order, a tail page or a reserved page is refused with an
- * error message and changes nothing. mem_init() (re)builds everything for a boot.
+ * error message and changes nothing. mem_init() (re)builds everything for a boot and
+ * registers /proc/{meminfo,iomem,buddyinfo} and /sys/kernel/mm/mktme.
  */
 import {
   MAX_NUMNODES, NODES_PGSHIFT, PG_buddy, PG_reserved, mem_map_init, page_flags, page_refcount,
@@ -29,6 +30,13 @@ import {
 } from '../arch/x86/include/asm/processor.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
+// The files below read this module back (an import cycle of functions only: nothing is
+// used while the modules evaluate). mem_init registers them: procfs is reset before it.
+import { proc_meminfo_init } from '../fs/proc/meminfo.js';
+import { proc_buddyinfo_init } from '../fs/proc/buddyinfo.js';
+import { proc_iomem_init } from '../fs/proc/iomem.js';
+import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
+import { vmstat_init } from './vmstat.js';
 
 export const MAX_ORDER = 10;
 export const NR_PAGE_ORDERS = MAX_ORDER + 1;
@@ -131,7 +139,10 @@ export function numa_node_id(): number { return cpu_node[smp_processor_id()] ?? 
  * __GFP_THISNODE. A non-zero `keyid` must be 1..mktme_nr_keyids().
  */
 export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): number {
-  if (order !== (order | 0) || order < 0 || order > MAX_ORDER || !(keyid >= 0 && keyid <= mktme_nr_keyids()) || nid >= nr_nodes) {
+  // Small integers only (x | 0 === x), so bitwise is fine: none is an address.
+  if (order !== (order | 0) || order < 0 || order > MAX_ORDER ||
+    keyid !== (keyid | 0) || keyid < 0 || keyid > mktme_nr_keyids() ||
+    nid !== (nid | 0) || nid < -1 || nid >= nr_nodes) {
     pr_err(`alloc_pages: bad request order:${order} keyid:${keyid} nid:${nid}`);
     return -1;
   }
@@ -232,6 +243,14 @@ export function free_area_counts(nid: number): number[] {
   return Array.from(free_nr.subarray(nid * NR_PAGE_ORDERS, (nid + 1) * NR_PAGE_ORDERS));
 }
 
+/** The blocks on one free list, head first (for consistency checks and debugging). */
+export function free_list(nid: number, order: number): number[] {
+  const out: number[] = [];
+  if (nid < 0 || nid >= nr_nodes || order < 0 || order > MAX_ORDER) return out;
+  for (let p = free_head[nid * NR_PAGE_ORDERS + order]; p >= 0 && out.length <= max_pfn; p = page_next[p]) out.push(p);
+  return out;
+}
+
 /** The node of each CPU from CPUID leaf 0BH (package = x2APIC ID >> package shift). */
 function detect_cpu_nodes(): number[] {
   const out: number[] = [];
@@ -279,7 +298,12 @@ export function mem_init(): void {
     }
   });
   memblock_freeze();
+  vmstat_init();
   mem_init_print_info();
+  proc_meminfo_init();
+  proc_iomem_init();
+  proc_buddyinfo_init();
+  mktme_sysfs_init();
 }
 
 function mem_init_print_info(): void {

@@ -32,7 +32,7 @@ import { key_task_permission } from './permission.js';
 
 /* lookup_user_key() flags (security/keys/internal.h). */
 export const KEY_LOOKUP_CREATE = 0x01;  // create special keyrings that don't exist yet
-export const KEY_LOOKUP_PARTIAL = 0x02; // permit a key that is revoked/expired/being built
+export const KEY_LOOKUP_PARTIAL = 0x02; // permit a negative or unfinished key (still validated)
 
 /** clone() flag that keeps the thread group's process keyring. */
 export const CLONE_THREAD = 0x00010000;
@@ -44,7 +44,7 @@ export function key_cred_alloc(uid: number, gid: number, groups: number[] = []):
   return { uid, gid, groups: [...groups], thread_keyring: null, process_keyring: null, session_keyring: null };
 }
 
-/** The child's credentials at fork/clone (copy_creds): 0-ref-neutral, or -errno. */
+/** The child's credentials at fork/clone (copy_creds), holding its own references; or -errno. */
 export function key_cred_fork(parent: key_cred, clone_flags: number): key_cred | number {
   const cred = key_cred_alloc(parent.uid, parent.gid, parent.groups);
   if (parent.session_keyring) cred.session_keyring = key_get(parent.session_keyring);

@@ -2,7 +2,7 @@
  * The MMU: a 4-level walk whose every entry (and CR3) may carry a KeyID, permission
  * checks, A/D bits, #PF error codes and CR2, and a TLB that must be invalidated.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Fault, X86_CR0_PG, X86_CR0_WP, X86_PF_INSTR, X86_PF_PROT, X86_PF_RSVD, X86_PF_USER,
   X86_PF_WRITE, X86_TRAP_GP, X86_TRAP_PF } from '../../arch/x86/hw/isa.js';
 import type { Cpu } from '../../arch/x86/hw/cpu.js';
@@ -40,7 +40,7 @@ function pagingOn(m: Machine, cr3: number, cpu: Cpu = m.cpus[0]): void {
   cpu.writeCr0(X86_CR0_PG | X86_CR0_WP);
 }
 
-function fault(t: Tap.Test, fn: () => unknown, vector: number, code?: number): Fault {
+function fault(t: Test, fn: () => unknown, vector: number, code?: number): Fault {
   const e = t.throws(fn) as unknown as Fault;
   t.ok(e instanceof Fault, 'a typed fault');
   t.equal(e.vector, vector, e.toString());

@@ -21,7 +21,7 @@ import { clflush_cache_range, memset_io } from '../include/asm/processor.js';
 import { PAGE_SIZE, set_physical_mask_bits } from '../include/asm/pgtable_types.js';
 import { __va, page_address } from '../include/asm/page.js';
 import { page_keyid_arr } from '../../../mm/page.js';
-import { pr_info, pr_warn } from '../../../kernel/printk.js';
+import { pr_warn } from '../../../kernel/printk.js';
 
 /** Linux __PHYSICAL_MASK_SHIFT: physical_mask is restored to this by mktme_disable. */
 const __PHYSICAL_MASK_SHIFT = 52;
@@ -107,7 +107,8 @@ export function keyid_pages(keyid: number): number {
   return keyid >= 1 && keyid < keyid_count.length ? keyid_count[keyid] : 0;
 }
 
-function warn_once(what: string): void {
+/** WARN_ON_ONCE's report (printed every time here: a test wants to see each one). */
+function WARN(what: string): void {
   pr_warn(`WARNING: ${what}`);
 }
 
@@ -122,9 +123,14 @@ export function prep_encrypted_page(pfn: number, order: number, keyid: number, z
   const n = 2 ** order;
   // 1. Write back and drop the KeyID-0 alias's lines: page_address() is still KeyID 0.
   if (!noflush) clflush_cache_range(page_address(pfn), n * PAGE_SIZE);
-  // 2. "All pages coming out of the allocator should have KeyID 0".
+  // 2. "All pages coming out of the allocator should have KeyID 0". A page that still
+  //    has one gives it up here, so the counts and references stay balanced.
   for (let i = 0; i < n; i++) {
-    if (page_keyid_arr[pfn + i] !== 0) { warn_once(`prep_encrypted_page: pfn 0x${(pfn + i).toString(16)} already has KeyID ${page_keyid_arr[pfn + i]}`); break; }
+    const old = page_keyid_arr[pfn + i];
+    if (old === 0) continue;
+    WARN(`prep_encrypted_page: pfn 0x${(pfn + i).toString(16)} already has KeyID ${old}`);
+    if (old < keyid_count.length) keyid_count[old]--;
+    ref_ops?.put(old, 1);
   }
   page_keyid_arr.fill(keyid, pfn, pfn + n);
   if (keyid < keyid_count.length) keyid_count[keyid] += n;
@@ -141,14 +147,9 @@ export function free_encrypted_page(pfn: number, order: number): void {
   const keyid = page_keyid_arr[pfn];
   const n = 2 ** order;
   if (!noflush) clflush_cache_range(page_address(pfn), n * PAGE_SIZE);
-  if (!keyid) warn_once(`free_encrypted_page: pfn 0x${pfn.toString(16)} has no KeyID`);
-  if (keyid > nr_keyids) warn_once(`free_encrypted_page: pfn 0x${pfn.toString(16)} KeyID ${keyid} > ${nr_keyids}`);
+  if (!keyid) WARN(`free_encrypted_page: pfn 0x${pfn.toString(16)} has no KeyID`);
+  if (keyid > nr_keyids) WARN(`free_encrypted_page: pfn 0x${pfn.toString(16)} KeyID ${keyid} > ${nr_keyids}`);
   page_keyid_arr.fill(0, pfn, pfn + n);
   if (keyid < keyid_count.length) keyid_count[keyid] -= n;
   ref_ops?.put(keyid, n);
-}
-
-/** Boot message for the direct mappings (called by init_mem_mapping). */
-export function mktme_report(mapped: number): void {
-  if (nr_keyids) pr_info(`x86/mktme: direct mappings for KeyIDs 0..${mapped - 1}`);
 }

@@ -114,6 +114,20 @@ export function decryptBlock(xk: Int32Array, s0: number, s1: number, s2: number,
   out[3] = xk[k + 3] ^ (S[s3 & 255] | (S[(s2 >>> 8) & 255] << 8) | (S[(s1 >>> 16) & 255] << 16) | (S[s0 >>> 24] << 24));
 }
 
+/**
+ * The tables as little-endian bytes, for the WebAssembly kernels (xts-wasm.ts):
+ * E0..E3 (4 KiB), D0..D3 (4 KiB), then the inverse S-box (256 bytes).
+ */
+export function tableBytes(): Uint8Array {
+  const out = new Uint8Array(8192 + 256);
+  const dv = new DataView(out.buffer);
+  [E0, E1, E2, E3, D0, D1, D2, D3].forEach((t, i) => {
+    for (let x = 0; x < 256; x++) dv.setInt32(1024 * i + 4 * x, t[x], true);
+  });
+  out.set(INV_SBOX, 8192);
+  return out;
+}
+
 /** A signed 32-bit view of a noble key schedule (same memory: zeroing one zeroes both). */
 export function scheduleView(xk: Uint32Array): Int32Array {
   return new Int32Array(xk.buffer, xk.byteOffset, xk.length);

@@ -73,8 +73,8 @@ function xts(encrypting: boolean, key1: Uint8Array, key2: Uint8Array, tweak: Uin
     throw new RangeError(`xts: data unit must be at least 16 bytes, got ${data?.length}`);
   }
   // Copies: expandKeyLE wants aligned input; ours are zeroed below.
-  const k1 = key1.slice();
-  const k2 = key2.slice();
+  const k1 = new Uint8Array(key1);
+  const k2 = new Uint8Array(key2);
   const xk1 = encrypting ? unsafe.expandKeyLE(k1) : unsafe.expandKeyDecLE(k1);
   const xk2 = unsafe.expandKeyLE(k2);
   const dir = encrypting ? unsafe.encrypt : unsafe.decrypt;

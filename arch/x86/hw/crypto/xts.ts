@@ -2,45 +2,44 @@
  * AES-XTS for the MKTME engine: the data path every encrypted line goes through.
  *
  * A data unit is one 64-byte line; its tweak is the line's physical address (KeyID bits
- * cleared) as a 16-byte little-endian integer (see xts-ref.ts for XTS itself):
+ * cleared) as a 16-byte little-endian integer (xts-ref.ts has XTS itself):
  *
  *   T = AES(key2, addr);  C_j = AES(key1, P_j ^ T*alpha^j) ^ T*alpha^j,  j = 0..3
  *
- * Two paths, chosen by measurement (bench/crypto.ts):
- * - Lines: pure JS, five single-block AES calls per line (aes-block.ts: small T-tables over
- *   noble's key schedules), state in locals, no allocation. A node:crypto call costs about
- *   1 us of fixed overhead, more than the whole line in JS, so it cannot serve single lines.
- * - Pages (64 lines): node:crypto AES-ECB contexts created once per key and reused
- *   (ecb.ts). One ECB call under key2 turns the 64 line addresses into the 64 line
- *   tweaks, JS multiplies each by alpha three times, XORs the page against the tweaks
- *   with Uint32 views, one ECB call under key1 runs the 256 blocks, and a second XOR
- *   finishes. Same result as 64 line calls.
+ * Paths, chosen by measurement (bench/crypto.ts; figures in the kernels' headers):
+ * - Lines: a WebAssembly kernel (xts-wasm.ts) does the five AES blocks of a line with
+ *   T-tables, rounds unrolled; JS copies the 64 bytes in and out. node:crypto cannot
+ *   serve single lines: one call costs about 1 us of fixed overhead, more than a line.
+ * - Pages (64 lines): node:crypto AES-ECB contexts made once per key and reused
+ *   (ecb.ts). The kernel writes the 64 line addresses, one ECB call under key2 makes the
+ *   line tweaks, the kernel multiplies them by alpha and XORs them into the page, one
+ *   ECB call under key1 runs all 256 blocks, and the kernel XORs the tweaks out again.
+ *   Same result as 64 line calls.
+ * - Without WebAssembly (node --jitless) lines run in plain JS on the same tables
+ *   (aes-block.ts) and pages as 64 lines. `{ wasm: false }` forces this, for tests.
+ * Key schedules come from noble (expandKeyLE / expandKeyDecLE); every path is tested
+ * against the noble-based reference.
  *
  * src and dst may be the same bytes (in-place): every block is read before it is written.
- * Key material lives only in the expanded schedules and the node contexts; destroy()
- * zeroes the former, drops the latter, and any later call throws.
+ * Key material lives only in the schedules (in the kernel's memory when there is one)
+ * and the node contexts; destroy() zeroes the former, drops the latter, and any later
+ * call throws.
  */
 import { unsafe } from '@noble/ciphers/aes.js';
 import { decryptBlock, encryptBlock, scheduleView } from './aes-block.js';
 import { EcbContext } from './ecb.js';
 import { checkAddr, checkXtsKeys } from './xts-ref.js';
+import { MEM, newKernel, type XtsKernelExports } from './xts-wasm.js';
 
 export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
 
 export const LINE_BYTES = 64;
 export const PAGE_BYTES = 4096;
-const LINES_PER_PAGE = PAGE_BYTES / LINE_BYTES;
 const TWO32 = 0x100000000;
 
-/** Uint32 views over whole ArrayBuffers, made once per buffer. */
-const views = new WeakMap<ArrayBufferLike, Uint32Array>();
-function wordView(b: Uint8Array): Uint32Array {
-  let v = views.get(b.buffer);
-  if (v === undefined) {
-    v = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
-    views.set(b.buffer, v);
-  }
-  return v;
+export interface XtsOptions {
+  /** Use the WebAssembly kernel when available (default true). */
+  wasm?: boolean;
 }
 
 function checkSpan(name: string, b: Uint8Array, off: number, len: number): void {
@@ -49,14 +48,14 @@ function checkSpan(name: string, b: Uint8Array, off: number, len: number): void 
   }
 }
 
-/** Scratch for one block's AES output (the line path allocates nothing). */
+/** Scratch for one block's AES output (the JS line path allocates nothing). */
 const blk = new Int32Array(4);
 
 /**
- * One line: T = AES(key2, addr), then four blocks through `aes` (encryptBlock with the
+ * The JS line: T = AES(key2, addr), then four blocks through `aes` (encryptBlock with the
  * key1 schedule, or decryptBlock with the key1 decryption schedule), T *= alpha between.
  */
-function line(
+function jsLine(
   aes: typeof encryptBlock, xk1: Int32Array, xk2: Int32Array, addr: number,
   src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number,
 ): void {
@@ -82,142 +81,141 @@ function line(
 }
 
 export class XtsCipher {
-  private xk1: Int32Array;
-  private xk1d: Int32Array;
-  private xk2: Int32Array;
-  private ecb1: EcbContext | null;
-  private ecb1d: EcbContext | null;
-  private ecb2: EcbContext | null;
-  /** Page path scratch: tweak inputs (64 blocks), tweaks (256 blocks), XORed input. */
-  private readonly tweakIn = Buffer.alloc(LINES_PER_PAGE * 16);
-  private readonly tweakIn32 = new Uint32Array(this.tweakIn.buffer, this.tweakIn.byteOffset, LINES_PER_PAGE * 4);
-  private readonly tweaks = new Uint32Array(PAGE_BYTES / 4);
-  private readonly scratch = Buffer.alloc(PAGE_BYTES);
-  private readonly scratch32 = new Uint32Array(this.scratch.buffer, this.scratch.byteOffset, PAGE_BYTES / 4);
+  /** Schedules: views into the kernel's memory when there is a kernel. */
+  private readonly xk1: Int32Array;
+  private readonly xk1d: Int32Array;
+  private readonly xk2: Int32Array;
+  private kernel: XtsKernelExports | null;
+  private readonly mem: Uint8Array;
+  /** Views of the kernel's page areas (tweak inputs, ECB input, result). */
+  private readonly tinView: Uint8Array;
+  private readonly paView: Uint8Array;
+  private readonly pbView: Uint8Array;
+  private ecb1: EcbContext | null = null;
+  private ecb1d: EcbContext | null = null;
+  private ecb2: EcbContext | null = null;
   private dead = false;
 
-  constructor(key1: Uint8Array, key2: Uint8Array) {
+  constructor(key1: Uint8Array, key2: Uint8Array, options: XtsOptions = {}) {
     checkXtsKeys(key1, key2);
-    const k1 = key1.slice();
-    const k2 = key2.slice();
+    const k1 = new Uint8Array(key1);
+    const k2 = new Uint8Array(key2);
+    const e1 = unsafe.expandKeyLE(k1);
+    const d1 = unsafe.expandKeyDecLE(k1);
+    const e2 = unsafe.expandKeyLE(k2);
     try {
-      this.xk1 = scheduleView(unsafe.expandKeyLE(k1));
-      this.xk1d = scheduleView(unsafe.expandKeyDecLE(k1));
-      this.xk2 = scheduleView(unsafe.expandKeyLE(k2));
-      this.ecb1 = new EcbContext(k1, false);
-      this.ecb1d = new EcbContext(k1, true);
-      this.ecb2 = new EcbContext(k2, false);
+      this.kernel = options.wasm === false ? null : newKernel(e1.length / 4 - 1);
+      if (this.kernel !== null) {
+        const buf = this.kernel.memory.buffer;
+        this.mem = new Uint8Array(buf);
+        this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 1024);
+        this.paView = this.mem.subarray(MEM.PA, MEM.PA + PAGE_BYTES);
+        this.pbView = this.mem.subarray(MEM.PB, MEM.PB + PAGE_BYTES);
+        this.xk1 = new Int32Array(buf, MEM.XK1, e1.length);
+        this.xk1d = new Int32Array(buf, MEM.XK1D, d1.length);
+        this.xk2 = new Int32Array(buf, MEM.XK2, e2.length);
+        this.xk1.set(scheduleView(e1));
+        this.xk1d.set(scheduleView(d1));
+        this.xk2.set(scheduleView(e2));
+        this.ecb1 = new EcbContext(k1, false);
+        this.ecb1d = new EcbContext(k1, true);
+        this.ecb2 = new EcbContext(k2, false);
+      } else {
+        this.mem = this.tinView = this.paView = this.pbView = new Uint8Array(0);
+        this.xk1 = scheduleView(e1.slice());
+        this.xk1d = scheduleView(d1.slice());
+        this.xk2 = scheduleView(e2.slice());
+      }
     } finally {
-      k1.fill(0);
-      k2.fill(0);
-    }
-    if ((this.tweakIn.byteOffset | this.scratch.byteOffset) & 3) {
-      throw new Error('XtsCipher: unaligned scratch'); // Buffer.alloc never does this
+      k1.fill(0); k2.fill(0); e1.fill(0); d1.fill(0); e2.fill(0);
     }
   }
 
   encryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    if (this.dead) this.fail();
-    checkAddr(addr);
-    checkSpan('src', src, srcOff, LINE_BYTES);
-    checkSpan('dst', dst, dstOff, LINE_BYTES);
-    line(encryptBlock, this.xk1, this.xk2, addr, src, srcOff, dst, dstOff);
+    this.checkLine(addr, src, srcOff, dst, dstOff);
+    const k = this.kernel;
+    if (k === null) return jsLine(encryptBlock, this.xk1, this.xk2, addr, src, srcOff, dst, dstOff);
+    const m = this.mem;
+    for (let i = 0; i < LINE_BYTES; i++) m[MEM.LINE + i] = src[srcOff + i];
+    k.encLine(addr | 0, (addr / TWO32) | 0);
+    for (let i = 0; i < LINE_BYTES; i++) dst[dstOff + i] = m[MEM.LINE + i];
   }
 
   decryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    if (this.dead) this.fail();
-    checkAddr(addr);
-    checkSpan('src', src, srcOff, LINE_BYTES);
-    checkSpan('dst', dst, dstOff, LINE_BYTES);
-    line(decryptBlock, this.xk1d, this.xk2, addr, src, srcOff, dst, dstOff);
+    this.checkLine(addr, src, srcOff, dst, dstOff);
+    const k = this.kernel;
+    if (k === null) return jsLine(decryptBlock, this.xk1d, this.xk2, addr, src, srcOff, dst, dstOff);
+    const m = this.mem;
+    for (let i = 0; i < LINE_BYTES; i++) m[MEM.LINE + i] = src[srcOff + i];
+    k.decLine(addr | 0, (addr / TWO32) | 0);
+    for (let i = 0; i < LINE_BYTES; i++) dst[dstOff + i] = m[MEM.LINE + i];
   }
 
   encryptPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+    this.checkPage(addr, src, srcOff, dst, dstOff);
     this.page(true, addr, src, srcOff, dst, dstOff);
   }
 
   decryptPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+    this.checkPage(addr, src, srcOff, dst, dstOff);
     this.page(false, addr, src, srcOff, dst, dstOff);
   }
 
-  /** Zero the expanded keys and scratch, drop the node contexts; later calls throw. */
+  /** Zero the key schedules (and all kernel memory), drop the node contexts; later calls throw. */
   destroy(): void {
     this.dead = true;
     this.xk1.fill(0);
     this.xk1d.fill(0);
     this.xk2.fill(0);
+    this.mem.fill(0);
+    this.kernel = null;
     this.ecb1?.drop();
     this.ecb1d?.drop();
     this.ecb2?.drop();
     this.ecb1 = this.ecb1d = this.ecb2 = null;
-    this.tweaks.fill(0);
-    this.scratch.fill(0);
-    this.tweakIn.fill(0);
   }
 
   /** True once destroy() has run. */
   get destroyed(): boolean { return this.dead; }
 
+  /** Whether this cipher runs on the WebAssembly kernel. */
+  get usesWasm(): boolean { return this.kernel !== null; }
+
+  private page(encrypting: boolean, addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+    const k = this.kernel;
+    if (k === null) {
+      for (let i = 0; i < PAGE_BYTES; i += LINE_BYTES) {
+        if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addr + i, src, srcOff + i, dst, dstOff + i);
+        else jsLine(decryptBlock, this.xk1d, this.xk2, addr + i, src, srcOff + i, dst, dstOff + i);
+      }
+      return;
+    }
+    const m = this.mem;
+    k.tweakIn(addr | 0, (addr / TWO32) | 0);
+    m.set(this.ecb2!.update(this.tinView), MEM.TOUT);
+    m.set(src.subarray(srcOff, srcOff + PAGE_BYTES), MEM.PA);
+    k.pageIn();
+    m.set((encrypting ? this.ecb1! : this.ecb1d!).update(this.paView), MEM.PB);
+    k.pageOut();
+    dst.set(this.pbView, dstOff);
+  }
+
   private fail(): never {
     throw new Error('XtsCipher: used after destroy()');
   }
 
-  private page(encrypting: boolean, addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+  private checkLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+    if (this.dead) this.fail();
+    checkAddr(addr);
+    checkSpan('src', src, srcOff, LINE_BYTES);
+    checkSpan('dst', dst, dstOff, LINE_BYTES);
+  }
+
+  private checkPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
     if (this.dead) this.fail();
     checkAddr(addr);
     if (addr % PAGE_BYTES !== 0) throw new RangeError(`XtsCipher: page address ${addr} is not 4 KiB aligned`);
     checkSpan('src', src, srcOff, PAGE_BYTES);
     checkSpan('dst', dst, dstOff, PAGE_BYTES);
-    const tw = this.pageTweaks(addr);
-    const x = this.scratch32;
-    const sb = src.byteOffset + srcOff;
-    if ((sb & 3) === 0) {
-      const s = wordView(src);
-      for (let k = 0, i = sb >>> 2; k < PAGE_BYTES / 4; k++, i++) x[k] = s[i] ^ tw[k];
-    } else {
-      for (let k = 0, o = srcOff; k < PAGE_BYTES / 4; k++, o += 4) {
-        x[k] = (src[o] | (src[o + 1] << 8) | (src[o + 2] << 16) | (src[o + 3] << 24)) ^ tw[k];
-      }
-    }
-    const out = (encrypting ? this.ecb1! : this.ecb1d!).update(this.scratch);
-    const y = (out.byteOffset & 3) === 0
-      ? new Uint32Array(out.buffer, out.byteOffset, PAGE_BYTES / 4)
-      : new Uint32Array(Uint8Array.prototype.slice.call(out).buffer);
-    const db = dst.byteOffset + dstOff;
-    if ((db & 3) === 0) {
-      const d = wordView(dst);
-      for (let k = 0, i = db >>> 2; k < PAGE_BYTES / 4; k++, i++) d[i] = y[k] ^ tw[k];
-    } else {
-      for (let k = 0, o = dstOff; k < PAGE_BYTES / 4; k++, o += 4) {
-        const w = y[k] ^ tw[k];
-        dst[o] = w; dst[o + 1] = w >>> 8; dst[o + 2] = w >>> 16; dst[o + 3] = w >>> 24;
-      }
-    }
-  }
-
-  /** The 256 block tweaks of a page: line i's T = AES(key2, addr + 64 i), times alpha^j. */
-  private pageTweaks(addr: number): Uint32Array {
-    const tin = this.tweakIn32;
-    for (let i = 0; i < LINES_PER_PAGE; i++) {
-      const a = addr + i * LINE_BYTES;
-      tin[4 * i] = a >>> 0;
-      tin[4 * i + 1] = (a / TWO32) >>> 0;
-    }
-    const e = this.ecb2!.update(this.tweakIn);
-    const t = (e.byteOffset & 3) === 0
-      ? new Uint32Array(e.buffer, e.byteOffset, LINES_PER_PAGE * 4)
-      : new Uint32Array(Uint8Array.prototype.slice.call(e).buffer);
-    const tw = this.tweaks;
-    for (let i = 0, k = 0; i < LINES_PER_PAGE; i++) {
-      let t0 = t[4 * i], t1 = t[4 * i + 1], t2 = t[4 * i + 2], t3 = t[4 * i + 3];
-      for (let j = 0; j < 4; j++, k += 4) {
-        tw[k] = t0; tw[k + 1] = t1; tw[k + 2] = t2; tw[k + 3] = t3;
-        const c = t3 >>> 31;
-        t3 = (t3 << 1) | (t2 >>> 31); t2 = (t2 << 1) | (t1 >>> 31); t1 = (t1 << 1) | (t0 >>> 31);
-        t0 = (t0 << 1) ^ (c * 0x87);
-      }
-    }
-    e.fill(0);
-    return tw;
   }
 }

@@ -173,7 +173,7 @@ function generic_identify(c: cpuinfo_x86): void {
 
   c.extended_cpuid_level = cpuid(0x80000000).eax >>> 0;
   const ext = c.extended_cpuid_level;
-  if ((ext & 0xffff0000) === 0x80000000) {
+  if (((ext & 0xffff0000) >>> 0) === 0x80000000) {
     if (ext >= 0x80000001) {
       const e1 = cpuid(0x80000001);
       c.x86_capability[CPUID_8000_0001_EDX] = e1.edx;

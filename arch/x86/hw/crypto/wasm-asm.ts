@@ -1,0 +1,125 @@
+/**
+ * A minimal WebAssembly assembler: just enough of the binary format (WebAssembly Core
+ * Specification 2.0, §5) to emit the XTS kernels in xts-wasm.ts from TypeScript, so no
+ * opaque binary is checked in and no toolchain is needed.
+ *
+ * A module here is one exported memory of fixed size plus a list of functions; each
+ * function is exported under its name. Bodies are flat byte arrays built with `op`.
+ * Only the instructions the kernels use are defined.
+ */
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export type ValType = typeof I32 | typeof I64;
+
+/** Unsigned LEB128 (§5.2.2) of a non-negative integer below 2^32. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function sleb(n: number): number[] {
+  n |= 0;
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** A memory argument: alignment exponent and constant offset (§5.4.6). */
+const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+
+/** Instructions (§5.4). Each returns its encoding. */
+export const op = {
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  i64zero: [0x42, 0x00],
+  load: (offset: number) => [0x28, ...memarg(2, offset)],
+  load8u: (offset: number) => [0x2d, ...memarg(0, offset)],
+  store: (offset: number) => [0x36, ...memarg(2, offset)],
+  load64: (offset: number) => [0x29, ...memarg(3, offset)],
+  store64: (offset: number) => [0x37, ...memarg(3, offset)],
+  v128load: (offset: number) => [0xfd, 0x00, ...memarg(4, offset)],
+  v128store: (offset: number) => [0xfd, 0x0b, ...memarg(4, offset)],
+  v128xor: [0xfd, 0x51],
+  add: [0x6a],
+  mul: [0x6c],
+  and: [0x71],
+  or: [0x72],
+  xor: [0x73],
+  shl: [0x74],
+  shrU: [0x76],
+  ltU: [0x49],
+  add64: [0x7c],
+  or64: [0x84],
+  xor64: [0x85],
+  shl64: [0x86],
+  shrU64: [0x88],
+  mul64: [0x7e],
+  i64: (v: number) => [0x42, ...sleb(v)], // small constants only (|v| < 2^31)
+  extendU: [0xad], // i64.extend_i32_u
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+};
+
+export interface WasmFunc {
+  name: string;
+  params: ValType[];
+  /** Types of the extra locals, numbered after the params. */
+  locals: ValType[];
+  body: number[];
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
+const name = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
+
+/** The binary of a module with one exported memory ("memory", `pages` x 64 KiB, fixed). */
+export function assemble(funcs: WasmFunc[], pages: number): Uint8Array<ArrayBuffer> {
+  const sigs: string[] = [];
+  const typeOf = funcs.map((f) => {
+    const sig = f.params.join(',');
+    if (!sigs.includes(sig)) sigs.push(sig);
+    return sigs.indexOf(sig);
+  });
+  const types = sigs.map((s) => [0x60, ...vec(s === '' ? [] : s.split(',').map((t) => [Number(t)])), ...vec([])]);
+  const code = funcs.map((f) => {
+    // Locals are run-length encoded by type (§5.5.13).
+    const runs: number[][] = [];
+    for (const t of f.locals) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    const body = [...vec(runs.map(([n, t]) => [...uleb(n), t])), ...f.body, ...op.end];
+    return [...uleb(body.length), ...body];
+  });
+  const exports = [
+    [...name('memory'), 0x02, 0x00],
+    ...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
+  ];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(3, vec(typeOf.map((t) => uleb(t)))),
+    ...section(5, vec([[0x01, ...uleb(pages), ...uleb(pages)]])),
+    ...section(7, vec(exports)),
+    ...section(10, vec(code)),
+  ]);
+}

@@ -1,0 +1,51 @@
+/**
+ * The MSR driver (Linux arch/x86/kernel/msr.c, /dev/cpu/N/msr, and lib/msr-smp.c):
+ * RDMSR/WRMSR on a chosen CPU for user-space tools (msr-tools' rdmsr/wrmsr). A #GP from
+ * the instruction is caught (rdmsr_safe) and becomes -EIO, as pread()/pwrite() on the
+ * device return; a CPU that does not exist or is offline is -ENXIO; a CPU without the
+ * MSR feature is -EIO (msr_open).
+ */
+import { rdmsrl_safe, smp_call_function_single, wrmsrl_safe } from '../include/asm/processor.js';
+import { X86_FEATURE_MSR } from '../include/asm/cpufeatures.js';
+import { cpu_data, cpu_has } from './cpu/common.js';
+import { cpu_online } from './smpboot.js';
+
+// errno values (include/uapi/asm-generic/errno-base.h).
+const EIO = 5;
+const ENXIO = 6;
+const EINVAL = 22;
+
+/** rdmsr_safe_on_cpu(): the value, or err = -EIO on #GP. */
+export function rdmsr_safe_on_cpu(cpu: number, msr: number): { err: number; val: bigint } {
+  return smp_call_function_single(cpu, () => rdmsrl_safe(msr));
+}
+
+/** wrmsr_safe_on_cpu(): 0, or -EIO on #GP. */
+export function wrmsr_safe_on_cpu(cpu: number, msr: number, val: bigint): number {
+  return smp_call_function_single(cpu, () => wrmsrl_safe(msr, val));
+}
+
+/** msr_open(): may user space use CPU `cpu`'s MSR device? 0 or -errno. */
+export function msr_open(cpu: number): number {
+  if (!Number.isInteger(cpu) || cpu < 0 || !cpu_online(cpu)) return -ENXIO;
+  if (!cpu_has(cpu_data(cpu), X86_FEATURE_MSR)) return -EIO;
+  return 0;
+}
+
+function valid_reg(reg: number): boolean { return Number.isInteger(reg) && reg >= 0 && reg <= 0xffffffff; }
+
+/** msr_read(): pread(fd, 8, reg) on /dev/cpu/CPU/msr. */
+export function msr_read(cpu: number, reg: number): { err: number; val: bigint } {
+  const err = msr_open(cpu);
+  if (err) return { err, val: 0n };
+  if (!valid_reg(reg)) return { err: -EINVAL, val: 0n };
+  return rdmsr_safe_on_cpu(cpu, reg);
+}
+
+/** msr_write(): pwrite(fd, &val, 8, reg) on /dev/cpu/CPU/msr. */
+export function msr_write(cpu: number, reg: number, val: bigint): number {
+  const err = msr_open(cpu);
+  if (err) return err;
+  if (!valid_reg(reg) || typeof val !== 'bigint' || val < 0n || val >= 1n << 64n) return -EINVAL;
+  return wrmsr_safe_on_cpu(cpu, reg, val);
+}

@@ -1,0 +1,62 @@
+/**
+ * /proc/iomem (Linux kernel/resource.c r_show): the physical address map as a resource
+ * tree, "%0*llx-%0*llx : %s" with width 8 and two spaces of indent per level:
+ *
+ *   00000000-000fffff : Reserved
+ *   00100000-07ffffff : System RAM
+ *     01000000-011fffff : Kernel code
+ *     ...
+ *   100000000-103ffffff : Persistent Memory
+ *
+ * Top-level entries are the e820 table after mem= (e820_type_to_string's names); the
+ * kernel image's sections sit inside the System RAM range holding them.
+ */
+import {
+  E820_TYPE_PMEM, E820_TYPE_RAM, E820_TYPE_RESERVED,
+} from '../../arch/x86/hw/isa.js';
+import {
+  KERNEL_BSS, KERNEL_DATA, KERNEL_EDATA, KERNEL_END, KERNEL_ETEXT, KERNEL_RODATA, KERNEL_RODATA_END,
+  KERNEL_TEXT, e820_table,
+} from '../../mm/memblock.js';
+import { proc_create } from './generic.js';
+
+/** e820_type_to_string(). */
+function type_name(type: number): string {
+  switch (type) {
+    case E820_TYPE_RAM: return 'System RAM';
+    case E820_TYPE_RESERVED: return 'Reserved';
+    case E820_TYPE_PMEM: return 'Persistent Memory';
+    case 3: return 'ACPI Tables';
+    case 4: return 'ACPI Non-volatile Storage';
+    case 5: return 'Unusable memory';
+    case 12: return 'Persistent Memory (legacy)';
+    default: return 'Reserved';
+  }
+}
+
+function line(depth: number, start: number, end: number, name: string): string {
+  const h = (n: number): string => n.toString(16).padStart(8, '0');
+  return `${' '.repeat(depth * 2)}${h(start)}-${h(end - 1)} : ${name}\n`;
+}
+
+const KERNEL_SECTIONS: [number, number, string][] = [
+  [KERNEL_TEXT, KERNEL_ETEXT, 'Kernel code'],
+  [KERNEL_RODATA, KERNEL_RODATA_END, 'Kernel rodata'],
+  [KERNEL_DATA, KERNEL_EDATA, 'Kernel data'],
+  [KERNEL_BSS, KERNEL_END, 'Kernel bss'],
+];
+
+export function iomem_proc_show(): string {
+  let s = '';
+  for (const e of e820_table()) {
+    const end = e.addr + e.size;
+    s += line(0, e.addr, end, type_name(e.type));
+    if (e.type !== E820_TYPE_RAM) continue;
+    for (const [ks, ke, name] of KERNEL_SECTIONS) {
+      if (ks >= e.addr && ke <= end) s += line(1, ks, ke, name);
+    }
+  }
+  return s;
+}
+
+export function proc_iomem_init(): void { proc_create('/proc/iomem', iomem_proc_show); }

@@ -1,0 +1,122 @@
+/**
+ * start_kernel() (Linux init/main.c): the boot sequence on the boot CPU, from the
+ * firmware's hand-over to a running system, and the initcall lists.
+ *
+ *   printk, banner, "Command line:", early parameters (loglevel, quiet, mem=, mktme...)
+ *   setup_arch: e820, boot CPU identification (detect_tme), memblock, page tables
+ *   unknown parameters, mem_init (buddy allocator)
+ *   intel_pconfig_init (Linux: arch_initcall)
+ *   smp_init: every AP loads the page tables and identifies itself (detect_tme)
+ *   proc_root_init, then the late initcalls (key service, processes, ...)
+ *
+ * Every subsystem's state is module-level and reset by its init here, so one process
+ * can boot kernel after kernel. A fault or error escaping the sequence is a kernel
+ * panic: logged, then thrown as KernelPanic to whoever booted us.
+ */
+import type { BootParams } from '../arch/x86/hw/isa.js';
+import { set_cpu_possible } from '../arch/x86/include/asm/processor.js';
+import { print_cpu_info, boot_cpu_data } from '../arch/x86/kernel/cpu/common.js';
+import { intel_pconfig_init } from '../arch/x86/kernel/cpu/intel_pconfig.js';
+import { reboot_init, set_system_running } from '../arch/x86/kernel/reboot.js';
+import { setup_arch } from '../arch/x86/kernel/setup.js';
+import { smp_init, smp_prepare_boot_cpu } from '../arch/x86/kernel/smpboot.js';
+import { proc_reset } from '../fs/proc/generic.js';
+import { proc_root_init } from '../fs/proc/root.js';
+import {
+  print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
+} from '../kernel/params.js';
+import { pr_emerg, pr_info, pr_notice, pr_warn, printk_init, set_console_loglevel } from '../kernel/printk.js';
+import { mem_init } from '../mm/page_alloc.js';
+
+export const UTS_RELEASE = '6.8.0-mktme';
+export const linux_banner =
+  `Linux version ${UTS_RELEASE} (mktme@mktme-kernel) (TypeScript 5.9, emulated x86-64) #1 SMP`;
+
+/** A kernel panic: the boot (or a later kernel path) could not go on. */
+export class KernelPanic extends Error {
+  constructor(message: string) { super(`Kernel panic - not syncing: ${message}`); this.name = 'KernelPanic'; }
+}
+
+/** An initcall: 0 (or nothing) on success, a negative errno on failure. */
+export type initcall_t = () => number | void;
+
+interface Initcall { fn: initcall_t; name: string }
+
+/** Late initcalls registered by subsystems (kept across boots, like an initcall section). */
+const late_initcalls: Initcall[] = [];
+
+/**
+ * late_initcall(fn): run `fn` at the end of every boot, after procfs, in registration
+ * order. Registering the same function twice has no effect.
+ */
+export function late_initcall(fn: initcall_t, name = fn.name || 'anonymous'): void {
+  if (!late_initcalls.some((c) => c.fn === fn)) late_initcalls.push({ fn, name });
+}
+
+/**
+ * The lead wires subsystems in here (an initcall section in source form). Each runs at
+ * late_initcall time on every boot, before those registered with late_initcall().
+ *   issue 4 (key service): e.g. init_mktme_keys
+ *   issue 5 (processes):   e.g. proc_pid_init, spawn of init
+ */
+const BUILTIN_LATE_INITCALLS: Initcall[] = [
+  // { fn: init_mktme_keys, name: 'init_mktme_keys' },
+];
+
+function do_one_initcall(c: Initcall): void {
+  try {
+    const ret = c.fn();
+    if (typeof ret === 'number' && ret < 0) pr_warn(`initcall ${c.name} returned ${ret}`);
+  } catch (e) {
+    if (e instanceof KernelPanic) throw e;
+    pr_warn(`initcall ${c.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function do_late_initcalls(): void {
+  for (const c of [...BUILTIN_LATE_INITCALLS, ...late_initcalls]) do_one_initcall(c);
+}
+
+let booted = 0;
+
+/** How many kernels this process has booted (1 after the first start_kernel). */
+export function boot_count(): number { return booted; }
+
+/**
+ * Boot a kernel on the CPUs `bp` describes; `console` receives console lines (without
+ * newline), or null for none. Returns when the system is running. Throws KernelPanic.
+ */
+export function start_kernel(bp: BootParams, console: ((line: string) => void) | null): void {
+  set_cpu_possible(bp.cpus);
+  printk_init(console);
+  try {
+    proc_reset();
+    reboot_init();
+    const params = setup_boot_params(bp.cmdline);
+    if (params.console_loglevel !== null) set_console_loglevel(params.console_loglevel);
+
+    pr_notice(linux_banner);
+    pr_info(`Command line: ${bp.cmdline}`);
+    print_early_param_warnings();
+
+    setup_arch(bp, params);
+    smp_prepare_boot_cpu(bp.cpuNode);
+    print_unknown_bootoptions();
+    mem_init();
+
+    intel_pconfig_init();
+    print_cpu_info(boot_cpu_data());
+    smp_init();
+
+    proc_root_init(linux_banner);
+    do_late_initcalls();
+    set_system_running();
+    booted++;
+  } catch (e) {
+    if (e instanceof KernelPanic) throw e;
+    const why = e instanceof Error ? e.message || e.name : typeof e === 'object' && e !== null ? String(e) : String(e);
+    const msg = `Fatal exception in boot: ${why}`;
+    pr_emerg(`Kernel panic - not syncing: ${msg}`);
+    throw new KernelPanic(msg);
+  }
+}

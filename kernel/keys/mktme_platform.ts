@@ -1,0 +1,62 @@
+/**
+ * The key service's view of the platform: where the `mktme` key type meets the x86
+ * code. It fills mktme_hw_ops from the arch side (KeyID count and algorithms from
+ * detect_tme via arch/x86/mm/mktme, one lead CPU per package from the topology, and
+ * mktme_key_program() run on that CPU, as Linux's mktme_do_program does through
+ * on_each_cpu_mask), and plugs the KeyID reference counts into the page allocator's
+ * prep/free_encrypted_page hooks.
+ *
+ * init_mktme_keys() runs at late_initcall time on every boot (Linux: init_mktme is a
+ * late_initcall too).
+ */
+import { rdtsc, smp_call_function_single } from '../../arch/x86/include/asm/processor.js';
+import { mktme_key_program, mktme_key_program_wipe, type mktme_key_program as kprog_t } from '../../arch/x86/include/asm/intel_pconfig.js';
+import { online_cpus, topology_physical_package_id } from '../../arch/x86/kernel/smpboot.js';
+import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch/x86/mm/mktme.js';
+import { boot_params_parsed } from '../params.js';
+import { pr_info, printk, KERN_ERR } from '../printk.js';
+import { key_init, mktme_init, mktme_keyid_get, mktme_keyid_put, type mktme_hw_ops } from './index.js';
+
+const TSC_HZ = 2_000_000_000;
+
+/** The first online CPU of every package (Linux: mktme_update_pconfig_targets). */
+export function mktme_lead_cpus(): number[] {
+  const seen = new Set<number>();
+  const leads: number[] = [];
+  for (const cpu of online_cpus()) {
+    const pkg = topology_physical_package_id(cpu);
+    if (!seen.has(pkg)) { seen.add(pkg); leads.push(cpu); }
+  }
+  return leads;
+}
+
+const platform_ops: mktme_hw_ops = {
+  nr_keyids: () => mktme_nr_keyids(),
+  algs: () => mktme_algs(),
+  lead_cpus: () => mktme_lead_cpus(),
+  key_program(cpu, keyid, keyid_ctrl, key_field_1, key_field_2): number {
+    const kprog: kprog_t = { keyid, keyid_ctrl, key_field_1, key_field_2 };
+    try {
+      return smp_call_function_single(cpu, () => mktme_key_program(kprog));
+    } finally {
+      mktme_key_program_wipe(kprog);
+    }
+  },
+  printk: (msg) => printk(KERN_ERR, msg),
+};
+
+/** Boot: the key service, then the mktme key type when MKTME is usable. */
+export function init_mktme_keys(): number {
+  key_init({
+    now: () => Math.floor(rdtsc() / TSC_HZ),
+    serial_seed: rdtsc() >>> 0,
+  });
+  mktme_set_keyid_ref_ops({
+    get: (keyid, n) => { mktme_keyid_get(keyid, n); },
+    put: (keyid, n) => { mktme_keyid_put(keyid, n); },
+  });
+  const ret = mktme_init(platform_ops, { storekeys: boot_params_parsed().mktme_storekeys });
+  if (ret < 0) return ret;
+  if (mktme_nr_keyids() > 0) pr_info(`mktme: key type registered, ${mktme_nr_keyids()} KeyIDs`);
+  return 0;
+}

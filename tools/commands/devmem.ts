@@ -1,0 +1,101 @@
+/**
+ * devmem: read or write physical memory the way the kernel does, through the direct
+ * mapping of a KeyID (arch/x86/mm/init.ts), so every access goes through the caches
+ * and the MKTME engine like any kernel load or store.
+ *
+ *   devmem [-k KEYID] ADDR [LEN]      hexdump LEN bytes (default 64, at most 64K)
+ *   devmem -w [-k KEYID] ADDR HEX     store the bytes (ordinary stores into the cache)
+ *
+ * Reading a page through a KeyID other than the one that wrote it shows what MKTME
+ * promises: garbage, not the data. An address outside the direct mapping or a KeyID
+ * without one is refused ("devmem: ...", status 1); nothing is touched then.
+ */
+import { isFault } from '../../arch/x86/hw/isa.js';
+import { __va, direct_mapping_keyids } from '../../arch/x86/include/asm/page.js';
+import { memcpy_fromio, memcpy_toio, this_cpu } from '../../arch/x86/include/asm/processor.js';
+import { direct_map_ranges } from '../../arch/x86/mm/init.js';
+import { CommandError, UsageError, type Command } from '../registry.js';
+import { formatHex, formatHexdump, parseHexBytes, parseNumber, parseSize } from '../lib/parse.js';
+
+const DEFAULT_LEN = 64;
+const MAX_LEN = 64 * 1024;
+
+/** Run `fn` as kernel code (CPL 0) on the current CPU, turning a fault into an error. */
+function kernel_access(what: string, fn: () => void): void {
+  const cpu = this_cpu();
+  const saved = cpu.cpl;
+  cpu.cpl = 0;
+  try {
+    fn();
+  } catch (e) {
+    if (isFault(e)) throw new CommandError(`${what}: ${e.toString()}`);
+    throw e;
+  } finally {
+    cpu.cpl = saved;
+  }
+}
+
+export const devmemCommand: Command<unknown> = {
+  name: 'devmem',
+  usage: 'devmem [-w] [-k KEYID] ADDR [LEN|HEX]',
+  summary: 'read or write physical memory through a KeyID\'s direct mapping',
+  help: 'Without -w, hexdump LEN bytes (default 64) at physical ADDR as read through the\n' +
+    'direct mapping of KEYID (default 0). With -w, store the HEX bytes there.\n' +
+    'Data written through one KeyID reads back as garbage through another.',
+  run(_ctx, args, io) {
+    let write = false;
+    let keyidArg: string | null = null;
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === '-w') write = true;
+      else if (a === '-k') {
+        if (i + 1 >= args.length) throw new UsageError('-k needs a KEYID');
+        keyidArg = args[++i];
+      } else if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option '${a}'`);
+      else rest.push(a);
+    }
+    if (rest.length < 1 || rest.length > 2 || (write && rest.length !== 2)) {
+      throw new UsageError(write ? 'devmem -w needs ADDR and HEX' : 'expected ADDR [LEN]');
+    }
+    let keyid = 0;
+    if (keyidArg !== null) {
+      const k = parseNumber(keyidArg);
+      if (!k.ok) throw new CommandError(`bad KeyID: ${k.error}`);
+      keyid = k.value;
+    }
+    const mapped = direct_mapping_keyids();
+    if (keyid >= mapped) {
+      throw new CommandError(mapped > 1
+        ? `KeyID ${keyid} has no direct mapping (KeyIDs 0..${mapped - 1})`
+        : `KeyID ${keyid} has no direct mapping (MKTME is off: KeyID 0 only)`);
+    }
+    const addr = parseNumber(rest[0]);
+    if (!addr.ok) throw new CommandError(`bad address: ${addr.error}`);
+    let bytes: Uint8Array;
+    if (write) {
+      const h = parseHexBytes(rest[1]);
+      if (!h.ok) throw new UsageError(h.error);
+      bytes = h.value;
+    } else {
+      const len = rest.length > 1 ? parseSize(rest[1]) : { ok: true as const, value: DEFAULT_LEN };
+      if (!len.ok) throw new UsageError(len.error);
+      if (len.value < 1 || len.value > MAX_LEN) throw new UsageError(`LEN must be 1..${MAX_LEN}`);
+      bytes = new Uint8Array(len.value);
+    }
+    const a = addr.value;
+    const ranges = direct_map_ranges();
+    if (!ranges.some((r) => a >= r.start && a + bytes.length <= r.end)) {
+      throw new CommandError(`${formatHex(a)}: not in the direct mapping (no memory there)`);
+    }
+    const va = __va(a, keyid);
+    if (write) {
+      kernel_access(formatHex(a), () => memcpy_toio(va, bytes));
+      io.out(`wrote ${bytes.length} byte${bytes.length === 1 ? '' : 's'} at ${formatHex(a)} through KeyID ${keyid}\n`);
+    } else {
+      kernel_access(formatHex(a), () => memcpy_fromio(va, bytes));
+      io.out(formatHexdump(a, bytes));
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,43 @@
+/**
+ * read: load LEN bytes at ADDR with user-mode loads of the shell's process and print
+ * them: as text (up to the first NUL byte, other control bytes shown as '.'), or as a
+ * hexdump with -x. A fault the kernel cannot fix kills the process ("Segmentation
+ * fault"); the shell then carries on as its parent.
+ */
+import { user_read } from '../../mm/uaccess.js';
+import { UsageError, type Command } from '../registry.js';
+import type { KernelShellContext } from '../context.js';
+import { formatHexdump } from '../lib/parse.js';
+import { nargs, parse_addr, parse_len, shell_process_ended, shell_task } from '../lib/process.js';
+
+/** Longest read the command accepts. */
+const READ_MAX = 1 << 20;
+
+/** The bytes as a C string: stop at NUL, '.' for control bytes other than \t and \n. */
+function as_text(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) {
+    if (b === 0) break;
+    s += b === 9 || b === 10 || (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : '.';
+  }
+  return s.endsWith('\n') ? s : s + '\n';
+}
+
+export const readCommand: Command<KernelShellContext> = {
+  name: 'read',
+  usage: 'read ADDR LEN [-x]',
+  summary: 'load bytes from the current process (user mode)',
+  run(ctx, args, io) {
+    const hex = args[args.length - 1] === '-x';
+    const ops = hex ? args.slice(0, -1) : args;
+    nargs(ops, 2, 2);
+    const addr = parse_addr(ops[0]);
+    const len = parse_len(ops[1]);
+    if (len > READ_MAX) throw new UsageError(`LEN: at most ${READ_MAX} bytes`);
+    const tsk = shell_task(ctx);
+    const r = user_read(tsk, addr, len);
+    if (!r.ok) return shell_process_ended(ctx, io, tsk);
+    io.out(hex ? formatHexdump(addr, r.value) : as_text(r.value));
+    return 0;
+  },
+};

@@ -1,0 +1,48 @@
+/**
+ * The shell's entry point (`make run` runs build/tools/shell.js): parse the options,
+ * build the machine, boot the kernel (console lines on stderr), then run commands from
+ * the prompt, -c, FILE or stdin through the shell runner (tools/main.ts).
+ *
+ * runShell() runs the same thing in-process with captured output, for tests and the
+ * golden transcripts: same arguments (seed included) -> same output.
+ */
+import { pathToFileURL } from 'node:url';
+import { shellCommands } from './commands/index.js';
+import { bootKernelShell, shutdownKernelShell, type KernelShellContext } from './context.js';
+import { bufferIo, processIo } from './lib/io.js';
+import { shellMain, type ShellMainDeps } from './main.js';
+import { promptFor } from './repl.js';
+
+export interface ShellResult { stdout: string; stderr: string; status: number }
+
+/** What the entry point gives shellMain besides argv, streams and terminal facts. */
+export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | 'io' | 'stdin' | 'stdinIsTty'> = {
+  commands: shellCommands,
+  boot: (options, io) => bootKernelShell(options, io),
+  prompt: () => promptFor(true),
+  shutdown: (ctx) => shutdownKernelShell(ctx),
+};
+
+/** Run the shell in this process with `argv` (after the program name) and `stdin`. */
+export async function runShell(argv: string[], stdin = ''): Promise<ShellResult> {
+  const buf = bufferIo(false);
+  const status = await shellMain({ ...kernelShellDeps, argv, io: buf.io, stdin, stdinIsTty: false });
+  return { stdout: buf.stdout, stderr: buf.stderr, status };
+}
+
+async function main(): Promise<void> {
+  const io = processIo();
+  const status = await shellMain({
+    ...kernelShellDeps,
+    argv: process.argv.slice(2),
+    io,
+    stdin: process.stdin,
+    stdinIsTty: Boolean(process.stdin.isTTY),
+    promptOutput: process.stdout,
+  });
+  process.exitCode = status;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main();
+}
