@@ -27,6 +27,7 @@ import {
 } from '../kernel/params.js';
 import { pr_emerg, pr_info, pr_notice, pr_warn, printk_init, set_console_loglevel } from '../kernel/printk.js';
 import { mem_init } from '../mm/page_alloc.js';
+import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
 
 export const UTS_RELEASE = '6.8.0-mktme';
 export const linux_banner =
@@ -60,7 +61,7 @@ export function late_initcall(fn: initcall_t, name = fn.name || 'anonymous'): vo
  *   issue 5 (processes):   e.g. proc_pid_init, spawn of init
  */
 const BUILTIN_LATE_INITCALLS: Initcall[] = [
-  // { fn: init_mktme_keys, name: 'init_mktme_keys' },
+  { fn: init_mktme_keys, name: 'init_mktme_keys' },
 ];
 
 function do_one_initcall(c: Initcall): void {

@@ -9,13 +9,17 @@
  * init_mktme_keys() runs at late_initcall time on every boot (Linux: init_mktme is a
  * late_initcall too).
  */
-import { rdtsc, smp_call_function_single } from '../../arch/x86/include/asm/processor.js';
+import { rdtsc, smp_call_function_single, smp_processor_id } from '../../arch/x86/include/asm/processor.js';
 import { mktme_key_program, mktme_key_program_wipe, type mktme_key_program as kprog_t } from '../../arch/x86/include/asm/intel_pconfig.js';
 import { online_cpus, topology_physical_package_id } from '../../arch/x86/kernel/smpboot.js';
 import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch/x86/mm/mktme.js';
+import { proc_create } from '../../fs/proc/generic.js';
+import { cpu_curr, find_task_by_vpid } from '../sched.js';
 import { boot_params_parsed } from '../params.js';
 import { pr_info, printk, KERN_ERR } from '../printk.js';
-import { key_init, mktme_init, mktme_keyid_get, mktme_keyid_put, type mktme_hw_ops } from './index.js';
+import {
+  key_init, mktme_init, mktme_keyid_get, mktme_keyid_put, proc_key_users_show, proc_keys_show, type mktme_hw_ops,
+} from './index.js';
 
 const TSC_HZ = 2_000_000_000;
 
@@ -55,6 +59,12 @@ export function init_mktme_keys(): number {
     get: (keyid, n) => { mktme_keyid_get(keyid, n); },
     put: (keyid, n) => { mktme_keyid_put(keyid, n); },
   });
+  // /proc/keys shows what the reading task may view (Linux: proc_keys_show uses current_cred()).
+  proc_create('/proc/keys', () => {
+    const tsk = cpu_curr(smp_processor_id()) ?? find_task_by_vpid(1);
+    return tsk ? proc_keys_show(tsk.cred) : '';
+  });
+  proc_create('/proc/key-users', () => proc_key_users_show());
   const ret = mktme_init(platform_ops, { storekeys: boot_params_parsed().mktme_storekeys });
   if (ret < 0) return ret;
   if (mktme_nr_keyids() > 0) pr_info(`mktme: key type registered, ${mktme_nr_keyids()} KeyIDs`);

@@ -34,6 +34,7 @@ import { readCommand } from './read.js';
 import { pagemapCommand } from './pagemap.js';
 import { devmemCommand } from './devmem.js';
 import { memmapCommand } from './memmap.js';
+import { keyctlCommand } from './keyctl.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -51,6 +52,7 @@ export const commands: readonly Command<unknown>[] = [
 /** Everything the kernel shell offers: the generic commands plus the kernel's. */
 export const shellCommands: readonly Command<ShellContext>[] = [
   ...commands,
+  keyctlCommand,
   catCommand,
   cpuidCommand,
   dimmCommand,

@@ -36,6 +36,7 @@ export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
 export const LINE_BYTES = 64;
 export const PAGE_BYTES = 4096;
 const TWO32 = 0x100000000;
+const LINE32 = MEM.LINE / 4;
 
 export interface XtsOptions {
   /** Use the WebAssembly kernel when available (default true). */
@@ -87,6 +88,16 @@ export class XtsCipher {
   private readonly xk2: Int32Array;
   private kernel: XtsKernelExports | null;
   private readonly mem: Uint8Array;
+  private readonly mem32: Int32Array;
+  /** Word views of the last two byte arrays seen as src/dst (see words()). */
+  private arrA: Uint8Array | null = null;
+  private viewA = new Int32Array(0);
+  private baseA = 0;
+  private arrB: Uint8Array | null = null;
+  private viewB = new Int32Array(0);
+  private baseB = 0;
+  /** Byte offset in its ArrayBuffer of the array words() was last called with. */
+  private base = 0;
   /** Views of the kernel's page areas (tweak inputs, ECB input, result). */
   private readonly tinView: Uint8Array;
   private readonly paView: Uint8Array;
@@ -108,6 +119,7 @@ export class XtsCipher {
       if (this.kernel !== null) {
         const buf = this.kernel.memory.buffer;
         this.mem = new Uint8Array(buf);
+        this.mem32 = new Int32Array(buf);
         this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 1024);
         this.paView = this.mem.subarray(MEM.PA, MEM.PA + PAGE_BYTES);
         this.pbView = this.mem.subarray(MEM.PB, MEM.PB + PAGE_BYTES);
@@ -122,6 +134,7 @@ export class XtsCipher {
         this.ecb2 = new EcbContext(k2, false);
       } else {
         this.mem = this.tinView = this.paView = this.pbView = new Uint8Array(0);
+        this.mem32 = new Int32Array(0);
         this.xk1 = scheduleView(e1.slice());
         this.xk1d = scheduleView(d1.slice());
         this.xk2 = scheduleView(e2.slice());
@@ -135,20 +148,18 @@ export class XtsCipher {
     this.checkLine(addr, src, srcOff, dst, dstOff);
     const k = this.kernel;
     if (k === null) return jsLine(encryptBlock, this.xk1, this.xk2, addr, src, srcOff, dst, dstOff);
-    const m = this.mem;
-    for (let i = 0; i < LINE_BYTES; i++) m[MEM.LINE + i] = src[srcOff + i];
+    this.lineIn(src, srcOff);
     k.encLine(addr | 0, (addr / TWO32) | 0);
-    for (let i = 0; i < LINE_BYTES; i++) dst[dstOff + i] = m[MEM.LINE + i];
+    this.lineOut(dst, dstOff);
   }
 
   decryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
     this.checkLine(addr, src, srcOff, dst, dstOff);
     const k = this.kernel;
     if (k === null) return jsLine(decryptBlock, this.xk1d, this.xk2, addr, src, srcOff, dst, dstOff);
-    const m = this.mem;
-    for (let i = 0; i < LINE_BYTES; i++) m[MEM.LINE + i] = src[srcOff + i];
+    this.lineIn(src, srcOff);
     k.decLine(addr | 0, (addr / TWO32) | 0);
-    for (let i = 0; i < LINE_BYTES; i++) dst[dstOff + i] = m[MEM.LINE + i];
+    this.lineOut(dst, dstOff);
   }
 
   encryptPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
@@ -169,6 +180,8 @@ export class XtsCipher {
     this.xk2.fill(0);
     this.mem.fill(0);
     this.kernel = null;
+    this.arrA = this.arrB = null;
+    this.viewA = this.viewB = new Int32Array(0);
     this.ecb1?.drop();
     this.ecb1d?.drop();
     this.ecb2?.drop();
@@ -198,6 +211,47 @@ export class XtsCipher {
     m.set((encrypting ? this.ecb1! : this.ecb1d!).update(this.paView), MEM.PB);
     k.pageOut();
     dst.set(this.pbView, dstOff);
+  }
+
+  /**
+   * A word view of all of u's ArrayBuffer, and u's byte offset in it (in this.base).
+   * Reading .buffer / .byteOffset costs more than copying a line, so the answers for the
+   * last two arrays (typically RAM and a cache-line buffer) are kept, keyed by identity.
+   */
+  private words(u: Uint8Array): Int32Array {
+    if (u === this.arrA) { this.base = this.baseA; return this.viewA; }
+    if (u === this.arrB) { this.base = this.baseB; return this.viewB; }
+    this.arrB = this.arrA; this.viewB = this.viewA; this.baseB = this.baseA;
+    this.arrA = u;
+    this.viewA = new Int32Array(u.buffer, 0, Math.floor(u.buffer.byteLength / 4));
+    this.base = this.baseA = u.byteOffset;
+    return this.viewA;
+  }
+
+  /** Copy a line into the kernel's LINE: 16 words when 4-byte aligned, else bytes. */
+  private lineIn(src: Uint8Array, off: number): void {
+    const v = this.words(src);
+    const at = this.base + off;
+    if ((at & 3) === 0 && at < TWO32) {
+      const m = this.mem32;
+      for (let i = 0, w = at >>> 2; i < 16; i++, w++) m[LINE32 + i] = v[w];
+    } else {
+      const m = this.mem;
+      for (let i = 0; i < LINE_BYTES; i++) m[MEM.LINE + i] = src[off + i];
+    }
+  }
+
+  /** Copy the kernel's LINE out to dst. */
+  private lineOut(dst: Uint8Array, off: number): void {
+    const v = this.words(dst);
+    const at = this.base + off;
+    if ((at & 3) === 0 && at < TWO32) {
+      const m = this.mem32;
+      for (let i = 0, w = at >>> 2; i < 16; i++, w++) v[w] = m[LINE32 + i];
+    } else {
+      const m = this.mem;
+      for (let i = 0; i < LINE_BYTES; i++) dst[off + i] = m[MEM.LINE + i];
+    }
   }
 
   private fail(): never {
