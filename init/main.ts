@@ -28,6 +28,8 @@ import {
 import { pr_emerg, pr_info, pr_notice, pr_warn, printk_init, set_console_loglevel } from '../kernel/printk.js';
 import { mem_init } from '../mm/page_alloc.js';
 import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
+import { sched_init } from '../kernel/sched.js';
+import { proc_pid_init } from '../fs/proc/base.js';
 
 export const UTS_RELEASE = '6.8.0-mktme';
 export const linux_banner =
@@ -62,6 +64,8 @@ export function late_initcall(fn: initcall_t, name = fn.name || 'anonymous'): vo
  */
 const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
+  { fn: sched_init, name: 'sched_init' },
+  { fn: proc_pid_init, name: 'proc_pid_init' },
 ];
 
 function do_one_initcall(c: Initcall): void {

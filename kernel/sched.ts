@@ -64,7 +64,7 @@ let next_cpu = 0;
  * Must run after mem_init (init's page tables come from the page allocator) and after
  * the key service is up. Resets everything, so tests may boot several kernels.
  */
-export function sched_init(): task_struct {
+export function sched_init(): void {
   pid_hash = new Map();
   last_pid = 0;
   pid_max = PID_MAX_DEFAULT;
@@ -74,7 +74,6 @@ export function sched_init(): task_struct {
   mmap_init();
   const init = create_init_task();
   if (typeof init === 'number') throw new Error(`sched_init: cannot create init (${init})`);
-  return init;
 }
 
 /** alloc_pid: the next free PID after the last one handed out, or -EAGAIN. */

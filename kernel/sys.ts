@@ -1,15 +1,11 @@
 /**
- * Small process system calls (Linux kernel/sys.c) and the x86-64 numbers of every
- * system call this tree implements, for reference and for tools that want a table.
- * The bodies live where Linux keeps them: fork in fork.c, exit and wait4 in exit.c,
- * mmap and munmap in mmap.c, mprotect and encrypt_mprotect in mprotect.c.
+ * Small process system calls (Linux kernel/sys.c): getpid, getppid, getuid, setuid,
+ * and what `su` does in its new process. The other system calls live where Linux keeps
+ * them: fork in kernel/fork.ts, exit and wait4 in kernel/exit.ts, mmap and munmap in
+ * mm/mmap.ts, mprotect and encrypt_mprotect in mm/mprotect.ts.
  */
 import { current, set_task_comm } from './sched.js';
 import { capable_setuid, cred_su, INVALID_UID } from './cred.js';
-import { sys_fork } from './fork.js';
-import { sys_exit, sys_wait4 } from './exit.js';
-import { sys_mmap, sys_munmap } from '../mm/mmap.js';
-import { sys_encrypt_mprotect, sys_mprotect } from '../mm/mprotect.js';
 import { EINVAL, EPERM } from './errno.js';
 
 /** getpid(2). */
@@ -48,18 +44,3 @@ export function do_su(uid: number): number {
   set_task_comm(tsk, 'sh');
   return 0;
 }
-
-/** x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl); 434 as in the MKTME demo. */
-export const sys_call_table: readonly { nr: number; name: string; fn: (...args: number[]) => unknown }[] = [
-  { nr: 9, name: 'mmap', fn: sys_mmap },
-  { nr: 10, name: 'mprotect', fn: sys_mprotect },
-  { nr: 11, name: 'munmap', fn: sys_munmap },
-  { nr: 39, name: 'getpid', fn: sys_getpid },
-  { nr: 57, name: 'fork', fn: sys_fork },
-  { nr: 60, name: 'exit', fn: sys_exit },
-  { nr: 61, name: 'wait4', fn: (pid: number) => sys_wait4(pid) },
-  { nr: 102, name: 'getuid', fn: sys_getuid },
-  { nr: 105, name: 'setuid', fn: sys_setuid },
-  { nr: 110, name: 'getppid', fn: sys_getppid },
-  { nr: 434, name: 'encrypt_mprotect', fn: sys_encrypt_mprotect },
-];

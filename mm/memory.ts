@@ -6,7 +6,8 @@
  *    a fresh page from alloc_pages(GFP_USER | __GFP_ZERO, 0, vma_keyid(vma)), zeroed by
  *    the allocator through its new KeyID alias, mapped with mk_pte(pfn, vm_page_prot),
  *    so the KeyID in vm_page_prot lands in the PTE. Shared anonymous memory finds (or
- *    adds) the page in its shmem object.
+ *    adds) the page in its shmem object. There is no shared zero page: a read fault
+ *    allocates a page too (Linux would map the KeyID-0 zero page, [PATCHv2 15/59]).
  *  - zap_page_range / unmap_vmas: clear PTEs, then flush the TLB of every CPU that may
  *    hold the mm, and only then drop the pages (put_page; a page with a KeyID goes
  *    through free_encrypted_page). An mmu_gather collects pages and freed page-table

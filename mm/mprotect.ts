@@ -164,9 +164,9 @@ export function sys_mprotect(start: number, len: number, prot: number): number {
  * the thread keyring, which is never an mktme key).
  */
 export function sys_encrypt_mprotect(start: number, len: number, prot: number, serial: number): number {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(len) || len < 0) return -EINVAL;
-  if (start % PAGE_SIZE || len % PAGE_SIZE) return -EINVAL; // MKTME restriction
+  if (!Number.isSafeInteger(len) || len < 0 || len % PAGE_SIZE) return -EINVAL; // MKTME restriction
   if (!Number.isInteger(serial) || serial < -(2 ** 31) || serial >= 2 ** 31) return -EINVAL;
+  // An unaligned start is refused by do_mprotect_ext, after the key lookup, as in the series.
   if (serial === -1) return do_mprotect_ext(start, len, prot, NO_KEY, 0);
   const key = encrypt_key_lookup(current().cred, serial);
   if (typeof key === 'number') return key;

@@ -143,14 +143,12 @@ export function find_vma_intersection(mm: mm_struct, start: number, end: number)
 
 /** The VMA just below `vma` (vm_prev), or null. */
 export function vma_prev(vma: vm_area_struct): vm_area_struct | null {
-  const mm = vma.vm_mm;
-  return mm.mmap[vma_index(vma) - 1] ?? null;
+  return vma.vm_mm.mmap[vma_index(vma) - 1] ?? null;
 }
 
 /** The VMA just above `vma` (vm_next), or null. */
 export function vma_next(vma: vm_area_struct): vm_area_struct | null {
-  const mm = vma.vm_mm;
-  return mm.mmap[vma_index(vma) + 1] ?? null;
+  return vma.vm_mm.mmap[vma_index(vma) + 1] ?? null;
 }
 
 function vma_index(vma: vm_area_struct): number {

@@ -1,25 +1,18 @@
 /**
- * Rig for the process tests: boot a kernel (start_kernel), bring up the key service with
- * MKTME keys programmed through real PCONFIG on one lead CPU per package, hook the page
- * allocator's per-page KeyID references into it, then the process layer (pid 1).
+ * Rig for the process tests: boot a kernel (start_kernel: the key service with MKTME
+ * keys programmed through PCONFIG, page KeyID references hooked in), with the process
+ * layer (pid 1, /proc/PID) as a late initcall.
  * Also small wrappers to run system calls and user accesses as a task.
  */
 import { makeConfig } from '../../arch/x86/hw/config.js';
 import { Machine } from '../../arch/x86/hw/machine.js';
-import { Fault } from '../../arch/x86/hw/isa.js';
-import { memcpy_toio, memset_io, pconfig, smp_call_function_single } from '../../arch/x86/include/asm/processor.js';
-import { page_address } from '../../arch/x86/include/asm/page.js';
-import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch/x86/mm/mktme.js';
-import { package_lead_cpus } from '../../arch/x86/kernel/smpboot.js';
-import { start_kernel } from '../../init/main.js';
+import { late_initcall, start_kernel } from '../../init/main.js';
 import {
-  KEY_SPEC_SESSION_KEYRING, KEYCTL_REVOKE, MKTME_INVALID_PROG_CMD, add_key, key_init, keyctl, mktme_init,
-  mktme_keyid_get, mktme_keyid_info, mktme_keyid_put, type key_cred,
+  KEY_SPEC_SESSION_KEYRING, KEYCTL_REVOKE, add_key, keyctl, mktme_keyid_info, type key_cred,
 } from '../../kernel/keys/index.js';
 import { log_records } from '../../kernel/printk.js';
 import { find_task_by_vpid, run_as, sched_init, type task_struct } from '../../kernel/sched.js';
 import { proc_pid_init } from '../../fs/proc/base.js';
-import { GFP_KERNEL, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
 import { user_fetch, user_read, user_write, type user_result } from '../../mm/uaccess.js';
 import { kernel_clone } from '../../kernel/fork.js';
 
@@ -29,45 +22,23 @@ export interface Rig {
   console: string[];
 }
 
-/** The mktme_hw_ops the boot code would supply: PCONFIG on each package's lead CPU. */
-const hw_ops = {
-  nr_keyids: () => mktme_nr_keyids(),
-  algs: () => mktme_algs(),
-  lead_cpus: () => package_lead_cpus().map((p) => p.cpu),
-  printk: () => undefined,
-  key_program(cpu: number, keyid: number, ctrl: number, f1: Uint8Array, f2: Uint8Array): number {
-    const pfn = alloc_pages(GFP_KERNEL, 0);
-    const s = new Uint8Array(192);
-    s[0] = keyid & 0xff; s[1] = keyid >> 8;
-    s[2] = ctrl & 0xff; s[3] = (ctrl >>> 8) & 0xff; s[4] = (ctrl >>> 16) & 0xff; s[5] = ctrl >>> 24;
-    s.set(f1.subarray(0, 64), 64);
-    s.set(f2.subarray(0, 64), 128);
-    memcpy_toio(page_address(pfn), s);
-    try {
-      const r = smp_call_function_single(cpu, () => pconfig(0, page_address(pfn)));
-      return r.zf ? r.rax : 0;
-    } catch (e) {
-      if (e instanceof Fault) return MKTME_INVALID_PROG_CMD;
-      throw e;
-    } finally {
-      memset_io(page_address(pfn), 0, 192);
-      __free_pages(pfn, 0);
-    }
-  },
-};
+/**
+ * The late initcall the boot code will run for the process layer (after the key
+ * service's init_mktme_keys): processes with pid 1, and /proc/PID. A full reset, so
+ * running it twice is harmless.
+ */
+export function process_layer_init(): void {
+  sched_init();
+  proc_pid_init();
+}
 
 /** Boot a 2-package, 4-CPU machine with MKTME and the process layer. */
 export function boot(seed = 1): Rig {
   const machine = new Machine(makeConfig({ seed, memPerNode: 64 * 1024 * 1024, nvramSize: 0 }));
   const console: string[] = [];
+  late_initcall(process_layer_init, 'process_layer_init');
   start_kernel(machine.bootParams(''), (l) => console.push(l));
-  let t = 1000;
-  key_init({ now: () => t++, serial_seed: seed });
-  mktme_init(hw_ops);
-  mktme_set_keyid_ref_ops({ get: (k, n) => void mktme_keyid_get(k, n), put: (k, n) => void mktme_keyid_put(k, n) });
-  const init = sched_init();
-  proc_pid_init();
-  return { machine, init, console };
+  return { machine, init: find_task_by_vpid(1)!, console };
 }
 
 /** Add an mktme key as `cred` (root) to its session keyring: its serial (or -errno). */

@@ -12,7 +12,7 @@
 import { find_task_by_vpid, run_as, type task_struct } from '../../kernel/sched.js';
 import { kernel_wait4, WIFSIGNALED, WTERMSIG, WEXITSTATUS } from '../../kernel/exit.js';
 import { strsignal } from '../../kernel/signal.js';
-import { strerror } from '../../kernel/errno.js';
+import { ESRCH, strerror } from '../../kernel/errno.js';
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../../mm/mmap.js';
 import { CommandError, ShellExit, UsageError, type ShellIo } from '../registry.js';
 import { parseNumber, parseSize } from './parse.js';
@@ -23,7 +23,7 @@ export interface ProcessShellContext { pid: number }
 /** The live task the shell runs as, or "NAME: No such process". */
 export function shell_task(ctx: ProcessShellContext): task_struct {
   const tsk = find_task_by_vpid(ctx.pid);
-  if (!tsk || tsk.exit_state) throw new CommandError(strerror(3)); // ESRCH
+  if (!tsk || tsk.exit_state) throw new CommandError(strerror(ESRCH));
   return tsk;
 }
 

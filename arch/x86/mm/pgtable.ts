@@ -4,7 +4,8 @@
  *
  * Each mm has a 4-level tree in emulated memory: a PML4 (pgd) whose upper half (entries
  * 256..511) is copied from the kernel's, as pgd_alloc does, and PDPT, PD and PT pages
- * allocated as the user half fills in. Every table page is KeyID 0 kernel memory and is
+ * allocated as the user half fills in. The copy is made once (no sync_global_pgds):
+ * every kernel PML4 entry exists from boot, and the tables below them are shared. Every table page is KeyID 0 kernel memory and is
  * read and written through the kernel's KeyID-0 direct map with 32-bit loads and stores
  * on the current CPU, so any CR3 will do (the kernel half is in every pgd).
  *

@@ -115,16 +115,22 @@ export function decryptBlock(xk: Int32Array, s0: number, s1: number, s2: number,
 }
 
 /**
- * The tables as little-endian bytes, for the WebAssembly kernels (xts-wasm.ts):
- * E0..E3 (4 KiB), D0..D3 (4 KiB), then the inverse S-box (256 bytes).
+ * The tables as little-endian 32-bit words, for the WebAssembly kernels (xts-wasm.ts),
+ * 16 KiB: E0..E3, D0..D3, then for the last rounds S(x) << 8k and Si(x) << 8k, k = 0..3
+ * (pre-shifted, so a last-round lookup costs what a middle-round one does).
  */
 export function tableBytes(): Uint8Array {
-  const out = new Uint8Array(8192 + 256);
+  const out = new Uint8Array(16384);
   const dv = new DataView(out.buffer);
   [E0, E1, E2, E3, D0, D1, D2, D3].forEach((t, i) => {
     for (let x = 0; x < 256; x++) dv.setInt32(1024 * i + 4 * x, t[x], true);
   });
-  out.set(INV_SBOX, 8192);
+  for (let k = 0; k < 4; k++) {
+    for (let x = 0; x < 256; x++) {
+      dv.setInt32(8192 + 1024 * k + 4 * x, SBOX[x] << (8 * k), true);
+      dv.setInt32(12288 + 1024 * k + 4 * x, INV_SBOX[x] << (8 * k), true);
+    }
+  }
   return out;
 }
 

@@ -50,7 +50,6 @@ export const op = {
   i32: (v: number) => [0x41, ...sleb(v)],
   i64zero: [0x42, 0x00],
   load: (offset: number) => [0x28, ...memarg(2, offset)],
-  load8u: (offset: number) => [0x2d, ...memarg(0, offset)],
   store: (offset: number) => [0x36, ...memarg(2, offset)],
   load64: (offset: number) => [0x29, ...memarg(3, offset)],
   store64: (offset: number) => [0x37, ...memarg(3, offset)],
