@@ -35,6 +35,7 @@ import { pagemapCommand } from './pagemap.js';
 import { devmemCommand } from './devmem.js';
 import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
+import { cacheCommand } from './cache.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -53,6 +54,7 @@ export const commands: readonly Command<unknown>[] = [
 export const shellCommands: readonly Command<ShellContext>[] = [
   ...commands,
   keyctlCommand,
+  cacheCommand,
   catCommand,
   cpuidCommand,
   dimmCommand,

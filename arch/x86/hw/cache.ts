@@ -152,6 +152,21 @@ export class CacheSystem {
     for (const c of this.caches) { c.tags.fill(INVALID); c.dirty.fill(0); }
   }
 
+  /**
+   * What a cache side channel (L1TF-style) could read: the plaintext of line `pa`
+   * (KeyID included) in each package's cache that holds it. Not an instruction: only
+   * the machine's owner (tests, the shell's `cache` tool) can call this.
+   */
+  peek(pa: number): { pkg: number; dirty: boolean; data: Uint8Array }[] {
+    const line = Math.floor(pa / LINE);
+    const out: { pkg: number; dirty: boolean; data: Uint8Array }[] = [];
+    this.caches.forEach((c, pkg) => {
+      const s = c.find(line);
+      if (s >= 0) out.push({ pkg, dirty: c.dirty[s] === 1, data: c.data.slice(s * LINE, s * LINE + LINE) });
+    });
+    return out;
+  }
+
   /** Number of dirty lines held (all packages), for tests and `stat`. */
   dirtyLines(): number {
     let n = 0;

@@ -1,12 +1,14 @@
 /**
- * Single-block AES rounds on small T-tables, for the line path of xts.ts.
+ * AES T-tables and single-block AES rounds on them: the tables for the WebAssembly
+ * kernels (xts-wasm.ts, via tableBytes) and the JS line path xts.ts falls back to when
+ * there is no WebAssembly.
  *
- * Why not noble's `unsafe.encrypt/decrypt` directly: noble merges table pairs into
- * 64 Ki-entry tables (640 KiB per direction). A line path that alternates encryption
- * and decryption, inside an emulator with its own working set, keeps missing the cache
- * on them; measured here, these 1 KiB tables run an encrypt+decrypt pair about 1.7x
- * faster. The key schedules are still noble's (`expandKeyLE` / `expandKeyDecLE`), and
- * the tests check every path against the noble-based reference in xts-ref.ts.
+ * Why not noble's `unsafe.encrypt/decrypt` for the JS path: noble merges table pairs
+ * into 64 Ki-entry tables (640 KiB per direction). A line path that alternates
+ * encryption and decryption, inside an emulator with its own working set, keeps missing
+ * the cache on them; measured here, these 1 KiB tables run an encrypt+decrypt pair about
+ * 1.7x faster. The key schedules are still noble's (`expandKeyLE` / `expandKeyDecLE`),
+ * and the tests check every path against the noble-based reference in xts-ref.ts.
  *
  * Layout (the same as noble's): the state is four little-endian 32-bit words, s0 holding
  * bytes 0..3 of the block. FIPS-197 §5.1: one round is

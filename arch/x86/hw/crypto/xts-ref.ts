@@ -29,7 +29,7 @@ export function checkXtsKeys(key1: Uint8Array, key2: Uint8Array): void {
   }
 }
 
-/** Little-endian word `i` of `b` starting at byte `o`. */
+/** The little-endian 32-bit word of `b` at byte offset `o` (as an unsigned number). */
 export function readWord(b: Uint8Array, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 }

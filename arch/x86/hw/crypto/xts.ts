@@ -6,21 +6,25 @@
  *
  *   T = AES(key2, addr);  C_j = AES(key1, P_j ^ T*alpha^j) ^ T*alpha^j,  j = 0..3
  *
- * Paths, chosen by measurement (bench/crypto.ts; figures in the kernels' headers):
+ * Paths, chosen by measurement (bench/crypto.ts; figures in xts-wasm.ts's header):
  * - Lines: a WebAssembly kernel (xts-wasm.ts) does the five AES blocks of a line with
- *   T-tables, rounds unrolled; JS copies the 64 bytes in and out. node:crypto cannot
- *   serve single lines: one call costs about 1 us of fixed overhead, more than a line.
+ *   T-tables; JS copies the 64 bytes in and out (16 words through cached Int32 views of
+ *   the caller's buffers when aligned). node:crypto cannot serve single lines: one call
+ *   costs about 1 us of fixed overhead, twice a whole line in the kernel.
  * - Pages (64 lines): node:crypto AES-ECB contexts made once per key and reused
  *   (ecb.ts). The kernel writes the 64 line addresses, one ECB call under key2 makes the
  *   line tweaks, the kernel multiplies them by alpha and XORs them into the page, one
  *   ECB call under key1 runs all 256 blocks, and the kernel XORs the tweaks out again.
  *   Same result as 64 line calls.
- * - Without WebAssembly (node --jitless) lines run in plain JS on the same tables
- *   (aes-block.ts) and pages as 64 lines. `{ wasm: false }` forces this, for tests.
+ * - Without WebAssembly (node --jitless), or on a big-endian host, lines run in plain JS
+ *   on the same tables (aes-block.ts) and pages as 64 lines: about half the line speed
+ *   and a tenth of the page speed. `{ wasm: false }` forces this, for tests.
  * Key schedules come from noble (expandKeyLE / expandKeyDecLE); every path is tested
  * against the noble-based reference.
  *
- * src and dst may be the same bytes (in-place): every block is read before it is written.
+ * src and dst may be the same bytes (in-place). (The kernel copies the whole input first,
+ * so any overlap works there; the JS path reads each block before writing it, so only
+ * exact in-place is safe in general: that is the contract.)
  * Key material lives only in the schedules (in the kernel's memory when there is one)
  * and the node contexts; destroy() zeroes the former, drops the latter, and any later
  * call throws.
@@ -38,6 +42,9 @@ export const PAGE_BYTES = 4096;
 const TWO32 = 0x100000000;
 const LINE32 = MEM.LINE / 4;
 const MAX_ADDR = 2 ** 53;
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** How many caller arrays keep a cached word view (see XtsCipher.words). */
+const VIEWS = 4;
 
 export interface XtsOptions {
   /** Use the WebAssembly kernel when available (default true). */
@@ -100,13 +107,11 @@ export class XtsCipher {
   private kernel: XtsKernelExports | null;
   private readonly mem: Uint8Array;
   private readonly mem32: Int32Array;
-  /** Word views of the last two byte arrays seen as src/dst (see words()). */
-  private arrA: Uint8Array | null = null;
-  private viewA: Int32Array = new Int32Array(0);
-  private baseA = 0;
-  private arrB: Uint8Array | null = null;
-  private viewB: Int32Array = new Int32Array(0);
-  private baseB = 0;
+  /** Word views of up to VIEWS byte arrays seen as src/dst (words()). */
+  private readonly arrs: (Uint8Array | null)[] = new Array(VIEWS).fill(null);
+  private readonly views: Int32Array[] = new Array(VIEWS).fill(new Int32Array(0));
+  private readonly bases: number[] = new Array(VIEWS).fill(0);
+  private nextView = 0;
   /** Byte offset in its ArrayBuffer of the array words() was last called with. */
   private base = 0;
   /** Views of the kernel's page areas (tweak inputs, ECB input, result). */
@@ -126,7 +131,9 @@ export class XtsCipher {
     const d1 = unsafe.expandKeyDecLE(k1);
     const e2 = unsafe.expandKeyLE(k2);
     try {
-      this.kernel = options.wasm === false ? null : newKernel(e1.length / 4 - 1);
+      // The kernel's memory is little-endian; schedules and lines go in through host-order
+      // Int32 views, so a big-endian host keeps to the JS path.
+      this.kernel = options.wasm === false || !HOST_LE ? null : newKernel(e1.length / 4 - 1);
       if (this.kernel !== null) {
         const buf = this.kernel.memory.buffer;
         this.mem = new Uint8Array(buf);
@@ -195,8 +202,8 @@ export class XtsCipher {
     this.xk2.fill(0);
     this.mem.fill(0);
     this.kernel = null;
-    this.arrA = this.arrB = null;
-    this.viewA = this.viewB = new Int32Array(0);
+    this.arrs.fill(null);
+    this.views.fill(new Int32Array(0));
     this.ecb1?.drop();
     this.ecb1d?.drop();
     this.ecb2?.drop();
@@ -230,18 +237,23 @@ export class XtsCipher {
 
   /**
    * A word view of all of u's ArrayBuffer, and u's byte offset in it (in this.base).
-   * Reading .buffer / .byteOffset costs more than copying a line, so the answers for the
-   * last two arrays (typically RAM and a cache-line buffer) are kept, keyed by identity.
+   * Reading .buffer / .byteOffset costs about as much as copying a line, so the answers
+   * for the last few arrays are kept, keyed by identity. The engine's lines move between
+   * the memory system's scratch line and each package's cache array: a handful.
    */
   private words(u: Uint8Array): Int32Array {
-    if (u === this.arrA) { this.base = this.baseA; return this.viewA; }
-    if (u === this.arrB) { this.base = this.baseB; return this.viewB; }
+    const arrs = this.arrs;
+    for (let i = 0; i < VIEWS; i++) {
+      if (arrs[i] === u) { this.base = this.bases[i]; return this.views[i]; }
+    }
     if (!(u instanceof Uint8Array)) throw new TypeError('XtsCipher: expected a Uint8Array');
-    this.arrB = this.arrA; this.viewB = this.viewA; this.baseB = this.baseA;
-    this.arrA = u;
-    this.viewA = new Int32Array(u.buffer, 0, Math.floor(u.buffer.byteLength / 4));
-    this.base = this.baseA = u.byteOffset;
-    return this.viewA;
+    const i = this.nextView;
+    this.nextView = (i + 1) % VIEWS; // round-robin replacement
+    arrs[i] = u;
+    const v = new Int32Array(u.buffer, 0, Math.floor(u.buffer.byteLength / 4));
+    this.views[i] = v;
+    this.base = this.bases[i] = u.byteOffset;
+    return v;
   }
 
   /**
