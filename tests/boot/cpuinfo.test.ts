@@ -153,7 +153,7 @@ t.test('procfs: files, directories, providers, errors', (t) => {
   proc_create('/proc/throws', () => { throw new Error('bug'); });
   t.equal(vfs_read('/proc/throws'), -5, 'a throwing show is -EIO, not a crash');
 
-  const pids = ['1', '7'];
+  const pids = ['6', '7'];
   proc_register_dir('/proc', {
     list: () => pids.flatMap((p) => [`${p}/status`, `${p}/maps`]),
     lookup: (rest) => {
@@ -161,7 +161,7 @@ t.test('procfs: files, directories, providers, errors', (t) => {
       return m && pids.includes(m[1]) ? () => `${m[2]} of ${m[1]}\n` : null;
     },
   });
-  t.same(own(), ['1', '7', 'cmdline', 'cpuinfo', 'fails', 'throws', 'version']);
+  t.same(own(), ['6', '7', 'cmdline', 'cpuinfo', 'fails', 'throws', 'version']);
   t.same(vfs_readdir('/proc/7'), ['maps', 'status']);
   t.equal(vfs_read('/proc/7/status'), 'status of 7\n');
   t.equal(vfs_read('/proc/7'), -21);
