@@ -18,10 +18,16 @@ export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;
+export const ENXIO = 6;
+export const ENOTDIR = 20;
+export const EISDIR = 21;
 export const EINVAL = 22;
+export const EDEADLK = 35;
 export const ENOSYS = 38;
+export const ELOOP = 40;
 export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
+export const EDQUOT = 122;
 export const ENOKEY = 126;
 export const EKEYEXPIRED = 127;
 export const EKEYREVOKED = 128;
@@ -47,6 +53,12 @@ const MESSAGES: Record<number, string> = {
   [ENOSYS]: 'Function not implemented',
   [EOVERFLOW]: 'Value too large for defined data type',
   [EOPNOTSUPP]: 'Operation not supported',
+  [ENXIO]: 'No such device or address',
+  [ENOTDIR]: 'Not a directory',
+  [EISDIR]: 'Is a directory',
+  [EDEADLK]: 'Resource deadlock avoided',
+  [ELOOP]: 'Too many levels of symbolic links',
+  [EDQUOT]: 'Disk quota exceeded',
   [ENOKEY]: 'Required key not available',
   [EKEYEXPIRED]: 'Key has expired',
   [EKEYREVOKED]: 'Key has been revoked',

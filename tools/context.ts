@@ -85,15 +85,9 @@ export function shutdownKernelShell(ctx: KernelShellContext): void {
 
 // --- helpers shared by the kernel commands ---------------------------------------------
 
-const EXTRA_ERRNO: Record<number, string> = {
-  6: 'No such device or address',
-  20: 'Not a directory',
-  21: 'Is a directory',
-};
-
 /** strerror() for a (negative or positive) errno. */
 export function errnoText(err: number): string {
-  return EXTRA_ERRNO[Math.abs(err)] ?? strerror(err);
+  return strerror(err);
 }
 
 /**

@@ -12,6 +12,7 @@ import { bootKernelShell, shutdownKernelShell, type KernelShellContext } from '.
 import { bufferIo, processIo } from './lib/io.js';
 import { shellMain, type ShellMainDeps } from './main.js';
 import { promptFor } from './repl.js';
+import { find_task_by_vpid } from '../kernel/sched.js';
 
 export interface ShellResult { stdout: string; stderr: string; status: number }
 
@@ -19,7 +20,8 @@ export interface ShellResult { stdout: string; stderr: string; status: number }
 export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | 'io' | 'stdin' | 'stdinIsTty'> = {
   commands: shellCommands,
   boot: (options, io) => bootKernelShell(options, io),
-  prompt: () => promptFor(true),
+  // `mktme# ` for root, `mktme$ ` for anyone else, as a shell shows it.
+  prompt: (ctx) => promptFor((find_task_by_vpid(ctx.pid)?.cred.uid ?? 0) === 0),
   shutdown: (ctx) => shutdownKernelShell(ctx),
 };
 

@@ -20,22 +20,17 @@
 import { EINVAL, ENOKEY } from './uapi.js';
 import type { key } from './types.js';
 
-/* mktme_key_program::keyid_ctrl COMMAND, bits 7:0 (asm/intel_pconfig.h). */
-export const MKTME_KEYID_SET_KEY_DIRECT = 0;
-export const MKTME_KEYID_SET_KEY_RANDOM = 1;
-export const MKTME_KEYID_CLEAR_KEY = 2;
-export const MKTME_KEYID_NO_ENCRYPT = 3;
-/* keyid_ctrl ENC_ALG, bits 23:8: one bit per TME_ACTIVATE[63:48] algorithm. */
-export const MKTME_AES_XTS_128 = 1 << 8;
-export const MKTME_AES_XTS_256 = 1 << 10;
+import {
+  MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_DEVICE_BUSY, MKTME_ENTROPY_ERROR, MKTME_INVALID_ENC_ALG,
+  MKTME_INVALID_KEYID, MKTME_INVALID_PROG_CMD, MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT,
+  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS,
+} from '../../arch/x86/include/asm/intel_pconfig.js';
 
-/* PCONFIG MKTME_KEY_PROGRAM return codes (RAX). */
-export const MKTME_PROG_SUCCESS = 0;
-export const MKTME_INVALID_PROG_CMD = 1;
-export const MKTME_ENTROPY_ERROR = 2;
-export const MKTME_INVALID_KEYID = 3;
-export const MKTME_INVALID_ENC_ALG = 4;
-export const MKTME_DEVICE_BUSY = 5;
+export {
+  MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_DEVICE_BUSY, MKTME_ENTROPY_ERROR, MKTME_INVALID_ENC_ALG,
+  MKTME_INVALID_KEYID, MKTME_INVALID_PROG_CMD, MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT,
+  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS,
+};
 
 /** Size of key_field_1 / key_field_2 in struct mktme_key_program. */
 export const MKTME_KEY_FIELD_SIZE = 64;

@@ -86,25 +86,9 @@ export const KEY_OTH_ALL = 0x0000003f;
 /** "Let the kernel choose" for add_key's permissions (key_create_or_update). */
 export const KEY_PERM_UNDEF = 0xffffffff;
 
-/* errno values (asm-generic/errno-base.h, asm-generic/errno.h). */
-export const EPERM = 1;
-export const ENOENT = 2;
-export const EIO = 5;
-export const ENOMEM = 12;
-export const EACCES = 13;
-export const EFAULT = 14;
-export const EBUSY = 16;
-export const EEXIST = 17;
-export const ENODEV = 19;
-export const ENOTDIR = 20;
-export const EINVAL = 22;
-export const EDEADLK = 35;
-export const ELOOP = 40;
-export const EOPNOTSUPP = 95;
-export const EDQUOT = 122;
-export const ENOKEY = 126;
-export const EKEYEXPIRED = 127;
-export const EKEYREVOKED = 128;
-export const EKEYREJECTED = 129;
-/** Internal only: "searched, nothing found"; never leaves the key service. */
-export const EAGAIN = 11;
+/* errno values: the kernel's one table (asm-generic/errno-base.h, errno.h). EAGAIN is
+ * used internally for "searched, nothing found" and never leaves the key service. */
+export {
+  EACCES, EAGAIN, EBUSY, EDEADLK, EDQUOT, EEXIST, EFAULT, EINVAL, EIO, EKEYEXPIRED, EKEYREJECTED,
+  EKEYREVOKED, ELOOP, ENODEV, ENOENT, ENOKEY, ENOMEM, ENOTDIR, EOPNOTSUPP, EPERM,
+} from '../errno.js';

@@ -7,8 +7,8 @@
 import { vfs_readdir } from '../../fs/proc/generic.js';
 import type { Command } from '../registry.js';
 import { errnoText, type KernelShellContext } from '../context.js';
+import { ENOTDIR } from '../../kernel/errno.js';
 
-const ENOTDIR = 20;
 
 export const lsCommand: Command<KernelShellContext> = {
   name: 'ls',

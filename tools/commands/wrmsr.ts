@@ -9,8 +9,8 @@ import { msr_open, msr_write } from '../../arch/x86/kernel/msr.js';
 import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
 import { CommandError, UsageError, type Command } from '../registry.js';
 import { getopt, parseCNumber, parseCpuArg, type KernelShellContext } from '../context.js';
+import { ENXIO } from '../../kernel/errno.js';
 
-const ENXIO = 6;
 
 export const wrmsrCommand: Command<KernelShellContext> = {
   name: 'wrmsr',

@@ -36,34 +36,35 @@ export class SparseMemory {
     return f;
   }
 
-  /** Copy `len` bytes at device offset `off` into dst[dstOff..]. Does not cross frames
-   *  unless the caller loops; `readBytes` handles any range. */
-  read(off: number, dst: Uint8Array, dstOff: number, len: number): void {
+  /** Visit [off, off+len) frame by frame: fn(frameIndex, offsetInFrame, doneSoFar, n). */
+  private span(off: number, len: number, fn: (index: number, inFrame: number, done: number, n: number) => void): void {
     let done = 0;
     while (done < len) {
       const at = off + done;
       const index = Math.floor(at / FRAME);
       const inFrame = at - index * FRAME;
       const n = Math.min(len - done, FRAME - inFrame);
-      const f = this.frame(index, false);
-      if (f) dst.set(f.subarray(inFrame, inFrame + n), dstOff + done);
-      else dst.fill(0, dstOff + done, dstOff + done + n);
+      fn(index, inFrame, done, n);
       done += n;
     }
   }
 
+  /** Copy `len` bytes at device offset `off` into dst[dstOff..]. */
+  read(off: number, dst: Uint8Array, dstOff: number, len: number): void {
+    this.span(off, len, (index, inFrame, done, n) => {
+      const f = this.frame(index, false);
+      if (f) dst.set(f.subarray(inFrame, inFrame + n), dstOff + done);
+      else dst.fill(0, dstOff + done, dstOff + done + n);
+    });
+  }
+
+  /** Store src[srcOff..srcOff+len) at device offset `off` (and in the host file, if any). */
   write(off: number, src: Uint8Array, srcOff: number, len: number): void {
-    let done = 0;
-    while (done < len) {
-      const at = off + done;
-      const index = Math.floor(at / FRAME);
-      const inFrame = at - index * FRAME;
-      const n = Math.min(len - done, FRAME - inFrame);
+    this.span(off, len, (index, inFrame, done, n) => {
       const f = this.frame(index, true)!;
       f.set(src.subarray(srcOff + done, srcOff + done + n), inFrame);
-      if (this.fd !== null) fs.writeSync(this.fd, f, inFrame, n, at);
-      done += n;
-    }
+      if (this.fd !== null) fs.writeSync(this.fd, f, inFrame, n, index * FRAME + inFrame);
+    });
   }
 
   close(): void {

@@ -6,9 +6,8 @@
 import type { CpuidRegs } from '../hw/isa.js';
 import { cpuid_count, smp_call_function_single } from '../include/asm/processor.js';
 import { cpu_online } from './smpboot.js';
+import { EINVAL, ENXIO } from '../../../kernel/errno.js';
 
-const ENXIO = 6;
-const EINVAL = 22;
 
 /** cpuid_read(): the four registers, or err < 0. */
 export function cpuid_read(cpu: number, leaf: number, subleaf: number): { err: number; regs: CpuidRegs } {

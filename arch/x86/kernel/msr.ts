@@ -9,11 +9,9 @@ import { rdmsrl_safe, smp_call_function_single, wrmsrl_safe } from '../include/a
 import { X86_FEATURE_MSR } from '../include/asm/cpufeatures.js';
 import { cpu_data, cpu_has } from './cpu/common.js';
 import { cpu_online } from './smpboot.js';
+import { EINVAL, EIO, ENXIO } from '../../../kernel/errno.js';
 
 // errno values (include/uapi/asm-generic/errno-base.h).
-const EIO = 5;
-const ENXIO = 6;
-const EINVAL = 22;
 
 /** rdmsr_safe_on_cpu(): the value, or err = -EIO on #GP. */
 export function rdmsr_safe_on_cpu(cpu: number, msr: number): { err: number; val: bigint } {

@@ -14,13 +14,9 @@ import { pr_err } from '../../../../kernel/printk.js';
 import { page_address } from './page.js';
 import { clflush_cache_range, memcpy_toio, memset_io, pconfig, smp_processor_id } from './processor.js';
 import { pconfig_target_supported } from '../../kernel/cpu/intel_pconfig.js';
+import { EFAULT, EINVAL, EIO, ENOMEM, ENXIO } from '../../../../kernel/errno.js';
 
 // errno values (include/uapi/asm-generic/errno-base.h).
-const EFAULT = 14;
-const EIO = 5;
-const ENOMEM = 12;
-const ENXIO = 6;
-const EINVAL = 22;
 
 /** enum pconfig_target. */
 export const INVALID_TARGET = 0;
