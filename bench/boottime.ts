@@ -26,7 +26,7 @@ function once(argv: string[]): number {
     const r = parseOptions(${JSON.stringify(['-c', 'true', ...argv])}, false);
     if (r.kind !== 'run') throw new Error('options');
     const t0 = performance.now();
-    const c = bootKernelShell(r.options, bufferIo());
+    const c = bootKernelShell(r.options, bufferIo().io);
     const ms = performance.now() - t0;
     shutdownKernelShell(c);
     process.stdout.write(String(ms));
