@@ -36,7 +36,7 @@ function rig(cpu: Partial<CpuConfig> = {}, act: bigint | null = ACT_DEFAULT): Ri
   const mem = new Uint8Array(MEM);
   const reads: Uint8Array[] = [];
   const env: PconfigEnv = {
-    cfg, pkg, cpl: 0,
+    cfg, pkg, cpl: 0, cpu: 0,
     readLinear(va, len) {
       if (va + len > MEM) throw new Fault(X86_TRAP_PF, 0, va, 'not mapped');
       const b = mem.slice(va, va + len);

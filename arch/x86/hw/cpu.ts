@@ -78,7 +78,7 @@ export class Cpu implements X86Cpu, WalkPort {
     this.clock.tick(COST.pconfig);
     try {
       const r = pconfigLeaf({
-        cfg: this.cfg, pkg: this.pkg, cpl: this.cpl,
+        cfg: this.cfg, pkg: this.pkg, cpl: this.cpl, cpu: this.index,
         readLinear: (va, len) => { const b = new Uint8Array(len); this.read(va, b); return b; },
       }, leaf, rbx);
       this.counters.pconfigByResult.set(r.rax, (this.counters.pconfigByResult.get(r.rax) ?? 0) + 1);

@@ -138,10 +138,18 @@ export class MktmeEngine {
   /** Record a committed write that left TME disabled (enable = 0). */
   deactivate(): void { this.enabled = false; }
 
-  /** KEY_TABLE_LOCK: false means another logical processor holds it (DEVICE_BUSY). */
-  tryLockKeyTable(): boolean {
+  /**
+   * KEY_TABLE_LOCK (spec "PCONFIG Concurrency"). The emulator runs one instruction at a
+   * time, so a PCONFIG in flight on another logical processor is modelled by
+   * `lockHolder`: the index of a CPU that holds the lock (set by a test or tool to stand
+   * for that CPU's unfinished PCONFIG), or -1.
+   */
+  lockHolder = -1;
+
+  /** Try to take the lock for `cpu`: false means another CPU holds it (DEVICE_BUSY). */
+  tryLockKeyTable(cpu: number): boolean {
     if (this.injectBusy > 0) { this.injectBusy--; return false; }
-    return true;
+    return this.lockHolder < 0 || this.lockHolder === cpu;
   }
 
   /** The CPU's RNG for KEYID_SET_KEY_RANDOM; null when entropy runs out. */

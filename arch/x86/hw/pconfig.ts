@@ -54,6 +54,8 @@ export interface PconfigEnv {
   cfg: MachineConfig;
   pkg: Package;
   cpl: number;
+  /** The executing logical CPU (the key-table lock's owner while it runs). */
+  cpu: number;
   /**
    * Read `len` bytes at linear address `va` through the CPU's MMU and caches; throws a
    * Fault (#PF/#GP). Must return a fresh buffer: PCONFIG owns it and zeroes it.
@@ -130,7 +132,7 @@ function program(env: PconfigEnv, s: Uint8Array, k: number, act: bigint): Pconfi
     throw gp(`bad ENC_ALG ${encAlg.toString(16)}`);
   }
   // 11. KEY_TABLE_LOCK: another logical processor holds it -> DEVICE_BUSY, nothing changed.
-  if (!pkg.engine.tryLockKeyTable()) return fail(PCONFIG_DEVICE_BUSY);
+  if (!pkg.engine.tryLockKeyTable(env.cpu)) return fail(PCONFIG_DEVICE_BUSY);
   const len = encAlg === ENC_ALG_AES_XTS_256 ? 32 : 16;
   switch (command) {
     case KEYID_SET_KEY_DIRECT: {
