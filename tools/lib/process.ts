@@ -10,6 +10,7 @@
  * no parent and the shell stops.
  */
 import { find_task_by_vpid, run_as, type task_struct } from '../../kernel/sched.js';
+import { key_gc } from '../../kernel/keys/index.js';
 import { kernel_wait4, WIFSIGNALED, WTERMSIG, WEXITSTATUS } from '../../kernel/exit.js';
 import { strsignal } from '../../kernel/signal.js';
 import { ESRCH, strerror } from '../../kernel/errno.js';
@@ -27,9 +28,17 @@ export function shell_task(ctx: ProcessShellContext): task_struct {
   return tsk;
 }
 
-/** Run `fn` (a system call) as the shell's task. */
+/**
+ * Run `fn` (a system call) as the shell's task. On the way back to user mode the
+ * kernel's deferred key garbage collection runs (Linux: key_garbage_collector, a work
+ * item), so keys whose last reference went with this call are reaped.
+ */
 export function as_task<T>(ctx: ProcessShellContext, fn: () => T): T {
-  return run_as(shell_task(ctx), fn);
+  try {
+    return run_as(shell_task(ctx), fn);
+  } finally {
+    key_gc();
+  }
 }
 
 /** A system call's result: -errno becomes a CommandError ("NAME: strerror"). */
