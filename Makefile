@@ -21,7 +21,7 @@ build: $(STAMP)
 	$(TSC) -p tsconfig.json
 
 run: build
-	@$(NODE) --enable-source-maps build/tools/shell.js $(ARGS)
+	@$(NODE) build/tools/shell.js $(ARGS)
 
 test: build
 	$(TAP) $(TAP_FLAGS)

@@ -12,6 +12,7 @@
  * Keys must be unique across sections. To add a section, add ONE line to SECTIONS below.
  * Anything a section prints goes to stderr, so --json output stays clean.
  */
+import 'source-map-support/register.js';
 import type { Goal, Goals, SectionModule } from './types.js';
 
 const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [

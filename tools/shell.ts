@@ -6,6 +6,8 @@
  * runShell() runs the same thing in-process with captured output, for tests and the
  * golden transcripts: same arguments (seed included) -> same output.
  */
+// Host stack traces (MKTME_DEBUG=1) name .ts lines, not the compiled .js.
+import 'source-map-support/register.js';
 import { pathToFileURL } from 'node:url';
 import { shellCommands } from './commands/index.js';
 import { bootKernelShell, shutdownKernelShell, type KernelShellContext } from './context.js';
