@@ -21,6 +21,8 @@ export interface KernelShellContext {
   readonly cmdline: string;
   /** The process the shell's commands run as; 1 until the process layer sets it. */
   pid: number;
+  /** The session's login shell, a child of init started after each boot (tools/shell.ts). */
+  loginPid?: number;
   /** Kernels booted on this machine by this shell (1 after the first boot). */
   boots: number;
   /** Restart: warm = machine reset, cold = power cycle; then boot the kernel again. */

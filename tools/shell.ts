@@ -10,7 +10,8 @@
 import 'source-map-support/register.js';
 import { pathToFileURL } from 'node:url';
 import { shellCommands } from './commands/index.js';
-import { bootKernelShell, shutdownKernelShell, type KernelShellContext } from './context.js';
+import { bootKernelShell, onKernelBoot, shutdownKernelShell, type KernelShellContext } from './context.js';
+import { spawn_login_shell } from './lib/process.js';
 import { bufferIo, processIo } from './lib/io.js';
 import { shellMain, type ShellMainDeps } from './main.js';
 import { promptFor } from './repl.js';
@@ -19,6 +20,12 @@ import { find_task_by_vpid } from '../kernel/sched.js';
 export interface ShellResult { stdout: string; stderr: string; status: number }
 
 /** What the entry point gives shellMain besides argv, streams and terminal facts. */
+/** After every boot the shell runs as a login shell, a child of init (pid 1). */
+onKernelBoot((ctx) => {
+  const pid = spawn_login_shell();
+  if (pid > 0) ctx.pid = ctx.loginPid = pid;
+});
+
 export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | 'io' | 'stdin' | 'stdinIsTty'> = {
   commands: shellCommands,
   boot: (options, io) => bootKernelShell(options, io),

@@ -5,6 +5,6 @@ mmap 4K
 write 0x7efffffff000 'TOP SECRET: launch code 0000'
 pagemap 0x7efffffff000
 sync
-dimm read 0x1408000 32
+dimm read 0x1409000 32
 reboot --cold
-dimm read 0x1408000 32
+dimm read 0x1409000 32

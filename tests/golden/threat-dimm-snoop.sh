@@ -8,10 +8,10 @@ encrypt_mprotect 0x7efffffff000 4K rw 1883578509
 write 0x7efffffff000 'card 4111-1111-1111-1111 exp 12/29'
 pagemap 0x7efffffff000
 # before write-back the DIMM has nothing of it, the cache has the plaintext
-dimm read 0x14c5000 48
-cache 0x14c5000
+dimm read 0x14c6000 48
+cache 0x14c6000
 sync
 # after write-back: ciphertext on the DIMM, nothing cached
-dimm read 0x14c5000 48
-cache 0x14c5000
+dimm read 0x14c6000 48
+cache 0x14c6000
 read 0x7efffffff000 35

@@ -10,10 +10,10 @@ encrypt_mprotect 0x7effffffe000 8K rw 1883578509
 write 0x7effffffe000 'tenant secret'
 pagemap 0x7effffffe000 4K
 # root reads the tenant's page through the tenant's KeyID
-devmem -k 1 0x14c5000 16
+devmem -k 1 0x14c6000 16
 # root switches the range to the no-encrypt key; new data goes to the DIMM in clear
 encrypt_mprotect 0x7effffffe000 8K rw 777764937
 write 0x7effffffe000 'tenant secret, again'
 pagemap 0x7effffffe000 4K
 sync
-dimm read 0x14c5000 32
+dimm read 0x14c6000 32

@@ -7,7 +7,7 @@ mmap 4K
 encrypt_mprotect 0x7efffffff000 4K rw 1883578509
 write 0x7efffffff000 'balance=000100'
 sync
-dimm save 0x14c5000 64 /tmp/mktme-golden-replay.snap
+dimm save 0x14c6000 64 /tmp/mktme-golden-replay.snap
 write 0x7efffffff000 'balance=000000'
 sync
 read 0x7efffffff000 14
@@ -17,6 +17,6 @@ dimm restore /tmp/mktme-golden-replay.snap
 sync
 read 0x7efffffff000 14
 # tamper: one flipped byte of ciphertext garbles the first 16-byte block
-dimm write 0x14c5000 ff
+dimm write 0x14c6000 ff
 sync
 read 0x7efffffff000 14 -x

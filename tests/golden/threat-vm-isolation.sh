@@ -10,7 +10,7 @@ encrypt_mprotect 0x7efffffff000 4K rw 1883578509
 write 0x7efffffff000 'VM1 private: db password hunter2'
 pagemap 0x7efffffff000
 fork
-switch 2
+switch 3
 # the child (VM2) drops the copy it inherited and maps its own memory under KeyID 2
 munmap 0x7efffffff000 4K
 mmap 4K
@@ -19,7 +19,7 @@ write 0x7efffffff000 'VM2 data'
 pagemap 0x7efffffff000
 read 0x7efffffff000 8
 # VM1's frame seen through VM2's KeyID (what a stray EPT entry would give VM2)
-devmem -k 2 0x14c5000 32
+devmem -k 2 0x14c6000 32
 # and through VM1's own KeyID
-devmem -k 1 0x14c5000 32
+devmem -k 1 0x14c6000 32
 ps

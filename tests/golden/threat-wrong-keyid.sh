@@ -7,6 +7,6 @@ mmap 4K
 encrypt_mprotect 0x7efffffff000 4K rw 1883578509
 write 0x7efffffff000 'right key only'
 pagemap 0x7efffffff000
-devmem -k 1 0x14c5000 16
-devmem -k 0 0x14c5000 16
-devmem -k 7 0x14c5000 16
+devmem -k 1 0x14c6000 16
+devmem -k 0 0x14c6000 16
+devmem -k 7 0x14c6000 16

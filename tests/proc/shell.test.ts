@@ -97,13 +97,16 @@ t.test('bad input', async (t) => {
   t.same(run('read 0xffffffffffff 4'), { out: 'Segmentation fault\n', status: 139 }, 'bad address read from init');
 });
 
-t.test('end to end: the real shell, booted with the process layer', async (t) => {
+t.test('end to end: the real shell runs a login shell under init', async (t) => {
   late_initcall(process_layer_init, 'process_layer_init');
-  const r = await runShell(['-c', 'mmap 4K; write 0x7efffffff000 hi; read 0x7efffffff000 2; fork; switch 2; ps; cat /proc/2/status; exit 9; read 0 1']);
-  t.equal(r.stdout.split('\n').slice(0, 3).join('\n'), '0x7efffffff000\nhi\n2');
-  t.match(r.stdout, /\n    2     1     0   1 R\+ +4 init\n/);
-  t.match(r.stdout, /\nPid:\t2\nPPid:\t1\n/);
-  t.match(r.stderr, /Segmentation fault\n/, 'init segfaults at address 0');
-  t.match(r.stderr, /Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b/, 'as Linux says');
-  t.equal(r.status, 139, 'and the shell stops');
+  const r = await runShell(['-c', 'ps; mmap 4K; write 0x7efffffff000 hi; read 0x7efffffff000 2; fork; switch 3; ps; ' +
+    'cat /proc/3/status; exit 9; read 0 1; ps; exit 7; echo not reached']);
+  t.equal(r.stdout.split('\n').slice(3, 6).join('\n'), '0x7efffffff000\nhi\n3');
+  t.match(r.stdout, /^ {4}2 {5}1 {5}0 {3}1 R\+ +0 sh\n/m, 'the login shell is pid 2, a child of init');
+  t.match(r.stdout, /\nPid:\t3\nPPid:\t2\n/);
+  t.match(r.stderr, /Segmentation fault\n/, 'the login shell segfaults at address 0');
+  t.notMatch(r.stderr, /Kernel panic/, 'init is not involved');
+  t.match(r.stdout, /^ {4}4 {5}1 {5}0 .* sh\n/m, 'init started a new login shell');
+  t.notMatch(r.stdout, /not reached/);
+  t.equal(r.status, 7, 'exit from the login shell ends the session');
 });

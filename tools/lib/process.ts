@@ -9,7 +9,8 @@
  * child would, and the shell carries on as that parent. When init (pid 1) ends there is
  * no parent and the shell stops.
  */
-import { find_task_by_vpid, run_as, type task_struct } from '../../kernel/sched.js';
+import { find_task_by_vpid, run_as, set_task_comm, type task_struct } from '../../kernel/sched.js';
+import { kernel_clone } from '../../kernel/fork.js';
 import { key_gc } from '../../kernel/keys/index.js';
 import { kernel_wait4, WIFSIGNALED, WTERMSIG, WEXITSTATUS } from '../../kernel/exit.js';
 import { strsignal } from '../../kernel/signal.js';
@@ -19,7 +20,11 @@ import { CommandError, ShellExit, UsageError, type ShellIo } from '../registry.j
 import { parseNumber, parseSize } from './parse.js';
 
 /** The part of the kernel shell's context the process commands use. */
-export interface ProcessShellContext { pid: number }
+export interface ProcessShellContext {
+  pid: number;
+  /** The session's login shell (a child of init), when the shell started one. */
+  loginPid?: number;
+}
 
 /** The live task the shell runs as, or "NAME: No such process". */
 export function shell_task(ctx: ProcessShellContext): task_struct {
@@ -48,18 +53,40 @@ export function check(ret: number): number {
 }
 
 /**
+ * The login shell: a child of init, as on a real system (init -> getty -> sh), so that a
+ * crashing shell process does not take init with it. Returns its pid (or -errno).
+ */
+export function spawn_login_shell(): number {
+  const init = find_task_by_vpid(1);
+  if (!init || init.exit_state) return -ESRCH;
+  const pid = run_as(init, () => kernel_clone(init));
+  const sh = pid > 0 ? find_task_by_vpid(pid) : null;
+  if (sh) set_task_comm(sh, 'sh');
+  return pid;
+}
+
+/**
  * The shell's process `tsk` has ended (it is a zombie): report a fatal signal as sh
  * does ("Segmentation fault"), let the parent reap it and continue as the parent.
- * Returns the shell status: the exit status, or 128 + the signal. If the process was
- * init, the shell stops with that status.
+ * Returns the shell status: the exit status, or 128 + the signal.
+ *
+ * The login shell (ctx.loginPid) is special: when it exits the session ends (logout);
+ * when a signal kills it, init starts a new login shell (as init respawns a getty) and
+ * the session carries on there. If init itself ended, the shell stops with its status.
  */
 export function shell_process_ended(ctx: ProcessShellContext, io: ShellIo, tsk: task_struct): number {
   const status = tsk.exit_code;
-  const code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) io.err(`${strsignal(WTERMSIG(status))}\n`);
+  const signaled = WIFSIGNALED(status);
+  const code = signaled ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  if (signaled) io.err(`${strsignal(WTERMSIG(status))}\n`);
   const parent = tsk.parent;
   if (!parent) throw new ShellExit(code);
   kernel_wait4(parent, tsk.pid, null);
+  if (tsk.pid === ctx.loginPid) {
+    if (!signaled) throw new ShellExit(code);
+    const pid = spawn_login_shell();
+    if (pid > 0) { ctx.pid = ctx.loginPid = pid; return code; }
+  }
   ctx.pid = parent.pid;
   return code;
 }
