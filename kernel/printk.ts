@@ -31,6 +31,7 @@ export function printk_init(sink: ((line: string) => void) | null): void {
   log = [];
   onceKeys = new Set();
   console_loglevel = 7;
+  tsc_last = tsc_base = 0;
   consoleSink = sink;
   clockSource = () => { try { return rdtsc(); } catch { return 0; } };
 }
@@ -39,7 +40,18 @@ export function printk_init(sink: ((line: string) => void) | null): void {
 export function set_console_loglevel(level: number): void { console_loglevel = level; }
 export function get_console_loglevel(): number { return console_loglevel; }
 
-function ns_now(): number { return Math.floor((clockSource() * 1e6) / TSC_KHZ); }
+/**
+ * Timestamps stay monotonic across a TSC reset (S3 resets it; Linux's sched_clock keeps
+ * counting from where it was): a TSC below the last one seen adds an offset.
+ */
+let tsc_last = 0;
+let tsc_base = 0;
+function ns_now(): number {
+  const t = clockSource();
+  if (t + tsc_base < tsc_last) tsc_base = tsc_last - t;
+  tsc_last = t + tsc_base;
+  return Math.floor((tsc_last * 1e6) / TSC_KHZ);
+}
 
 export function printk(level: number, text: string): void {
   for (const line of text.replace(/\n$/, '').split('\n')) {

@@ -36,6 +36,7 @@ import { devmemCommand } from './devmem.js';
 import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
+import { suspendCommand } from './suspend.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -55,6 +56,7 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   ...commands,
   keyctlCommand,
   cacheCommand,
+  suspendCommand,
   catCommand,
   cpuidCommand,
   dimmCommand,

@@ -1,0 +1,53 @@
+/**
+ * Suspend to RAM with memory encryption: refused when the platform key would not survive;
+ * otherwise TME memory and (with mktme_storekeys) software-keyed memory come back, while
+ * memory under a CPU-generated key is lost, because PCONFIG keys are discarded in S3.
+ */
+import t from 'tap';
+import { runShell } from '../../tools/shell.js';
+
+const USER_KEY = 'key=00112233445566778899aabbccddeeff tweak=ffeeddccbbaa99887766554433221100';
+
+const SCRIPT = [
+  "keyctl add mktme cpukey 'type=cpu algorithm=aes-xts-128' @u",
+  `keyctl add mktme userkey 'type=user algorithm=aes-xts-128 ${USER_KEY}' @u`,
+  'mmap 12K',
+  "write 0x7effffffd000 'plain TME page'",
+  'encrypt_mprotect 0x7effffffe000 4K rw 1883578509',
+  "write 0x7effffffe000 'cpu key page'",
+  'encrypt_mprotect 0x7efffffff000 4K rw 777764937',
+  "write 0x7efffffff000 'user key page'",
+  'suspend',
+  'read 0x7effffffd000 14',
+  'read 0x7effffffe000 12',
+  'read 0x7efffffff000 13',
+].join('\n');
+
+t.test('S3 with the key saved for standby and stored user keys', async (t) => {
+  const r = await runShell(['--bios', 'savekey=on', '--append', 'mktme_storekeys', '-c', SCRIPT]);
+  const lines = r.stdout.trimEnd().split('\n');
+  t.equal(lines[3], 'plain TME page', 'TME memory: the platform key was restored');
+  t.not(lines[4], 'cpu key page', 'a CPU-generated key cannot come back: garbage');
+  t.equal(lines[5], 'user key page', 'a stored software key is programmed again');
+  t.match(r.stderr, /PM: suspend entry \(deep\)[\s\S]*PM: suspend exit/);
+  const stamps = [...r.stderr.matchAll(/^\[\s*(\d+\.\d+)\]/gm)].map((m) => Number(m[1]));
+  t.same(stamps, [...stamps].sort((a, b) => a - b), 'log timestamps stay monotonic across the TSC reset');
+  t.end();
+});
+
+t.test('without mktme_storekeys the user key is lost too', async (t) => {
+  const r = await runShell(['--bios', 'savekey=on', '-c', SCRIPT]);
+  const lines = r.stdout.trimEnd().split('\n');
+  t.equal(lines[3], 'plain TME page');
+  t.not(lines[5], 'user key page');
+  t.match(r.stderr, /mktme: KeyID 2: key not stored, cannot reprogram/);
+  t.end();
+});
+
+t.test('S3 is refused when TME would lose its key', async (t) => {
+  const r = await runShell(['-c', "mmap 4K; write 0x7efffffff000 ok; suspend; read 0x7efffffff000 2"]);
+  t.match(r.stderr, /suspend: Operation not supported/);
+  t.match(r.stderr, /PM: TME key is not saved for standby/);
+  t.match(r.stdout, /^ok$/m, 'nothing happened to memory');
+  t.end();
+});
