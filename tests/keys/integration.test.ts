@@ -77,3 +77,23 @@ t.test('the shell: a revoked key keeps its mapping readable, KeyID freed after m
   t.match(r.stdout, /keyid=1 /, 'KeyID 1 reused for the next key after the last reference went');
   t.end();
 });
+
+t.test('on the real machine: all-or-nothing across packages, DEVICE_BUSY retried', (t) => {
+  const rig = boot(5);
+  const [p0, p1] = rig.machine.packages;
+  // Package 1's RNG runs dry for longer than the 10 tries: the key fails everywhere.
+  p1.engine.injectEntropyError = 50;
+  const bad = add_mktme_key(rig.init.cred, 'dry');
+  t.equal(bad, -126, '-ENOKEY');
+  t.equal(p0.engine.keyMode(1), 0, 'package 0 was cleared again (TME mode)');
+  t.equal(p1.engine.keyMode(1), 0, 'package 1 never programmed');
+  p1.engine.injectEntropyError = 0;
+  // A key-table lock held for a few tries on package 0: retried, then programmed.
+  p0.engine.injectBusy = 3;
+  const ok = add_mktme_key(rig.init.cred, 'busy');
+  t.ok(ok > 0, 'programmed after retries');
+  t.equal(p0.engine.keyMode(1), 1, 'KeyID 1 is a key on package 0');
+  t.equal(p1.engine.keyMode(1), 1, 'and on package 1');
+  t.equal(rig.machine.counters.pconfigByResult.get(5), 3, 'three DEVICE_BUSY results seen');
+  t.end();
+});
