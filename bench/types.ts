@@ -20,6 +20,8 @@ export interface SectionModule {
 export class Meter {
   private steps = 0;
   private ns = 0;
+  /** MB/s of each counted slice, in order. */
+  readonly slices: number[] = [];
 
   /** `step` processes `bytesPerStep` bytes per call. */
   constructor(private readonly step: () => void, private readonly bytesPerStep: number) {}
@@ -39,6 +41,7 @@ export class Meter {
     if (!warmUp) {
       this.steps += steps;
       this.ns += Number(now - start);
+      this.slices.push((steps * this.bytesPerStep) / (Number(now - start) / 1e9) / 1e6);
     }
   }
 
@@ -46,6 +49,24 @@ export class Meter {
   get mbPerS(): number {
     return this.ns === 0 ? NaN : (this.steps * this.bytesPerStep) / (this.ns / 1e9) / 1e6;
   }
+}
+
+/** The median of a list of numbers (NaN for none). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * The median over rounds of a's slice divided by b's slice of the same round (after
+ * measureInterleaved): a ratio that a load spike on the shared cores, hitting one round,
+ * does not move.
+ */
+export function medianRatio(a: Meter, b: Meter): number {
+  const n = Math.min(a.slices.length, b.slices.length);
+  return median(Array.from({ length: n }, (_, i) => a.slices[i] / b.slices[i]));
 }
 
 /** Warm every meter up, then run `rounds` rounds of one `sliceMs` slice each, in turn. */
