@@ -13,7 +13,7 @@
  * Anything a section prints goes to stderr, so --json output stays clean.
  */
 import 'source-map-support/register.js';
-import type { Goal, Goals, SectionModule } from './types.js';
+import type { Goal, SectionModule } from './types.js';
 
 const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['crypto', () => import('./crypto.js')],

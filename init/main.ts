@@ -15,6 +15,7 @@
  */
 import type { BootParams } from '../arch/x86/hw/isa.js';
 import { set_cpu_possible } from '../arch/x86/include/asm/processor.js';
+import { tsc_init } from '../arch/x86/include/asm/tsc.js';
 import { print_cpu_info, boot_cpu_data } from '../arch/x86/kernel/cpu/common.js';
 import { intel_pconfig_init } from '../arch/x86/kernel/cpu/intel_pconfig.js';
 import { reboot_init, set_system_running } from '../arch/x86/kernel/reboot.js';
@@ -93,6 +94,7 @@ export function boot_count(): number { return booted; }
  */
 export function start_kernel(bp: BootParams, console: ((line: string) => void) | null): void {
   set_cpu_possible(bp.cpus);
+  tsc_init();
   printk_init(console);
   try {
     proc_reset();

@@ -5,6 +5,7 @@
  * `[    0.000123] message`.
  */
 import { rdtsc } from '../arch/x86/include/asm/processor.js';
+import { cycles_to_ns } from '../arch/x86/include/asm/tsc.js';
 
 export const KERN_EMERG = 0;
 export const KERN_ALERT = 1;
@@ -15,7 +16,6 @@ export const KERN_NOTICE = 5;
 export const KERN_INFO = 6;
 export const KERN_DEBUG = 7;
 
-const TSC_KHZ = 2_000_000;
 const LOG_BUF_LEN = 4096; // records
 
 interface Record { ns: number; level: number; text: string }
@@ -50,7 +50,7 @@ function ns_now(): number {
   const t = clockSource();
   if (t + tsc_base < tsc_last) tsc_base = tsc_last - t;
   tsc_last = t + tsc_base;
-  return Math.floor((tsc_last * 1e6) / TSC_KHZ);
+  return cycles_to_ns(tsc_last);
 }
 
 export function printk(level: number, text: string): void {

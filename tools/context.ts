@@ -9,7 +9,6 @@
 import { Machine } from '../arch/x86/hw/machine.js';
 import { start_kernel } from '../init/main.js';
 import { kernel_power_off, kernel_restart } from '../arch/x86/kernel/reboot.js';
-import { strerror } from '../kernel/errno.js';
 import type { ShellOptions } from './options.js';
 import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
 
@@ -87,10 +86,6 @@ export function shutdownKernelShell(ctx: KernelShellContext): void {
 
 // --- helpers shared by the kernel commands ---------------------------------------------
 
-/** strerror() for a (negative or positive) errno. */
-export function errnoText(err: number): string {
-  return strerror(err);
-}
 
 /**
  * A number as C's strtoull(s, NULL, 0) reads it, but strict: 0x hex, leading-0 octal,

@@ -10,6 +10,7 @@
  * late_initcall too).
  */
 import { rdtsc, smp_call_function_single, smp_processor_id } from '../../arch/x86/include/asm/processor.js';
+import { cycles_to_ns } from '../../arch/x86/include/asm/tsc.js';
 import { mktme_key_program, mktme_key_program_wipe, type mktme_key_program as kprog_t } from '../../arch/x86/include/asm/intel_pconfig.js';
 import { online_cpus, topology_physical_package_id } from '../../arch/x86/kernel/smpboot.js';
 import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch/x86/mm/mktme.js';
@@ -21,7 +22,7 @@ import {
   key_init, mktme_init, mktme_keyid_get, mktme_keyid_put, proc_key_users_show, proc_keys_show, type mktme_hw_ops,
 } from './index.js';
 
-const TSC_HZ = 2_000_000_000;
+const KEY_SERIAL_SEED = 0x6d6b746d; // 'mktm'
 
 /** The first online CPU of every package (Linux: mktme_update_pconfig_targets). */
 export function mktme_lead_cpus(): number[] {
@@ -52,8 +53,10 @@ const platform_ops: mktme_hw_ops = {
 /** Boot: the key service, then the mktme key type when MKTME is usable. */
 export function init_mktme_keys(): number {
   key_init({
-    now: () => Math.floor(rdtsc() / TSC_HZ),
-    serial_seed: rdtsc() >>> 0,
+    now: () => Math.floor(cycles_to_ns(rdtsc()) / 1e9),
+    // Linux draws serials from get_random_bytes; a fixed seed keeps them the same from
+    // boot to boot and from build to build, so transcripts can name keys by serial.
+    serial_seed: KEY_SERIAL_SEED,
   });
   mktme_set_keyid_ref_ops({
     get: (keyid, n) => { mktme_keyid_get(keyid, n); },

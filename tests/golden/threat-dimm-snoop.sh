@@ -4,7 +4,7 @@
 # args: --seed 7 --append quiet
 keyctl add mktme tenant 'type=cpu algorithm=aes-xts-128' @u
 mmap 4K
-encrypt_mprotect 0x7efffffff000 4K rw 1883578509
+encrypt_mprotect 0x7efffffff000 4K rw 1397604227
 write 0x7efffffff000 'card 4111-1111-1111-1111 exp 12/29'
 pagemap 0x7efffffff000
 # before write-back the DIMM has nothing of it, the cache has the plaintext

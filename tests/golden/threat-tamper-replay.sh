@@ -4,7 +4,7 @@
 # args: --seed 7 --append quiet
 keyctl add mktme k 'type=cpu algorithm=aes-xts-128' @u
 mmap 4K
-encrypt_mprotect 0x7efffffff000 4K rw 1883578509
+encrypt_mprotect 0x7efffffff000 4K rw 1397604227
 write 0x7efffffff000 'balance=000100'
 sync
 dimm save 0x14c6000 64 /tmp/mktme-golden-replay.snap

@@ -6,7 +6,7 @@
 keyctl add mktme vm1 'type=cpu algorithm=aes-xts-128' @u
 keyctl add mktme vm2 'type=cpu algorithm=aes-xts-256' @u
 mmap 4K
-encrypt_mprotect 0x7efffffff000 4K rw 1883578509
+encrypt_mprotect 0x7efffffff000 4K rw 1397604227
 write 0x7efffffff000 'VM1 private: db password hunter2'
 pagemap 0x7efffffff000
 fork
@@ -14,7 +14,7 @@ switch 3
 # the child (VM2) drops the copy it inherited and maps its own memory under KeyID 2
 munmap 0x7efffffff000 4K
 mmap 4K
-encrypt_mprotect 0x7efffffff000 4K rw 777764937
+encrypt_mprotect 0x7efffffff000 4K rw 714764569
 write 0x7efffffff000 'VM2 data'
 pagemap 0x7efffffff000
 read 0x7efffffff000 8

@@ -3,9 +3,10 @@
  * A file that cannot be read is reported as coreutils does ("cat: F: No such file or
  * directory"); the others are still printed, and the status is then 1.
  */
+import { strerror } from '../../kernel/errno.js';
 import { vfs_read } from '../../fs/proc/generic.js';
 import { UsageError, type Command } from '../registry.js';
-import { errnoText, type KernelShellContext } from '../context.js';
+import type { KernelShellContext } from '../context.js';
 
 export const catCommand: Command<KernelShellContext> = {
   name: 'cat',
@@ -17,7 +18,7 @@ export const catCommand: Command<KernelShellContext> = {
     for (const path of args) {
       const r = vfs_read(path);
       if (typeof r === 'number') {
-        io.err(`cat: ${path}: ${errnoText(r)}\n`);
+        io.err(`cat: ${path}: ${strerror(r)}\n`);
         status = 1;
       } else {
         io.out(r);

@@ -3,9 +3,10 @@
  * driver (/dev/cpu/N/cpuid), and print the four registers:
  *   eax=0x000606a6 ebx=0x00020800 ecx=0x7ffaf2bf edx=0xbfebfbff
  */
+import { strerror } from '../../kernel/errno.js';
 import { cpuid_read } from '../../arch/x86/kernel/cpuid.js';
 import { CommandError, UsageError, type Command } from '../registry.js';
-import { errnoText, getopt, parseCNumber, parseCpuArg, type KernelShellContext } from '../context.js';
+import { getopt, parseCNumber, parseCpuArg, type KernelShellContext } from '../context.js';
 
 const hex8 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
@@ -25,7 +26,7 @@ export const cpuidCommand: Command<KernelShellContext> = {
       return Number(v);
     });
     const r = cpuid_read(cpu, leaf, subleaf ?? 0);
-    if (r.err) throw new CommandError(`CPU ${cpu}: ${errnoText(r.err)}`);
+    if (r.err) throw new CommandError(`CPU ${cpu}: ${strerror(r.err)}`);
     const { eax, ebx, ecx, edx } = r.regs;
     io.out(`eax=${hex8(eax)} ebx=${hex8(ebx)} ecx=${hex8(ecx)} edx=${hex8(edx)}\n`);
     return 0;

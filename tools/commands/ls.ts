@@ -6,8 +6,8 @@
  */
 import { vfs_readdir } from '../../fs/proc/generic.js';
 import type { Command } from '../registry.js';
-import { errnoText, type KernelShellContext } from '../context.js';
-import { ENOTDIR } from '../../kernel/errno.js';
+import type { KernelShellContext } from '../context.js';
+import { ENOTDIR, strerror } from '../../kernel/errno.js';
 
 
 export const lsCommand: Command<KernelShellContext> = {
@@ -23,7 +23,7 @@ export const lsCommand: Command<KernelShellContext> = {
       const r = vfs_readdir(p);
       if (r === -ENOTDIR) files.push(p);
       else if (typeof r === 'number') {
-        io.err(`ls: cannot access '${p}': ${errnoText(r)}\n`);
+        io.err(`ls: cannot access '${p}': ${strerror(r)}\n`);
         status = 1;
       } else dirs.push([p, r]);
     }

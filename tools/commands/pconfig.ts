@@ -13,6 +13,7 @@
  * Key bytes are never echoed, and every copy is zeroed once programmed.
  * Status 0 when every package returned 0, else 1.
  */
+import { strerror } from '../../kernel/errno.js';
 import {
   MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT,
   MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, mktme_error, mktme_key_program,
@@ -21,7 +22,7 @@ import {
 import { smp_call_function_single } from '../../arch/x86/include/asm/processor.js';
 import { package_lead_cpus } from '../../arch/x86/kernel/smpboot.js';
 import { UsageError, type Command } from '../registry.js';
-import { errnoText, parseCNumber, type KernelShellContext } from '../context.js';
+import { parseCNumber, type KernelShellContext } from '../context.js';
 
 const COMMANDS: Record<string, number> = {
   'set-key-direct': MKTME_KEYID_SET_KEY_DIRECT,
@@ -42,7 +43,7 @@ function fillKey(s: string, field: Uint8Array): boolean {
 
 /** What a result means: a status code's message or an errno's text. */
 export function pconfigResultText(r: number): string {
-  if (r < 0) return errnoText(r);
+  if (r < 0) return strerror(r);
   return mktme_error[r]?.msg ?? 'unknown status';
 }
 

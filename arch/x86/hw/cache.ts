@@ -74,10 +74,10 @@ export class CacheSystem {
       return slot * LINE;
     }
     this.counters.cacheMisses++;
-    this.mem.decode(pkg, pa); // #MC before anything changes
+    const d = this.mem.decode(pkg, pa); // #MC before anything changes
     this.snoop(pkg, line, forWrite);
     slot = this.victim(pkg, c, line);
-    if (!fullLine) this.mem.readLine(pkg, pa, c.data, slot * LINE);
+    if (!fullLine) this.mem.readLine(d, c.data, slot * LINE);
     c.tags[slot] = line;
     c.dirty[slot] = forWrite ? 1 : 0;
     return slot * LINE;

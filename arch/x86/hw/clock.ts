@@ -21,6 +21,5 @@ export class Clock {
   /** Cycles since power-on. */
   cycles = 0;
   tick(n: number): void { this.cycles += n; }
-  nanoseconds(): number { return Math.floor((this.cycles * 1e9) / TSC_HZ); }
   reset(): void { this.cycles = 0; }
 }

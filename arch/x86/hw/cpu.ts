@@ -34,6 +34,8 @@ export class Cpu implements X86Cpu, WalkPort {
   readonly tlb: Tlb;
   private readonly data: Uint8Array;
   private readonly bytes8 = new Uint8Array(8);
+  /** REP STOSB's source, reused: clearing a page is the kernel's commonest store. */
+  private readonly fillChunk = new Uint8Array(PAGE);
 
   constructor(
     readonly index: number,
@@ -231,7 +233,7 @@ export class Cpu implements X86Cpu, WalkPort {
 
   fill(va: number, byte: number, len: number): void {
     const p = this.pieces(va, len, 'w');
-    const chunk = new Uint8Array(Math.min(len, PAGE)).fill(byte & 0xff);
+    const chunk = this.fillChunk.fill(byte & 0xff); // no piece exceeds a page
     for (let i = 0; i < p.length; i += 2) this.physCopy(p[i], chunk, 0, p[i + 1], true);
   }
 

@@ -15,6 +15,7 @@
  * - 80000008H MAXPHYADDR is unchanged by MKTME (spec §2).
  * All register values are uint32.
  */
+import { TSC_HZ } from './clock.js';
 import type { MachineConfig } from './config.js';
 import type { CpuidRegs } from './isa.js';
 
@@ -99,8 +100,8 @@ export const PCONFIG_CPUID_SUBLEAF_TARGETID = 1;
 export const PCONFIG_TARGET_MKTME = 1;
 
 const LINEAR_ADDR_BITS = 48;
-const BASE_MHZ = 2000;
-const MAX_MHZ = 2000;
+const BASE_MHZ = TSC_HZ / 1e6; // the virtual clock's rate (clock.ts)
+const MAX_MHZ = BASE_MHZ;
 const BUS_MHZ = 100;
 const BRAND = 'Intel(R) Xeon(R) CPU (emulated MKTME) @ 2.00GHz';
 

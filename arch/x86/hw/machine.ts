@@ -77,19 +77,17 @@ export class Machine {
     };
   }
 
-  /** Warm reset (reboot): caches are dropped, DRAM keeps its bytes, the BIOS runs
-   *  again and makes a new platform key (KEY_SELECT = 0 on every boot). */
-  reset(): void {
-    this.caches.loseAll();
-    this.powerOn(false);
-  }
-
-  /** Cold power cycle: like a reset, but what the caches held is lost without write
-   *  back, and only the DIMMs' remanence keeps DRAM (modelled as perfect). */
+  /** Cold power cycle: what the caches held is lost without write-back, only the
+   *  DIMMs' remanence keeps DRAM (modelled as perfect), and the BIOS makes a new
+   *  platform key (KEY_SELECT = 0 on every boot). */
   powerCycle(): void {
     this.caches.loseAll();
     this.powerOn(false);
   }
+
+  /** Warm reset (reboot). To memory it is the same as a power cycle here: caches
+   *  invalidated, DRAM kept, a new platform key; the kernel writes back before it. */
+  reset(): void { this.powerCycle(); }
 
   /** S3 standby and resume: DRAM in self-refresh, CPU state lost; the BIOS restores
    *  the platform key if it was saved for standby (IA32_TME_ACTIVATE[3]). */

@@ -44,9 +44,8 @@ export class MemorySystem {
     throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
   }
 
-  /** Fill: read the line at `pa` (line-aligned) from memory, decrypting it. */
-  readLine(reqPkg: number, pa: number, dst: Uint8Array, dstOff: number): void {
-    const d = this.decode(reqPkg, pa);
+  /** Fill: read the decoded line (line-aligned) from memory, decrypting it. */
+  readLine(d: Decoded, dst: Uint8Array, dstOff: number): void {
     d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
     this.pkgs[d.range.node].engine.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
     this.clock.tick(COST.memLine + COST.cryptLine);

@@ -18,7 +18,7 @@
  *   written whole with paging still off (linear = physical), then CR3 and CR0.PG|WP.
  */
 import { X86_CR0_PG, X86_CR0_WP, E820_TYPE_PMEM, E820_TYPE_RAM, E820_TYPE_RESERVED } from '../hw/isa.js';
-import { DIRECT_MAPPING_MIN, PAGE_OFFSET, __va, set_direct_mapping } from '../include/asm/page.js';
+import { DIRECT_MAPPING_MIN, __va, set_direct_mapping } from '../include/asm/page.js';
 import {
   _KERNPG_TABLE, _PAGE_PRESENT, _PAGE_PSE, PAGE_KERNEL, PAGE_SIZE, pa_pte, pgprot_keyid, pte_addr,
   type pgprot_t, type pte_t,
