@@ -5,7 +5,7 @@
  * the same word splitter and runner as -c, FILE and stdin scripts.
  */
 import * as readline from 'node:readline';
-import { parseScript } from './lib/script.js';
+import { parseShell } from './sh/parse.js';
 import { SHELL_NAME, STATUS_USAGE, type Shell } from './registry.js';
 
 export interface InteractiveOptions {
@@ -52,7 +52,7 @@ export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Pr
     rl.on('line', (line) => {
       if (stopped) return;
       const text = pending === null ? line : pending + '\n' + line;
-      const parsed = parseScript(text);
+      const parsed = parseShell(text);
       if (!parsed.ok && parsed.incomplete) {
         pending = text;
         ask();
@@ -60,7 +60,7 @@ export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Pr
       }
       pending = null;
       if (parsed.ok) {
-        shell.runCommands(parsed.value);
+        shell.runList(parsed.value);
       } else {
         shell.io.err(`${SHELL_NAME}: ${parsed.error}\n`);
         shell.lastStatus = STATUS_USAGE;
@@ -88,7 +88,7 @@ export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Pr
       if (!stopped) {
         stopped = true;
         if (pending !== null) {
-          const parsed = parseScript(pending);
+          const parsed = parseShell(pending);
           shell.io.err(`${SHELL_NAME}: ${parsed.ok ? 'unexpected end of input' : parsed.error}\n`);
           shell.lastStatus = STATUS_USAGE;
         }

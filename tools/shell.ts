@@ -13,6 +13,7 @@ import { shellCommands } from './commands/index.js';
 import { bootKernelShell, onKernelBoot, shutdownKernelShell, type KernelShellContext } from './context.js';
 import { spawn_login_shell } from './lib/process.js';
 import { bufferIo, processIo } from './lib/io.js';
+import { kernelFiles } from './lib/kernel_files.js';
 import { shellMain, type ShellMainDeps } from './main.js';
 import { promptFor } from './repl.js';
 import { find_task_by_vpid } from '../kernel/sched.js';
@@ -32,11 +33,15 @@ export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | '
   // `mktme# ` for root, `mktme$ ` for anyone else, as a shell shows it.
   prompt: (ctx) => promptFor((find_task_by_vpid(ctx.pid)?.cred.uid ?? 0) === 0),
   shutdown: (ctx) => shutdownKernelShell(ctx),
+  files: kernelFiles,
+  // $$ is the pid of the process the shell runs as.
+  pid: (ctx) => ctx.pid,
+  listDir: (dir) => kernelFiles.list(dir),
 };
 
 /** Run the shell in this process with `argv` (after the program name) and `stdin`. */
 export async function runShell(argv: string[], stdin = ''): Promise<ShellResult> {
-  const buf = bufferIo(false);
+  const buf = bufferIo(false, stdin);
   const status = await shellMain({ ...kernelShellDeps, argv, io: buf.io, stdin, stdinIsTty: false });
   return { stdout: buf.stdout, stderr: buf.stderr, status };
 }

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { bufferIo } from '../../tools/lib/io.js';
-import { parseScript } from '../../tools/lib/script.js';
+import { splitWords } from '../../tools/sh/parse.js';
 import { shellMain, type ShellMainDeps } from '../../tools/main.js';
 
 export interface ShellResult { stdout: string; stderr: string; status: number }
@@ -48,9 +48,9 @@ export function readDirectives(script: string): Directives {
     if (body === 'stdin') {
       d.stdin = true;
     } else if (body.startsWith('args:')) {
-      const parsed = parseScript(body.slice('args:'.length));
+      const parsed = splitWords(body.slice('args:'.length));
       if (!parsed.ok) throw new Error(`golden: bad '# args:' line: ${parsed.error}`);
-      for (const argv of parsed.value) d.args.push(...argv);
+      d.args.push(...parsed.value);
     }
   }
   return d;
