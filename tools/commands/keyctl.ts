@@ -4,10 +4,9 @@
  * output and error words follow keyutils: a failing call prints `CALL: strerror`
  * (e.g. `add_key: Required key not available`) and exits 1; a malformed key ID exits 2.
  *
- * `padd` reads the payload from a host file given as `< FILE` (this shell has no
- * pipes), so the key material never appears on the command line.
+ * `padd` reads the payload from standard input (`< FILE` or a pipe), so the key
+ * material never appears on the command line.
  */
-import * as fs from 'node:fs';
 import {
   KEY_SPEC_SESSION_KEYRING, add_key, key_gc, key_show_tree, keyctl_describe_alloc,
   keyctl_get_keyring_ID, keyctl_invalidate_key, keyctl_keyring_clear, keyctl_keyring_link,
@@ -18,6 +17,7 @@ import {
 import { strerror } from '../../kernel/errno.js';
 import { find_task_by_vpid, run_as } from '../../kernel/sched.js';
 import { CommandError, UsageError, type Command, type ShellIo } from '../registry.js';
+import { readStdin } from '../lib/io.js';
 import type { KernelShellContext } from '../context.js';
 import {
   calcPerms, formatDescribe, formatListLine, formatPrint, formatRead, formatShow, parseKeyId,
@@ -61,15 +61,6 @@ function check(call: string, ret: number): number {
   return ret;
 }
 
-function payloadFrom(a: string[]): Uint8Array {
-  if (a.length !== 2 || a[0] !== '<') throw new UsageError('padd reads its payload as: < FILE');
-  try {
-    return new Uint8Array(fs.readFileSync(a[1]));
-  } catch (e) {
-    throw new KeyctlExit(`${a[1]}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : 'cannot read'}`, 1);
-  }
-}
-
 function describeOf(c: key_cred, id: number, call: string): ReturnType<typeof keyctl_parse_describe> & object {
   const text = keyctl_describe_alloc(c, id);
   if (typeof text === 'number') fail(call, text);
@@ -85,8 +76,8 @@ const SUBS: Record<string, Sub> = {
     data.fill(0);
     io.out(`${check('add_key', ret)}\n`);
   } },
-  padd: { usage: 'padd TYPE DESC KEYRING < FILE', min: 3, max: 5, run(c, a, io) {
-    const data = payloadFrom(a.slice(3));
+  padd: { usage: 'padd TYPE DESC KEYRING', min: 3, max: 3, run(c, a, io) {
+    const data = new Uint8Array(readStdin(io));
     const ret = add_key(c, a[0], a[1], data, keyId(c, a[2]));
     data.fill(0);
     io.out(`${check('add_key', ret)}\n`);
