@@ -20,8 +20,8 @@ $(STAMP): package.json package-lock.json
 build: $(STAMP)
 	$(TSC) -p tsconfig.json
 
-run: build
-	@$(NODE) build/tools/shell.js $(ARGS)
+run: $(STAMP)
+	@NODE=$(NODE) ./tools/shell $(ARGS)
 
 test: build
 	$(TAP) $(TAP_FLAGS)

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { parseOptions, type ShellOptions } from './options.js';
 import { parseShell } from './sh/parse.js';
+import { packageVersion } from './lib/version.js';
 import type { List } from './sh/ast.js';
 import type { ShellFiles } from './lib/files.js';
 import { promptFor, runInteractive } from './repl.js';
@@ -52,14 +53,18 @@ export interface ShellMainDeps<C> {
   pid?(ctx: C): number;
   /** Where interactive history is kept (tools/repl.ts); default none. */
   historyFile?: string;
-  /** Tab completion of /proc-style paths: the names in a directory. */
-  listDir?(dir: string): string[];
+  /** What --version prints after the name; default package.json's version. */
+  version?: string;
 }
 
 /** Run the shell to completion; resolves with its exit status. Never rejects. */
 export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
   const { io } = deps;
   const parsedOpts = parseOptions(deps.argv, deps.stdinIsTty);
+  if (parsedOpts.kind === 'version') {
+    io.out(`shell (mktme-kernel) ${deps.version ?? packageVersion()}\n`);
+    return STATUS_OK;
+  }
   if (parsedOpts.kind === 'help') {
     io.out(parsedOpts.text);
     return STATUS_OK;
@@ -140,6 +145,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
       output,
       terminal: deps.terminal ?? (deps.stdinIsTty && isTty),
       prompt: () => (deps.prompt ? deps.prompt(shell.ctx) : promptFor(true)),
+      ...(deps.historyFile ? { historyFile: deps.historyFile } : {}),
     });
   }
 

@@ -8,6 +8,8 @@
  */
 // Host stack traces (MKTME_DEBUG=1) name .ts lines, not the compiled .js.
 import 'source-map-support/register.js';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { shellCommands } from './commands/index.js';
 import { bootKernelShell, onKernelBoot, shutdownKernelShell, type KernelShellContext } from './context.js';
@@ -36,7 +38,6 @@ export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | '
   files: kernelFiles,
   // $$ is the pid of the process the shell runs as.
   pid: (ctx) => ctx.pid,
-  listDir: (dir) => kernelFiles.list(dir),
 };
 
 /** Run the shell in this process with `argv` (after the program name) and `stdin`. */
@@ -46,8 +47,16 @@ export async function runShell(argv: string[], stdin = ''): Promise<ShellResult>
   return { stdout: buf.stdout, stderr: buf.stderr, status };
 }
 
-async function main(): Promise<void> {
+/** ~/.mktme_history, or $MKTME_HISTORY; an empty MKTME_HISTORY keeps no history. */
+function historyFile(): string | undefined {
+  const env = process.env.MKTME_HISTORY;
+  if (env !== undefined) return env === '' ? undefined : env;
+  return path.join(os.homedir(), '.mktme_history');
+}
+
+export async function main(): Promise<void> {
   const io = processIo();
+  const history = historyFile();
   const status = await shellMain({
     ...kernelShellDeps,
     argv: process.argv.slice(2),
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
     stdin: process.stdin,
     stdinIsTty: Boolean(process.stdin.isTTY),
     promptOutput: process.stdout,
+    ...(history ? { historyFile: history } : {}),
   });
   process.exitCode = status;
 }
