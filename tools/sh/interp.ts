@@ -121,6 +121,7 @@ export class Runner {
     const st = this.st;
     const saved = new Map(st.vars);
     const loops = st.loops;
+    const status = st.lastStatus; // $? outside is that of the last pipeline out here
     st.subshells++;
     st.loops = 0;
     try {
@@ -132,6 +133,7 @@ export class Runner {
     } finally {
       st.subshells--;
       st.loops = loops;
+      st.lastStatus = status;
       st.vars.clear();
       for (const [k, v] of saved) st.vars.set(k, v);
     }
@@ -290,7 +292,6 @@ export class Runner {
       substitute: (body) => {
         const buf = new PipeBuffer();
         const status = this.subshell(() => this.list(body, { ...f, out: buf, isTty: false }));
-        st.lastStatus = status;
         onSubst?.(status);
         return fromUtf8(buf.bytes()).replace(/\n+$/, '');
       },
