@@ -5,6 +5,7 @@
  * cases no BIOS setting of this machine reaches (an unknown policy), through a stub CPU.
  */
 import t from 'tap';
+import { setup_boot_params } from '../../kernel/params.js';
 import { X86_FEATURE_TME } from '../../arch/x86/include/asm/cpufeatures.js';
 import { set_cpu_possible } from '../../arch/x86/include/asm/processor.js';
 import { cpu_common_init, cpu_data, cpu_has, type cpuinfo_x86 } from '../../arch/x86/kernel/cpu/common.js';
@@ -187,8 +188,9 @@ function stubCpu(activate: bigint): X86Cpu {
 function detectOn(activates: bigint[]): { lines: string[]; bits: number[] } {
   set_cpu_possible(activates.map(stubCpu));
   printk_init(null);
+  setup_boot_params('');
   mktme_init();
-  tme_init(false);
+  tme_init();
   cpu_common_init(null);
   const bits: number[] = [];
   for (const a of activates) {

@@ -10,7 +10,8 @@ import {
   memcpy_toio, on_each_cpu, pconfig, set_cpu_possible, smp_call_function_single,
 } from '../../arch/x86/include/asm/processor.js';
 import { init_mem_mapping, load_kernel_pgtable } from '../../arch/x86/mm/init.js';
-import { mktme_init, mktme_set_noflush, mktme_set_params } from '../../arch/x86/mm/mktme.js';
+import { mktme_init, mktme_set_params } from '../../arch/x86/mm/mktme.js';
+import { setup_boot_params } from '../../kernel/params.js';
 import { page_address } from '../../arch/x86/include/asm/page.js';
 import { printk_init } from '../../kernel/printk.js';
 import { memblock_setup } from '../../mm/memblock.js';
@@ -29,6 +30,7 @@ export function bootMm(patch: ConfigPatch = {}, opts: BootOpts = {}): Booted {
   const console: string[] = [];
   printk_init((l) => console.push(l));
   set_cpu_possible(bp.cpus);
+  setup_boot_params(opts.noflush ? 'mktme.noflush' : '');
   mktme_init();
   const cfg: MachineConfig = machine.cfg;
   const bits = cfg.bios.keyIdBits;
@@ -37,7 +39,6 @@ export function bootMm(patch: ConfigPatch = {}, opts: BootOpts = {}): Booted {
     for (const a of cfg.bios.algs) algs |= 1 << ALG_BIT[a];
     mktme_set_params(2 ** bits - 1, cfg.cpu.maxPhysAddr - bits, bits, algs);
   }
-  if (opts.noflush) mktme_set_noflush(true);
   memblock_setup(bp.e820, bp.memAffinity, opts.memLimit ?? null);
   init_mem_mapping();
   on_each_cpu(() => load_kernel_pgtable()); // the APs, as smpboot would
