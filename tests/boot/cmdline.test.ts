@@ -17,7 +17,7 @@ import {
 import { get_console_loglevel, log_records, printk_init, set_console_loglevel } from '../../kernel/printk.js';
 import { memparse, split_cmdline } from '../../lib/cmdline.js';
 import { kstrtobool, kstrtoint, kstrtoul, kstrtoull, kstrtouint, simple_strtoull } from '../../lib/kstrtox.js';
-import { bootKernel } from './helpers.js';
+import { bootKernel } from '../lib/boot.js';
 
 /** Parse `cmdline` with a fresh log; the lines the parse prints. */
 function parse(cmdline: string): string[] {
@@ -154,7 +154,7 @@ t.test('a parameter registered next to its code: early_param, module_param with 
 });
 
 t.test('boot: unknown parameters, log level and the first messages', (t) => {
-  const { log, console } = bootKernel({}, 'foo bar=1 loglevel=6 baz.qux mem=lots');
+  const { log, console } = bootKernel({ cmdline: 'foo bar=1 loglevel=6 baz.qux mem=lots' });
   t.match(log[0], /^Linux version 6\.8\.0-mktme /);
   t.equal(log[1], 'Command line: foo bar=1 loglevel=6 baz.qux mem=lots');
   t.equal(log[2], "Malformed early option 'mem'");
@@ -168,29 +168,29 @@ t.test('boot: unknown parameters, log level and the first messages', (t) => {
 });
 
 t.test('boot: quiet hides everything below KERN_WARNING', (t) => {
-  const { console, log } = bootKernel({}, 'quiet');
+  const { console, log } = bootKernel({ cmdline: 'quiet' });
   t.same(console, []);
   t.ok(log.length > 10, 'the log itself is complete');
   t.end();
 });
 
 t.test('boot: no unknown parameters, no message', (t) => {
-  const { log } = bootKernel({}, 'quiet mktme=on');
+  const { log } = bootKernel({ cmdline: 'quiet mktme=on' });
   t.notOk(log.some((l) => /Unknown kernel command line/.test(l)));
   t.equal(vfs_read('/proc/cmdline'), 'quiet mktme=on\n');
   t.end();
 });
 
 t.test('boot: mem= reaches memblock; mktme.noflush reaches mm', (t) => {
-  const full = bootKernel({}, '').log.find((l) => l.startsWith('Memory: '))!;
-  const { log } = bootKernel({}, 'mem=64M mktme.noflush');
+  const full = bootKernel({ cmdline: '' }).log.find((l) => l.startsWith('Memory: '))!;
+  const { log } = bootKernel({ cmdline: 'mem=64M mktme.noflush' });
   const small = log.find((l) => l.startsWith('Memory: '))!;
   const total = (s: string): number => Number(/\/(\d+)K available/.exec(s)![1]);
   t.ok(total(small) < 64 * 1024, `mem=64M limits memory (${small})`);
   t.ok(total(full) > 200 * 1024, 'without it all 256M are there');
   t.ok(log.includes('x86/mktme: noflush: KeyID changes will not flush caches; stale aliases WILL corrupt memory'));
   t.equal(mktme_noflush(), true);
-  bootKernel({}, '');
+  bootKernel({ cmdline: '' });
   t.equal(mktme_noflush(), false, 'reset on the next boot');
   t.end();
 });

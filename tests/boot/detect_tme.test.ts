@@ -16,7 +16,7 @@ import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
 import { mktme_algs, mktme_init, mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
 import type { X86Cpu } from '../../arch/x86/hw/isa.js';
 import { log_records, printk_init } from '../../kernel/printk.js';
-import { bootKernel, tmeLines } from './helpers.js';
+import { bootKernel, tmeLines } from '../lib/boot.js';
 
 const ENABLED = ['x86/tme: enabled by BIOS', 'x86/mktme: enabled by BIOS', 'x86/mktme: 63 KeyIDs available'];
 
@@ -148,7 +148,7 @@ t.test('CPU without PCONFIG: detection unchanged', (t) => {
 });
 
 t.test('mktme=off: hardware reported, MKTME left off', (t) => {
-  bootKernel({}, 'mktme=off');
+  bootKernel({ cmdline: 'mktme=off' });
   t.same(tmeLines(), [...ENABLED, 'x86/mktme: disabled by kernel command line']);
   t.same(physBits(), [40, 40, 40, 40]);
   t.equal(mktme_nr_keyids(), 0);
@@ -166,7 +166,7 @@ t.test('once-only messages come back on the next boot', (t) => {
 });
 
 t.test('single package, single CPU', (t) => {
-  bootKernel({ machine: { packages: 1, cpusPerPackage: 1 } });
+  bootKernel({ packages: 1, cpusPerPackage: 1 });
   t.same(tmeLines(), ENABLED);
   t.same(physBits(), [40]);
   t.end();
