@@ -51,6 +51,14 @@ export class SparseMemory {
 
   /** Copy `len` bytes at device offset `off` into dst[dstOff..]. */
   read(off: number, dst: Uint8Array, dstOff: number, len: number): void {
+    const index = Math.floor(off / FRAME);
+    const inFrame = off - index * FRAME;
+    if (inFrame + len <= FRAME) { // one frame: every line, every prefetch run
+      const f = this.frame(index, false);
+      if (f) dst.set(len === FRAME ? f : f.subarray(inFrame, inFrame + len), dstOff);
+      else dst.fill(0, dstOff, dstOff + len);
+      return;
+    }
     this.span(off, len, (index, inFrame, done, n) => {
       const f = this.frame(index, false);
       if (f) dst.set(f.subarray(inFrame, inFrame + n), dstOff + done);
@@ -60,6 +68,12 @@ export class SparseMemory {
 
   /** Store src[srcOff..srcOff+len) at device offset `off` (and in the host file, if any). */
   write(off: number, src: Uint8Array, srcOff: number, len: number): void {
+    const index = Math.floor(off / FRAME);
+    const inFrame = off - index * FRAME;
+    if (inFrame + len <= FRAME && this.fd === null) { // one frame, no host file
+      this.frame(index, true)!.set(src.subarray(srcOff, srcOff + len), inFrame);
+      return;
+    }
     this.span(off, len, (index, inFrame, done, n) => {
       const f = this.frame(index, true)!;
       f.set(src.subarray(srcOff + done, srcOff + done + n), inFrame);
