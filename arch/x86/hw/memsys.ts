@@ -122,7 +122,7 @@ export class MemorySystem {
       return;
     }
     const q = this.queues[node];
-    //MUT // read after write: the DIMM must have it
+    if (q.n !== 0 && q.holds(d.addr, LINE)) this.drain(node); // read after write: the DIMM must have it
     const s = this.streams[reqPkg];
     const sequential = d.addr === s.lastAddr + LINE && d.keyid === s.lastKeyid;
     s.lastAddr = d.addr;
