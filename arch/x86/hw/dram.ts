@@ -14,6 +14,9 @@ const FRAME = 4096;
 export class SparseMemory {
   private readonly frames = new Map<number, Uint8Array>();
   private fd: number | null = null;
+  /** The frame last looked up (lines of one page come in runs). */
+  private lastIndex = -1;
+  private lastFrame: Uint8Array | undefined = undefined;
 
   /** @param size bytes of the device; @param file host file for persistence, or null */
   constructor(readonly size: number, file: string | null = null) {
@@ -27,12 +30,14 @@ export class SparseMemory {
   get framesInUse(): number { return this.frames.size; }
 
   private frame(index: number, create: boolean): Uint8Array | undefined {
+    if (index === this.lastIndex) return this.lastFrame;
     let f = this.frames.get(index);
     if (f === undefined && (create || this.fd !== null)) {
       f = new Uint8Array(FRAME);
       if (this.fd !== null) fs.readSync(this.fd, f, 0, FRAME, index * FRAME);
       this.frames.set(index, f);
     }
+    if (f !== undefined) { this.lastIndex = index; this.lastFrame = f; }
     return f;
   }
 

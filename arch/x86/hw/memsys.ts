@@ -32,6 +32,7 @@ import { cryptLines, LINE } from './engine.js';
 import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
 import type { PhysRange } from './memmap.js';
+import { copyLine32, WordViews } from './words.js';
 
 export interface Decoded {
   keyid: number;
@@ -54,6 +55,7 @@ class WriteQueue {
   readonly stores: SparseMemory[] = new Array(QUEUE_LINES);
   readonly bases = new Float64Array(QUEUE_LINES);
   readonly data = new Uint8Array(QUEUE_LINES * LINE);
+  readonly data32 = new Int32Array(this.data.buffer);
   /** Lowest and highest queued address, for a quick "not here" on fills. */
   lo = Infinity;
   hi = -Infinity;
@@ -88,6 +90,9 @@ export class MemorySystem {
   private readonly drainBuf = new Uint8Array(QUEUE_LINES * LINE);
   private readonly rawBuf = new Uint8Array(PAGE);
   private readonly runAddrs = new Float64Array(PAGE_LINES);
+  private readonly srcWords = new WordViews();
+  private lastRange = 0;
+  private readonly decoded: Decoded;
 
   constructor(
     readonly ranges: PhysRange[],
@@ -95,21 +100,37 @@ export class MemorySystem {
     private readonly pkgs: Package[],
     private readonly clock: Clock,
   ) {
+    this.decoded = { keyid: 0, addr: 0, range: ranges[0], store: stores[0] };
     this.queues = pkgs.map(() => new WriteQueue());
     this.streams = pkgs.map(() => new StreamBuffer());
     for (const p of pkgs) p.engine.onChange(() => this.quiesce());
   }
 
-  /** Split and route `pa` as package `reqPkg` sees it; #MC for a hole. */
+  /**
+   * Split and route `pa` as package `reqPkg` sees it; #MC for a hole. The answer is one
+   * reused object (a miss decodes once, and nothing between its decode and its fill
+   * decodes again: write-backs route themselves), valid until the next call.
+   */
   decode(reqPkg: number, pa: number): Decoded {
     const eng = this.pkgs[reqPkg].engine;
     const keyid = eng.keyIdOf(pa);
     const addr = eng.stripKeyId(pa);
+    const i = this.rangeIndex(addr);
+    if (i < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
+    const d = this.decoded;
+    d.keyid = keyid; d.addr = addr; d.range = this.ranges[i]; d.store = this.stores[i];
+    return d;
+  }
+
+  /** The range holding KeyID-free `addr`, or -1 (the last hit is tried first). */
+  private rangeIndex(addr: number): number {
+    const last = this.ranges[this.lastRange];
+    if (addr >= last.base && addr < last.base + last.size) return this.lastRange;
     for (let i = 0; i < this.ranges.length; i++) {
       const r = this.ranges[i];
-      if (addr >= r.base && addr < r.base + r.size) return { keyid, addr, range: r, store: this.stores[i] };
+      if (addr >= r.base && addr < r.base + r.size) return (this.lastRange = i);
     }
-    throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
+    return -1;
   }
 
   /** Fill for package `reqPkg`: read the decoded line (line-aligned) from memory, decrypting it. */
@@ -161,26 +182,33 @@ export class MemorySystem {
 
   /** Write-back: encrypt the line and store it in memory (through the queue when batched). */
   writeLine(reqPkg: number, pa: number, src: Uint8Array, srcOff: number): void {
-    const d = this.decode(reqPkg, pa);
-    const node = d.range.node;
+    const view = this.pkgs[reqPkg].engine;
+    const keyid = view.keyIdOf(pa);
+    const addr = view.stripKeyId(pa);
+    const ri = this.rangeIndex(addr);
+    if (ri < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
+    const range = this.ranges[ri];
+    const node = range.node;
     const eng = this.pkgs[node].engine;
     this.clock.tick(COST.memLine + COST.cryptLine);
     if (!this.batched) {
-      eng.encrypt(d.keyid, d.addr, src, srcOff, this.scratch, 0);
-      d.store.write(d.addr - d.range.base, this.scratch, 0, LINE);
+      eng.encrypt(keyid, addr, src, srcOff, this.scratch, 0);
+      this.stores[ri].write(addr - range.base, this.scratch, 0, LINE);
       return;
     }
-    this.dropStreams(node, d.addr, LINE);
+    this.dropStreams(node, addr, LINE);
     const q = this.queues[node];
     const i = q.n++;
-    q.keyids[i] = d.keyid;
-    q.addrs[i] = d.addr;
-    q.stores[i] = d.store;
-    q.bases[i] = d.range.base;
-    q.data.set(src.subarray(srcOff, srcOff + LINE), i * LINE);
-    if (d.addr < q.lo) q.lo = d.addr;
-    if (d.addr > q.hi) q.hi = d.addr;
-    eng.countEncrypted(d.keyid);
+    q.keyids[i] = keyid;
+    q.addrs[i] = addr;
+    q.stores[i] = this.stores[ri];
+    q.bases[i] = range.base;
+    const at = src.byteOffset + srcOff;
+    if ((at & 3) === 0) copyLine32(this.srcWords.of(src), at >>> 2, q.data32, i * (LINE / 4));
+    else q.data.set(src.subarray(srcOff, srcOff + LINE), i * LINE);
+    if (addr < q.lo) q.lo = addr;
+    if (addr > q.hi) q.hi = addr;
+    eng.countEncrypted(keyid);
     if (q.n === QUEUE_LINES) this.drain(node);
   }
 
