@@ -22,12 +22,13 @@
  * the exclusion range, reset: cold boot and S3 included), host-side reads of the stores.
  * A prefetched line is dropped when its DIMM bytes change (or would: a write-back queued
  * for it) and on any engine change, so it always equals what a fill would decrypt now.
- * Counters and virtual time are charged per line when the per-line model would charge
- * them, so `batched = false` (the per-line path, for the differential test) gives the
+ * Counters and virtual time (timing.ts) are charged per line when the per-line model
+ * would charge them, so `batched = false` (the per-line path, for the differential test) gives the
  * same DIMM bytes, counters and clock.
  */
 import { Fault, X86_TRAP_MC } from './isa.js';
-import { Clock, COST } from './clock.js';
+import type { Clock } from './clock.js';
+import { transferCycles } from './timing.js';
 import { cryptLines, LINE } from './engine.js';
 import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
@@ -76,9 +77,6 @@ class StreamBuffer {
   node = 0;
   readonly live = new Uint8Array(PAGE_LINES);
   readonly data = new Uint8Array(PAGE);
-  /** The last fill this package made, to detect a sequential stream. */
-  lastAddr = -1;
-  lastKeyid = -1;
 }
 
 export class MemorySystem {
@@ -93,6 +91,9 @@ export class MemorySystem {
   private readonly srcWords = new WordViews();
   private lastRange = 0;
   private readonly decoded: Decoded;
+  /** Each package's last fill (KeyID-free address and KeyID), to see a sequential stream. */
+  private readonly lastFill: Float64Array;
+  private readonly lastFillKey: Int32Array;
 
   constructor(
     readonly ranges: PhysRange[],
@@ -103,6 +104,8 @@ export class MemorySystem {
     this.decoded = { keyid: 0, addr: 0, range: ranges[0], store: stores[0] };
     this.queues = pkgs.map(() => new WriteQueue());
     this.streams = pkgs.map(() => new StreamBuffer());
+    this.lastFill = new Float64Array(pkgs.length).fill(-1);
+    this.lastFillKey = new Int32Array(pkgs.length).fill(-1);
     for (const p of pkgs) p.engine.onChange(() => this.quiesce());
   }
 
@@ -136,19 +139,20 @@ export class MemorySystem {
   /** Fill for package `reqPkg`: read the decoded line (line-aligned) from memory, decrypting it. */
   readLine(reqPkg: number, d: Decoded, dst: Uint8Array, dstOff: number): void {
     const node = d.range.node;
-    this.clock.tick(COST.memLine + COST.cryptLine);
+    const eng = this.pkgs[node].engine;
+    // A fill right after the line before it (same package, same KeyID) continues a stream.
+    const sequential = d.addr === this.lastFill[reqPkg] + LINE && d.keyid === this.lastFillKey[reqPkg];
+    this.lastFill[reqPkg] = d.addr;
+    this.lastFillKey[reqPkg] = d.keyid;
+    this.clock.tick(transferCycles(eng.lineCipher(d.keyid, d.addr) !== null, sequential));
     if (!this.batched) {
       d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
-      this.pkgs[node].engine.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
+      eng.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
       return;
     }
     const q = this.queues[node];
     if (q.n !== 0 && q.holds(d.addr, LINE)) this.drain(node); // read after write: the DIMM must have it
     const s = this.streams[reqPkg];
-    const sequential = d.addr === s.lastAddr + LINE && d.keyid === s.lastKeyid;
-    s.lastAddr = d.addr;
-    s.lastKeyid = d.keyid;
-    const eng = this.pkgs[node].engine;
     if (s.n !== 0 && s.keyid === d.keyid && s.node === node && d.addr >= s.base && d.addr < s.base + s.n * LINE) {
       const i = (d.addr - s.base) / LINE;
       if (s.live[i]) {
@@ -190,7 +194,7 @@ export class MemorySystem {
     const range = this.ranges[ri];
     const node = range.node;
     const eng = this.pkgs[node].engine;
-    this.clock.tick(COST.memLine + COST.cryptLine);
+    this.clock.tick(transferCycles(eng.lineCipher(keyid, addr) !== null, false));
     if (!this.batched) {
       eng.encrypt(keyid, addr, src, srcOff, this.scratch, 0);
       this.stores[ri].write(addr - range.base, this.scratch, 0, LINE);
@@ -241,7 +245,7 @@ export class MemorySystem {
    */
   quiesce(): void {
     for (let node = 0; node < this.queues.length; node++) this.drain(node);
-    for (const s of this.streams) { s.n = 0; s.lastAddr = -1; s.lastKeyid = -1; }
+    for (const s of this.streams) s.n = 0;
   }
 
   /** The raw store and offset behind a KeyID-free address, for the physical probe. */
