@@ -23,6 +23,7 @@ export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const EDEADLK = 35;
+export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
 export const ELOOP = 40;
 export const EOVERFLOW = 75;
@@ -57,6 +58,7 @@ const MESSAGES: Record<number, string> = {
   [ENOTDIR]: 'Not a directory',
   [EISDIR]: 'Is a directory',
   [EDEADLK]: 'Resource deadlock avoided',
+  [ENAMETOOLONG]: 'File name too long',
   [ELOOP]: 'Too many levels of symbolic links',
   [EDQUOT]: 'Disk quota exceeded',
   [ENOKEY]: 'Required key not available',
