@@ -22,6 +22,8 @@ export const ENXIO = 6;
 export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
+export const ENOSPC = 28;
+export const ERANGE = 34;
 export const EDEADLK = 35;
 export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
@@ -57,6 +59,8 @@ const MESSAGES: Record<number, string> = {
   [ENXIO]: 'No such device or address',
   [ENOTDIR]: 'Not a directory',
   [EISDIR]: 'Is a directory',
+  [ENOSPC]: 'No space left on device',
+  [ERANGE]: 'Numerical result out of range',
   [EDEADLK]: 'Resource deadlock avoided',
   [ENAMETOOLONG]: 'File name too long',
   [ELOOP]: 'Too many levels of symbolic links',

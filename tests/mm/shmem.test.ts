@@ -14,7 +14,8 @@ import { O_CREAT, O_EXCL, O_RDWR, shm_open, shm_unlink, shmem_truncate, type shm
 import { find_vma, vma_keyid } from '../../mm/vma.js';
 import { EBUSY, EEXIST, EINVAL, ENOENT } from '../../kernel/errno.js';
 import type { task_struct } from '../../kernel/sched.js';
-import { add_mktme_key, as, boot, dec, fork, keyid_refs, uread, uwrite } from '../proc/helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key, as, dec, fork, keyid_refs, uread, uwrite } from '../lib/task.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
 const TWEAK = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
@@ -32,7 +33,7 @@ const map = (tsk: task_struct, f: shmem_file, len: number): number =>
 const pteOf = (tsk: task_struct, va: number) => as(tsk, () => follow_pte(tsk.mm!, va))!;
 
 t.test('one object, one KeyID, every mapper', (t) => {
-  const rig = boot(5);
+  const rig = bootKernel({ ...SMALL, seed: 5 });
   const a = rig.init;
   const serial = add_mktme_key(a.cred, 'shared3', `type=user algorithm=aes-xts-128 key=${KEY} tweak=${TWEAK}`);
   const f = open('/vmshare', 8192);
@@ -74,7 +75,7 @@ t.test('one object, one KeyID, every mapper', (t) => {
 });
 
 t.test('rules and lifetime', (t) => {
-  const rig = boot(6);
+  const rig = bootKernel({ ...SMALL, seed: 6 });
   const a = rig.init;
   const serial = add_mktme_key(a.cred, 'k', 'type=cpu algorithm=aes-xts-128');
   t.equal(shm_open('/nope', O_RDWR), -ENOENT);
@@ -90,7 +91,7 @@ t.test('rules and lifetime', (t) => {
   t.equal(as(a, () => sys_encrypt_mprotect(va, 16384, RW, serial)), 0);
   t.ok(page_is_free(oldpfn), 'the KeyID-0 page was dropped (contents discarded, as the series does)');
   const r = uread(a, va, 12);
-  t.ok(r.ok && r.value.every((x) => x === 0), 'a fresh zeroed page under the new KeyID');
+  t.ok(r.ok && r.value.every((x: number) => x === 0), 'a fresh zeroed page under the new KeyID');
   const keyid = f.keyid;
   t.ok(uwrite(a, va, 'x').ok);
   const refs = keyid_refs(keyid);
