@@ -17,7 +17,7 @@ export const MACHINE_DIR = 'arch/x86/hw';
 
 export const KERNEL_DIRS: readonly string[] = [
   'arch/x86/kernel', 'arch/x86/mm', 'arch/x86/kvm', 'arch/x86/include',
-  'init', 'kernel', 'lib', 'mm', 'fs', 'drivers', 'virt',
+  'include', 'init', 'kernel', 'lib', 'mm', 'fs', 'drivers', 'virt',
 ];
 
 export const USER_DIRS: readonly string[] = ['tools'];
