@@ -22,6 +22,10 @@ export const ENXIO = 6;
 export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
+export const ENFILE = 23;
+export const EMFILE = 24;
+export const ENOTTY = 25;
+export const ESPIPE = 29;
 export const EDEADLK = 35;
 export const ENOSYS = 38;
 export const ELOOP = 40;
@@ -50,6 +54,10 @@ const MESSAGES: Record<number, string> = {
   [EEXIST]: 'File exists',
   [ENODEV]: 'No such device',
   [EINVAL]: 'Invalid argument',
+  [ENFILE]: 'Too many open files in system',
+  [EMFILE]: 'Too many open files',
+  [ENOTTY]: 'Inappropriate ioctl for device',
+  [ESPIPE]: 'Illegal seek',
   [ENOSYS]: 'Function not implemented',
   [EOVERFLOW]: 'Value too large for defined data type',
   [EOPNOTSUPP]: 'Operation not supported',

@@ -20,7 +20,8 @@ import {
   PAGE_SIZE, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED,
   VM_WRITE, vma_keyid, type mm_struct, type vm_area_struct,
 } from '../../mm/vma.js';
-import { capable_sys_admin, type cred } from '../../kernel/cred.js';
+import type { cred } from '../../kernel/cred.js';
+import { CAP_SYS_ADMIN, security_capable } from '../../kernel/capability.js';
 import { EPERM } from '../../kernel/errno.js';
 
 /** Width Linux pads the maps prefix to before a name: 25 + sizeof(void *) * 6 - 1. */
@@ -145,7 +146,7 @@ export interface pagemap_entry { addr: number; pte: pte_t | null }
  * 4.0 and 4.1 (later kernels zero the PFNs instead).
  */
 export function pagemap_read(reader: cred, mm: mm_struct, start: number, end: number): pagemap_entry[] | number {
-  if (!capable_sys_admin(reader)) return -EPERM;
+  if (!security_capable(reader, CAP_SYS_ADMIN)) return -EPERM;
   const out: pagemap_entry[] = [];
   for (let addr = start - (start % PAGE_SIZE); addr < end; addr += PAGE_SIZE) {
     out.push({ addr, pte: follow_pte(mm, addr) });
