@@ -53,6 +53,9 @@ function ns_now(): number {
   return cycles_to_ns(tsc_last);
 }
 
+/** local_clock(): the kernel's monotonic clock in nanoseconds (what stamps the log). */
+export function local_clock(): number { return ns_now(); }
+
 export function printk(level: number, text: string): void {
   for (const line of text.replace(/\n$/, '').split('\n')) {
     const rec = { ns: ns_now(), level, text: line };
