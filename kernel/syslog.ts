@@ -1,14 +1,12 @@
 /**
  * syslog(2) (Linux kernel/printk/printk.c do_syslog and check_syslog_permissions): the
  * actions util-linux dmesg uses besides reading. Clearing the buffer and setting the
- * console level need CAP_SYSLOG (this kernel: root holds every capability); reading is
- * open to everyone (dmesg_restrict=0).
+ * console level need CAP_SYSLOG (check_syslog_permissions); reading is open to everyone
+ * (dmesg_restrict=0).
  */
 import { EINVAL, EPERM } from './errno.js';
 import { set_console_loglevel, syslog_clear } from './printk.js';
-import { cpu_curr } from './sched.js';
-import { capable_sys_admin } from './cred.js';
-import { smp_processor_id } from '../arch/x86/include/asm/processor.js';
+import { CAP_SYSLOG, capable } from './capability.js';
 
 export const SYSLOG_ACTION_READ_ALL = 3;
 export const SYSLOG_ACTION_READ_CLEAR = 4;
@@ -18,10 +16,7 @@ export const SYSLOG_ACTION_CONSOLE_LEVEL = 8;
 /** minimum_console_loglevel (include/linux/printk.h). */
 const MINIMUM_CONSOLE_LOGLEVEL = 1;
 
-function syslog_privileged(): boolean {
-  const tsk = cpu_curr(smp_processor_id());
-  return !tsk || capable_sys_admin(tsk.cred); // CAP_SYSLOG
-}
+function syslog_privileged(): boolean { return capable(CAP_SYSLOG); }
 
 /** do_syslog() for CLEAR, READ_CLEAR's clear half and CONSOLE_LEVEL: 0 or -errno. */
 export function do_syslog(type: number, len = 0): number {

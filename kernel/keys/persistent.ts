@@ -7,9 +7,8 @@
  */
 import { ENOTDIR, EINVAL, EPERM, KEY_POS_ALL, KEY_POS_SETATTR, KEY_USR_READ, KEY_USR_VIEW } from './uapi.js';
 import { INVALID_GID, type key, type key_cred, type key_ref_t } from './types.js';
-import {
-  IS_ERR, KEY_ALLOC_NOT_IN_QUOTA, key_ref_put, key_set_timeout, key_state, make_key_ref,
-} from './key.js';
+import { KEY_ALLOC_NOT_IN_QUOTA, key_ref_put, key_set_timeout, key_state, make_key_ref } from './key.js';
+import { IS_ERR } from '../err.js';
 import { key_link, key_type_keyring, keyring_alloc } from './keyring.js';
 import { find_key_to_update } from './key_create.js';
 import { KEY_NEED_LINK, KEY_NEED_WRITE, capable, key_task_permission } from './permission.js';

@@ -14,7 +14,7 @@ import {
   KEYCTL_NEGATE, KEYCTL_REJECT,
 } from './uapi.js';
 import type { key_cred, key_ref_t } from './types.js';
-import { IS_ERR, KEY_ALLOC_IN_QUOTA, key_ref_put, key_type_lookup, key_validate } from './key.js';
+import { KEY_ALLOC_IN_QUOTA, key_ref_put, key_type_lookup, key_validate } from './key.js';
 import { key_create_or_update } from './key_create.js';
 import {
   KEYRING_SEARCH_DO_STATE_CHECK, KEYRING_SEARCH_RECURSE, KEYRING_SEARCH_SKIP_EXPIRED, key_link,
@@ -30,6 +30,7 @@ import {
   keyctl_capabilities, keyctl_get_security,
 } from './keyctl.js';
 import { keyctl_get_persistent } from './persistent.js';
+import { IS_ERR } from '../err.js';
 
 /** Largest add_key payload (1 MiB - 1). */
 const ADD_KEY_MAX_PLEN = 1024 * 1024 - 1;

@@ -2,9 +2,10 @@
  * rdmsr: read a model-specific register through the kernel's MSR driver
  * (/dev/cpu/N/msr), as msr-tools 1.3's rdmsr does: its options (getopt_long, long names
  * included), output formats, words and exit statuses:
- *   0 success; 2 `rdmsr: No CPU N`; 3 `rdmsr: CPU N doesn't support MSRs`;
+ *   0 success; 2 `rdmsr: No CPU N` (an offline CPU's node); 3 `rdmsr: CPU N doesn't support MSRs`;
  *   4 `rdmsr: CPU N cannot read MSR 0x%08x` (#GP in the kernel, -EIO);
- *   127 usage, a bad option, and any other open/pread error (`rdmsr: open: strerror`).
+ *   127 usage, a bad option, and any other open/pread error (`rdmsr: open: strerror`;
+ *   a CPU that does not exist has no /dev/cpu/N/msr: `No such file or directory`).
  * The register number is strtoul(regno, NULL, 0), unchecked, as in 1.3: `rdmsr foo`
  * reads MSR 0. The tool runs in the shell's process under the name it would exec as.
  *
@@ -13,11 +14,12 @@
  *   -c  as a C constant (0x / 0 / U)  -0  zero-pad to the field width  -r  raw bytes
  *   -f H:L  only bits H..L   -h  help   -V  version
  */
-import { msr_open, msr_read } from '../../arch/x86/kernel/msr.js';
 import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
+import { O_RDONLY } from '../../fs/open.js';
 import type { Command, ShellIo } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
 import { EIO, ENXIO, strerror } from '../../kernel/errno.js';
+import { pread_full, with_open } from '../lib/file.js';
 import { getopt_long, type LongOption } from '../lib/getopt_long.js';
 import { strtoul, toUint32 } from '../lib/strtoul.js';
 import { asTool } from './msr_tool.js';
@@ -108,7 +110,7 @@ export function parseMsrCpu(arg: string): number | null {
   return r.end !== arg.length || r.value > 255n ? null : Number(r.value);
 }
 
-function rdmsr(args: string[], io: ShellIo): number {
+function rdmsr(ctx: KernelShellContext, args: string[], io: ShellIo): number {
   const usage = (status: number): number => { io.err(RDMSR_USAGE); return status; };
   const g = getopt_long('rdmsr', args, 'hVxXdoruc0ap:f:', LONG, io.err);
   let base: Base = 'hex';
@@ -148,14 +150,18 @@ function rdmsr(args: string[], io: ShellIo): number {
   if (g.rest.length !== 1) return usage(127);
   const reg = toUint32(strtoul(g.rest[0], 0).value);
   for (const on of cpu === -1 ? online_cpus() : [cpu]) {
-    const open = msr_open(on);
-    if (open === -ENXIO) { io.err(`rdmsr: No CPU ${on}\n`); return 2; }
-    if (open === -EIO) { io.err(`rdmsr: CPU ${on} doesn't support MSRs\n`); return 3; }
-    if (open) { io.err(`rdmsr: open: ${strerror(open)}\n`); return 127; }
-    const r = msr_read(on, reg);
-    if (r.err === -EIO) { io.err(`rdmsr: CPU ${on} cannot read MSR 0x${reg.toString(16).padStart(8, '0')}\n`); return 4; }
-    if (r.err) { io.err(`rdmsr: pread: ${strerror(r.err)}\n`); return 127; }
-    io.out(formatMsr(r.val, base, c, fill, high, low));
+    // open("/dev/cpu/N/msr", O_RDONLY), then pread(fd, &data, 8, reg)
+    const buf = new Uint8Array(8);
+    const r = with_open(ctx, `/dev/cpu/${on}/msr`, O_RDONLY, (fd) => pread_full(fd, buf, reg));
+    if (!r.ok) {
+      if (r.errno === ENXIO) { io.err(`rdmsr: No CPU ${on}\n`); return 2; }
+      if (r.errno === EIO) { io.err(`rdmsr: CPU ${on} doesn't support MSRs\n`); return 3; }
+      io.err(`rdmsr: open: ${strerror(r.errno)}\n`);
+      return 127;
+    }
+    if (r.value === EIO) { io.err(`rdmsr: CPU ${on} cannot read MSR 0x${reg.toString(16).padStart(8, '0')}\n`); return 4; }
+    if (r.value) { io.err(`rdmsr: pread: ${strerror(r.value)}\n`); return 127; }
+    io.out(formatMsr(new DataView(buf.buffer).getBigUint64(0, true), base, c, fill, high, low));
   }
   return 0;
 }
@@ -165,5 +171,5 @@ export const rdmsrCommand: Command<KernelShellContext> = {
   usage: 'rdmsr [options] regno',
   summary: 'read a model-specific register (msr-tools 1.3)',
   help: RDMSR_USAGE.split('\n').slice(1).join('\n').trimEnd(),
-  run(ctx, args, io) { return asTool(ctx, 'rdmsr', () => rdmsr(args, io)); },
+  run(ctx, args, io) { return asTool(ctx, 'rdmsr', () => rdmsr(ctx, args, io)); },
 };

@@ -8,8 +8,10 @@
  * regno is strtoul(…, NULL, 0) and each value strtoull(…, NULL, 0), unchecked, as in
  * 1.3. The kernel logs every write (arch/x86/kernel/msr.ts, filter_write).
  */
-import { msr_open, msr_write } from '../../arch/x86/kernel/msr.js';
 import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
+import { O_WRONLY } from '../../fs/open.js';
+import { sys_pwrite64 } from '../../fs/read_write.js';
+import { with_open } from '../lib/file.js';
 import type { Command, ShellIo } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
 import { EIO, ENXIO, strerror } from '../../kernel/errno.js';
@@ -31,7 +33,7 @@ export const WRMSR_USAGE =
   '  --all          -a  all processors\n' +
   '  --processor #  -p  Select processor number (default 0)\n';
 
-function wrmsr(args: string[], io: ShellIo): number {
+function wrmsr(ctx: KernelShellContext, args: string[], io: ShellIo): number {
   const usage = (status: number): number => { io.err(WRMSR_USAGE); return status; };
   const g = getopt_long('wrmsr', args, 'hVap:', LONG, io.err);
   let cpu = 0;
@@ -53,19 +55,28 @@ function wrmsr(args: string[], io: ShellIo): number {
   const reg = toUint32(strtoul(g.rest[0], 0).value);
   const hex = (v: bigint, w: number): string => v.toString(16).padStart(w, '0');
   for (const on of cpu === -1 ? online_cpus() : [cpu]) {
-    const open = msr_open(on);
-    if (open === -ENXIO) { io.err(`wrmsr: No CPU ${on}\n`); return 2; }
-    if (open === -EIO) { io.err(`wrmsr: CPU ${on} doesn't support MSRs\n`); return 3; }
-    if (open) { io.err(`wrmsr: open: ${strerror(open)}\n`); return 127; }
-    for (const s of g.rest.slice(1)) {
-      const data = strtoul(s, 0).value;
-      const err = msr_write(on, reg, data);
-      if (err === -EIO) {
-        io.err(`wrmsr: CPU ${on} cannot set MSR 0x${hex(BigInt(reg), 8)} to 0x${hex(data, 16)}\n`);
-        return 4;
+    // open("/dev/cpu/N/msr", O_WRONLY), then pwrite(fd, &data, 8, reg) per value
+    const r = with_open(ctx, `/dev/cpu/${on}/msr`, O_WRONLY, (fd) => {
+      for (const s of g.rest.slice(1)) {
+        const data = strtoul(s, 0).value;
+        const buf = new Uint8Array(8);
+        new DataView(buf.buffer).setBigUint64(0, data, true);
+        const n = sys_pwrite64(fd, buf, reg);
+        if (n !== 8) return { data, errno: n < 0 ? -n : EIO };
       }
-      if (err) { io.err(`wrmsr: pwrite: ${strerror(err)}\n`); return 127; }
+      return null;
+    });
+    if (!r.ok) {
+      if (r.errno === ENXIO) { io.err(`wrmsr: No CPU ${on}\n`); return 2; }
+      if (r.errno === EIO) { io.err(`wrmsr: CPU ${on} doesn't support MSRs\n`); return 3; }
+      io.err(`wrmsr: open: ${strerror(r.errno)}\n`);
+      return 127;
     }
+    if (r.value && r.value.errno === EIO) {
+      io.err(`wrmsr: CPU ${on} cannot set MSR 0x${hex(BigInt(reg), 8)} to 0x${hex(r.value.data, 16)}\n`);
+      return 4;
+    }
+    if (r.value) { io.err(`wrmsr: pwrite: ${strerror(r.value.errno)}\n`); return 127; }
   }
   return 0;
 }
@@ -75,5 +86,5 @@ export const wrmsrCommand: Command<KernelShellContext> = {
   usage: 'wrmsr [options] regno value...',
   summary: 'write a model-specific register (msr-tools 1.3)',
   help: WRMSR_USAGE.split('\n').slice(1).join('\n').trimEnd(),
-  run(ctx, args, io) { return asTool(ctx, 'wrmsr', () => wrmsr(args, io)); },
+  run(ctx, args, io) { return asTool(ctx, 'wrmsr', () => wrmsr(ctx, args, io)); },
 };
