@@ -47,8 +47,8 @@ export interface ShellMainDeps<C> {
   readFile?(path: string): string;
   /** Host stack traces for internal errors; default env MKTME_DEBUG. */
   debug?: boolean;
-  /** Files for redirections and FILE operands; default the host's. */
-  files?: ShellFiles;
+  /** Files for redirections and FILE operands, as the context sees them; default the host's. */
+  files?(ctx: () => C): ShellFiles;
   /** $$ of the shell; default the host process's pid. */
   pid?(ctx: C): number;
   /** Where interactive history is kept (tools/repl.ts); default none. */
@@ -129,7 +129,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
   const stdin = mode.kind === 'command' || mode.kind === 'file' ? io.stdin : undefined;
   const shell: Shell<C> = new Shell(registry, ctx, io, {
     ...(deps.debug === undefined ? {} : { debug: deps.debug }),
-    ...(deps.files ? { files: deps.files } : {}),
+    ...(deps.files ? { files: deps.files(() => shell.ctx) } : {}),
     ...(stdin ? { stdin } : {}),
     ...(deps.pid ? { pid: (): number => deps.pid!(shell.ctx) } : {}),
   });

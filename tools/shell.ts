@@ -35,7 +35,7 @@ export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | '
   // `mktme# ` for root, `mktme$ ` for anyone else, as a shell shows it.
   prompt: (ctx) => promptFor((find_task_by_vpid(ctx.pid)?.cred.uid ?? 0) === 0),
   shutdown: (ctx) => shutdownKernelShell(ctx),
-  files: kernelFiles,
+  files: (ctx) => kernelFiles(ctx),
   // $$ is the pid of the process the shell runs as.
   pid: (ctx) => ctx.pid,
 };

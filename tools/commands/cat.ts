@@ -1,8 +1,11 @@
 /**
- * cat: print files: the kernel's pseudo-filesystems (/proc, /sys, through vfs_read) or
- * host files; standard input without operands or for `-`. A file that cannot be read
- * is reported as coreutils does ("cat: F: No such file or directory"); the others are
- * still printed, and the status is then 1.
+ * cat: print files the way coreutils' cat does: the kernel's (/proc, /sys, /dev),
+ * opened as the shell's process with open(2), read(2) to the end, close(2), so the
+ * kernel checks the opener (a file's mode, a driver's capability checks, procfs's
+ * per-reader views such as /proc/keys and /proc/iomem); host files; standard input
+ * without operands or for `-`. A file that cannot be read is reported as coreutils
+ * does ("cat: F: No such file or directory"); the others are still printed, and the
+ * status is then 1. At most 1 MiB is printed from one kernel file.
  */
 import type { Command } from '../registry.js';
 import { FileError } from '../lib/files.js';
@@ -11,7 +14,7 @@ import { readStdin, writeBytes } from '../lib/io.js';
 export const catCommand: Command<unknown> = {
   name: 'cat',
   usage: 'cat [FILE...]',
-  summary: 'print files (/proc, /sys, host files) or standard input',
+  summary: 'print files (/proc, /sys, /dev, host files) or standard input',
   run(_ctx, args, io, sh) {
     let status = 0;
     for (const path of args.length ? args : ['-']) {

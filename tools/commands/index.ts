@@ -45,6 +45,7 @@ import { printfCommand } from './printf.js';
 import { bracketCommand, testCmd } from './test.js';
 import { sleepCommand } from './sleep.js';
 import { filterCommands } from './filters/index.js';
+import { perfCommands } from './perf.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -101,4 +102,5 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   pagemapCommand,
   devmemCommand,
   memmapCommand,
+  ...perfCommands,
 ];

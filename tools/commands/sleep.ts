@@ -4,8 +4,8 @@
  * `sleep 60` takes no time, and dmesg timestamps and key timeouts move by a minute.
  */
 import { TSC_HZ } from '../../arch/x86/hw/clock.js';
-import { UsageError, type Command } from '../registry.js';
-import type { KernelShellContext } from '../context.js';
+import { CommandError, UsageError, type Command } from '../registry.js';
+import { type KernelShellContext } from '../context.js';
 
 const UNIT: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
 /** Longest sleep accepted: 30 days keeps the cycle counter an exact integer. */
@@ -24,6 +24,8 @@ export const sleepCommand: Command<KernelShellContext> = {
       seconds += Number(m[1]) * UNIT[m[2]];
     }
     if (seconds > SLEEP_MAX_S) throw new UsageError(`at most ${SLEEP_MAX_S / 86400} days`);
+    // The clock is the board's; a guest's virtual clock is its host's to run.
+    if (!ctx.machine) throw new CommandError('not available inside a guest (its clock runs with the host)');
     ctx.machine.clock.tick(Math.round(seconds * TSC_HZ));
     return 0;
   },
