@@ -11,6 +11,7 @@ import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
 import { user_read, user_write } from '../../mm/uaccess.js';
 import type { task_struct } from '../../kernel/sched.js';
 import type { KernelShellContext } from '../context.js';
+import { board } from '../context.js';
 import { CommandError, UsageError } from '../registry.js';
 import { as_task, check, shell_task } from './process.js';
 import { parseNumber } from './parse.js';
@@ -58,7 +59,7 @@ export function ustore(a: Arena, off: number, bytes: Uint8Array): void {
 }
 
 /** RDTSC as the program sees it: the machine's virtual cycles. */
-export function rdtsc(ctx: KernelShellContext): number { return ctx.machine.clock.cycles; }
+export function rdtsc(ctx: KernelShellContext): number { return board(ctx).clock.cycles; }
 
 /** Virtual cycles to seconds. */
 export function seconds(cycles: number): number { return cycles / TSC_HZ; }
