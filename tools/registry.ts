@@ -6,6 +6,7 @@
  *   returns N                 -> status N (0..255)
  *   throws UsageError         -> "NAME: message" (if any) + "usage: USAGE" on err, status 2
  *   throws CommandError       -> "NAME: message" on err, status 1
+ *   a redirected write fails  -> "NAME: write error: reason", status 1
  *   throws ShellExit(N)       -> the shell (or the subshell) stops after this command
  *   throws anything else      -> "NAME: internal error: message" on err, status 1
  *                                (the host stack trace only when MKTME_DEBUG is set)
@@ -19,7 +20,7 @@
 import { parseShell } from './sh/parse.js';
 import { Runner, frameOf, type ShellState } from './sh/interp.js';
 import { LoopControl, ShellExit } from './sh/control.js';
-import { hostFiles, type ShellFiles } from './lib/files.js';
+import { WriteError, hostFiles, type ShellFiles } from './lib/files.js';
 import type { List } from './sh/ast.js';
 import type { ShellInput, ShellIo } from './lib/io.js';
 
@@ -214,6 +215,11 @@ export class Shell<C> implements ShellApi<C>, ShellState {
     }
     if (e instanceof CommandError) {
       io.err(`${cmd.name}: ${e.message}\n`);
+      return STATUS_FAILURE;
+    }
+    if (e instanceof WriteError) {
+      // Its output went to a file (a redirection) that refused it, as coreutils says.
+      io.err(`${cmd.name}: write error: ${e.message}\n`);
       return STATUS_FAILURE;
     }
     io.err(`${cmd.name}: internal error: ${errorMessage(e)}\n`);

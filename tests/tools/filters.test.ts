@@ -66,6 +66,8 @@ t.test('grep', async (t) => {
   t.equal(run(`${text} | grep '[[:upper:]]'`).out, 'Beta\n');
   t.equal(run(`${text} | grep 'a\\(m\\)\\1'`).out, 'gamma\n', 'BRE group and back reference');
   t.equal(run(`${text} | grep -q gamma; echo $?`).out, '0\n');
+  t.equal(run(`${text} | grep -c .; ${text} | grep 'a.p'; ${text} | grep -c 'a\\.p'`).out, '4\nalpha\n0\n', '. and \\.');
+  t.equal(run(`echo 'a+b a{1}' | grep -o 'a+b'; echo 'aab' | grep -o -E 'a+b'; echo 'a{1}' | grep -o -E 'a{1}'`).out, 'a+b\naab\na\n');
   let r = run(`grep x $D/missing`);
   t.same([r.err, r.status], [`grep: ${dir}/missing: No such file or directory\n`, 2]);
   r = run(`grep -s x $D/missing`);

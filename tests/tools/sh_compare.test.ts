@@ -67,6 +67,7 @@ const LINES = [
   `printf 'one two\\nthree\\n' | wc; printf 'one two\\nthree' | wc -l; printf 'a b' | wc -w -c`,
   `printf 'foo\\nbar\\nFoo\\n' | grep -i -n foo; printf 'foo\\nbar\\n' | grep -c -v foo; printf 'foo1 foo22\\n' | grep -o -E 'fo+[0-9]+'`,
   `printf 'a(b\\nab\\naab\\n' | grep 'a(b'; printf 'ab\\naab\\n' | grep -E '^a{2}'; printf 'ab\\naab\\n' | grep '^a\\{2\\}'; printf 'a.b\\naxb\\n' | grep -F a.b`,
+  `printf 'a.b\\naxb\\n\\n' | grep -c .; printf 'a.b\\naxb\\n' | grep 'a\\.b'; printf 'ab\\n' | grep -c 'a.*b$'`,
   `printf 'x\\n' | grep -q x; echo $?; printf 'x\\n' | grep y; echo $?; grep x /nonexist 2>/dev/null; echo $?`,
   `printf 'hello world\\n\\0\\1\\377' | xxd; printf hi | xxd -p; printf 'hello' | hexdump -C; printf 'hello' | hexdump`,
   // redirections

@@ -12,6 +12,11 @@ export class FileError extends Error {
   constructor(message: string) { super(message); this.name = 'FileError'; }
 }
 
+/** Writing to an open file failed: the command reports "NAME: write error: reason". */
+export class WriteError extends FileError {
+  constructor(message: string) { super(message); this.name = 'WriteError'; }
+}
+
 export interface FileSink {
   write(b: Uint8Array): void;
   close(): void;
@@ -61,7 +66,13 @@ export const hostFiles: ShellFiles = {
   open(path, append) {
     const fd = guard(() => fs.openSync(path, append ? 'a' : 'w'));
     return {
-      write(b) { guard(() => fs.writeSync(fd, b)); },
+      write(b) {
+        try {
+          fs.writeSync(fd, b);
+        } catch (e) {
+          throw new WriteError(hostErrorText(e));
+        }
+      },
       close() { try { fs.closeSync(fd); } catch { /* already reported by write */ } },
     };
   },

@@ -10,7 +10,7 @@ import { sys_write } from '../../fs/read_write.js';
 import { vfs_isdir, vfs_readdir } from '../../fs/proc/generic.js';
 import { devtmpfs_readdir, is_dev_path } from '../../fs/devtmpfs.js';
 import { strerror } from '../../kernel/errno.js';
-import { FileError, hostFiles, type ShellFiles } from './files.js';
+import { FileError, WriteError, hostFiles, type ShellFiles } from './files.js';
 import { read_all, with_open } from './file.js';
 import { as_task, type ProcessShellContext } from './process.js';
 
@@ -41,7 +41,7 @@ export function kernelFiles(ctx: () => ProcessShellContext): ShellFiles {
       return {
         write(b) {
           const n = as_task(c, () => sys_write(fd, b));
-          if (n < 0) throw new FileError(strerror(n));
+          if (n < 0) throw new WriteError(strerror(n));
         },
         close() { as_task(c, () => sys_close(fd)); },
       };

@@ -78,6 +78,7 @@ export function posixToJs(p: string, extended: boolean): string {
       continue;
     }
     if (c === '*') { out += start ? '\\*' : '*'; continue; }
+    if (c === '.') { out += '.'; continue; }
     if (c === '^') {
       if (extended || start) { out += '^'; atStart = true; } else out += '\\^';
       continue;
