@@ -66,6 +66,7 @@ t.test('grep', async (t) => {
   t.equal(run(`${text} | grep '[[:upper:]]'`).out, 'Beta\n');
   t.equal(run(`${text} | grep 'a\\(m\\)\\1'`).out, 'gamma\n', 'BRE group and back reference');
   t.equal(run(`${text} | grep -q gamma; echo $?`).out, '0\n');
+  t.equal(run(`${text} | grep -m1 a; ${text} | grep -c -m 2 a; ${text} | grep -m 0 a; echo $?`).out, 'alpha\n2\n1\n');
   t.equal(run(`${text} | grep -c .; ${text} | grep 'a.p'; ${text} | grep -c 'a\\.p'`).out, '4\nalpha\n0\n', '. and \\.');
   t.equal(run(`echo 'a+b a{1}' | grep -o 'a+b'; echo 'aab' | grep -o -E 'a+b'; echo 'a{1}' | grep -o -E 'a{1}'`).out, 'a+b\naab\na\n');
   let r = run(`grep x $D/missing`);
@@ -78,7 +79,7 @@ t.test('grep', async (t) => {
   t.equal(r.status, 2, 'bad pattern');
   t.match(r.err, /^grep: /);
   t.equal(run('grep').status, 2, 'missing pattern: usage');
-  t.equal(run('grep -Z x').err, "grep: invalid option -- 'Z'\nusage: grep [-EFcHhilnoqsvwx] [-e PATTERN]... PATTERN [FILE...]\n");
+  t.equal(run('grep -Z x').err, "grep: invalid option -- 'Z'\nusage: grep [-EFcHhilnoqsvwx] [-m NUM] [-e PATTERN]... PATTERN [FILE...]\n");
 });
 
 t.test('head, tail, wc, sort, uniq, cut, tr, tee', async (t) => {

@@ -62,7 +62,8 @@ export class OutputBuffer {
   private chunks: Uint8Array[] = [];
   private length = 0;
   write(chunk: string | Uint8Array): void {
-    const b = typeof chunk === 'string' ? utf8(chunk) : chunk;
+    // A copy: the writer may reuse or zero its buffer (key material) once written.
+    const b = typeof chunk === 'string' ? utf8(chunk) : chunk.slice();
     this.chunks.push(b);
     this.length += b.length;
   }
@@ -90,7 +91,8 @@ export function processIo(stdin = true): ShellIo {
   return {
     out(s) { if (!closed) process.stdout.write(s); },
     err(s) { if (!closed) process.stderr.write(s); },
-    outBytes(b) { if (!closed) process.stdout.write(b); },
+    // Buffer.from copies: the write completes later, the caller may zero its buffer now.
+    outBytes(b) { if (!closed) process.stdout.write(Buffer.from(b)); },
     isTty: Boolean(process.stdout.isTTY),
     stdin: stdin ? inputOf(readHostStdin) : undefined,
   };
@@ -114,7 +116,21 @@ export interface BufferIo {
   readonly all: string;
 }
 
-/** An in-memory ShellIo (isTty false unless asked); `stdin` is what commands read. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as text for a transcript: UTF-8 when they are, else one character per byte. */
+export function transcriptText(b: Uint8Array): string {
+  try {
+    return strictUtf8.decode(b);
+  } catch {
+    return latin1(b);
+  }
+}
+
+/**
+ * An in-memory ShellIo (isTty false unless asked); `stdin` is what commands read.
+ * Bytes written with outBytes are kept as transcriptText shows them.
+ */
 export function bufferIo(isTty = false, stdin?: string | Uint8Array): BufferIo {
   let stdout = '';
   let stderr = '';
@@ -122,7 +138,7 @@ export function bufferIo(isTty = false, stdin?: string | Uint8Array): BufferIo {
   const io: ShellIo = {
     out(s) { stdout += s; all += s; },
     err(s) { stderr += s; all += s; },
-    outBytes(b) { io.out(fromUtf8(b)); },
+    outBytes(b) { io.out(transcriptText(b)); },
     isTty,
   };
   if (stdin !== undefined) io.stdin = inputOf(stdin);

@@ -12,16 +12,24 @@ import { RegexError, grepRegex } from './regex.js';
 
 export const grepCommand: Command<unknown> = {
   name: 'grep',
-  usage: 'grep [-EFcHhilnoqsvwx] [-e PATTERN]... PATTERN [FILE...]',
+  usage: 'grep [-EFcHhilnoqsvwx] [-m NUM] [-e PATTERN]... PATTERN [FILE...]',
   summary: 'print lines that match a pattern',
   help: '-E extended regex, -F fixed strings, -i ignore case, -v invert, -c count,\n' +
     '-n line numbers, -o only the matching parts, -q quiet, -l file names, -w words,\n' +
-    '-x whole lines, -H/-h with/without file names, -s no messages about files.',
+    '-x whole lines, -H/-h with/without file names, -s no messages about files,\n' +
+    '-m NUM at most NUM selected lines per file.',
   run(_ctx, args, io, sh) {
-    const { opts, rest } = getopt(args, 'EFGcHhilnoqsvwxe:');
+    const { opts, rest } = getopt(args, 'EFGcHhilnoqsvwxe:m:');
     const has = (c: string): boolean => opts.some(([o]) => o === c);
     const patterns: string[] = [];
-    for (const [o, v] of opts) if (o === 'e') patterns.push(...v!.split('\n'));
+    let max = Infinity;
+    for (const [o, v] of opts) {
+      if (o === 'e') patterns.push(...v!.split('\n'));
+      if (o === 'm') {
+        if (!/^[0-9]+$/.test(v!)) throw new UsageError(`invalid max count '${v}'`);
+        max = Number(v);
+      }
+    }
     let operands = rest;
     if (!has('e')) {
       if (operands.length === 0) throw new UsageError('missing PATTERN');
@@ -48,7 +56,7 @@ export const grepCommand: Command<unknown> = {
       const prefix = names ? `${label}:` : '';
       let count = 0;
       const lines = splitLines(input.text);
-      for (let n = 0; n < lines.length; n++) {
+      for (let n = 0; n < lines.length && count < max; n++) {
         const line = lines[n];
         re.lastIndex = 0;
         const matches = re.test(line) !== invert;
