@@ -45,6 +45,7 @@ import { printfCommand } from './printf.js';
 import { bracketCommand, testCmd } from './test.js';
 import { sleepCommand } from './sleep.js';
 import { filterCommands } from './filters/index.js';
+import { shReadCommand } from './sh_read.js';
 import { perfCommands } from './perf.js';
 
 /**
@@ -68,12 +69,14 @@ export const commands: readonly Command<unknown>[] = [
   testCmd,
   bracketCommand,
   catCommand,
+  shReadCommand,
   ...filterCommands,
 ];
 
 /** Everything the kernel shell offers: the generic commands plus the kernel's. */
 export const shellCommands: readonly Command<ShellContext>[] = [
-  ...commands,
+  // read.ts is both sh's read and the memory tool.
+  ...commands.filter((c) => c !== shReadCommand),
   keyctlCommand,
   cacheCommand,
   suspendCommand,

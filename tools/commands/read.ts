@@ -1,11 +1,13 @@
 /**
  * read: load LEN bytes at ADDR with user-mode loads of the shell's process and print
  * them: as text (up to the first NUL byte, other control bytes shown as '.'), as a
- * hexdump with -x, or as the raw bytes with -r (for a pipe: `read ADDR 64 -r | xxd`). A fault the kernel cannot fix kills the process ("Segmentation
+ * hexdump with -x, or as the raw bytes with -r (for a pipe: `read ADDR 64 -r | xxd`).
+ * `read [-r] NAME...` is sh's read instead (sh_read.ts). A fault the kernel cannot fix kills the process ("Segmentation
  * fault"); the shell then carries on as its parent.
  */
 import { user_read } from '../../mm/uaccess.js';
-import { UsageError, type Command } from '../registry.js';
+import { UsageError, type Command, type ShellApi } from '../registry.js';
+import { isShellRead, shellRead } from './sh_read.js';
 import type { KernelShellContext } from '../context.js';
 import { formatHexdump } from '../lib/parse.js';
 import { writeBytes } from '../lib/io.js';
@@ -28,7 +30,10 @@ export const readCommand: Command<KernelShellContext> = {
   name: 'read',
   usage: 'read ADDR LEN [-x | -r]',
   summary: 'load bytes from the current process (user mode)',
-  run(ctx, args, io) {
+  help: 'With variable names instead (read [-r] NAME...) it is sh\'s read: one line of\n' +
+    'standard input into the variables, as in `cmd | while read a b; do ...; done`.',
+  run(ctx, args, io, sh) {
+    if (isShellRead(args)) return shellRead(args, io, sh as ShellApi<unknown>);
     const mode = args[args.length - 1];
     const hex = mode === '-x';
     const raw = mode === '-r';

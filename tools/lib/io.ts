@@ -8,9 +8,16 @@
  */
 import * as fs from 'node:fs';
 
-/** A command's standard input, read whole (the shell runs pipeline stages in turn). */
+/**
+ * A command's standard input (the shell runs pipeline stages in turn, so a stage's
+ * input is all there when it starts). Reading consumes, as reading a descriptor does:
+ * after `read x` took a line, the next reader gets the rest.
+ */
 export interface ShellInput {
+  /** The rest of the input. */
   bytes(): Uint8Array;
+  /** The next line without its newline (`complete` false at the end without one); null at the end. */
+  line(): { text: Uint8Array; complete: boolean } | null;
 }
 
 /** Where a command writes. Text is written as is: commands end their lines with '\n'. */
@@ -48,11 +55,27 @@ export function readStdin(io: ShellIo): Uint8Array {
 
 /** Input from bytes, text, or a function called (once) on first read. */
 export function inputOf(src: Uint8Array | string | (() => Uint8Array)): ShellInput {
-  let cached: Uint8Array | null = typeof src === 'string' ? utf8(src) : typeof src === 'function' ? null : src;
+  let data: Uint8Array | null = typeof src === 'string' ? utf8(src) : typeof src === 'function' ? null : src;
+  let pos = 0;
+  const all = (): Uint8Array => {
+    if (data === null) data = (src as () => Uint8Array)();
+    return data;
+  };
   return {
     bytes() {
-      if (cached === null) cached = (src as () => Uint8Array)();
-      return cached;
+      const d = all();
+      const rest = d.subarray(pos);
+      pos = d.length;
+      return rest;
+    },
+    line() {
+      const d = all();
+      if (pos >= d.length) return null;
+      const nl = d.indexOf(10, pos);
+      const end = nl < 0 ? d.length : nl;
+      const text = d.subarray(pos, end);
+      pos = nl < 0 ? d.length : nl + 1;
+      return { text, complete: nl >= 0 };
     },
   };
 }

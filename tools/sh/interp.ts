@@ -203,20 +203,18 @@ export class Runner {
       return this.expansionFailed(e, f);
     }
     return this.withRedirects(c.redirects, f, (g) => {
-      let values: [string, string][];
+      // Assignments take effect left to right (`a=1 b=$a`); before a command they hold
+      // for that command only.
+      const saved = argv.length ? c.assigns.map((a) => [a.name, st.vars.get(a.name)] as const) : [];
       try {
-        values = c.assigns.map((a) => [a.name, expandString(a.value, env)]);
-      } catch (e) {
-        return this.expansionFailed(e, g);
-      }
-      if (argv.length === 0) {
-        for (const [k, v] of values) st.vars.set(k, v);
-        return (st.lastStatus = substStatus ?? 0);
-      }
-      // k=v cmd: the assignment holds for this command only.
-      const saved = values.map(([k]) => [k, st.vars.get(k)] as const);
-      for (const [k, v] of values) st.vars.set(k, v);
-      try {
+        for (const a of c.assigns) {
+          try {
+            st.vars.set(a.name, expandString(a.value, env));
+          } catch (e) {
+            return this.expansionFailed(e, g);
+          }
+        }
+        if (argv.length === 0) return (st.lastStatus = substStatus ?? 0);
         return (st.lastStatus = st.invoke(argv, ioOf(g)));
       } finally {
         for (const [k, v] of saved) if (v === undefined) st.vars.delete(k); else st.vars.set(k, v);
