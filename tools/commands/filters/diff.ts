@@ -6,6 +6,7 @@
  * headers carry the names only, no timestamps). Status 0 same, 1 different, 2 trouble.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { put, readInputs } from './input.js';
 
@@ -118,7 +119,7 @@ export const diffCommand: Command<unknown> = {
   name: 'diff',
   usage: 'diff [-u | -U N] [-q] FILE1 FILE2',
   summary: 'compare two files (- for standard input) line by line',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'uU:q');
     let context: number | null = null;
     let brief = false;
@@ -131,7 +132,7 @@ export const diffCommand: Command<unknown> = {
     }
     if (rest.length !== 2) throw new UsageError(rest.length < 2 ? `missing operand after '${rest[0] ?? 'diff'}'` : `extra operand '${rest[2]}'`);
     if (rest[0] === '-' && rest[1] === '-') return 0;
-    const { inputs, failed } = readInputs('diff', rest, io, sh);
+    const { inputs, failed } = readInputs('diff', rest, io, filesOf(ctx, sh));
     if (failed) return 2;
     const [A, B] = inputs.map((i) => lines(i.text));
     if (inputs[0].text === inputs[1].text) return 0;
