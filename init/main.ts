@@ -123,7 +123,7 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
     print_early_param_warnings();
 
     setup_arch(bp);
-    smp_prepare_boot_cpu(bp.cpuNode);
+    smp_prepare_boot_cpu();
     print_unknown_bootoptions();
     mem_init();
 

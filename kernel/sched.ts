@@ -20,6 +20,7 @@ import type { cred } from './cred.js';
 import { create_init_task } from './fork.js';
 import { mmap_init } from '../mm/mmap.js';
 import { EAGAIN, EINVAL, ESRCH } from './errno.js';
+import { IS_ERR } from './err.js';
 
 /** task->__state and task->exit_state values (include/linux/sched.h). */
 export const TASK_RUNNING = 0x0000;
@@ -73,7 +74,7 @@ export function sched_init(): void {
   tlb_init();
   mmap_init();
   const init = create_init_task();
-  if (typeof init === 'number') throw new Error(`sched_init: cannot create init (${init})`);
+  if (IS_ERR(init)) throw new Error(`sched_init: cannot create init (${init})`);
 }
 
 /** alloc_pid: the next free PID after the last one handed out, or -EAGAIN. */

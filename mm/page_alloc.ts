@@ -2,7 +2,7 @@
  * The buddy page allocator (Linux mm/page_alloc.c), one zone ("Normal") per NUMA node,
  * orders 0..MAX_ORDER (10, i.e. up to 4 MiB blocks), with the MKTME series' KeyID hooks:
  *
- *   alloc_pages(gfp, order, keyid, nid) -> pfn | -1
+ *   alloc_pages(gfp, order, keyid, nid) -> pfn | -ENOMEM | -EINVAL
  *     keyid != 0: prep_encrypted_page after the block leaves the free lists, zeroing
  *     deferred until the KeyID is set ([PATCHv2 05/59] deferred_page_zero).
  *   __free_pages(pfn, order): drop a reference; at zero, arch_free_page
@@ -25,11 +25,10 @@ import {
 } from './memblock.js';
 import { free_encrypted_page, mktme_nr_keyids, prep_encrypted_page } from '../arch/x86/mm/mktme.js';
 import { page_address } from '../arch/x86/include/asm/page.js';
-import {
-  cpuid_count, memset_io, nr_cpu_ids, smp_call_function_single, smp_processor_id,
-} from '../arch/x86/include/asm/processor.js';
+import { memset_io } from '../arch/x86/include/asm/processor.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
+import { EINVAL, ENOMEM } from '../kernel/errno.js';
 // The files below read this module back (an import cycle of functions only: nothing is
 // used while the modules evaluate). mem_init registers them: procfs is reset before it.
 import { proc_meminfo_init } from '../fs/proc/meminfo.js';
@@ -37,6 +36,7 @@ import { proc_buddyinfo_init } from '../fs/proc/buddyinfo.js';
 import { proc_iomem_init } from '../fs/proc/iomem.js';
 import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
 import { vmstat_init } from './vmstat.js';
+import { numa_node_id } from '../arch/x86/mm/numa.js';
 
 export const MAX_ORDER = 10;
 export const NR_PAGE_ORDERS = MAX_ORDER + 1;
@@ -65,8 +65,6 @@ let free_nr = new Float64Array(NR_PAGE_ORDERS);
 let node_free = new Float64Array(1);
 /** Pages handed to the buddy allocator at boot, per node (totalram_pages). */
 let node_managed = new Float64Array(1);
-/** Node of each CPU (numa_node_id()). */
-let cpu_node: number[] = [0];
 let total_present = 0;
 
 // --- free lists ----------------------------------------------------------------------
@@ -130,11 +128,9 @@ function rmqueue(nid: number, order: number): number {
 
 // --- the allocator's interface ----------------------------------------------------------
 
-/** numa_node_id(): the node of the CPU we are running on. */
-export function numa_node_id(): number { return cpu_node[smp_processor_id()] ?? 0; }
-
 /**
- * alloc_pages: a block of 2^order pages (a pfn), or -1 when no node can supply one.
+ * alloc_pages: a block of 2^order pages (a pfn), -ENOMEM when no node can supply one,
+ * -EINVAL for a bad request (Linux returns NULL for both; a pfn cannot be NULL).
  * `nid` -1 prefers the current CPU's node; other nodes are the fallback unless
  * __GFP_THISNODE. A non-zero `keyid` must be 1..mktme_nr_keyids().
  */
@@ -144,7 +140,7 @@ export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): nu
     keyid !== (keyid | 0) || keyid < 0 || keyid > mktme_nr_keyids() ||
     nid !== (nid | 0) || nid < -1 || nid >= nr_nodes) {
     pr_err(`alloc_pages: bad request order:${order} keyid:${keyid} nid:${nid}`);
-    return -1;
+    return -EINVAL;
   }
   const preferred = nid < 0 ? numa_node_id() : nid;
   let pfn = rmqueue(preferred, order);
@@ -155,7 +151,7 @@ export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): nu
     if (!(gfp & __GFP_NOWARN)) {
       pr_warn(`alloc_pages: page allocation failure: order:${order}, mode:0x${gfp.toString(16)}, nid:${nid}`);
     }
-    return -1;
+    return -ENOMEM;
   }
   page_refcount[pfn] = 1;
   page_order[pfn] = order;
@@ -218,9 +214,6 @@ export function page_count(pfn: number): number {
   return pfn >= 0 && pfn < max_pfn ? page_refcount[pfn] : 0;
 }
 
-/** page_to_nid. */
-export function page_to_nid(pfn: number): number { return page_flags[pfn] >>> NODES_PGSHIFT; }
-
 /** Is `pfn` free (inside a block on a free list)? O(MAX_ORDER). */
 export function page_is_free(pfn: number): boolean {
   for (let o = 0; o <= MAX_ORDER; o++) {
@@ -251,18 +244,6 @@ export function free_list(nid: number, order: number): number[] {
   return out;
 }
 
-/** The node of each CPU from CPUID leaf 0BH (package = x2APIC ID >> package shift). */
-function detect_cpu_nodes(): number[] {
-  const out: number[] = [];
-  for (let c = 0; c < nr_cpu_ids(); c++) {
-    // Package level: EAX[4:0] is the shift, EDX the x2APIC ID.
-    const r = smp_call_function_single(c, () => cpuid_count(0xb, 1));
-    const nid = Math.floor(r.edx / 2 ** (r.eax & 0x1f));
-    out.push(nid < nr_nodes ? nid : 0);
-  }
-  return out;
-}
-
 /**
  * mem_init: size the memory map to max_pfn, mark RAM with its node, and free
  * memblock's free ranges to the buddy allocator in maximal aligned blocks
@@ -277,7 +258,6 @@ export function mem_init(): void {
   free_nr = new Float64Array(nr_nodes * NR_PAGE_ORDERS);
   node_free = new Float64Array(nr_nodes);
   node_managed = new Float64Array(nr_nodes);
-  cpu_node = detect_cpu_nodes();
   total_present = 0;
   for (const r of regions) {
     const s = Math.ceil(r.base / PAGE_SIZE);

@@ -16,8 +16,8 @@ import { run_as, type task_struct } from '../kernel/sched.js';
 import { SIGBUS, SIGSEGV, SI_KERNEL, force_sig, force_sig_fault } from '../kernel/signal.js';
 import { WTERMSIG } from '../kernel/exit.js';
 import { pr_err } from '../kernel/printk.js';
+import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 
-const PAGE_SIZE = 4096;
 /** The same fault this many times in a row means the handler cannot fix it (a bug). */
 const MAX_SAME_FAULT = 3;
 

@@ -19,14 +19,13 @@
  * MKTME series refuses encrypt_mprotect() on it.
  */
 import {
-  _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
-  __pgprot, pgprot_keyid, pte_keyid, pte_modify, type pgprot_t,
+  _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, __pgprot,
+  pgprot_keyid, pte_keyid, pte_modify, type pgprot_t, PAGE_SIZE,
 } from '../arch/x86/include/asm/pgtable_types.js';
 import { put_page } from './page_alloc.js';
 import { keyid_get, keyid_put } from '../kernel/cred.js';
 import { ENOMEM } from '../kernel/errno.js';
 
-export const PAGE_SIZE = 4096;
 /** TASK_SIZE_MAX on 4-level x86-64: (1 << 47) - PAGE_SIZE; user space ends here. */
 export const TASK_SIZE = 2 ** 47 - PAGE_SIZE;
 /** The user half of the address space (what user page tables may cover). */

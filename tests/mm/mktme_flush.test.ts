@@ -14,6 +14,7 @@ import {
 import { log_records } from '../../kernel/printk.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages, nr_free_pages, put_page, get_page } from '../../mm/page_alloc.js';
 import { bootKernel, programKey } from '../lib/boot.js';
+import { EINVAL } from '../../kernel/errno.js';
 
 const pattern = (seed: number): Uint8Array => Uint8Array.from({ length: 4096 }, (_, i) => (i * 7 + seed) & 0xff);
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.every((x, i) => x === b[i]);
@@ -98,8 +99,8 @@ t.test('KeyID references and per-KeyID page counts', (t) => {
 t.test('KeyID checks', (t) => {
   bootKernel();
   const free0 = nr_free_pages();
-  t.equal(alloc_pages(GFP_KERNEL, 0, 64), -1, 'KeyID 64 does not exist');
-  t.equal(alloc_pages(GFP_KERNEL, 0, -1), -1);
+  t.equal(alloc_pages(GFP_KERNEL, 0, 64), -EINVAL, 'KeyID 64 does not exist');
+  t.equal(alloc_pages(GFP_KERNEL, 0, -1), -EINVAL);
   t.equal(nr_free_pages(), free0, 'nothing leaked');
   const p = alloc_pages(GFP_KERNEL, 0, 4);
   prep_encrypted_page(p, 0, 6, false);

@@ -16,7 +16,7 @@
  */
 import { rdmsrl, smp_call_function_single, write_cr3 } from '../include/asm/processor.js';
 import {
-  MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_BYPASS, TME_ACTIVATE_ENABLED, TME_ACTIVATE_LOCKED,
+  MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_BYPASS, TME_ACTIVATE_SAVE_KEY, TME_ACTIVATE_ENABLED, TME_ACTIVATE_LOCKED,
 } from '../include/asm/msr-index.js';
 import { cpu_loaded_mm } from '../mm/tlb.js';
 import { load_kernel_pgtable } from '../mm/init.js';
@@ -26,9 +26,6 @@ import { pr_err, pr_info, pr_warn } from '../../../kernel/printk.js';
 import { online_cpus } from './smpboot.js';
 import { wbinvd_on_all_packages } from './reboot.js';
 
-/** IA32_TME_ACTIVATE[3] SAVE_KEY_FOR_STANDBY (spec §1.2). */
-const TME_ACTIVATE_SAVE_KEY = 0x8n;
-
 /**
  * Get ready for S3: 0, or -EOPNOTSUPP when TME's platform key would not survive.
  * After 0 the platform may enter S3 (the machine's owner presses the button).
@@ -36,7 +33,7 @@ const TME_ACTIVATE_SAVE_KEY = 0x8n;
 export function suspend_prepare(): number {
   const act = rdmsrl(MSR_IA32_TME_ACTIVATE);
   const encrypting = TME_ACTIVATE_LOCKED(act) && TME_ACTIVATE_ENABLED(act) && !TME_ACTIVATE_BYPASS(act);
-  if (encrypting && (act & TME_ACTIVATE_SAVE_KEY) === 0n) {
+  if (encrypting && !TME_ACTIVATE_SAVE_KEY(act)) {
     pr_warn('PM: TME key is not saved for standby: suspend to RAM is not available');
     return -EOPNOTSUPP;
   }

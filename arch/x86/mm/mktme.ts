@@ -15,7 +15,7 @@
  *
  * Every KeyID a page holds is one reference on that KeyID ("Taking a reference per-4K
  * helps in case if the page will be split"); the key service plugs its counters in
- * with mktme_set_keyid_ref_ops. mktme_init() resets everything for a new boot.
+ * with mktme_set_keyid_ref_ops. mktme_mm_init() resets everything for a new boot.
  */
 import { clflush_cache_range, memset_io } from '../include/asm/processor.js';
 import { PAGE_SIZE, set_physical_mask_bits } from '../include/asm/pgtable_types.js';
@@ -26,11 +26,6 @@ import { module_param, param_ops_bool } from '../../../kernel/params.js';
 
 /** Linux __PHYSICAL_MASK_SHIFT: physical_mask is restored to this by mktme_disable. */
 const __PHYSICAL_MASK_SHIFT = 52;
-
-/** TME_ACTIVATE_CRYPTO_ALGS bits this kernel knows (IA32_TME_ACTIVATE[63:48]). */
-export const TME_ACTIVATE_CRYPTO_AES_XTS_128 = 1 << 0;
-export const TME_ACTIVATE_CRYPTO_AES_XTS_256 = 1 << 2;
-export const TME_ACTIVATE_CRYPTO_KNOWN_ALGS = TME_ACTIVATE_CRYPTO_AES_XTS_128 | TME_ACTIVATE_CRYPTO_AES_XTS_256;
 
 /** The key service's per-KeyID reference counts (percpu_ref encrypt_count[] in Linux). */
 export interface KeyidRefOps {
@@ -48,8 +43,8 @@ let ref_ops: KeyidRefOps | null = null;
 /** Pages currently holding each KeyID (index 1..nr); for sysfs keyid_pages. */
 let keyid_count = new Float64Array(1);
 
-/** Reset for a new boot: MKTME off, flushes on, no reference hooks, no counts. */
-export function mktme_init(): void {
+/** Reset for a new boot: MKTME off, no reference hooks, no counts (mktme.noflush is a parameter). */
+export function mktme_mm_init(): void {
   nr_keyids = keyid_shift = keyid_bits = algs = 0;
   ref_ops = null;
   keyid_count = new Float64Array(1);
@@ -59,13 +54,13 @@ export function mktme_init(): void {
  * detect_tme found MKTME enabled with `nr` KeyIDs (2^bits - 1) whose bits start at
  * `shift` (= MAXPHYADDR - bits). Linux: __mktme_nr_keyids, __mktme_keyid_shift,
  * __mktme_keyid_mask = GENMASK_ULL(phys_bits - 1, shift), physical_mask &= ~mask,
- * mktme_algs = crypto_algs & KNOWN_ALGS.
+ * mktme_algs = crypto_algs (detect_tme has masked them with TME_ACTIVATE_CRYPTO_KNOWN_ALGS).
  */
 export function mktme_set_params(nr: number, shift: number, bits: number, crypto_algs: number): void {
   nr_keyids = nr;
   keyid_shift = shift;
   keyid_bits = bits;
-  algs = crypto_algs & TME_ACTIVATE_CRYPTO_KNOWN_ALGS;
+  algs = crypto_algs;
   keyid_count = new Float64Array(nr + 1);
   set_physical_mask_bits(shift);
 }
@@ -77,7 +72,7 @@ export function mktme_disable(): void {
   set_physical_mask_bits(__PHYSICAL_MASK_SHIFT);
 }
 
-/** Usable KeyIDs, KeyID 0 excluded; 0 when MKTME is off. */
+/** The hardware KeyIDs (Linux asm/mktme.h mktme_nr_keyids), KeyID 0 excluded; 0 when MKTME is off. */
 export function mktme_nr_keyids(): number { return nr_keyids; }
 export function mktme_enabled(): boolean { return nr_keyids > 0; }
 /** First physical-address bit of the KeyID. */

@@ -21,6 +21,8 @@ export const MSR_IA32_TME_EXCLUDE_BASE = 0x00000984;
 export function TME_ACTIVATE_LOCKED(x: bigint): boolean { return (x & 0x1n) !== 0n; }
 /** Bit 1: hardware encryption enable. */
 export function TME_ACTIVATE_ENABLED(x: bigint): boolean { return (x & 0x2n) !== 0n; }
+/** Bit 3: save the TME key for standby (S3), restore it on resume (spec §1.2). */
+export function TME_ACTIVATE_SAVE_KEY(x: bigint): boolean { return (x & 0x8n) !== 0n; }
 /** Bits 7:4: TME policy (an algorithm's bit index in IA32_TME_CAPABILITY). */
 export function TME_ACTIVATE_POLICY(x: bigint): bigint { return (x >> 4n) & 0xfn; }
 export const TME_ACTIVATE_POLICY_AES_XTS_128 = 0n;
