@@ -31,10 +31,6 @@ import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
 import { EINVAL, ENOMEM } from '../kernel/errno.js';
 // The files below read this module back (an import cycle of functions only: nothing is
 // used while the modules evaluate). mem_init registers them: procfs is reset before it.
-import { proc_meminfo_init } from '../fs/proc/meminfo.js';
-import { proc_buddyinfo_init } from '../fs/proc/buddyinfo.js';
-import { proc_iomem_init } from '../fs/proc/iomem.js';
-import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
 import { vmstat_init } from './vmstat.js';
 import { numa_node_id } from '../arch/x86/mm/numa.js';
 
@@ -280,10 +276,6 @@ export function mem_init(): void {
   memblock_freeze();
   vmstat_init();
   mem_init_print_info();
-  proc_meminfo_init();
-  proc_iomem_init();
-  proc_buddyinfo_init();
-  mktme_sysfs_init();
 }
 
 function mem_init_print_info(): void {
