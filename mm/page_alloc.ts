@@ -17,13 +17,13 @@
  */
 import {
   MAX_NUMNODES, NODES_PGSHIFT, PG_buddy, PG_reserved, mem_map_init, page_flags, page_refcount,
-  page_keyid_arr, page_next, page_order, page_prev, set_page_range,
+  page_next, page_order, page_prev, set_page_range,
 } from './page.js';
 import {
   KERNEL_BSS, KERNEL_DATA, KERNEL_EDATA, KERNEL_END, KERNEL_ETEXT, KERNEL_RODATA, KERNEL_RODATA_END,
   KERNEL_TEXT, for_each_free_mem_range, memblock_end_of_DRAM, memblock_freeze, memblock_memory,
 } from './memblock.js';
-import { free_encrypted_page, mktme_nr_keyids, prep_encrypted_page } from '../arch/x86/mm/mktme.js';
+import { arch_alloc_page, arch_free_page, arch_nr_keyids } from '../arch/x86/include/asm/mktme.js';
 import { page_address } from '../arch/x86/include/asm/page.js';
 import { memset_io } from '../arch/x86/include/asm/processor.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
@@ -128,12 +128,12 @@ function rmqueue(nid: number, order: number): number {
  * alloc_pages: a block of 2^order pages (a pfn), -ENOMEM when no node can supply one,
  * -EINVAL for a bad request (Linux returns NULL for both; a pfn cannot be NULL).
  * `nid` -1 prefers the current CPU's node; other nodes are the fallback unless
- * __GFP_THISNODE. A non-zero `keyid` must be 1..mktme_nr_keyids().
+ * __GFP_THISNODE. A non-zero `keyid` must be 1..arch_nr_keyids().
  */
 export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): number {
   // Small integers only (x | 0 === x), so bitwise is fine: none is an address.
   if (order !== (order | 0) || order < 0 || order > MAX_ORDER ||
-    keyid !== (keyid | 0) || keyid < 0 || keyid > mktme_nr_keyids() ||
+    keyid !== (keyid | 0) || keyid < 0 || keyid > arch_nr_keyids() ||
     nid !== (nid | 0) || nid < -1 || nid >= nr_nodes) {
     pr_err(`alloc_pages: bad request order:${order} keyid:${keyid} nid:${nid}`);
     return -EINVAL;
@@ -153,7 +153,7 @@ export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): nu
   page_order[pfn] = order;
   if (keyid !== 0) {
     // deferred_page_zero: clear after the KeyID is set, through the new alias.
-    prep_encrypted_page(pfn, order, keyid, (gfp & __GFP_ZERO) !== 0);
+    arch_alloc_page(pfn, order, keyid, (gfp & __GFP_ZERO) !== 0);
   } else if (gfp & __GFP_ZERO) {
     memset_io(page_address(pfn), 0, 2 ** order * PAGE_SIZE);
   }
@@ -179,7 +179,7 @@ function report_bad(fn: string, pfn: number, order: number, why: string): void {
 
 /** Last reference gone: arch_free_page, then back to the buddy lists. */
 function free_the_page(pfn: number, order: number): void {
-  if (page_keyid_arr[pfn] !== 0) free_encrypted_page(pfn, order);
+  arch_free_page(pfn, order);
   __free_one_page(pfn, order, page_flags[pfn] >>> NODES_PGSHIFT);
 }
 

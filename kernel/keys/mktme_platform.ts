@@ -11,7 +11,8 @@
  */
 import { rdtsc, smp_call_function_single, smp_processor_id } from '../../arch/x86/include/asm/processor.js';
 import { cycles_to_ns } from '../../arch/x86/include/asm/tsc.js';
-import { mktme_key_program, mktme_key_program_wipe, type mktme_key_program as kprog_t } from '../../arch/x86/include/asm/intel_pconfig.js';
+import { mktme_key_program_wipe, type mktme_key_program as kprog_t } from '../../arch/x86/include/asm/intel_pconfig.js';
+import { mktme_key_program } from '../../arch/x86/kernel/cpu/intel_pconfig.js';
 import { package_lead_cpus } from '../../arch/x86/kernel/smpboot.js';
 import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch/x86/mm/mktme.js';
 import { proc_create } from '../../fs/proc/generic.js';

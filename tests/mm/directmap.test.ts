@@ -19,7 +19,8 @@ import {
 import {
   PG_LEVEL_1G, PG_LEVEL_2M, direct_map_counts, init_mm_pgd, lookup_address,
 } from '../../arch/x86/mm/init.js';
-import { mktme_keyid_shift, mktme_nr_keyids, page_keyid } from '../../arch/x86/mm/mktme.js';
+import { mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { GFP_KERNEL, __free_pages, alloc_pages, max_pfn, nr_free_pages } from '../../mm/page_alloc.js';
 import { page_to_nid } from '../../mm/page.js';
 import { bootKernel, programKey, type Booted } from '../lib/boot.js';

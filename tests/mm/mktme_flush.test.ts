@@ -8,9 +8,8 @@
 import t from 'tap';
 import { __va, page_address } from '../../arch/x86/include/asm/page.js';
 import { clflush_cache_range, memcpy_fromio, memcpy_toio } from '../../arch/x86/include/asm/processor.js';
-import {
-  keyid_pages, mktme_noflush, mktme_set_keyid_ref_ops, page_keyid, prep_encrypted_page,
-} from '../../arch/x86/mm/mktme.js';
+import { keyid_pages, mktme_noflush, mktme_set_keyid_ref_ops, prep_encrypted_page } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { log_records } from '../../kernel/printk.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages, nr_free_pages, put_page, get_page } from '../../mm/page_alloc.js';
 import { bootKernel, programKey } from '../lib/boot.js';

@@ -14,7 +14,7 @@ import {
 import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn, pte_present } from '../../arch/x86/include/asm/pgtable_types.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { show_maps, show_smaps } from '../../fs/proc/task_mmu.js';
 import { EACCES, EINVAL, EKEYREVOKED, ENOKEY, ENOMEM } from '../../kernel/errno.js';
 import { add_key, KEY_SPEC_SESSION_KEYRING, KEYID_AVAILABLE, KEYID_REF_KILLED, mktme_keyid_info } from '../../kernel/keys/index.js';

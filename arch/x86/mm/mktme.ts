@@ -20,6 +20,7 @@
 import { clflush_cache_range, memset_io } from '../include/asm/processor.js';
 import { PAGE_SIZE, set_physical_mask_bits } from '../include/asm/pgtable_types.js';
 import { __va, page_address } from '../include/asm/page.js';
+import { mktme_set_arch_ops, type mktme_arch_ops } from '../include/asm/mktme.js';
 import { page_keyid_arr } from '../../../mm/page.js';
 import { pr_warn } from '../../../kernel/printk.js';
 import { module_param, param_ops_bool } from '../../../kernel/params.js';
@@ -48,6 +49,7 @@ export function mktme_mm_init(): void {
   nr_keyids = keyid_shift = keyid_bits = algs = 0;
   ref_ops = null;
   keyid_count = new Float64Array(1);
+  mktme_set_arch_ops(null);
 }
 
 /**
@@ -63,6 +65,7 @@ export function mktme_set_params(nr: number, shift: number, bits: number, crypto
   algs = crypto_algs;
   keyid_count = new Float64Array(nr + 1);
   set_physical_mask_bits(shift);
+  mktme_set_arch_ops(nr > 0 ? mktme_arch : null);
 }
 
 /** Linux mktme_disable(): zero mask, shift and number; restore physical_mask. */
@@ -70,6 +73,7 @@ export function mktme_disable(): void {
   nr_keyids = keyid_shift = keyid_bits = algs = 0;
   keyid_count = new Float64Array(1);
   set_physical_mask_bits(__PHYSICAL_MASK_SHIFT);
+  mktme_set_arch_ops(null);
 }
 
 /** The hardware KeyIDs (Linux asm/mktme.h mktme_nr_keyids), KeyID 0 excluded; 0 when MKTME is off. */
@@ -92,10 +96,18 @@ export function mktme_noflush(warn = false): boolean {
 /** The key service registers its KeyID reference counting (null: no-op). */
 export function mktme_set_keyid_ref_ops(ops: KeyidRefOps | null): void { ref_ops = ops; }
 
-/** page_keyid: the KeyID the page is currently used with (0 if MKTME is off). */
-export function page_keyid(pfn: number): number {
+/** page_keyid's implementation: page_ext's KeyID. */
+function mktme_page_keyid(pfn: number): number {
   return pfn < page_keyid_arr.length ? page_keyid_arr[pfn] : 0;
 }
+
+/** The hooks asm/mktme.ts calls while MKTME is on. */
+const mktme_arch: mktme_arch_ops = {
+  nr_keyids: () => nr_keyids,
+  page_keyid: mktme_page_keyid,
+  prep_encrypted_page: (pfn, order, keyid, zero) => prep_encrypted_page(pfn, order, keyid, zero),
+  free_encrypted_page: (pfn, order) => free_encrypted_page(pfn, order),
+};
 
 /** Pages currently holding `keyid` (keyid >= 1), for /sys/kernel/mm/mktme/keyid_pages. */
 export function keyid_pages(keyid: number): number {
