@@ -37,6 +37,14 @@ import { mmap_init } from '../mm/mmap.js';
 import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
 import { IS_ERR, PTR_ERR } from '../kernel/err.js';
 import { proc_pid_init } from '../fs/proc/base.js';
+import { chrdev_init } from '../fs/char_dev.js';
+import { devtmpfs_init } from '../fs/devtmpfs.js';
+import { chr_dev_init } from '../drivers/char/mem.js';
+import { misc_init } from '../drivers/char/misc.js';
+import { msr_init } from '../arch/x86/kernel/msr.js';
+import { idt_init } from '../arch/x86/kernel/idt.js';
+import { tty_init } from '../drivers/tty/tty_io.js';
+import { serial8250_init } from '../drivers/tty/serial/8250.js';
 
 /** include/linux/printk.h: the levels `quiet` and `debug` select. */
 export const CONSOLE_LOGLEVEL_QUIET = 4;
@@ -95,6 +103,10 @@ function rest_init(): number {
  */
 const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: mktme_sysfs_init, name: 'mktme_sysfs_init' },
+  { fn: misc_init, name: 'misc_init' },
+  { fn: chr_dev_init, name: 'chr_dev_init' },
+  { fn: msr_init, name: 'msr_init' },
+  { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
   { fn: rest_init, name: 'rest_init' },
@@ -130,6 +142,11 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   printk_init(console);
   try {
     proc_reset();
+    idt_init();
+    tty_init();
+    // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes
+    chrdev_init();
+    devtmpfs_init();
     reboot_init();
     setup_boot_params(bp.cmdline);
 

@@ -33,9 +33,12 @@ export const OVERFLOW_ID = 65534;
 
 /** A task's credentials as far as keys are concerned (struct cred's key fields). */
 export interface key_cred {
-  /** uid == euid == fsuid here; uid 0 has CAP_SYS_ADMIN and CAP_SYS_RESOURCE. */
+  /** uid == euid == fsuid here. */
   uid: number;
   gid: number;
+  /** Permitted and effective capabilities (include/linux/capability.ts): root's full set. */
+  cap_permitted: bigint;
+  cap_effective: bigint;
   /** Supplementary groups (group_info). */
   groups: number[];
   /** cred->thread_keyring ("_tid"), created on demand by @t with create. */
@@ -80,6 +83,8 @@ export interface key_type {
   name: string;
   /** Default payload size charged before instantiation. */
   def_datalen: number;
+  /** Check a description before a key is allocated (key_alloc); 0 or -errno. */
+  vet_description?(description: string): number;
   /** Check and parse a payload before a key exists; 0 or -errno. */
   preparse?(prep: key_preparsed_payload): number;
   /** Release (and wipe) what preparse() produced. */
