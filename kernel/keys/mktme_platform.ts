@@ -18,9 +18,12 @@ import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch
 import { proc_create } from '../../fs/proc/generic.js';
 import { cpu_curr, find_task_by_vpid } from '../sched.js';
 import { __setup } from '../params.js';
-import { pr_info, printk, KERN_ERR } from '../printk.js';
+import { pr_info, pr_warn, printk, KERN_ERR } from '../printk.js';
+import { NOTIFY_DONE, notifier_from_errno, type notifier_block } from '../notifier.js';
+import { PM_POST_SUSPEND, register_pm_notifier } from '../power/main.js';
 import {
-  key_init, init_mktme, mktme_keyid_get, mktme_keyid_put, proc_key_users_show, proc_keys_show, type mktme_hw_ops,
+  key_init, init_mktme, mktme_keyid_get, mktme_keyid_put, mktme_reprogram_all, proc_key_users_show,
+  proc_keys_show, type mktme_hw_ops,
 } from './index.js';
 
 const KEY_SERIAL_SEED = 0x6d6b746d; // 'mktm'
@@ -45,6 +48,20 @@ const platform_ops: mktme_hw_ops = {
   printk: (msg) => printk(KERN_ERR, msg),
 };
 
+/**
+ * After S3 every package's key table is empty: program every live KeyID again (Linux
+ * has no MKTME resume path; a PM notifier is where one belongs, since PCONFIG needs a
+ * CPU of every package online).
+ */
+const mktme_pm_notifier: notifier_block = {
+  notifier_call(action) {
+    if (action !== PM_POST_SUSPEND) return NOTIFY_DONE;
+    const ret = mktme_reprogram_all();
+    if (ret < 0) pr_warn('mktme: some KeyIDs could not be restored; their memory reads as garbage');
+    return notifier_from_errno(ret);
+  },
+};
+
 /** Boot: the key service, then the mktme key type when MKTME is usable. */
 export function init_mktme_keys(): number {
   key_init({
@@ -64,6 +81,7 @@ export function init_mktme_keys(): number {
     return tsk ? proc_keys_show(tsk.cred) : '';
   });
   proc_create('/proc/key-users', () => proc_key_users_show());
+  register_pm_notifier(mktme_pm_notifier);
   const ret = init_mktme(platform_ops, { storekeys: mktme_storekeys });
   if (ret < 0) return ret;
   if (mktme_nr_keyids() > 0) pr_info(`mktme: key type registered, ${mktme_nr_keyids()} KeyIDs`);

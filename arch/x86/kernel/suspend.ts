@@ -8,8 +8,8 @@
  *    ask the CPU to keep the platform key for standby (IA32_TME_ACTIVATE[3]): with a new
  *    key after resume the whole of memory, page tables included, would be garbage.
  *  - On resume the BIOS restores the platform key (KEY_SELECT = 1); each CPU reloads the
- *    kernel's page tables and its current task's CR3; the key service programs every
- *    KeyID again (keys programmed by PCONFIG "are discarded on reset", SDM). A
+ *    kernel's page tables and its current task's CR3; then the PM notifiers run
+ *    (PM_POST_SUSPEND), where the key service programs every KeyID again (keys programmed by PCONFIG "are discarded on reset", SDM). A
  *    software key comes back only with the mktme_storekeys boot option; a CPU-generated
  *    key cannot come back, so that memory is lost (read as garbage), which is the
  *    lesson.
@@ -21,7 +21,7 @@ import {
 import { cpu_loaded_mm } from '../mm/tlb.js';
 import { load_kernel_pgtable } from '../mm/init.js';
 import { EOPNOTSUPP } from '../../../kernel/errno.js';
-import { mktme_reprogram_all } from '../../../kernel/keys/index.js';
+import { PM_POST_SUSPEND, pm_notifier_call_chain } from '../../../kernel/power/main.js';
 import { pr_err, pr_info, pr_warn } from '../../../kernel/printk.js';
 import { online_cpus } from './smpboot.js';
 import { wbinvd_on_all_packages } from './reboot.js';
@@ -56,8 +56,7 @@ export function suspend_resume(): number {
       if (mm) write_cr3(mm.pgd);
     });
   }
-  const ret = mktme_reprogram_all();
-  if (ret < 0) pr_warn('mktme: some KeyIDs could not be restored; their memory reads as garbage');
+  const ret = pm_notifier_call_chain(PM_POST_SUSPEND);
   pr_info('PM: suspend exit');
   return ret;
 }

@@ -73,6 +73,21 @@ export function wrmsrl_safe(msr: number, val: bigint): number {
 
 export function rdtsc(): number { return this_cpu().rdtsc(); }
 
+/**
+ * Run `insn` on this CPU at CPL 3, as user code runs after the kernel's IRET/SYSRET to
+ * user mode, and be back at CPL 0 however it ends (a fault's entry to the kernel, or the
+ * next system call). A fault propagates to the caller, now at CPL 0.
+ */
+export function user_mode_exec<T>(insn: (cpu: X86Cpu) => T): T {
+  const cpu = this_cpu();
+  cpu.cpl = 3;
+  try {
+    return insn(cpu);
+  } finally {
+    cpu.cpl = 0;
+  }
+}
+
 // --- control registers, TLB, caches --------------------------------------------------------
 
 export function read_cr0(): number { return this_cpu().readCr0(); }
