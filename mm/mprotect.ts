@@ -1,6 +1,7 @@
 /**
  * mprotect and the MKTME series' encrypt_mprotect (Linux mm/mprotect.c with
- * [PATCHv2 44/59] and [PATCHv2 46/59]; linux-mktme.md §2.8).
+ * [PATCHv2 44/59] and [PATCHv2 46/59] of the MKTME series, Alison Schofield's
+ * encrypt_mprotect(), July 2019).
  *
  * do_mprotect_ext(start, len, prot, pkey, keyid) is the common path: keyid NO_KEY is
  * plain mprotect; a KeyID (0 included) also re-keys the range. Unlike Linux, which may

@@ -6,7 +6,8 @@
  * search (Linux used an rbtree, now a maple tree; the contract is the same: find_vma
  * returns the first VMA ending above an address). VMAs never overlap.
  *
- * MKTME ([PATCHv2 10/59], linux-mktme.md §2.3, §2.7, §3.3):
+ * MKTME (Kirill Shutemov's series of July 2019: [PATCHv2 10/59], which keeps the KeyID in
+ * vm_page_prot, and its vma_keyid(), _PAGE_CHG_MASK and is_mergeable_vma() changes):
  *  - an encrypted VMA keeps its KeyID in vm_page_prot's address bits, so mk_pte()
  *    carries it into every PTE; vma_keyid() reads it back;
  *  - VMAs never merge across KeyIDs (is_mergeable_vma checks vma_keyid);

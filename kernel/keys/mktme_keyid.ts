@@ -1,7 +1,8 @@
 /**
  * MKTME KeyIDs: the pool of hardware KeyIDs, their reference counts, and programming the
  * key tables of every package through PCONFIG (Linux: security/keys/mktme_keys.c of the
- * MKTME series, the parts below the key type; see linux-mktme.md §3.3-3.4).
+ * MKTME series, the parts below the key type: the KeyID map, its references, and
+ * mktme_program_all_keytables).
  *
  * The hardware is reached only through the injected mktme_hw_ops, which the boot code
  * implements with PCONFIG on one lead CPU per package. Lifecycle of a KeyID:

@@ -1,6 +1,7 @@
 /**
  * The "mktme" key type (Linux: security/keys/mktme_keys.c of the MKTME series, with the
- * option set of the 2018-2019 RFCs; linux-mktme.md §3). Each key owns one hardware KeyID,
+ * option set of the 2018-2019 RFCs, security/keys/mktme_keys.c of Alison Schofield's
+ * "MKTME Key Service" patches). Each key owns one hardware KeyID,
  * programmed into every package when the key is added:
  *
  *   add_key("mktme", "name", "type=cpu algorithm=aes-xts-128", @u)

@@ -1,5 +1,6 @@
 /**
- * prep_encrypted_page / free_encrypted_page: the flush rules of linux-mktme.md §2.5.
+ * prep_encrypted_page / free_encrypted_page: the flush rules of the MKTME series'
+ * arch/x86/mm/mktme.c.
  * With `mktme.noflush` the stale-alias corruption they prevent really happens: dirty
  * lines of a page's old alias, written back after the page has a new KeyID, land on
  * top of the new KeyID's data. Without noflush the same sequence is harmless. Also

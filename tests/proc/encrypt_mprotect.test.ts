@@ -1,5 +1,5 @@
 /**
- * encrypt_mprotect (linux-mktme.md §2.8): every error leaves the mapping unchanged;
+ * encrypt_mprotect ([PATCHv2 44/59] of the MKTME series): every error leaves the mapping unchanged;
  * success zaps the old contents and sets the VMA's KeyID so new faults use it; serial
  * -1 returns to KeyID 0; KeyID references (key, VMA, page) are released by munmap and
  * exit; mprotect keeps the KeyID in every PTE; VMAs never merge across KeyIDs.

@@ -3,10 +3,10 @@
  * asm/mktme.h): the KeyID geometry found by detect_tme, the KeyID of every page
  * (page_ext), and the cache flushes a page needs when its KeyID changes.
  *
- * Why the flushes: the CPU does not keep the KeyID aliases of a page coherent (spec §4,
+ * Why the flushes: the CPU does not keep the KeyID aliases of a page coherent (Intel MKTME spec (336907-003, rev 1.3), exclusion range, S3 standby and runtime rules,
  * "Hardware/CPU does not enforce coherency between mappings of the same physical page
  * with different KeyIDs"). A dirty line of the old alias written back late lands on top
- * of the new KeyID's data. So (linux-mktme.md §2.5):
+ * of the new KeyID's data. So (the series' arch/x86/mm/mktme.c):
  *   prep_encrypted_page: flush the KeyID-0 alias, set the KeyID, then zero through the
  *                        new alias;
  *   free_encrypted_page: flush the KeyID's alias, then reset the KeyID to 0.

@@ -25,7 +25,7 @@ export const MKTME_KEYID_NO_ENCRYPT = 3;
 
 /* mktme_key_program::keyid_ctrl ENC_ALG, bits [23:8] */
 export const MKTME_AES_XTS_128 = 1 << 8;
-/** Not in Linux's header: ENC_ALG bit 2 (spec §3.2). */
+/** Not in Linux's header: ENC_ALG bit 2 (Intel MKTME spec (336907-003, rev 1.3), PCONFIG, MKTME_KEY_PROGRAM_STRUCT). */
 export const MKTME_AES_XTS_256 = 1 << 10;
 
 /* Return codes from the PCONFIG MKTME_KEY_PROGRAM */

@@ -2,13 +2,14 @@
  * Intel-specific CPU setup (Linux arch/x86/kernel/cpu/intel.c): init_intel() and the
  * TME/MKTME detection it runs on every CPU, detect_tme().
  *
- * detect_tme() follows Linux's 2018-2024 version (reference §1.3(a)) message for
+ * detect_tme() follows Linux's 2018-2024 version (commit cb06d8e3d020 "x86/tme: Detect
+ * if TME and MKTME is activated by BIOS", until its removal in 2024) message for
  * message, in the same cases and order, with the pr_*_once() call sites printing at
  * most once per boot each, plus:
  *  - 2024: the "tme" capability is cleared on a CPU where the BIOS did not enable TME;
  *  - extension: this kernel knows AES-XTS-256, so TME policy 2 is not an "Unknown
  *    policy" and a crypto-algorithm mask with only AES-XTS-256 has a known algorithm;
- *  - the v2 MKTME series (§2.1): when MKTME is usable the boot CPU hands the KeyID
+ *  - the v2 MKTME series ([PATCHv2 08/59]): when MKTME is usable the boot CPU hands the KeyID
  *    count, shift (MAXPHYADDR - KeyID bits, computed before x86_phys_bits is reduced)
  *    and the known algorithms to mm (mktme_set_params); otherwise mktme_disable().
  *  - mktme=off: the hardware state is reported as usual, then MKTME stays off.
@@ -130,7 +131,7 @@ export function detect_tme(c: cpuinfo_x86): void {
   }
 
   if (first) {
-    // v2 series (§2.1): publish the KeyID layout, or turn MKTME off in software.
+    // v2 series ([PATCHv2 08/59]): publish the KeyID layout, or turn MKTME off in software.
     if (mktme_status === MKTME_ENABLED && nr_keyids && !mktme_cmdline_off) {
       const algs = Number(TME_ACTIVATE_CRYPTO_ALGS(tme_activate) & TME_ACTIVATE_CRYPTO_KNOWN_ALGS);
       mktme_set_params(nr_keyids, c.x86_phys_bits - keyid_bits, keyid_bits, algs);
