@@ -23,8 +23,8 @@ build: $(STAMP)
 	@find build -name '*.js' | while read -r f; do s="$${f#build/}"; \
 	  [ -f "$${s%.js}.ts" ] || rm -f "$$f" "$$f.map"; done
 
-run: build
-	@$(NODE) build/tools/shell.js $(ARGS)
+run: $(STAMP)
+	@NODE=$(NODE) ./tools/shell $(ARGS)
 
 test: build
 	$(TAP) $(TAP_FLAGS)

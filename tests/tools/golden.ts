@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Test } from 'tap';
 import { bufferIo } from '../../tools/lib/io.js';
-import { parseScript } from '../../tools/lib/script.js';
+import { splitWords } from '../../tools/sh/parse.js';
 import { shellMain, type ShellMainDeps } from '../../tools/main.js';
 import { REPO_ROOT } from '../lib/paths.js';
 
@@ -48,9 +48,9 @@ export function readDirectives(script: string): Directives {
     if (body === 'stdin') {
       d.stdin = true;
     } else if (body.startsWith('args:')) {
-      const parsed = parseScript(body.slice('args:'.length));
+      const parsed = splitWords(body.slice('args:'.length));
       if (!parsed.ok) throw new Error(`golden: bad '# args:' line: ${parsed.error}`);
-      for (const argv of parsed.value) d.args.push(...argv);
+      d.args.push(...parsed.value);
     }
   }
   return d;
