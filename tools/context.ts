@@ -11,6 +11,10 @@ import { start_kernel } from '../init/main.js';
 import { kernel_power_off, kernel_restart } from '../arch/x86/kernel/reboot.js';
 import type { ShellOptions } from './options.js';
 import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
+import { parseCNumber } from './lib/parse.js';
+
+/** The shell's one C-number parser (tools/lib/parse.ts), for the kernel commands. */
+export { parseCNumber };
 
 export interface KernelShellContext {
   /**
@@ -102,18 +106,6 @@ export function board(ctx: KernelShellContext): Machine {
 }
 
 
-/**
- * A number as C's strtoull(s, NULL, 0) reads it, but strict: 0x hex, leading-0 octal,
- * or decimal, nothing after it. null if it is not one or exceeds `max`.
- */
-export function parseCNumber(s: string, max: bigint = (1n << 64n) - 1n): bigint | null {
-  let v: bigint;
-  if (/^0[xX][0-9a-fA-F]+$/.test(s)) v = BigInt('0x' + s.slice(2));
-  else if (/^0[0-7]*$/.test(s)) v = s.length > 1 ? BigInt('0o' + s.slice(1)) : 0n;
-  else if (/^[1-9][0-9]*$/.test(s)) v = BigInt(s);
-  else return null;
-  return v <= max ? v : null;
-}
 
 /** A CPU number argument, or a UsageError. */
 export function parseCpuArg(s: string, what = 'CPU'): number {
