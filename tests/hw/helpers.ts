@@ -59,13 +59,13 @@ export function cfgOf(m: Machine): MachineConfig { return m.cfg; }
 /**
  * Package `pkg`'s TME platform key (AES-XTS-128 policy), replayed from the machine's seed:
  * the packages share one key RNG forked from the machine's, and the BIOS activates them
- * in order, each drawing 32 bytes (data key, tweak key). For tests that compute what a
+ * in order at every power-on, each drawing 32 bytes (data key, tweak key). For tests that compute what a
  * KeyID-0 access must give, instead of asserting only that it differs.
  */
-export function platformKey(m: Machine, pkg: number): [Uint8Array, Uint8Array] {
+export function platformKey(m: Machine, pkg: number, powerCycles = 0): [Uint8Array, Uint8Array] {
   const keyRng = new Rng(m.cfg.seed).fork();
   let k: Uint8Array = new Uint8Array(32);
-  for (let i = 0; i <= pkg; i++) k = keyRng.fill(new Uint8Array(32));
+  for (let i = 0; i <= powerCycles * m.packages.length + pkg; i++) k = keyRng.fill(new Uint8Array(32));
   return [k.subarray(0, 16), k.subarray(16)];
 }
 
