@@ -10,8 +10,9 @@ import * as path from 'node:path';
 import { importsOf } from '../lib/imports.js';
 // The one list of kernel directories, shared with the guest-image loader.
 import { KERNEL_DIRS, MACHINE_DIR } from '../../tools/vmm/layout.js';
+import { REPO_ROOT } from '../lib/paths.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const HW = path.join(ROOT, MACHINE_DIR);
 
 function tsFiles(dir: string): string[] {
