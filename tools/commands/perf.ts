@@ -18,7 +18,7 @@
 import type { Command, ShellApi } from '../registry.js';
 import { UsageError } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
-import { getopt } from '../context.js';
+import { board, getopt } from '../context.js';
 import type { Machine } from '../../arch/x86/hw/machine.js';
 import { TSC_HZ } from '../../arch/x86/hw/clock.js';
 import { streamCommand } from './stream.js';
@@ -107,7 +107,7 @@ export const perfCommand: Command<KernelShellContext> = {
       }
       selected.push(s);
     }
-    const m = ctx.machine;
+    const m = board(ctx); // the machine owner's counters: not inside a guest
     const before = selected.map((s) => s.def.read(m, s.keyid));
     const t0 = m.clock.cycles;
     const refs0 = EVENTS[1].read(m, null);
