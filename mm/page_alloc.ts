@@ -25,8 +25,9 @@ import {
 } from './memblock.js';
 import { free_encrypted_page, mktme_nr_keyids, prep_encrypted_page } from '../arch/x86/mm/mktme.js';
 import { page_address } from '../arch/x86/include/asm/page.js';
+import { clear_pages } from '../arch/x86/include/asm/page_64.js';
 import {
-  cpuid_count, memset_io, nr_cpu_ids, smp_call_function_single, smp_processor_id,
+  cpuid_count, nr_cpu_ids, smp_call_function_single, smp_processor_id,
 } from '../arch/x86/include/asm/processor.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
@@ -217,7 +218,7 @@ export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): nu
     // deferred_page_zero: clear after the KeyID is set, through the new alias.
     prep_encrypted_page(pfn, order, keyid, (gfp & __GFP_ZERO) !== 0);
   } else if (gfp & __GFP_ZERO) {
-    memset_io(page_address(pfn), 0, 2 ** order * PAGE_SIZE);
+    clear_pages(page_address(pfn), 2 ** order * PAGE_SIZE);
   }
   return pfn;
 }

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import {
-  GFP_KERNEL, MAX_ORDER, __GFP_NOWARN, __GFP_THISNODE, __free_pages, alloc_pages, free_area_counts, free_list,
+  GFP_KERNEL, MAX_ORDER, __GFP_NOWARN, __GFP_THISNODE, __GFP_ZERO, __free_pages, alloc_pages, free_area_counts, free_list,
   node_free_pages, page_is_free,
 } from '../../mm/page_alloc.js';
 import { bootKernel, GiB, MiB } from '../lib/boot.js';
@@ -43,5 +43,21 @@ t.test('a 1 TiB machine (two 512 GiB nodes) boots with every page counted', (t) 
   t.equal(total, 1024 * 1024 * 1024 - 1024, '1 TiB of RAM but the first MiB (the board reserves it), in KiB');
   t.ok(avail > total - 64 * 1024 && avail <= total, `${avail}K available`);
   t.equal(node_free_pages(1), free_area_counts(1).reduce((n, c, o) => n + c * 2 ** o, 0), 'node 1: counts agree');
+  t.end();
+});
+
+t.test('clear_page with MOVDIR64B: a zeroed page is not left in the cache', (t) => {
+  const cpu = { tme: true, pconfig: true, maxKeyIdBits: 6, maxKeys: 63, maxPhysAddr: 46,
+    algs: ['aes-xts-128', 'aes-xts-256'] as ('aes-xts-128' | 'aes-xts-256')[], bypassSupported: true, pconfigRev: 'sdm' as const };
+  const cached = (movdir64b: boolean): number => {
+    const { machine } = bootKernel({ memPerNode: 64 * MiB, nvramSize: 0, cpu: { ...cpu, movdir64b } });
+    const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0, 1); // prep_encrypted_page zeroes it under KeyID 1
+    const pa = 2 ** machine.packages[0].engine.addrBits + pfn * 4096; // its KeyID-1 alias
+    let n = 0;
+    for (let off = 0; off < 4096; off += 64) n += machine.caches.peek(pa + off).length;
+    return n;
+  };
+  t.equal(cached(false), 64, 'REP STOSB: all 64 lines sit in the cache');
+  t.equal(cached(true), 0, 'MOVDIR64B: none');
   t.end();
 });
