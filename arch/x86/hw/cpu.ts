@@ -15,7 +15,7 @@ import type { CacheSystem } from './cache.js';
 import { LINE } from './engine.js';
 import {
   Fault, X86_CR0_PG, X86_CR0_WP, X86_PF_INSTR, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE,
-  X86_TRAP_GP, X86_TRAP_PF, type CpuidRegs, type PconfigResult, type X86Cpu,
+  X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD, type CpuidRegs, type PconfigResult, type X86Cpu,
 } from './isa.js';
 import { checkAccess, walk, type Access, type WalkPort } from './mmu.js';
 import { readMsr, writeMsr } from './msr.js';
@@ -318,6 +318,19 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   wbinvd(): void {
     this.privileged();
     this.caches.wbinvd(this.pkg.index);
+  }
+
+  // --- MOVDIR64B: a full-line store that bypasses the caches ------------------------------
+
+  movdir64b(va: number, src: Uint8Array, srcOff = 0): void {
+    if (!this.cfg.cpu.movdir64b) throw new Fault(X86_TRAP_UD, 0, 0, 'MOVDIR64B not supported');
+    if (!(src instanceof Uint8Array) || !Number.isInteger(srcOff) || srcOff < 0 || srcOff + LINE > src.length) {
+      throw new Fault(X86_TRAP_GP, 0, 0, 'MOVDIR64B source outside its buffer');
+    }
+    if (va % LINE !== 0) throw new Fault(X86_TRAP_GP, 0, 0, 'MOVDIR64B destination not 64-byte aligned');
+    const pa = this.translate(va, 'w'); // #PF before anything changes
+    this.caches.directStore(this.pkg.index, pa, src, srcOff);
+    this.clock.tick(COST.insn);
   }
 
   // --- HLT, port I/O, IDT, text, VMX (isa.ts "Execution model"; logic in vmx/) ----------

@@ -121,6 +121,16 @@ export interface X86Cpu {
   clflush(va: number): void;
   /** WBINVD: write back and invalidate this package's caches. */
   wbinvd(): void;
+
+  /**
+   * MOVDIR64B (SDM Vol. 2B): a 64-byte direct store of src[srcOff..+64) to the
+   * 64-byte-aligned linear address `va` (#GP(0) if unaligned; #UD without CPUID.7.0:
+   * ECX[28]). It bypasses the caches: a cached copy of the line is written back if
+   * modified and invalidated, then the line goes to memory whole, through the engine
+   * under the destination's KeyID, by the write-combining protocol. Optional: a CPU
+   * implementation without it (a virtual CPU) leaves it out, and CPUID says so.
+   */
+  movdir64b?(va: number, src: Uint8Array, srcOff?: number): void;
 }
 
 /** e820 entry types (ACPI / Linux arch/x86/include/uapi/asm/e820.h). */

@@ -108,6 +108,17 @@ export function clflush_cache_range(va: number, size: number): void {
 
 export function wbinvd(): void { this_cpu().wbinvd(); }
 
+/**
+ * MOVDIR64B (Linux: movdir64b() in asm/special_insns.h): a 64-byte direct store to the
+ * aligned `va`. The caller checks X86_FEATURE_MOVDIR64B (asm/page_64.ts does).
+ */
+export function movdir64b(va: number, src: Uint8Array, srcOff = 0): void {
+  const c = this_cpu();
+  if (!c.movdir64b) throw new Fault(6 /* #UD */, 0, 0, 'MOVDIR64B not implemented by this CPU');
+  c.movdir64b(va, src, srcOff);
+}
+export function has_movdir64b(): boolean { return typeof this_cpu().movdir64b === 'function'; }
+
 /** The PCONFIG instruction (Linux: asm volatile(PCONFIG ...)). */
 export function pconfig(leaf: number, rbx: number): { rax: number; zf: boolean } {
   return this_cpu().pconfig(leaf, rbx);
