@@ -24,13 +24,30 @@ import { smp_init, smp_prepare_boot_cpu } from '../arch/x86/kernel/smpboot.js';
 import { proc_reset } from '../fs/proc/generic.js';
 import { proc_root_init } from '../fs/proc/root.js';
 import {
-  print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
+  early_param, print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
 } from '../kernel/params.js';
+import { EINVAL } from '../kernel/errno.js';
+import { kstrtouint } from '../lib/kstrtox.js';
 import { pr_emerg, pr_info, pr_notice, pr_warn, printk_init, set_console_loglevel } from '../kernel/printk.js';
 import { mem_init } from '../mm/page_alloc.js';
 import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
 import { sched_init } from '../kernel/sched.js';
 import { proc_pid_init } from '../fs/proc/base.js';
+
+/** include/linux/printk.h: the levels `quiet` and `debug` select. */
+export const CONSOLE_LOGLEVEL_QUIET = 4;
+export const CONSOLE_LOGLEVEL_DEBUG = 10;
+
+// The console log level options (init/main.c debug_kernel, quiet_kernel, loglevel);
+// printk_init() has set the default before the command line is parsed.
+early_param('debug', () => { set_console_loglevel(CONSOLE_LOGLEVEL_DEBUG); return 0; });
+early_param('quiet', () => { set_console_loglevel(CONSOLE_LOGLEVEL_QUIET); return 0; });
+early_param('loglevel', (val) => {
+  const res = { val: 0 };
+  if (val === null || kstrtouint(val, 10, res)) return -EINVAL;
+  set_console_loglevel(res.val);
+  return 0;
+});
 
 export const UTS_RELEASE = '6.8.0-mktme';
 export const linux_banner =
@@ -99,14 +116,13 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   try {
     proc_reset();
     reboot_init();
-    const params = setup_boot_params(bp.cmdline);
-    if (params.console_loglevel !== null) set_console_loglevel(params.console_loglevel);
+    setup_boot_params(bp.cmdline);
 
     pr_notice(linux_banner);
     pr_info(`Command line: ${bp.cmdline}`);
     print_early_param_warnings();
 
-    setup_arch(bp, params);
+    setup_arch(bp);
     smp_prepare_boot_cpu(bp.cpuNode);
     print_unknown_bootoptions();
     mem_init();

@@ -22,6 +22,8 @@ export const ENXIO = 6;
 export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
+export const ENOSPC = 28;
+export const ERANGE = 34;
 export const EDEADLK = 35;
 export const ENOSYS = 38;
 export const ELOOP = 40;
@@ -56,6 +58,8 @@ const MESSAGES: Record<number, string> = {
   [ENXIO]: 'No such device or address',
   [ENOTDIR]: 'Not a directory',
   [EISDIR]: 'Is a directory',
+  [ENOSPC]: 'No space left on device',
+  [ERANGE]: 'Numerical result out of range',
   [EDEADLK]: 'Resource deadlock avoided',
   [ELOOP]: 'Too many levels of symbolic links',
   [EDQUOT]: 'Disk quota exceeded',

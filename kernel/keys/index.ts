@@ -7,13 +7,14 @@
  * After each system call the kernel runs key_gc().
  */
 export * from './uapi.js';
+export { IS_ERR } from '../err.js';
 export {
   KEY_FLAG_DEAD, KEY_FLAG_INVALIDATED, KEY_FLAG_REVOKED, KEY_IS_POSITIVE, KEY_IS_UNINSTANTIATED,
   TIME64_MAX, type key, type key_cred, type key_ref_t, type key_type, type key_user,
 } from './types.js';
 export { key_init, type key_service_options } from './init.js';
 export {
-  IS_ERR, key_get, key_put, key_ref_put, key_ref_to_ptr, is_key_possessed, key_validate,
+  key_get, key_put, key_ref_put, key_ref_to_ptr, is_key_possessed, key_validate,
 } from './key.js';
 export {
   KEY_NEED_ALL, KEY_NEED_LINK, KEY_NEED_READ, KEY_NEED_SEARCH, KEY_NEED_SETATTR, KEY_NEED_VIEW,

@@ -101,7 +101,6 @@ function mulberry32(seed: number): () => number {
 // --- small helpers shared by the whole service ------------------------------------------
 
 export function test_bit(nr: number, flags: number): boolean { return (flags & (1 << nr)) !== 0; }
-export function IS_ERR<T>(v: T | number): v is number { return typeof v === 'number'; }
 export function make_key_ref(key: key, possessed: boolean): key_ref_t { return { key, possessed }; }
 export function key_ref_to_ptr(ref: key_ref_t): key { return ref.key; }
 export function is_key_possessed(ref: key_ref_t): boolean { return ref.possessed; }

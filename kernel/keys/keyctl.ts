@@ -10,7 +10,7 @@ import {
 } from './uapi.js';
 import { KEY_FLAG_IN_QUOTA, KEY_FLAG_KEEP, KEY_IS_UNINSTANTIATED, OVERFLOW_ID, type key, type key_cred } from './types.js';
 import {
-  IS_ERR, KEY_MAX_DESC_SIZE, desc_len, key_invalidate, key_quota_limits, key_read_state,
+  KEY_MAX_DESC_SIZE, desc_len, key_invalidate, key_quota_limits, key_read_state,
   key_ref_put, key_revoke, key_set_timeout, key_type_lookup, key_user_lookup, key_user_put,
   key_validate, test_bit,
 } from './key.js';
@@ -24,6 +24,7 @@ import {
   KEY_LOOKUP_CREATE, KEY_LOOKUP_PARTIAL, join_session_keyring, lookup_user_key,
 } from './process_keys.js';
 import { key_update } from './key_create.js';
+import { IS_ERR } from '../err.js';
 
 /** Largest KEYCTL_UPDATE payload (PAGE_SIZE). */
 const KEYCTL_UPDATE_MAX = 4096;

@@ -20,7 +20,7 @@ import {
 } from './uapi.js';
 import { INVALID_GID, KEY_FLAG_UID_KEYRING, KEY_IS_UNINSTANTIATED, type key, type key_cred, type key_ref_t } from './types.js';
 import {
-  IS_ERR, KEY_ALLOC_IN_QUOTA, KEY_ALLOC_QUOTA_OVERRUN, KEY_ALLOC_UID_KEYRING, key_get, key_lookup,
+  KEY_ALLOC_IN_QUOTA, KEY_ALLOC_QUOTA_OVERRUN, KEY_ALLOC_UID_KEYRING, key_get, key_lookup,
   key_now, key_put, key_ref_put, key_state, key_validate, make_key_ref, test_bit,
 } from './key.js';
 import {
@@ -29,6 +29,7 @@ import {
   keyring_search_context_init, keyring_search_rcu, type keyring_search_context,
 } from './keyring.js';
 import { key_task_permission } from './permission.js';
+import { IS_ERR } from '../err.js';
 
 /* lookup_user_key() flags (security/keys/internal.h). */
 export const KEY_LOOKUP_CREATE = 0x01;  // create special keyrings that don't exist yet

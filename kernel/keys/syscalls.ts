@@ -12,7 +12,7 @@ import {
   KEYCTL_SETPERM, KEYCTL_SET_TIMEOUT, KEYCTL_UNLINK, KEYCTL_UPDATE,
 } from './uapi.js';
 import type { key_cred, key_ref_t } from './types.js';
-import { IS_ERR, KEY_ALLOC_IN_QUOTA, key_ref_put, key_type_lookup, key_validate } from './key.js';
+import { KEY_ALLOC_IN_QUOTA, key_ref_put, key_type_lookup, key_validate } from './key.js';
 import { key_create_or_update } from './key_create.js';
 import {
   KEYRING_SEARCH_DO_STATE_CHECK, KEYRING_SEARCH_RECURSE, KEYRING_SEARCH_SKIP_EXPIRED, key_link,
@@ -26,6 +26,7 @@ import {
   keyctl_keyring_link, keyctl_keyring_search, keyctl_keyring_unlink, keyctl_read_key,
   keyctl_revoke_key, keyctl_set_timeout, keyctl_setperm_key, keyctl_update_key,
 } from './keyctl.js';
+import { IS_ERR } from '../err.js';
 
 /** Largest add_key payload (1 MiB - 1). */
 const ADD_KEY_MAX_PLEN = 1024 * 1024 - 1;

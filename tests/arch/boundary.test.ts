@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const KERNEL_DIRS = ['arch/x86/kernel', 'arch/x86/mm', 'arch/x86/include', 'init', 'kernel', 'mm', 'fs', 'drivers'];
+const KERNEL_DIRS = ['arch/x86/kernel', 'arch/x86/mm', 'arch/x86/include', 'init', 'kernel', 'lib', 'mm', 'fs', 'drivers'];
 const HW = path.join(ROOT, 'arch/x86/hw');
 
 function tsFiles(dir: string): string[] {

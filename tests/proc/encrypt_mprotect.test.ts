@@ -5,7 +5,8 @@
  * exit; mprotect keeps the KeyID in every PTE; VMAs never merge across KeyIDs.
  */
 import t from 'tap';
-import { add_mktme_key, as, boot, dec, fork, keyid_refs, revoke_key, uread, uwrite } from './helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key, as, dec, fork, keyid_refs, revoke_key, uread, uwrite } from '../lib/task.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, sys_mmap,
   sys_munmap,
@@ -30,7 +31,7 @@ function keyid_at(tsk: task_struct, va: number): number {
 }
 
 t.test('errors change nothing', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const init = r.init;
   const serial = add_mktme_key(init.cred, 'k1');
   const revoked = add_mktme_key(init.cred, 'k2');
@@ -75,7 +76,7 @@ t.test('errors change nothing', async (t) => {
 });
 
 t.test('encrypting discards the contents and re-keys new faults', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 2 * 4096, RW, ANON));
   t.ok(uwrite(init, a, 'plain').ok);
@@ -112,7 +113,7 @@ t.test('encrypting discards the contents and re-keys new faults', async (t) => {
 });
 
 t.test('KeyID references are released by munmap and by exit', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 4 * 4096, PROT_NONE, ANON));
   t.equal(as(init, () => sys_encrypt_mprotect(a, 4 * 4096, RW, serial)), 0);
@@ -134,7 +135,7 @@ t.test('KeyID references are released by munmap and by exit', async (t) => {
 });
 
 t.test('a revoked key keeps working until its last user goes', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 4096, PROT_NONE, ANON));
   t.equal(as(init, () => sys_encrypt_mprotect(a, 4096, RW, serial)), 0);
@@ -151,7 +152,7 @@ t.test('a revoked key keeps working until its last user goes', async (t) => {
 });
 
 t.test('mprotect keeps the KeyID in every PTE', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 2 * 4096, PROT_NONE, ANON));
   t.equal(as(init, () => sys_encrypt_mprotect(a, 2 * 4096, RW, serial)), 0);
@@ -173,7 +174,7 @@ t.test('mprotect keeps the KeyID in every PTE', async (t) => {
 });
 
 t.test('VMAs never merge across KeyIDs', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const k1 = add_mktme_key(init.cred, 'k1');
   const k2 = add_mktme_key(init.cred, 'k2');
   const a = as(init, () => sys_mmap(0, 4 * 4096, RW, ANON));
