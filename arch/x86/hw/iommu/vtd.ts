@@ -207,8 +207,14 @@ export class VtdUnit implements DmaRemapper, TableReader {
   }
 
   private fstsValue(): number {
+    // FRI: the oldest pending record (the first one at or after the write pointer).
+    let oldest = 0;
+    for (let k = 0; k < R.NUM_FRCD; k++) {
+      const i = (this.fri + k) % R.NUM_FRCD;
+      if (this.frcd[i]) { oldest = i; break; }
+    }
     const ppf = this.frcd.some((f) => f !== null) ? R.DMA_FSTS_PPF : 0;
-    return (this.fsts | ppf | (this.fri << 8)) >>> 0;
+    return (this.fsts | ppf | (oldest << 8)) >>> 0;
   }
 
   private setFectl(v: number): void {
