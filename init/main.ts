@@ -33,6 +33,13 @@ import { mem_init } from '../mm/page_alloc.js';
 import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
 import { sched_init } from '../kernel/sched.js';
 import { proc_pid_init } from '../fs/proc/base.js';
+import { acpi_table_init } from '../drivers/acpi/tables.js';
+import { genhd_init } from '../drivers/block/genhd.js';
+import { virtio_blk_init } from '../drivers/block/virtio_blk.js';
+import { iommu_init } from '../drivers/iommu/iommu.js';
+import { pci_subsys_init } from '../drivers/pci/probe.js';
+import { ioremap_init } from '../arch/x86/mm/ioremap.js';
+import { swiotlb_init } from '../kernel/dma/swiotlb.js';
 
 /** include/linux/printk.h: the levels `quiet` and `debug` select. */
 export const CONSOLE_LOGLEVEL_QUIET = 4;
@@ -96,6 +103,18 @@ function do_one_initcall(c: Initcall): void {
   }
 }
 
+/**
+ * The subsys/fs/device initcall levels, in Linux's order: PCI enumeration
+ * (subsys_initcall pci_subsys_init), the IOMMU (iommu_subsys_init, intel_iommu_init),
+ * block devices (genhd_device_init) and their drivers (module_init virtio_blk_init).
+ */
+const BUILTIN_INITCALLS: Initcall[] = [
+  { fn: pci_subsys_init, name: 'pci_subsys_init' },
+  { fn: iommu_init, name: 'iommu_init' },
+  { fn: () => { genhd_init(); }, name: 'genhd_device_init' },
+  { fn: virtio_blk_init, name: 'virtio_blk_init' },
+];
+
 function do_late_initcalls(): void {
   for (const c of [...BUILTIN_LATE_INITCALLS, ...late_initcalls]) do_one_initcall(c);
 }
@@ -126,12 +145,16 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
     smp_prepare_boot_cpu(bp.cpuNode);
     print_unknown_bootoptions();
     mem_init();
+    acpi_table_init(bp);
+    ioremap_init();
+    swiotlb_init();
 
     intel_pconfig_init();
     print_cpu_info(boot_cpu_data());
     smp_init();
 
     proc_root_init(linux_banner);
+    for (const c of BUILTIN_INITCALLS) do_one_initcall(c);
     do_late_initcalls();
     set_system_running();
     booted++;
