@@ -37,6 +37,8 @@ import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
+import { lspciCommand } from './lspci.js';
+import { blkCommand } from './blk.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -82,4 +84,6 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   pagemapCommand,
   devmemCommand,
   memmapCommand,
+  lspciCommand,
+  blkCommand,
 ];
