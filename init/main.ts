@@ -40,6 +40,11 @@ import { iommu_init } from '../drivers/iommu/iommu.js';
 import { pci_subsys_init } from '../drivers/pci/probe.js';
 import { ioremap_init } from '../arch/x86/mm/ioremap.js';
 import { swiotlb_init } from '../kernel/dma/swiotlb.js';
+import { chrdev_init } from '../fs/char_dev.js';
+import { devtmpfs_init } from '../fs/devtmpfs.js';
+import { chr_dev_init } from '../drivers/char/mem.js';
+import { misc_init } from '../drivers/char/misc.js';
+import { msr_init } from '../arch/x86/kernel/msr.js';
 
 /** include/linux/printk.h: the levels `quiet` and `debug` select. */
 export const CONSOLE_LOGLEVEL_QUIET = 4;
@@ -88,6 +93,9 @@ export function late_initcall(fn: initcall_t, name = fn.name || 'anonymous'): vo
  *   issue 5 (processes):   e.g. proc_pid_init, spawn of init
  */
 const BUILTIN_LATE_INITCALLS: Initcall[] = [
+  { fn: misc_init, name: 'misc_init' },
+  { fn: chr_dev_init, name: 'chr_dev_init' },
+  { fn: msr_init, name: 'msr_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
   { fn: proc_pid_init, name: 'proc_pid_init' },
@@ -134,6 +142,9 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   printk_init(console);
   try {
     proc_reset();
+    // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes
+    chrdev_init();
+    devtmpfs_init();
     reboot_init();
     setup_boot_params(bp.cmdline);
 

@@ -4,8 +4,10 @@
  * made for init, copied on fork and changed by su, and the MKTME lookups that
  * encrypt_mprotect and the VMA reference counting need.
  *
- * The credential itself is the key service's key_cred (uid == euid == fsuid here; uid 0
- * holds every capability). Everything else in kernel/ and mm/ goes through this file.
+ * The credential itself is the key service's key_cred (uid == euid == fsuid here) with
+ * its permitted and effective capability sets: init's are full, fork copies them, su
+ * to a non-zero uid clears them. The checks are kernel/capability.ts's capable().
+ * Everything else in kernel/ and mm/ goes through this file.
  */
 import {
   KEY_NEED_VIEW, key_cred_alloc, key_cred_fork, key_cred_release, key_cred_setuid, key_ref_put,
@@ -32,16 +34,6 @@ export function copy_creds(parent: cred): cred | number {
 /** Task reaped: drop the keyrings the credentials pin (put_cred). */
 export function put_cred(c: cred): void {
   key_cred_release(c);
-}
-
-/** CAP_SETUID: only root (uid 0 holds every capability in this kernel). */
-export function capable_setuid(c: cred): boolean {
-  return c.uid === 0;
-}
-
-/** CAP_SYS_ADMIN: only root. */
-export function capable_sys_admin(c: cred): boolean {
-  return c.uid === 0;
 }
 
 /**

@@ -22,9 +22,14 @@ export const ENXIO = 6;
 export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
+export const ENFILE = 23;
+export const EMFILE = 24;
+export const ENOTTY = 25;
 export const ENOSPC = 28;
+export const ESPIPE = 29;
 export const ERANGE = 34;
 export const EDEADLK = 35;
+export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
 export const ELOOP = 40;
 export const EOVERFLOW = 75;
@@ -52,6 +57,10 @@ const MESSAGES: Record<number, string> = {
   [EEXIST]: 'File exists',
   [ENODEV]: 'No such device',
   [EINVAL]: 'Invalid argument',
+  [ENFILE]: 'Too many open files in system',
+  [EMFILE]: 'Too many open files',
+  [ENOTTY]: 'Inappropriate ioctl for device',
+  [ESPIPE]: 'Illegal seek',
   [ENOSYS]: 'Function not implemented',
   [EOVERFLOW]: 'Value too large for defined data type',
   [EOPNOTSUPP]: 'Operation not supported',
@@ -61,6 +70,7 @@ const MESSAGES: Record<number, string> = {
   [ENOSPC]: 'No space left on device',
   [ERANGE]: 'Numerical result out of range',
   [EDEADLK]: 'Resource deadlock avoided',
+  [ENAMETOOLONG]: 'File name too long',
   [ELOOP]: 'Too many levels of symbolic links',
   [EDQUOT]: 'Disk quota exceeded',
   [ENOKEY]: 'Required key not available',

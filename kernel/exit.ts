@@ -18,6 +18,7 @@ import {
 import { mmput } from './fork.js';
 import { put_cred } from './cred.js';
 import { ECHILD, EINVAL } from './errno.js';
+import { close_files } from '../fs/file.js';
 
 export const WNOHANG = 0x00000001;
 
@@ -32,6 +33,13 @@ function exit_mm(tsk: task_struct): void {
   if (!mm) return;
   tsk.mm = null;
   mmput(mm);
+}
+
+/** exit_files: every descriptor closed (the last reference to a file releases it). */
+function exit_files(tsk: task_struct): void {
+  const files = tsk.files;
+  tsk.files = null;
+  close_files(files);
 }
 
 /** forget_original_parent: children go to init; init reaps the zombies among them. */
@@ -60,6 +68,7 @@ export function do_exit(tsk: task_struct, code: number): void {
     pr_emerg(`Kernel panic - not syncing: Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, '0')}`);
   }
   exit_mm(tsk);
+  exit_files(tsk);
   forget_original_parent(tsk);
   tsk.exit_code = code;
   tsk.exit_state = EXIT_ZOMBIE;

@@ -17,6 +17,7 @@ import {
   TASK_RUNNING, alloc_pid, attach_pid, current, select_task_rq, type task_struct,
 } from './sched.js';
 import { ENOMEM } from './errno.js';
+import { dup_fd, files_alloc, type files_struct } from '../fs/file.js';
 
 /** mm_alloc: an empty address space with its own pgd, or -ENOMEM. */
 export function mm_alloc(): mm_struct | number {
@@ -51,9 +52,10 @@ export function dup_mm(oldmm: mm_struct): mm_struct | number {
   return mm;
 }
 
-function new_task(pid: number, comm: string, parent: task_struct | null, mm: mm_struct, c: cred): task_struct {
+function new_task(pid: number, comm: string, parent: task_struct | null, mm: mm_struct, c: cred,
+  files: files_struct): task_struct {
   return {
-    pid, comm, __state: TASK_RUNNING, exit_state: 0, exit_code: 0, parent, children: [], mm, cred: c,
+    pid, comm, __state: TASK_RUNNING, exit_state: 0, exit_code: 0, parent, children: [], mm, cred: c, files,
     cpu: select_task_rq(), start_time: rdtsc(),
   };
 }
@@ -74,7 +76,8 @@ export function copy_process(parent: task_struct): task_struct | number {
     put_cred(c);
     return pid;
   }
-  const child = new_task(pid, parent.comm, parent, mm, c);
+  // copy_files: the child's descriptors refer to the parent's open files
+  const child = new_task(pid, parent.comm, parent, mm, c, dup_fd(parent.files));
   parent.children.push(child);
   attach_pid(child);
   return child;
@@ -97,7 +100,7 @@ export function create_init_task(): task_struct | number {
   if (typeof mm === 'number') return mm;
   const pid = alloc_pid();
   if (pid !== 1) throw new Error(`create_init_task: got pid ${pid}`);
-  const init = new_task(pid, 'init', null, mm, prepare_init_cred());
+  const init = new_task(pid, 'init', null, mm, prepare_init_cred(), files_alloc());
   attach_pid(init);
   return init;
 }

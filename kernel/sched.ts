@@ -17,6 +17,7 @@ import { nr_cpu_ids, smp_call_function_single, smp_processor_id } from '../arch/
 import { switch_mm, tlb_init } from '../arch/x86/mm/tlb.js';
 import type { mm_struct } from '../mm/vma.js';
 import type { cred } from './cred.js';
+import type { files_struct } from '../fs/file.js';
 import { create_init_task } from './fork.js';
 import { mmap_init } from '../mm/mmap.js';
 import { EAGAIN, EINVAL, ESRCH } from './errno.js';
@@ -46,6 +47,8 @@ export interface task_struct {
   /** The address space; null once the task has exited. */
   mm: mm_struct | null;
   cred: cred;
+  /** Open file descriptors (fs/file.ts); null once the task has exited. */
+  files: files_struct | null;
   /** CPU the task runs on. */
   cpu: number;
   /** Virtual TSC at creation (for ps). */

@@ -5,7 +5,8 @@
  * mm/mmap.ts, mprotect and encrypt_mprotect in mm/mprotect.ts.
  */
 import { current, set_task_comm } from './sched.js';
-import { capable_setuid, cred_su, INVALID_UID } from './cred.js';
+import { cred_su, INVALID_UID } from './cred.js';
+import { CAP_SETUID, capable } from './capability.js';
 import { EINVAL, EPERM } from './errno.js';
 
 /** getpid(2). */
@@ -25,7 +26,8 @@ export function sys_setuid(uid: number): number {
   if (!Number.isInteger(uid) || uid < 0 || uid >= INVALID_UID) return -EINVAL;
   const c = current().cred;
   if (uid === c.uid) return 0;
-  if (!capable_setuid(c)) return -EPERM;
+  if (!capable(CAP_SETUID)) return -EPERM;
+  if (c.uid === 0) c.cap_permitted = c.cap_effective = 0n; // cap_emulate_setxuid
   c.uid = uid;
   return 0;
 }
@@ -38,7 +40,7 @@ export function sys_setuid(uid: number): number {
 export function do_su(uid: number): number {
   if (!Number.isInteger(uid) || uid < 0 || uid >= INVALID_UID) return -EINVAL;
   const tsk = current();
-  if (!capable_setuid(tsk.cred)) return -EPERM;
+  if (!capable(CAP_SETUID)) return -EPERM;
   const ret = cred_su(tsk.cred, uid);
   if (ret < 0) return ret;
   set_task_comm(tsk, 'sh');

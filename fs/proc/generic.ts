@@ -137,21 +137,33 @@ function resolve(path: string): Node | number {
   return lookup(p);
 }
 
-/** Read a whole file: its text, or a negative errno. */
-export function vfs_read(path: string): string | number {
+/** For the VFS's open (fs/open.ts): the show function at `path`, 'dir', or a negative errno. */
+export function proc_lookup_file(path: string): proc_show | 'dir' | number {
   if (typeof path !== 'string') return -EINVAL;
   const n = resolve(path);
   if (typeof n === 'number') return n;
   if (n.kind === 'none') return -ENOENT;
-  if (n.kind === 'dir') return -EISDIR;
+  return n.kind === 'dir' ? 'dir' : n.show;
+}
+
+/** Run a show function: its text, or a negative errno (a throwing show is -EIO, logged). */
+export function proc_run_show(show: proc_show, path: string): string | number {
   try {
-    const v = n.show();
+    const v = show();
     if (typeof v === 'number') return v < 0 && Number.isInteger(v) ? v : -EIO;
     return typeof v === 'string' ? v : -EIO;
   } catch (e) {
     pr_err(`procfs: read of ${proc_normalize(path)} failed: ${e instanceof Error ? e.message : String(e)}`);
     return -EIO;
   }
+}
+
+/** Read a whole file: its text, or a negative errno. */
+export function vfs_read(path: string): string | number {
+  const n = proc_lookup_file(path);
+  if (typeof n === 'number') return n;
+  if (n === 'dir') return -EISDIR;
+  return proc_run_show(n, path);
 }
 
 /** The names in a directory, sorted; or a negative errno. */

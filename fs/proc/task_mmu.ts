@@ -6,7 +6,7 @@
  *   column 73 and the name. Private anonymous mappings have no name, offset 0, device
  *   00:00 and inode 0 (so their line ends with the space). Shared anonymous mappings
  *   are shmem files: device 00:01, their inode, offset vm_pgoff << 12, and the name
- *   "/dev/zero (deleted)", as Linux shows them.
+ *   "/dev/zero (deleted)", as Linux shows them; a POSIX shm object is "/dev/shm/NAME".
  *
  * smaps: the maps line, then Linux's counters for the VMA's pages (walking its PTEs:
  * present and PROT_NONE entries count), then this tree's extension, a `KeyID:` line
@@ -20,7 +20,8 @@ import {
   PAGE_SIZE, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED,
   VM_WRITE, vma_keyid, type mm_struct, type vm_area_struct,
 } from '../../mm/vma.js';
-import { capable_sys_admin, type cred } from '../../kernel/cred.js';
+import type { cred } from '../../kernel/cred.js';
+import { CAP_SYS_ADMIN, security_capable } from '../../kernel/capability.js';
 import { EPERM } from '../../kernel/errno.js';
 
 /** Width Linux pads the maps prefix to before a name: 25 + sizeof(void *) * 6 - 1. */
@@ -38,7 +39,10 @@ export function show_map_vma(vma: vm_area_struct): string {
   let line = `${hex8(vma.vm_start)}-${hex8(vma.vm_end)} ` +
     `${f & VM_READ ? 'r' : '-'}${f & VM_WRITE ? 'w' : '-'}${f & VM_EXEC ? 'x' : '-'}${f & VM_MAYSHARE ? 's' : 'p'} ` +
     `${hex8(pgoff)} ${dev} ${ino} `;
-  if (file) line = line.padEnd(MAPS_PAD) + ' /dev/zero (deleted)';
+  if (file) {
+    const name = file.name === null ? '/dev/zero' : `/dev/shm/${file.name}`;
+    line = line.padEnd(MAPS_PAD) + ` ${name}${file.name !== null && file.linked ? '' : ' (deleted)'}`;
+  }
   return line + '\n';
 }
 
@@ -145,7 +149,7 @@ export interface pagemap_entry { addr: number; pte: pte_t | null }
  * 4.0 and 4.1 (later kernels zero the PFNs instead).
  */
 export function pagemap_read(reader: cred, mm: mm_struct, start: number, end: number): pagemap_entry[] | number {
-  if (!capable_sys_admin(reader)) return -EPERM;
+  if (!security_capable(reader, CAP_SYS_ADMIN)) return -EPERM;
   const out: pagemap_entry[] = [];
   for (let addr = start - (start % PAGE_SIZE); addr < end; addr += PAGE_SIZE) {
     out.push({ addr, pte: follow_pte(mm, addr) });

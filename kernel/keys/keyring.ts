@@ -351,7 +351,8 @@ export function keyring_search(keyring_ref: key_ref_t, ktype: key_type, descript
 
 /** A cred for searches that check no permissions. */
 const NO_CRED: key_cred = {
-  uid: -1, gid: -1, groups: [], thread_keyring: null, process_keyring: null, session_keyring: null,
+  uid: -1, gid: -1, groups: [], cap_permitted: 0n, cap_effective: 0n,
+  thread_keyring: null, process_keyring: null, session_keyring: null,
 };
 
 /** -EDEADLK if `keyring` is `k` or reachable from `k` (keyring_detect_cycle); 0 otherwise. */

@@ -66,9 +66,10 @@ export function init_mktme_keys(): number {
     get: (keyid, n) => { mktme_keyid_get(keyid, n); },
     put: (keyid, n) => { mktme_keyid_put(keyid, n); },
   });
-  // /proc/keys shows what the reading task may view (Linux: proc_keys_show uses current_cred()).
+  // /proc/keys shows what the reading task may view (Linux: proc_keys_show uses
+  // current_cred()); the reader's read(2) runs as that task, so it is current here.
   proc_create('/proc/keys', () => {
-    const tsk = cpu_curr(smp_processor_id()) ?? find_task_by_vpid(1);
+    const tsk = cpu_curr(smp_processor_id());
     return tsk ? proc_keys_show(tsk.cred) : '';
   });
   proc_create('/proc/key-users', () => proc_key_users_show());

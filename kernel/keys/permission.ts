@@ -4,6 +4,7 @@
  * the key through its own keyrings. Root gets no bypass here, as in Linux; only a few
  * keyctl commands consult capabilities (capable() below).
  */
+import { cap_raised } from '../../include/linux/capability.js';
 import { EACCES, KEY_GRP_ALL } from './uapi.js';
 import type { key_cred, key_ref_t } from './types.js';
 
@@ -20,12 +21,11 @@ export const KEY_NEED_UNLINK = 0;
 export const KEY_DEFER_PERM_CHECK = 0;
 
 /* Capabilities the key service asks about (include/uapi/linux/capability.h). */
-export const CAP_SYS_ADMIN = 21;
-export const CAP_SYS_RESOURCE = 24;
+export { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../include/linux/capability.js';
 
-/** In this kernel uid 0 holds every capability and nobody else holds any. */
-export function capable(cred: key_cred, _cap: number): boolean {
-  return cred.uid === 0;
+/** Does `cred` hold `cap` in its effective set (security_capable)? */
+export function capable(cred: key_cred, cap: number): boolean {
+  return cap_raised(cred.cap_effective, cap);
 }
 
 /** in_group_p(): the caller's gid or one of its supplementary groups. */

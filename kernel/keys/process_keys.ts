@@ -30,6 +30,7 @@ import {
 } from './keyring.js';
 import { key_task_permission } from './permission.js';
 import { IS_ERR } from '../err.js';
+import { CAP_EMPTY_SET, cap_initial_set } from '../../include/linux/capability.js';
 
 /* lookup_user_key() flags (security/keys/internal.h). */
 export const KEY_LOOKUP_CREATE = 0x01;  // create special keyrings that don't exist yet
@@ -42,12 +43,18 @@ export const CLONE_THREAD = 0x00010000;
 
 /** Credentials for a first task: no keyrings yet (@s falls back to @us on first use). */
 export function key_cred_alloc(uid: number, gid: number, groups: number[] = []): key_cred {
-  return { uid, gid, groups: [...groups], thread_keyring: null, process_keyring: null, session_keyring: null };
+  const caps = cap_initial_set(uid);
+  return {
+    uid, gid, groups: [...groups], cap_permitted: caps, cap_effective: caps,
+    thread_keyring: null, process_keyring: null, session_keyring: null,
+  };
 }
 
 /** The child's credentials at fork/clone (copy_creds), holding its own references; or -errno. */
 export function key_cred_fork(parent: key_cred, clone_flags: number): key_cred | number {
   const cred = key_cred_alloc(parent.uid, parent.gid, parent.groups);
+  cred.cap_permitted = parent.cap_permitted;
+  cred.cap_effective = parent.cap_effective;
   if (parent.session_keyring) cred.session_keyring = key_get(parent.session_keyring);
   if (clone_flags & CLONE_THREAD) {
     if (parent.process_keyring) cred.process_keyring = key_get(parent.process_keyring);
@@ -77,6 +84,11 @@ export function key_cred_exec(cred: key_cred): void {
  */
 export function key_cred_setuid(cred: key_cred, uid: number, gid: number, groups: number[] = []): number {
   key_cred_exec(cred);
+  /* cap_emulate_setxuid(): leaving uid 0 for another uid clears permitted and effective */
+  if (cred.uid === 0 && uid !== 0) {
+    cred.cap_permitted = CAP_EMPTY_SET;
+    cred.cap_effective = CAP_EMPTY_SET;
+  }
   cred.uid = uid;
   cred.gid = gid;
   cred.groups = [...groups];

@@ -33,9 +33,12 @@ export const OVERFLOW_ID = 65534;
 
 /** A task's credentials as far as keys are concerned (struct cred's key fields). */
 export interface key_cred {
-  /** uid == euid == fsuid here; uid 0 has CAP_SYS_ADMIN and CAP_SYS_RESOURCE. */
+  /** uid == euid == fsuid here. */
   uid: number;
   gid: number;
+  /** Permitted and effective capabilities (include/linux/capability.ts): root's full set. */
+  cap_permitted: bigint;
+  cap_effective: bigint;
   /** Supplementary groups (group_info). */
   groups: number[];
   /** cred->thread_keyring ("_tid"), created on demand by @t with create. */

@@ -16,7 +16,7 @@ import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn, pte_present } from '../../arch/x86/include/asm/pgtable_types.js';
 import { page_keyid } from '../../arch/x86/mm/mktme.js';
 import { show_maps, show_smaps } from '../../fs/proc/task_mmu.js';
-import { EACCES, EINVAL, EKEYREVOKED, ENOKEY, ENOMEM } from '../../kernel/errno.js';
+import { EACCES, EBUSY, EINVAL, EKEYREVOKED, ENOKEY, ENOMEM } from '../../kernel/errno.js';
 import { add_key, KEY_SPEC_SESSION_KEYRING, KEYID_AVAILABLE, KEYID_REF_KILLED, mktme_keyid_info } from '../../kernel/keys/index.js';
 import { do_su } from '../../kernel/sys.js';
 import { kernel_wait4, sys_exit } from '../../kernel/exit.js';
@@ -60,12 +60,14 @@ t.test('errors change nothing', async (t) => {
     ['revoked key', init, () => sys_encrypt_mprotect(a, 4096, RW, revoked), -EKEYREVOKED],
     ['not an mktme key', init, () => sys_encrypt_mprotect(a, 4096, RW, user_key), -EINVAL],
     ['no view permission', user, () => sys_encrypt_mprotect(a, 4096, RW, serial), -EACCES],
-    ['shared VMA', init, () => sys_encrypt_mprotect(s, 4096, RW, serial), -EINVAL],
-    ['range starting in a shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, serial), -EINVAL],
+    // The shared object is mapped by init and by its fork: its KeyID is the object's and
+    // cannot change while two mappings use it (mm/shmem.ts).
+    ['shared VMA mapped twice', init, () => sys_encrypt_mprotect(s, 4096, RW, serial), -EBUSY],
+    ['range starting in a shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, serial), -EBUSY],
     ['range running into a hole', init, () => sys_encrypt_mprotect(a, 4 * 4096, RW, serial), -ENOMEM],
     ['range starting in a hole', init, () => sys_encrypt_mprotect(a + 2 * 4096, 2 * 4096, RW, serial), -ENOMEM],
     ['bad prot', init, () => sys_encrypt_mprotect(a, 4096, 0x100, serial), -EINVAL],
-    ['serial -1 over the shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, -1), -EINVAL],
+    ['serial -1 over the shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, -1), -EBUSY],
   ];
   for (const [what, tsk, fn, want] of cases) t.equal(as(tsk, fn), want, what);
   t.equal(show_maps(init.mm!), maps, 'maps unchanged');

@@ -90,7 +90,7 @@ export const blkCommand: Command<KernelShellContext> = {
           throw new UsageError('blk inject unmapped|readonly|none');
         }
         const vb = virtio_blk_devices().find((v) => v.disk.disk_name === disk);
-        const hw = vb ? ctx.machine.disks.find((x) => x.pci.sid === ((vb.pdev.bus << 8) | vb.pdev.devfn)) : undefined;
+        const hw = vb && ctx.machine ? ctx.machine.disks.find((x) => x.pci.sid === ((vb.pdev.bus << 8) | vb.pdev.devfn)) : undefined;
         if (!hw) throw new CommandError(`${disk}: ${strerror(-6)}`);
         hw.inject = rest[0] as 'unmapped' | 'readonly' | 'none';
         io.out(rest[0] === 'none' ? `${disk}: no injection\n` : rest[0] === 'unmapped'

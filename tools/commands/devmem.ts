@@ -1,48 +1,42 @@
 /**
- * devmem: read or write physical memory the way the kernel does, through the direct
- * mapping of a KeyID (arch/x86/mm/init.ts), so every access goes through the caches
- * and the MKTME engine like any kernel load or store.
+ * devmem: read or write physical memory through /dev/mem, as root's tools do: open
+ * /dev/mem, pread/pwrite at the physical address. The kernel's /dev/mem driver
+ * (drivers/char/mem.ts) goes through the direct mapping of the KeyID, so every access
+ * goes through the caches and the MKTME engine like any kernel load or store. The
+ * KeyID is part of the physical address on MKTME: -k KEYID reads offset
+ * ADDR | KEYID << keyid_shift.
  *
  *   devmem [-k KEYID] ADDR [LEN]      hexdump LEN bytes (default 64, at most 64K)
  *   devmem -w [-k KEYID] ADDR HEX     store the bytes (ordinary stores into the cache)
  *
  * Reading a page through a KeyID other than the one that wrote it shows what MKTME
- * promises: garbage, not the data. An address outside the direct mapping or a KeyID
- * without one is refused ("devmem: ...", status 1); nothing is touched then.
+ * promises: garbage, not the data. Opening /dev/mem needs its mode (root:kmem 0640)
+ * and CAP_SYS_RAWIO, checked by the kernel; a refusal prints busybox devmem's words,
+ * "devmem: can't open '/dev/mem': Permission denied". An address outside the direct
+ * mapping or a KeyID without one is refused ("devmem: ...", status 1); nothing is
+ * touched then.
  */
-import { isFault } from '../../arch/x86/hw/isa.js';
-import { __va, direct_mapping_keyids } from '../../arch/x86/include/asm/page.js';
-import { memcpy_fromio, memcpy_toio, this_cpu } from '../../arch/x86/include/asm/processor.js';
-import { direct_map_ranges } from '../../arch/x86/mm/init.js';
+import { direct_mapping_keyids } from '../../arch/x86/include/asm/page.js';
+import { devmem_offset } from '../../drivers/char/mem.js';
+import { O_RDONLY, O_RDWR } from '../../fs/open.js';
+import { sys_pread64, sys_pwrite64 } from '../../fs/read_write.js';
+import { EFAULT, strerror } from '../../kernel/errno.js';
 import { CommandError, UsageError, type Command } from '../registry.js';
+import type { KernelShellContext } from '../context.js';
+import { with_open } from '../lib/file.js';
 import { formatHex, formatHexdump, parseHexBytes, parseNumber, parseSize } from '../lib/parse.js';
 
 const DEFAULT_LEN = 64;
 const MAX_LEN = 64 * 1024;
 
-/** Run `fn` as kernel code (CPL 0) on the current CPU, turning a fault into an error. */
-function kernel_access(what: string, fn: () => void): void {
-  const cpu = this_cpu();
-  const saved = cpu.cpl;
-  cpu.cpl = 0;
-  try {
-    fn();
-  } catch (e) {
-    if (isFault(e)) throw new CommandError(`${what}: ${e.toString()}`);
-    throw e;
-  } finally {
-    cpu.cpl = saved;
-  }
-}
-
-export const devmemCommand: Command<unknown> = {
+export const devmemCommand: Command<KernelShellContext> = {
   name: 'devmem',
   usage: 'devmem [-w] [-k KEYID] ADDR [LEN|HEX]',
   summary: 'read or write physical memory through a KeyID\'s direct mapping',
   help: 'Without -w, hexdump LEN bytes (default 64) at physical ADDR as read through the\n' +
     'direct mapping of KEYID (default 0). With -w, store the HEX bytes there.\n' +
     'Data written through one KeyID reads back as garbage through another.',
-  run(_ctx, args, io) {
+  run(ctx, args, io) {
     let write = false;
     let keyidArg: string | null = null;
     const rest: string[] = [];
@@ -84,16 +78,15 @@ export const devmemCommand: Command<unknown> = {
       bytes = new Uint8Array(len.value);
     }
     const a = addr.value;
-    const ranges = direct_map_ranges();
-    if (!ranges.some((r) => a >= r.start && a + bytes.length <= r.end)) {
-      throw new CommandError(`${formatHex(a)}: not in the direct mapping (no memory there)`);
-    }
-    const va = __va(a, keyid);
+    const pos = devmem_offset(a, keyid);
+    const r = with_open(ctx, '/dev/mem', write ? O_RDWR : O_RDONLY, (fd) =>
+      (write ? sys_pwrite64(fd, bytes, pos) : sys_pread64(fd, bytes, pos)));
+    if (!r.ok) throw new CommandError(`can't open '/dev/mem': ${strerror(r.errno)}`);
+    if (r.value === -EFAULT) throw new CommandError(`${formatHex(a)}: not in the direct mapping (no memory there)`);
+    if (r.value < 0) throw new CommandError(`${formatHex(a)}: ${strerror(r.value)}`);
     if (write) {
-      kernel_access(formatHex(a), () => memcpy_toio(va, bytes));
       io.out(`wrote ${bytes.length} byte${bytes.length === 1 ? '' : 's'} at ${formatHex(a)} through KeyID ${keyid}\n`);
     } else {
-      kernel_access(formatHex(a), () => memcpy_fromio(va, bytes));
       io.out(formatHexdump(a, bytes));
     }
     return 0;

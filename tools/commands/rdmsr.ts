@@ -9,11 +9,12 @@
  *   -c  as a C constant (0x / 0 / U)  -0  zero-pad to the field width
  *   -f H:L  only bits H..L
  */
-import { msr_open, msr_read } from '../../arch/x86/kernel/msr.js';
 import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
+import { O_RDONLY } from '../../fs/open.js';
 import { CommandError, UsageError, type Command } from '../registry.js';
 import { getopt, parseCNumber, parseCpuArg, type KernelShellContext } from '../context.js';
-import { ENXIO } from '../../kernel/errno.js';
+import { EIO, ENXIO, strerror } from '../../kernel/errno.js';
+import { pread_full, with_open } from '../lib/file.js';
 
 
 type Base = 'hex' | 'chx' | 'dec' | 'uns' | 'oct';
@@ -66,7 +67,7 @@ export const rdmsrCommand: Command<KernelShellContext> = {
   usage: 'rdmsr [-xXduoc0a] [-p CPU] [-f H:L] MSR',
   summary: 'read a model-specific register (msr-tools)',
   help: 'MSR and CPU are decimal, 0x hex or 0 octal. Output defaults to lower-case hex without 0x.',
-  run(_ctx, args, io) {
+  run(ctx, args, io) {
     const g = getopt(args, 'xXduoc0ap:f:');
     let base: Base = 'hex';
     let c = false;
@@ -101,12 +102,17 @@ export const rdmsrCommand: Command<KernelShellContext> = {
     if (reg === null) throw new UsageError(`MSR must be a 32-bit number, not '${g.rest[0]}'`);
     const msr = Number(reg);
     for (const on of all ? online_cpus() : [cpu]) {
-      const open = msr_open(on);
-      if (open === -ENXIO) throw new CommandError(`No CPU ${on}`);
-      if (open) throw new CommandError(`CPU ${on} doesn't support MSRs`);
-      const r = msr_read(on, msr);
-      if (r.err) throw new CommandError(`CPU ${on} cannot read MSR 0x${msr.toString(16).padStart(8, '0')}`);
-      io.out(formatMsr(r.val, base, c, fill, high, low) + '\n');
+      // msr-tools: open("/dev/cpu/N/msr", O_RDONLY), then pread(fd, &data, 8, reg)
+      const buf = new Uint8Array(8);
+      const r = with_open(ctx, `/dev/cpu/${on}/msr`, O_RDONLY, (fd) => pread_full(fd, buf, msr));
+      if (!r.ok) {
+        if (r.errno === ENXIO) throw new CommandError(`No CPU ${on}`);
+        if (r.errno === EIO) throw new CommandError(`CPU ${on} doesn't support MSRs`);
+        throw new CommandError(`open: ${strerror(r.errno)}`);
+      }
+      if (r.value === EIO) throw new CommandError(`CPU ${on} cannot read MSR 0x${msr.toString(16).padStart(8, '0')}`);
+      if (r.value) throw new CommandError(`pread: ${strerror(r.value)}`);
+      io.out(formatMsr(new DataView(buf.buffer).getBigUint64(0, true), base, c, fill, high, low) + '\n');
     }
     return 0;
   },

@@ -31,6 +31,7 @@ import { VirtioBlk } from './virtio_blk.js';
 
 /** First slot of the disks: 00:03.0, as QEMU places its first virtio-blk-pci. */
 export const FIRST_DISK_SLOT = 3;
+import { VmxPlatform } from './vmx/platform.js';
 
 export class Machine {
   readonly rng: Rng;
@@ -42,6 +43,8 @@ export class Machine {
   readonly caches: CacheSystem;
   readonly cpus: Cpu[];
   readonly probe: PhysicalProbe;
+  /** VMX's machine-wide state: text table, I/O ports, per-VMCS processor state. */
+  readonly vmx = new VmxPlatform();
   private readonly stores: SparseMemory[];
   /** I/O: the PCI hole's decoder, the host bridge, the IOMMU, the disks. */
   readonly mmio = new MmioBus();
@@ -66,7 +69,8 @@ export class Machine {
     this.cpus = [];
     for (let p = 0; p < cfg.packages; p++) {
       for (let t = 0; t < cfg.cpusPerPackage; t++) {
-        this.cpus.push(new Cpu(this.cpus.length, this.packages[p], t, cfg, this.caches, this.clock, this.counters));
+        this.cpus.push(new Cpu(this.cpus.length, this.packages[p], t, cfg, this.caches, this.clock, this.counters,
+          this.vmx));
       }
     }
     this.probe = new PhysicalProbe(this.mem);
@@ -130,10 +134,14 @@ export class Machine {
   }
 
   /** Host resources: DIMM frames allocated (4 KiB each). */
-  framesInUse(): number { return this.stores.reduce((n, s) => n + s.framesInUse, 0); }
+  framesInUse(): number {
+    this.mem.quiesce(); // queued write-backs are already in DRAM as far as anyone can tell
+    return this.stores.reduce((n, s) => n + s.framesInUse, 0);
+  }
 
-  /** Release host files (NVRAM). */
+  /** Release host files (NVRAM, disk images), after the memory controllers' queues have drained. */
   close(): void {
+    this.mem.quiesce();
     for (const s of this.stores) s.close();
     for (const d of this.disks) d.medium.close();
   }

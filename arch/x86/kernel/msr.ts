@@ -1,17 +1,29 @@
 /**
  * The MSR driver (Linux arch/x86/kernel/msr.c, /dev/cpu/N/msr, and lib/msr-smp.c):
- * RDMSR/WRMSR on a chosen CPU for user-space tools (msr-tools' rdmsr/wrmsr). A #GP from
- * the instruction is caught (rdmsr_safe) and becomes -EIO, as pread()/pwrite() on the
- * device return; a CPU that does not exist or is offline is -ENXIO; a CPU without the
- * MSR feature is -EIO (msr_open).
+ * RDMSR/WRMSR on a chosen CPU for user-space tools (msr-tools' rdmsr/wrmsr), which
+ * open /dev/cpu/N/msr and pread/pwrite 8 bytes at offset = the MSR's index.
+ *
+ *   open   CAP_SYS_RAWIO or -EPERM; the CPU online or -ENXIO; X86_FEATURE_MSR or -EIO
+ *          (msr_open, in that order; the node itself is crw------- root:root, so an
+ *          ordinary user is refused by its mode, -EACCES, before the driver is asked)
+ *   read   count a multiple of 8 (-EINVAL); each 8 bytes is RDMSR of MSR *ppos (u32)
+ *          on the CPU; a #GP is caught (rdmsr_safe) and is -EIO
+ *   write  the same with WRMSR
+ *
+ * Registered as major 202 ("cpu/msr") with one node per online CPU by msr_init (Linux:
+ * module_init, here a late initcall run after SMP bring-up).
  */
 import { rdmsrl_safe, smp_call_function_single, wrmsrl_safe } from '../include/asm/processor.js';
 import { X86_FEATURE_MSR } from '../include/asm/cpufeatures.js';
 import { cpu_data, cpu_has } from './cpu/common.js';
-import { cpu_online } from './smpboot.js';
-import { EINVAL, EIO, ENXIO } from '../../../kernel/errno.js';
+import { cpu_online, online_cpus } from './smpboot.js';
+import { CAP_SYS_RAWIO, capable } from '../../../kernel/capability.js';
+import { EINVAL, EIO, ENXIO, EPERM } from '../../../kernel/errno.js';
+import { register_chrdev } from '../../../fs/char_dev.js';
+import { devtmpfs_create_node } from '../../../fs/devtmpfs.js';
+import { MINOR, type file, type file_operations } from '../../../fs/file.js';
 
-// errno values (include/uapi/asm-generic/errno-base.h).
+export const MSR_MAJOR = 202;
 
 /** rdmsr_safe_on_cpu(): the value, or err = -EIO on #GP. */
 export function rdmsr_safe_on_cpu(cpu: number, msr: number): { err: number; val: bigint } {
@@ -23,27 +35,55 @@ export function wrmsr_safe_on_cpu(cpu: number, msr: number, val: bigint): number
   return smp_call_function_single(cpu, () => wrmsrl_safe(msr, val));
 }
 
-/** msr_open(): may user space use CPU `cpu`'s MSR device? 0 or -errno. */
-export function msr_open(cpu: number): number {
-  if (!Number.isInteger(cpu) || cpu < 0 || !cpu_online(cpu)) return -ENXIO;
-  if (!cpu_has(cpu_data(cpu), X86_FEATURE_MSR)) return -EIO;
+function file_cpu(f: file): number { return MINOR(f.f_inode.i_rdev); }
+
+/** u32 reg = *ppos. */
+function ppos_reg(pos: number): number { return pos % 2 ** 32; }
+
+const msr_fops: file_operations = {
+  open(inode) {
+    const cpu = MINOR(inode.i_rdev);
+    if (!capable(CAP_SYS_RAWIO)) return -EPERM;
+    if (!cpu_online(cpu)) return -ENXIO; // No such CPU
+    if (!cpu_has(cpu_data(cpu), X86_FEATURE_MSR)) return -EIO; // MSR not supported
+    return 0;
+  },
+  read(f, buf, pos) {
+    if (buf.length % 8) return -EINVAL;
+    const reg = ppos_reg(pos);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let bytes = 0;
+    let err = 0;
+    for (; bytes < buf.length; bytes += 8) {
+      const r = rdmsr_safe_on_cpu(file_cpu(f), reg);
+      if (r.err) { err = r.err; break; }
+      view.setBigUint64(bytes, r.val, true);
+    }
+    return bytes ? bytes : err;
+  },
+  write(f, buf, pos) {
+    if (buf.length % 8) return -EINVAL;
+    const reg = ppos_reg(pos);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let bytes = 0;
+    let err = 0;
+    for (; bytes < buf.length; bytes += 8) {
+      err = wrmsr_safe_on_cpu(file_cpu(f), reg, view.getBigUint64(bytes, true));
+      if (err) break;
+    }
+    return bytes ? bytes : err;
+  },
+  // msr_seek: SEEK_SET and SEEK_CUR within u32 register numbers (no_seek_end_llseek)
+  llseek(f, offset, whence) {
+    const pos = whence === 0 ? offset : whence === 1 ? f.f_pos + offset : -1;
+    return pos >= 0 ? pos : -EINVAL;
+  },
+};
+
+/** msr_init: the driver and /dev/cpu/N/msr (crw------- root:root) for every online CPU. */
+export function msr_init(): number {
+  const ret = register_chrdev(MSR_MAJOR, 'cpu/msr', msr_fops);
+  if (ret < 0) return ret;
+  for (const cpu of online_cpus()) devtmpfs_create_node(`/dev/cpu/${cpu}/msr`, MSR_MAJOR, cpu, 0o600);
   return 0;
-}
-
-function valid_reg(reg: number): boolean { return Number.isInteger(reg) && reg >= 0 && reg <= 0xffffffff; }
-
-/** msr_read(): pread(fd, 8, reg) on /dev/cpu/CPU/msr. */
-export function msr_read(cpu: number, reg: number): { err: number; val: bigint } {
-  const err = msr_open(cpu);
-  if (err) return { err, val: 0n };
-  if (!valid_reg(reg)) return { err: -EINVAL, val: 0n };
-  return rdmsr_safe_on_cpu(cpu, reg);
-}
-
-/** msr_write(): pwrite(fd, &val, 8, reg) on /dev/cpu/CPU/msr. */
-export function msr_write(cpu: number, reg: number, val: bigint): number {
-  const err = msr_open(cpu);
-  if (err) return err;
-  if (!valid_reg(reg) || typeof val !== 'bigint' || val < 0n || val >= 1n << 64n) return -EINVAL;
-  return wrmsr_safe_on_cpu(cpu, reg, val);
 }
