@@ -35,6 +35,7 @@ import { sched_init } from '../kernel/sched.js';
 import { proc_pid_init } from '../fs/proc/base.js';
 import { acpi_table_init } from '../drivers/acpi/tables.js';
 import { genhd_init } from '../drivers/block/genhd.js';
+import { bdev_init } from '../fs/block_dev.js';
 import { virtio_blk_init } from '../drivers/block/virtio_blk.js';
 import { iommu_init } from '../drivers/iommu/iommu.js';
 import { pci_subsys_init } from '../drivers/pci/probe.js';
@@ -119,7 +120,7 @@ function do_one_initcall(c: Initcall): void {
 const BUILTIN_INITCALLS: Initcall[] = [
   { fn: pci_subsys_init, name: 'pci_subsys_init' },
   { fn: iommu_init, name: 'iommu_init' },
-  { fn: () => { genhd_init(); }, name: 'genhd_device_init' },
+  { fn: () => { genhd_init(); bdev_init(); }, name: 'genhd_device_init' },
   { fn: virtio_blk_init, name: 'virtio_blk_init' },
 ];
 

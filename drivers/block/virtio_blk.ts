@@ -30,6 +30,7 @@ import { dev_err, dev_info } from '../base/core.js';
 import { dmar_fault_poll } from '../iommu/intel/dmar.js';
 import { pci_enable_device_mem, pci_iomap, pci_register_driver, pci_set_master, type pci_dev } from '../pci/pci.js';
 import { REQ_OP_READ, add_disk, type bio_vec, type gendisk } from './genhd.js';
+import { bdev_add, VIRTBLK_MAJOR } from '../../fs/block_dev.js';
 
 const VIRTIO_MMIO_MAGIC = 0x74726976;
 const R = {
@@ -218,6 +219,7 @@ function virtblk_probe(pdev: pci_dev): number {
   if (bits < 64) dev_info(dev, `DMA mask ${bits} bits`);
   pr_info(`virtio_blk ${vb.name}: [${name}] ${capacity} 512-byte logical blocks (${string_get_size(capacity * 512, 1000)}/${string_get_size(capacity * 512, 1024)})`);
   add_disk(vb.disk);
+  bdev_add(vb.disk, VIRTBLK_MAJOR, index * 16); // virtblk: 16 minors per disk
   return 0;
 }
 

@@ -14,13 +14,17 @@
  *   -d vdX                        the disk (default vda)
  *
  * O_DIRECT's rules: ADDR and LEN multiples of 512, else EINVAL; a buffer not mapped
- * with the needed access gives EFAULT; a range beyond the disk gives EIO. Opening
- * /dev/vda needs root (the node is root:disk 0660), so others get EACCES.
- * (The shared fd layer has not landed: the command calls the block layer directly.)
+ * with the needed access gives EFAULT; a range beyond the disk gives EIO. The command
+ * opens /dev/vdX through the fd layer first (root:disk 0660, so others get EACCES),
+ * then hands the pinned pages to the block layer: the fd layer's read(2) takes a
+ * kernel buffer, so the zero-copy path cannot go through it.
  */
-import { blkdev_direct_io, get_disk, get_disks, REQ_OP_READ, REQ_OP_WRITE, type bio_vec } from '../../drivers/block/genhd.js';
+import { blkdev_direct_io, get_disks, REQ_OP_READ, REQ_OP_WRITE, type bio_vec, type gendisk } from '../../drivers/block/genhd.js';
+import { O_RDONLY, O_RDWR } from '../../fs/file.js';
+import { sys_close, sys_open } from '../../fs/open.js';
+import { fdget } from '../../fs/read_write.js';
 import { virtio_blk_devices } from '../../drivers/block/virtio_blk.js';
-import { EACCES, EINVAL, strerror } from '../../kernel/errno.js';
+import { EINVAL, strerror } from '../../kernel/errno.js';
 import { get_user_pages, unpin_user_pages } from '../../mm/gup.js';
 import { CommandError, UsageError, type Command } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
@@ -31,15 +35,17 @@ const PAGE = 4096;
 const MAX_IO = 1 << 20;
 
 function direct_io(ctx: KernelShellContext, disk: string, op: number, sector: number, addr: number, len: number): void {
-  const d = get_disk(disk);
-  if (!d) throw new CommandError(`${disk}: ${strerror(-6)}`);
   const tsk = shell_task(ctx);
-  if (tsk.cred.uid !== 0) throw new CommandError(`/dev/${disk}: ${strerror(-EACCES)}`);
-  if (addr % 512 || len % 512 || len === 0) throw new CommandError(strerror(-EINVAL));
   if (len > MAX_IO) throw new UsageError(`LEN: at most ${MAX_IO} bytes`);
   const first = addr - (addr % PAGE);
   const pages = Math.ceil((addr + len - first) / PAGE);
   const ret = as_task(ctx, () => {
+    // open("/dev/vdX", O_RDWR | O_DIRECT): the node's DAC check, then the disk behind it.
+    const fd = sys_open(`/dev/${disk}`, op === REQ_OP_READ ? O_RDONLY : O_RDWR);
+    if (fd < 0) return fd;
+    const d = fdget(fd)?.private_data as gendisk;
+    sys_close(fd);
+    if (addr % 512 || len % 512 || len === 0) return -EINVAL;
     const pfns = get_user_pages(tsk.mm!, first, pages, op === REQ_OP_READ);
     if (typeof pfns === 'number') return pfns;
     const vecs: bio_vec[] = [];
