@@ -156,10 +156,10 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
     setup_arch(bp);
     smp_prepare_boot_cpu(bp.cpuNode);
     print_unknown_bootoptions();
+    swiotlb_init(); // pci_iommu_alloc: the bounce pool from memblock, below 4 GiB
     mem_init();
     acpi_table_init(bp);
     ioremap_init();
-    swiotlb_init();
 
     intel_pconfig_init();
     print_cpu_info(boot_cpu_data());

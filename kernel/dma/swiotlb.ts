@@ -13,14 +13,15 @@
  */
 import { __va } from '../../arch/x86/include/asm/page.js';
 import { memcpy_fromio, memcpy_toio } from '../../arch/x86/include/asm/processor.js';
-import { GFP_KERNEL, alloc_pages } from '../../mm/page_alloc.js';
+import { memblock_phys_alloc } from '../../mm/memblock.js';
 import { pr_info, pr_warn } from '../printk.js';
 
 export const IO_TLB_SHIFT = 11;
 export const IO_TLB_SIZE = 1 << IO_TLB_SHIFT;
+const PAGE_SIZE_POOL_ALIGN = 4096;
 /** 1 MiB pool (Linux's default is 64 MiB; this machine's disks and tests need far less). */
-const POOL_ORDER = 8;
-const NSLABS = (4096 << POOL_ORDER) / IO_TLB_SIZE;
+const POOL_BYTES = 1 << 20;
+const NSLABS = POOL_BYTES / IO_TLB_SIZE;
 
 interface slot_orig { phys: number; keyid: number; size: number; nslots: number }
 
@@ -30,17 +31,21 @@ let orig = new Map<number, slot_orig>();
 /** Bounces done (for tests and the bench). */
 export const swiotlb_stats = { maps: 0, bytes: 0 };
 
+/**
+ * swiotlb_init (from mem_init, as x86's pci_iommu_alloc does): the pool from memblock,
+ * below 4 GiB (memblock_alloc_low), before the buddy allocator takes the rest.
+ */
 export function swiotlb_init(): void {
   start = 0;
   used = new Uint8Array(0);
   orig = new Map();
   swiotlb_stats.maps = swiotlb_stats.bytes = 0;
-  const pfn = alloc_pages(GFP_KERNEL, POOL_ORDER, 0, 0);
-  if (pfn < 0 || (pfn + (1 << POOL_ORDER)) * 4096 > 2 ** 32) {
+  const pa = memblock_phys_alloc(POOL_BYTES, PAGE_SIZE_POOL_ALIGN);
+  if (pa < 0 || pa + POOL_BYTES > 2 ** 32) {
     pr_warn('software IO TLB: Cannot allocate buffer');
     return;
   }
-  start = pfn * 4096;
+  start = pa;
   used = new Uint8Array(NSLABS);
   const end = start + NSLABS * IO_TLB_SIZE - 1;
   pr_info(`software IO TLB: mapped [mem 0x${start.toString(16).padStart(16, '0')}-0x${end.toString(16).padStart(16, '0')}] (${(NSLABS * IO_TLB_SIZE) >> 20}MB)`);
