@@ -39,6 +39,7 @@ import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
 import { lspciCommand } from './lspci.js';
 import { blkCommand } from './blk.js';
+import { perfCommands } from './perf.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -86,4 +87,5 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   memmapCommand,
   lspciCommand,
   blkCommand,
+  ...perfCommands,
 ];
