@@ -10,7 +10,7 @@ import { memcpy_fromio, memcpy_toio } from '../arch/x86/include/asm/processor.js
 import { blkdev_direct_io, REQ_OP_READ, REQ_OP_WRITE, SECTOR_SIZE, type gendisk } from '../drivers/block/genhd.js';
 import { EINVAL, ENOMEM, ENXIO } from '../kernel/errno.js';
 import { GFP_KERNEL, __free_pages, alloc_pages } from '../mm/page_alloc.js';
-import { devtmpfs_create_node } from './devtmpfs.js';
+import { devtmpfs_create_node, devtmpfs_delete_node } from './devtmpfs.js';
 import { MKDEV, S_IFBLK, SEEK_CUR, SEEK_END, SEEK_SET, type file, type file_operations, type inode } from './file.js';
 
 /** The first dynamic block major Linux hands out (virtblk usually gets 252-254). */
@@ -27,6 +27,12 @@ export function bdev_init(): void { bdevs = new Map(); }
 export function bdev_add(d: gendisk, major: number, minor: number): number {
   bdevs.set(MKDEV(major, minor), d);
   return devtmpfs_create_node(`/dev/${d.disk_name}`, major, minor, 0o660, 0, GID_DISK, S_IFBLK);
+}
+
+/** The node goes with the disk. */
+export function bdev_del(d: gendisk): void {
+  for (const [dev, x] of bdevs) if (x === d) bdevs.delete(dev);
+  devtmpfs_delete_node(`/dev/${d.disk_name}`);
 }
 
 export function blkdev_open(inode: inode, f: file): number {

@@ -36,6 +36,7 @@ import { proc_pid_init } from '../fs/proc/base.js';
 import { acpi_table_init } from '../drivers/acpi/tables.js';
 import { genhd_init } from '../drivers/block/genhd.js';
 import { bdev_init } from '../fs/block_dev.js';
+import { vfio_init } from '../drivers/vfio/vfio.js';
 import { virtio_blk_init } from '../drivers/block/virtio_blk.js';
 import { iommu_init } from '../drivers/iommu/iommu.js';
 import { pci_subsys_init } from '../drivers/pci/probe.js';
@@ -126,6 +127,7 @@ const BUILTIN_INITCALLS: Initcall[] = [
   { fn: iommu_init, name: 'iommu_init' },
   { fn: () => { genhd_init(); bdev_init(); }, name: 'genhd_device_init' },
   { fn: virtio_blk_init, name: 'virtio_blk_init' },
+  { fn: () => { vfio_init(); }, name: 'vfio_init' },
 ];
 
 function do_late_initcalls(): void {

@@ -8,7 +8,7 @@
  *
  * /sys/block/NAME/size gives the capacity in sectors, as in Linux. State per boot.
  */
-import { proc_create } from '../../fs/proc/generic.js';
+import { proc_create, proc_remove } from '../../fs/proc/generic.js';
 import { pr_err, pr_info } from '../../kernel/printk.js';
 
 export const SECTOR_SIZE = 512;
@@ -39,6 +39,13 @@ export function add_disk(d: gendisk): void {
   disks.push(d);
   proc_create(`/sys/block/${d.disk_name}/size`, () => `${d.capacity}\n`);
   proc_create(`/sys/block/${d.disk_name}/device`, () => `../../${d.parent}\n`);
+}
+
+/** del_gendisk: the disk is gone (its driver let go of the device). */
+export function del_gendisk(d: gendisk): void {
+  disks = disks.filter((x) => x !== d);
+  proc_remove(`/sys/block/${d.disk_name}/size`);
+  proc_remove(`/sys/block/${d.disk_name}/device`);
 }
 
 /**

@@ -23,14 +23,14 @@ import { page_address } from '../../arch/x86/include/asm/page.js';
 import { pr_info } from '../../kernel/printk.js';
 import {
   DMA_FROM_DEVICE, DMA_MAPPING_ERROR, DMA_TO_DEVICE, dma_alloc_coherent, dma_map_page, dma_map_single,
-  dma_set_mask_and_coherent, dma_unmap_page, type dma_coherent,
+  dma_free_coherent, dma_set_mask_and_coherent, dma_unmap_page, type dma_coherent,
 } from '../../kernel/dma/mapping.js';
-import { GFP_KERNEL, __GFP_ZERO, alloc_pages } from '../../mm/page_alloc.js';
+import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
 import { dev_err, dev_info } from '../base/core.js';
 import { dmar_fault_poll } from '../iommu/intel/dmar.js';
 import { pci_enable_device_mem, pci_iomap, pci_register_driver, pci_set_master, type pci_dev } from '../pci/pci.js';
-import { REQ_OP_READ, add_disk, type bio_vec, type gendisk } from './genhd.js';
-import { bdev_add, VIRTBLK_MAJOR } from '../../fs/block_dev.js';
+import { REQ_OP_READ, add_disk, del_gendisk, type bio_vec, type gendisk } from './genhd.js';
+import { bdev_add, bdev_del, VIRTBLK_MAJOR } from '../../fs/block_dev.js';
 
 const VIRTIO_MMIO_MAGIC = 0x74726976;
 const R = {
@@ -221,6 +221,19 @@ function virtblk_probe(pdev: pci_dev): number {
   add_disk(vb.disk);
   bdev_add(vb.disk, VIRTBLK_MAJOR, index * 16); // virtblk: 16 minors per disk
   return 0;
+}
+
+/** virtblk_remove: the device is being taken away (unbind): reset it, drop the disk. */
+export function virtblk_remove(pdev: pci_dev): void {
+  const vb = devices.find((v) => v.pdev === pdev);
+  if (!vb) return;
+  wr(vb, R.STATUS, 0); // reset: the device forgets the queue
+  bdev_del(vb.disk);
+  del_gendisk(vb.disk);
+  if (vb.ring) dma_free_coherent(pdev.dev, vb.ring);
+  __free_pages(vb.req_pfn, 0);
+  devices = devices.filter((v) => v !== vb);
+  dev_info(pdev.dev, `${vb.name}: removed (${vb.disk.disk_name})`);
 }
 
 /** module_init(virtio_blk_init): bind to every virtio-blk PCI function. */
