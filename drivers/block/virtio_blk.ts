@@ -18,7 +18,7 @@
  * Every mapping is unmapped before the request returns (strict IOTLB invalidation),
  * so the pages may be freed at once.
  */
-import { readl, writel } from '../../arch/x86/include/asm/processor.js';
+import { memset_io, readl, writel } from '../../arch/x86/include/asm/processor.js';
 import { page_address } from '../../arch/x86/include/asm/page.js';
 import { pr_info } from '../../kernel/printk.js';
 import {
@@ -100,7 +100,7 @@ function virtblk_setup(vb: virtio_blk): number {
     vb.ring = dma_alloc_coherent(vb.pdev.dev, PAGE);
     if (!vb.ring) return -12;
   }
-  for (let o = 0; o < PAGE; o += 4) writel(vb.ring.cpu_addr + o, 0);
+  memset_io(vb.ring.cpu_addr, 0, PAGE); // a fresh ring (after a reset: the old one forgotten)
   const l = ring_layout(vb.num);
   const base = vb.ring.dma_handle;
   wr(vb, R.DESC_LO, lo32(base + l.desc)); wr(vb, R.DESC_HI, hi32(base + l.desc));

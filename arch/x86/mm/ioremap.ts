@@ -61,8 +61,11 @@ export function ioremap(phys: number, size: number): number {
   const pages = Math.ceil((off + size) / PAGE_SIZE);
   if (!(size > 0) || next + pages * PAGE_SIZE > IOREMAP_END) return 0;
   const va = next;
+  let p = -1;
   for (let i = 0; i < pages; i++) {
-    const p = pte_alloc_kernel(va + i * PAGE_SIZE);
+    const at = va + i * PAGE_SIZE;
+    // One walk per page table: the next PTE is 8 bytes on, until the table ends.
+    p = p >= 0 && Math.floor(at / 2 ** 21) === Math.floor((at - PAGE_SIZE) / 2 ** 21) ? p + 8 : pte_alloc_kernel(at);
     if (p < 0) return 0;
     set(p, pa_pte(base + i * PAGE_SIZE, PAGE_KERNEL_IO));
   }
