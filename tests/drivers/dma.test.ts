@@ -23,7 +23,11 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, sys_mmap } from '../
 import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
 import type { task_struct } from '../../kernel/sched.js';
 import { bootKernel, logLines, MiB, SMALL, type BootOptions } from '../lib/boot.js';
-import { add_mktme_key, as, uread } from '../lib/task.js';
+import { add_mktme_key, as, enc, fork, uread } from '../lib/task.js';
+import { O_RDONLY, O_RDWR } from '../../fs/file.js';
+import { sys_close, sys_open } from '../../fs/open.js';
+import { sys_pread64, sys_pwrite64 } from '../../fs/read_write.js';
+import { cred_su } from '../../kernel/cred.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
 const TWEAK = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
@@ -164,5 +168,26 @@ t.test('faults in Linux\'s words; bad sectors and buffers give clean errors', (t
   unpin_user_pages(pfns);
   // The disk still works afterwards.
   t.equal(directRead(rig.init, page.va, 512), 0);
+  t.end();
+});
+
+t.test('/dev/vda through the fd layer: a block node, buffered pread/pwrite, DAC', (t) => {
+  const rig = bootKernel({ ...SMALL, seed: 10 });
+  const data = plaintext(rig.machine, 4096);
+  const fd = as(rig.init, () => sys_open('/dev/vda', O_RDWR));
+  t.ok(fd >= 0, `open ${fd}`);
+  const buf = new Uint8Array(100);
+  t.equal(as(rig.init, () => sys_pread64(fd, buf, 1000)), 100, 'an unaligned read');
+  t.same(buf, data.subarray(1000, 1100));
+  t.equal(as(rig.init, () => sys_pwrite64(fd, enc('patched'), 2000)), 7, 'an unaligned write (read-modify-write)');
+  const sec = new Uint8Array(512);
+  rig.machine.disks[0].medium.read(1536, sec, 0, 512);
+  t.same(sec.subarray(464, 471), enc('patched'), 'on the medium');
+  t.same(sec.subarray(0, 464), data.subarray(1536, 2000), 'the rest of the sector kept');
+  t.equal(as(rig.init, () => sys_pread64(fd, buf, get_disk('vda')!.capacity * 512)), 0, 'end of device');
+  as(rig.init, () => sys_close(fd));
+  const user = fork(rig.init);
+  as(user, () => cred_su(user.cred, 1000));
+  t.equal(as(user, () => sys_open('/dev/vda', O_RDONLY)), -13, 'EACCES for an ordinary user (root:disk 0660)');
   t.end();
 });
