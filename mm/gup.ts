@@ -12,8 +12,8 @@
 import { EFAULT } from '../kernel/errno.js';
 import { follow_pte, handle_mm_fault, FAULT_FLAG_WRITE } from './memory.js';
 import { get_page, put_page } from './page_alloc.js';
-import { find_vma, PAGE_SIZE, VM_READ, VM_WRITE, type mm_struct } from './vma.js';
-import { pte_pfn, pte_present, type pte_t } from '../arch/x86/include/asm/pgtable_types.js';
+import { find_vma, VM_READ, VM_WRITE, type mm_struct } from './vma.js';
+import { PAGE_SIZE, pte_pfn, pte_present, type pte_t } from '../arch/x86/include/asm/pgtable_types.js';
 
 export function get_user_pages(mm: mm_struct, start: number, nr_pages: number, write: boolean): number[] | number {
   const pfns: number[] = [];

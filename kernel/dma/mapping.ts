@@ -11,7 +11,7 @@
  * its cache lines are flushed by free_encrypted_page after that, the EvictPage order.
  */
 import { __pa, page_address } from '../../arch/x86/include/asm/page.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import type { device } from '../../drivers/base/core.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
 import { dma_direct_map_page, dma_direct_unmap_page, phys_to_dma } from './direct.js';

@@ -14,7 +14,8 @@ import { blkdev_direct_io, get_disk, REQ_OP_READ, REQ_OP_WRITE } from '../../dri
 import { dmar_fault_log } from '../../drivers/iommu/intel/dmar.js';
 import { device_domain, dma_pte_addr, dma_pte_keyid, domain_walk } from '../../drivers/iommu/intel/iommu.js';
 import { pci_get_slot } from '../../drivers/pci/pci.js';
-import { mktme_keyid_shift, page_keyid } from '../../arch/x86/mm/mktme.js';
+import { mktme_keyid_shift } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_page, dma_unmap_page } from '../../kernel/dma/mapping.js';
 import { swiotlb_stats } from '../../kernel/dma/swiotlb.js';
 import { follow_pte } from '../../mm/memory.js';

@@ -9,7 +9,7 @@
 import t from 'tap';
 import { addrTweak, xtsEncrypt } from '../../arch/x86/hw/crypto/xts.js';
 import { readl, writel } from '../../arch/x86/include/asm/processor.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { get_disk } from '../../drivers/block/genhd.js';
 import { dmar_fault_poll } from '../../drivers/iommu/intel/dmar.js';
 import { dma_pte_keyid, domain_walk } from '../../drivers/iommu/intel/iommu.js';

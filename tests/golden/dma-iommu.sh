@@ -1,6 +1,6 @@
 # DMA through a VT-d IOMMU whose tables carry KeyIDs (issue 10). The disk reads
 # straight into a process page encrypted under a type=user key: the process sees the
-# disk's plaintext (pagemap: KeyID 1), and the IOMMU blocks the stray
+# disk's plaintext, the DIMM holds ciphertext, and the IOMMU blocks the stray
 # DMAs the fault-injection knob makes the device emit, with Linux's DMAR messages.
 # args: --seed 3 --append quiet
 lspci
@@ -17,7 +17,11 @@ blk write 8 0x7effffffe000 512
 blk read 8 512 0x7efffffff000
 read 0x7efffffff000 21
 pagemap 0x7efffffff000
-# (tests/drivers/dma.test.ts checks that DRAM then holds AES-XTS under this key)
+# the device wrote the page under KeyID 1: after write-back the DIMM holds ciphertext
+# (tests/drivers/dma.test.ts checks it is exactly AES-XTS under this key)
+pfn=$(pagemap 0x7efffffff000 | grep -o 'pfn=0x[0-9a-f]*' | cut -d= -f2)
+sync
+dimm read $(printf '0x%x' $((pfn * 4096))) 32
 blk inject unmapped
 blk read 8 512 0x7efffffff000
 blk inject readonly

@@ -22,7 +22,7 @@
  */
 import { __va } from '../../../arch/x86/include/asm/page.js';
 import { mktme_keyid_shift } from '../../../arch/x86/mm/mktme.js';
-import { page_keyid } from '../../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../../arch/x86/include/asm/mktme.js';
 import { readl, writel } from '../../../arch/x86/include/asm/processor.js';
 import { __setup } from '../../../kernel/params.js';
 import { pr_info, pr_warn } from '../../../kernel/printk.js';
