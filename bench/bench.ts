@@ -20,6 +20,7 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['machine', () => import('./machine.js')],
   ['boot', () => import('./boot.js')],
   ['boottime', () => import('./boottime.js')],
+  ['blk', () => import('./blk.js')],
   ['memory', () => import('./memory.js')],
   ['bigboot', () => import('./bigboot.js')],
 ];

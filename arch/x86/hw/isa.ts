@@ -152,8 +152,23 @@ export interface BootParams {
   /** CPU index -> NUMA node (SRAT processor affinity). */
   cpuNode: number[];
   cmdline: string;
+  /** ACPI MCFG: the ECAM windows of the PCI segments (absent: no PCI, e.g. a guest). */
+  mcfg?: AcpiMcfgAllocation[];
+  /** ACPI DMAR: the DMA-remapping units; null or absent when there is no (enabled) VT-d. */
+  dmar?: AcpiDmar | null;
 }
 
+/** One MCFG allocation: ECAM at `base` for buses startBus..endBus of `segment`. */
+export interface AcpiMcfgAllocation { base: number; segment: number; startBus: number; endBus: number }
+
+/** A DMAR device scope entry (type 1: PCI endpoint) with its path from `bus`. */
+export interface AcpiDmarScope { type: number; bus: number; path: { dev: number; fn: number }[] }
+
+/** A DRHD: one remapping unit's register base; flags bit 0 INCLUDE_PCI_ALL. */
+export interface AcpiDmarDrhd { flags: number; segment: number; address: number; scope: AcpiDmarScope[] }
+
+/** The DMAR table (VT-d spec ch. 8): host address width minus one, flags, units. */
+export interface AcpiDmar { width: number; flags: number; drhd: AcpiDmarDrhd[] }
 // =====================================================================================
 // VMX (SDM Vol. 3C, chapters 24-30) and the guest-side instruction surface.
 // =====================================================================================
