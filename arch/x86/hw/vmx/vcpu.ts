@@ -20,7 +20,7 @@ import {
   CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, CPU_BASED_HLT_EXITING, CPU_BASED_UNCOND_IO_EXITING,
   CPU_BASED_USE_IO_BITMAPS, CPU_BASED_USE_MSR_BITMAPS, CPU_BASED_VM_EXEC_CONTROL, EPT_POINTER,
   EPT_VIOLATION_GVA_IS_VALID, EPT_VIOLATION_GVA_TRANSLATED, EXIT_QUALIFICATION, EXIT_REASON_CPUID,
-  EXIT_REASON_HLT, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE,
+  EXIT_REASON_EPT_VIOLATION, EXIT_REASON_HLT, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE,
   EXIT_REASON_PCONFIG, EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_WBINVD, Fault, GUEST_ACTIVITY_ACTIVE,
   GUEST_ACTIVITY_HLT, GUEST_ACTIVITY_SHUTDOWN, GUEST_ACTIVITY_STATE, GUEST_CR0, GUEST_CR3,
   GUEST_IDTR_BASE, GUEST_IDTR_LIMIT, GUEST_LINEAR_ADDRESS, GUEST_PHYSICAL_ADDRESS, GUEST_RIP,
@@ -506,12 +506,18 @@ export class GuestCpu implements X86Cpu, WalkPort {
       } catch (e) {
         if (!(e instanceof EptExit)) throw e;
         if (tries >= EPT_EXIT_WATCHDOG) this.shutdown(`EPT exit at GPA 0x${e.gpa.toString(16)} not resolved`);
-        const pending = new PendingAccess(e.gpa, va, n, access === 'w',
+        // Violations report the linear address (bit 7) and whether the failing access was
+        // the final one (bit 8) or a guest paging-structure read; misconfigurations have
+        // no qualification. The GPA of a final access keeps its page offset; for a
+        // paging-structure read it is the guest table's base.
+        const violation = e.reason === EXIT_REASON_EPT_VIOLATION;
+        const qual = violation ? e.qual | EPT_VIOLATION_GVA_IS_VALID | (this.walkFinal ? EPT_VIOLATION_GVA_TRANSLATED : 0) : 0;
+        const gpa = this.walkFinal ? e.gpa - (e.gpa % PAGE) + (va % PAGE) : e.gpa;
+        const pending = new PendingAccess(gpa, va, n, access === 'w',
           access === 'w' ? buf.slice(off, off + n) : new Uint8Array(n));
-        const qual = e.qual | EPT_VIOLATION_GVA_IS_VALID | (this.walkFinal ? EPT_VIOLATION_GVA_TRANSLATED : 0);
         this.pending = pending;
         try {
-          this.exit(e.reason, qual, e.gpa, va);
+          this.exit(e.reason, qual, gpa, violation ? va : 0);
         } finally { this.pending = null; }
         if (pending.done) {
           if (access !== 'w' && pending.result) buf.set(pending.result.subarray(0, n), off);
