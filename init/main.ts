@@ -24,8 +24,10 @@ import { smp_init, smp_prepare_boot_cpu } from '../arch/x86/kernel/smpboot.js';
 import { proc_reset } from '../fs/proc/generic.js';
 import { proc_root_init } from '../fs/proc/root.js';
 import {
-  print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
+  early_param, print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
 } from '../kernel/params.js';
+import { EINVAL } from '../kernel/errno.js';
+import { kstrtouint } from '../lib/kstrtox.js';
 import { pr_emerg, pr_info, pr_notice, pr_warn, printk_init, set_console_loglevel } from '../kernel/printk.js';
 import { mem_init } from '../mm/page_alloc.js';
 import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
@@ -37,6 +39,24 @@ import { chr_dev_init } from '../drivers/char/mem.js';
 import { misc_init } from '../drivers/char/misc.js';
 import { vmx_init } from '../arch/x86/kvm/vmx/vmx.js';
 import { msr_init } from '../arch/x86/kernel/msr.js';
+import { idt_init } from '../arch/x86/kernel/idt.js';
+import { tty_init } from '../drivers/tty/tty_io.js';
+import { serial8250_init } from '../drivers/tty/serial/8250.js';
+
+/** include/linux/printk.h: the levels `quiet` and `debug` select. */
+export const CONSOLE_LOGLEVEL_QUIET = 4;
+export const CONSOLE_LOGLEVEL_DEBUG = 10;
+
+// The console log level options (init/main.c debug_kernel, quiet_kernel, loglevel);
+// printk_init() has set the default before the command line is parsed.
+early_param('debug', () => { set_console_loglevel(CONSOLE_LOGLEVEL_DEBUG); return 0; });
+early_param('quiet', () => { set_console_loglevel(CONSOLE_LOGLEVEL_QUIET); return 0; });
+early_param('loglevel', (val) => {
+  const res = { val: 0 };
+  if (val === null || kstrtouint(val, 10, res)) return -EINVAL;
+  set_console_loglevel(res.val);
+  return 0;
+});
 
 export const UTS_RELEASE = '6.8.0-mktme';
 export const linux_banner =
@@ -74,6 +94,7 @@ const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
   { fn: vmx_init, name: 'vmx_init' },
+  { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
   { fn: proc_pid_init, name: 'proc_pid_init' },
@@ -108,18 +129,19 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   printk_init(console);
   try {
     proc_reset();
+    idt_init();
+    tty_init();
     // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes
     chrdev_init();
     devtmpfs_init();
     reboot_init();
-    const params = setup_boot_params(bp.cmdline);
-    if (params.console_loglevel !== null) set_console_loglevel(params.console_loglevel);
+    setup_boot_params(bp.cmdline);
 
     pr_notice(linux_banner);
     pr_info(`Command line: ${bp.cmdline}`);
     print_early_param_warnings();
 
-    setup_arch(bp, params);
+    setup_arch(bp);
     smp_prepare_boot_cpu(bp.cpuNode);
     print_unknown_bootoptions();
     mem_init();

@@ -22,7 +22,7 @@ import {
   _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
   __pgprot, pgprot_keyid, pte_keyid, pte_modify, type pgprot_t,
 } from '../arch/x86/include/asm/pgtable_types.js';
-import { put_page } from './page_alloc.js';
+import { shmem_file_get, shmem_file_put, type shmem_file } from './shmem.js';
 import { keyid_get, keyid_put } from '../kernel/cred.js';
 import { ENOMEM } from '../kernel/errno.js';
 
@@ -55,15 +55,8 @@ export const VM_NORESERVE = 0x00200000;
  */
 export const _PAGE_PROTNONE = _PAGE_GLOBAL;
 
-/** The shmem object behind a shared anonymous mapping (page index -> pfn). */
-export interface shmem_file {
-  /** Inode number shown in /proc/PID/maps. */
-  ino: number;
-  /** Pages held by the object: one reference each, besides the mappings' own. */
-  pages: Map<number, number>;
-  /** VMAs using the object (Linux: the file's reference count). */
-  users: number;
-}
+
+export type { shmem_file };
 
 export interface vm_area_struct {
   vm_mm: mm_struct;
@@ -204,7 +197,7 @@ export function vma_put_encrypt_ref(vma: vm_area_struct): void {
 /** A new, unlinked VMA (KeyID 0, so no reference yet). */
 export function vm_area_alloc(mm: mm_struct, start: number, end: number, vm_flags: number,
   pgoff: number, file: shmem_file | null): vm_area_struct {
-  if (file) file.users++;
+  if (file) shmem_file_get(file);
   return { vm_mm: mm, vm_start: start, vm_end: end, vm_flags, vm_page_prot: vm_get_page_prot(vm_flags), vm_pgoff: pgoff, vm_file: file };
 }
 
@@ -212,7 +205,7 @@ export function vm_area_alloc(mm: mm_struct, start: number, end: number, vm_flag
 export function vm_area_dup(orig: vm_area_struct, mm: mm_struct = orig.vm_mm): vm_area_struct {
   const vma = { ...orig, vm_mm: mm, vm_page_prot: { ...orig.vm_page_prot } };
   vma_get_encrypt_ref(vma);
-  if (vma.vm_file) vma.vm_file.users++;
+  if (vma.vm_file) shmem_file_get(vma.vm_file);
   return vma;
 }
 
@@ -222,12 +215,6 @@ export function vm_area_free(vma: vm_area_struct): void {
   if (vma.vm_file) shmem_file_put(vma.vm_file);
 }
 
-/** Last user gone: the object's pages lose its references (the mappings' are gone). */
-function shmem_file_put(file: shmem_file): void {
-  if (--file.users > 0) return;
-  for (const pfn of file.pages.values()) put_page(pfn);
-  file.pages.clear();
-}
 
 // --- protections ---------------------------------------------------------------------------
 

@@ -13,8 +13,12 @@ import type { ShellOptions } from './options.js';
 import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
 
 export interface KernelShellContext {
-  /** The emulated machine (the shell holds it the way a lab bench holds a board). */
-  readonly machine: Machine;
+  /**
+   * The emulated machine (the shell holds it the way a lab bench holds a board), or
+   * null inside a guest: a guest's shell runs on virtual hardware, and the board's
+   * instruments (DIMM probe, caches, counters) belong to whoever holds the host.
+   */
+  readonly machine: Machine | null;
   readonly options: ShellOptions;
   /** The kernel command line every boot uses. */
   readonly cmdline: string;
@@ -81,10 +85,21 @@ export function bootKernelShell(options: ShellOptions, io: ShellIo): KernelShell
 
 /** End of the shell: release host resources (the NVRAM file). */
 export function shutdownKernelShell(ctx: KernelShellContext): void {
-  ctx.machine.close();
+  ctx.machine?.close();
 }
 
 // --- helpers shared by the kernel commands ---------------------------------------------
+
+/**
+ * The board, for the machine owner's instruments (dimm, cache, stat, suspend). Inside a
+ * guest there is none to hold: "NAME: not available inside a guest (...)".
+ */
+export function board(ctx: KernelShellContext): Machine {
+  if (!ctx.machine) {
+    throw new CommandError('not available inside a guest (the machine belongs to the host; run it there)');
+  }
+  return ctx.machine;
+}
 
 
 /**

@@ -6,7 +6,7 @@
  *   column 73 and the name. Private anonymous mappings have no name, offset 0, device
  *   00:00 and inode 0 (so their line ends with the space). Shared anonymous mappings
  *   are shmem files: device 00:01, their inode, offset vm_pgoff << 12, and the name
- *   "/dev/zero (deleted)", as Linux shows them.
+ *   "/dev/zero (deleted)", as Linux shows them; a POSIX shm object is "/dev/shm/NAME".
  *
  * smaps: the maps line, then Linux's counters for the VMA's pages (walking its PTEs:
  * present and PROT_NONE entries count), then this tree's extension, a `KeyID:` line
@@ -39,7 +39,10 @@ export function show_map_vma(vma: vm_area_struct): string {
   let line = `${hex8(vma.vm_start)}-${hex8(vma.vm_end)} ` +
     `${f & VM_READ ? 'r' : '-'}${f & VM_WRITE ? 'w' : '-'}${f & VM_EXEC ? 'x' : '-'}${f & VM_MAYSHARE ? 's' : 'p'} ` +
     `${hex8(pgoff)} ${dev} ${ino} `;
-  if (file) line = line.padEnd(MAPS_PAD) + ' /dev/zero (deleted)';
+  if (file) {
+    const name = file.name === null ? '/dev/zero' : `/dev/shm/${file.name}`;
+    line = line.padEnd(MAPS_PAD) + ` ${name}${file.name !== null && file.linked ? '' : ' (deleted)'}`;
+  }
   return line + '\n';
 }
 

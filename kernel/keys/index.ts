@@ -7,13 +7,14 @@
  * After each system call the kernel runs key_gc().
  */
 export * from './uapi.js';
+export { IS_ERR } from '../err.js';
 export {
   KEY_FLAG_DEAD, KEY_FLAG_INVALIDATED, KEY_FLAG_REVOKED, KEY_IS_POSITIVE, KEY_IS_UNINSTANTIATED,
   TIME64_MAX, type key, type key_cred, type key_ref_t, type key_type, type key_user,
 } from './types.js';
 export { key_init, type key_service_options } from './init.js';
 export {
-  IS_ERR, key_get, key_put, key_ref_put, key_ref_to_ptr, is_key_possessed, key_validate,
+  key_get, key_put, key_ref_put, key_ref_to_ptr, is_key_possessed, key_validate,
 } from './key.js';
 export {
   KEY_NEED_ALL, KEY_NEED_LINK, KEY_NEED_READ, KEY_NEED_SEARCH, KEY_NEED_SETATTR, KEY_NEED_VIEW,
@@ -28,8 +29,10 @@ export {
   key_describe_string, keyctl_chown_key, keyctl_describe_key, keyctl_get_keyring_ID,
   keyctl_invalidate_key, keyctl_join_session_keyring, keyctl_keyring_clear, keyctl_keyring_link,
   keyctl_keyring_search, keyctl_keyring_unlink, keyctl_read_key, keyctl_revoke_key,
-  keyctl_set_timeout, keyctl_setperm_key, keyctl_update_key,
+  keyctl_set_timeout, keyctl_setperm_key, keyctl_update_key, keyctl_capabilities,
+  keyctl_get_security,
 } from './keyctl.js';
+export { keyctl_get_persistent, persistent_keyring_expiry } from './persistent.js';
 export {
   key_show_tree, keyctl_describe_alloc, keyctl_list_serials, keyctl_parse_describe, keyctl_read_alloc,
   type key_description, type key_tree_node,

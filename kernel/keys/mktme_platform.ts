@@ -16,13 +16,17 @@ import { online_cpus, topology_physical_package_id } from '../../arch/x86/kernel
 import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch/x86/mm/mktme.js';
 import { proc_create } from '../../fs/proc/generic.js';
 import { cpu_curr, find_task_by_vpid } from '../sched.js';
-import { boot_params_parsed } from '../params.js';
+import { __setup } from '../params.js';
 import { pr_info, printk, KERN_ERR } from '../printk.js';
 import {
   key_init, mktme_init, mktme_keyid_get, mktme_keyid_put, proc_key_users_show, proc_keys_show, type mktme_hw_ops,
 } from './index.js';
 
 const KEY_SERIAL_SEED = 0x6d6b746d; // 'mktm'
+
+/** mktme_storekeys: keep "user" key payloads to program packages again (after S3). */
+let mktme_storekeys = false;
+__setup('mktme_storekeys', () => { mktme_storekeys = true; return 1; }, () => { mktme_storekeys = false; });
 
 /** The first online CPU of every package (Linux: mktme_update_pconfig_targets). */
 export function mktme_lead_cpus(): number[] {
@@ -69,7 +73,7 @@ export function init_mktme_keys(): number {
     return tsk ? proc_keys_show(tsk.cred) : '';
   });
   proc_create('/proc/key-users', () => proc_key_users_show());
-  const ret = mktme_init(platform_ops, { storekeys: boot_params_parsed().mktme_storekeys });
+  const ret = mktme_init(platform_ops, { storekeys: mktme_storekeys });
   if (ret < 0) return ret;
   if (mktme_nr_keyids() > 0) pr_info(`mktme: key type registered, ${mktme_nr_keyids()} KeyIDs`);
   return 0;

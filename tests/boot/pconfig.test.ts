@@ -21,7 +21,7 @@ import { package_lead_cpus, topology_physical_package_id } from '../../arch/x86/
 import { wbinvd_on_all_packages } from '../../arch/x86/kernel/reboot.js';
 import { nr_free_pages } from '../../mm/page_alloc.js';
 import { log_records, printk_init } from '../../kernel/printk.js';
-import { bootKernel } from './helpers.js';
+import { bootKernel } from '../lib/boot.js';
 
 const KEY1 = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
 const KEY2 = Uint8Array.from({ length: 16 }, (_, i) => 0x50 + i);

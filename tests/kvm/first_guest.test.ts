@@ -6,7 +6,7 @@ import t from 'tap';
 import { KVM_EXIT_HLT } from '../../include/uapi/linux/kvm.js';
 import { KVM_GET_API_VERSION } from '../../include/uapi/linux/kvm.js';
 import { createVm, ioctl, runGuest } from './helpers.js';
-import { as } from '../proc/helpers.js';
+import { as } from '../lib/task.js';
 import { user_read } from '../../mm/uaccess.js';
 
 t.test('a first guest: CPUID, a store, OUT 0x3f8, HLT', (t) => {

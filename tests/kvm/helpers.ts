@@ -3,7 +3,11 @@
  * host kernel, then, as root's init process, open /dev/kvm, make a VM with one memslot
  * of anonymous memory and one vCPU, and run guest routines on it.
  */
-import { boot, as, type Rig } from '../proc/helpers.js';
+import { bootKernel, SMALL, type Booted } from '../lib/boot.js';
+import { as } from '../lib/task.js';
+
+export type Rig = Booted;
+const boot = (seed: number): Rig => bootKernel({ ...SMALL, seed });
 import { sys_ioctl } from '../../fs/ioctl.js';
 import { O_RDWR, sys_open } from '../../fs/open.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, sys_mmap } from '../../mm/mmap.js';

@@ -14,7 +14,7 @@ import {
   free_area_counts, free_list, get_page, max_pfn, node_free_pages, nr_free_pages, nr_online_nodes, page_count,
   page_is_free, page_to_nid, put_page, totalram_pages,
 } from '../../mm/page_alloc.js';
-import { bootMm } from './helpers.js';
+import { bootKernel, pagesInUse } from '../lib/boot.js';
 
 const MiB = 1024 * 1024;
 
@@ -64,10 +64,10 @@ function lcg(seed: number): () => number {
 }
 
 t.test('boot state: all free RAM in maximal blocks, per node', (t) => {
-  bootMm();
+  bootKernel();
   checkBuddy(t);
   t.equal(nr_online_nodes(), 2);
-  t.equal(totalram_pages(), nr_free_pages(), 'nothing allocated yet');
+  t.equal(totalram_pages() - nr_free_pages(), pagesInUse(), 'all free but what the booted kernel holds');
   // 2 x 128 MiB, minus the first MiB (e820 reserved), the 4 MiB kernel and page tables.
   t.ok(nr_free_pages() > (256 - 6) * 256 && nr_free_pages() < (256 - 5) * 256, `free ${nr_free_pages()}`);
   t.equal(free_area_counts(1)[MAX_ORDER], 32, 'node 1 is 32 whole 4 MiB blocks');
@@ -75,7 +75,7 @@ t.test('boot state: all free RAM in maximal blocks, per node', (t) => {
 });
 
 t.test('split and merge', (t) => {
-  bootMm();
+  bootKernel();
   const before = [free_area_counts(0), free_area_counts(1)];
   const free0 = nr_free_pages();
   const p = alloc_pages(GFP_KERNEL, 0, 0, 1);
@@ -104,7 +104,7 @@ t.test('split and merge', (t) => {
 });
 
 t.test('random alloc/free keeps the invariants and returns to the start', (t) => {
-  bootMm();
+  bootKernel();
   const start = [free_area_counts(0), free_area_counts(1)];
   const rnd = lcg(42);
   const held: [number, number][] = [];
@@ -135,7 +135,7 @@ t.test('random alloc/free keeps the invariants and returns to the start', (t) =>
 });
 
 t.test('exhaustion', (t) => {
-  bootMm({ memPerNode: 32 * MiB, nvramSize: 0 });
+  bootKernel({ memPerNode: 32 * MiB, nvramSize: 0 });
   const total = nr_free_pages();
   const got: number[] = [];
   for (;;) {
@@ -166,7 +166,7 @@ t.test('exhaustion', (t) => {
 });
 
 t.test('refcounts: get_page / put_page / page_count', (t) => {
-  bootMm();
+  bootKernel();
   const free0 = nr_free_pages();
   const p = alloc_pages(GFP_USER, 2);
   t.equal(page_count(p), 1);
@@ -185,7 +185,7 @@ t.test('refcounts: get_page / put_page / page_count', (t) => {
 });
 
 t.test('bad frees change nothing', (t) => {
-  bootMm();
+  bootKernel();
   const p = alloc_pages(GFP_KERNEL, 2);
   const q = alloc_pages(GFP_KERNEL, 0);
   const free0 = nr_free_pages();
@@ -219,7 +219,7 @@ t.test('bad frees change nothing', (t) => {
 });
 
 t.test('node placement and fallback', (t) => {
-  const b = bootMm();
+  const b = bootKernel();
   const node1 = memblock_memory().find((r) => r.nid === 1)!;
   const p1 = alloc_pages(GFP_KERNEL, 0, 0, 1);
   t.equal(page_to_nid(p1), 1);
@@ -246,7 +246,7 @@ t.test('node placement and fallback', (t) => {
 });
 
 t.test('__GFP_ZERO', (t) => {
-  bootMm();
+  bootKernel();
   const p = alloc_pages(GFP_KERNEL, 1, 0, 1);
   memcpy_toio(page_address(p), new Uint8Array(8192).fill(0xa5));
   __free_pages(p, 1);
@@ -262,7 +262,7 @@ t.test('__GFP_ZERO', (t) => {
 
 t.test('page metadata budget', (t) => {
   t.ok(page_meta_bytes() <= 16, `${page_meta_bytes()} bytes per page`);
-  bootMm();
+  bootKernel();
   t.equal(page_flags.length, max_pfn, 'arrays cover exactly max_pfn pages');
   t.end();
 });

@@ -8,17 +8,17 @@ import { memmapCommand } from '../../tools/commands/memmap.js';
 import { bufferIo } from '../../tools/lib/io.js';
 import { Registry, Shell } from '../../tools/registry.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
-import { bootMm, programKey } from './helpers.js';
+import { bootKernel, programKey } from '../lib/boot.js';
 
 function sh(argv: string[], tty = false): { out: string; err: string; status: number } {
   const io = bufferIo(tty);
-  const shell = new Shell(new Registry<unknown>([devmemCommand, memmapCommand]), {}, io.io);
+  const shell = new Shell(new Registry<unknown>([devmemCommand, memmapCommand]), { pid: 1 }, io.io);
   const status = shell.runCommand(argv);
   return { out: io.stdout, err: io.stderr, status };
 }
 
 t.test('devmem through KeyIDs', (t) => {
-  const b = bootMm();
+  const b = bootKernel();
   programKey(b, 3, 33);
   const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0, 3, 1);
   const addr = '0x' + (pfn * 4096).toString(16);
@@ -38,7 +38,7 @@ t.test('devmem through KeyIDs', (t) => {
 });
 
 t.test('devmem refusals', (t) => {
-  bootMm();
+  bootKernel();
   const cases: [string[], RegExp, number][] = [
     [['devmem', '0x40000000'], /^devmem: 0x40000000: not in the direct mapping/, 1],
     [['devmem', '-k', '64', '0x100000'], /^devmem: KeyID 64 has no direct mapping \(KeyIDs 0\.\.63\)/, 1],
@@ -61,7 +61,7 @@ t.test('devmem refusals', (t) => {
 });
 
 t.test('devmem with MKTME off', (t) => {
-  bootMm({ bios: { keyIdBits: 0 } });
+  bootKernel({ bios: { keyIdBits: 0 } });
   const r = sh(['devmem', '-k', '1', '0x100000']);
   t.equal(r.status, 1);
   t.match(r.err, /MKTME is off/);
@@ -69,7 +69,7 @@ t.test('devmem with MKTME off', (t) => {
 });
 
 t.test('memmap', (t) => {
-  bootMm();
+  bootKernel();
   const a = alloc_pages(GFP_KERNEL, 4, 0, 1);
   const b = alloc_pages(GFP_KERNEL, 4, 5, 1);
   const c = alloc_pages(GFP_KERNEL, 4, 63, 1);
@@ -77,7 +77,7 @@ t.test('memmap', (t) => {
   t.equal(r.status, 0, r.err);
   const lines = r.out.split('\n');
   t.match(lines[0], /^physical memory 0x0-0x104000000: \d+ pages in \d+ runs$/);
-  t.match(lines[1], /^#\.#\.05\/\._%$/, 'cells: reserved, free, kernel, ..., KeyIDs 0 5 63, free, hole, NVRAM');
+  t.match(lines[1], /^#\.#0\.05\/\._%$/, 'cells: reserved, free, kernel, init\'s page (KeyID 0), free, KeyIDs 0 5 63, free, hole, NVRAM');
   const hex = (pfn: number): string => (pfn * 4096).toString(16).padStart(16, '0');
   t.match(r.out, new RegExp(`  5 ${hex(b)}-[0-9a-f]{16}        16 pages  KeyID 5\n`));
   t.match(r.out, new RegExp(`  / ${hex(c)}-[0-9a-f]{16}        16 pages  KeyID 63\n`));

@@ -8,7 +8,7 @@
 import { suspend_prepare, suspend_resume } from '../../arch/x86/kernel/suspend.js';
 import { strerror } from '../../kernel/errno.js';
 import { CommandError, UsageError, type Command } from '../registry.js';
-import type { KernelShellContext } from '../context.js';
+import { board, type KernelShellContext } from '../context.js';
 
 export const suspendCommand: Command<KernelShellContext> = {
   name: 'suspend',
@@ -18,8 +18,9 @@ export const suspendCommand: Command<KernelShellContext> = {
     if (args.length) throw new UsageError();
     const err = suspend_prepare();
     if (err < 0) throw new CommandError(strerror(err));
-    ctx.machine.suspendResume();
-    for (const w of ctx.machine.biosWarnings) io.err(`${w}\n`);
+    const m = board(ctx);
+    m.suspendResume();
+    for (const w of m.biosWarnings) io.err(`${w}\n`);
     return suspend_resume() < 0 ? 1 : 0;
   },
 };

@@ -22,6 +22,7 @@ import { PAGE_SIZE, set_physical_mask_bits } from '../include/asm/pgtable_types.
 import { __va, page_address } from '../include/asm/page.js';
 import { page_keyid_arr } from '../../../mm/page.js';
 import { pr_warn } from '../../../kernel/printk.js';
+import { module_param, param_ops_bool } from '../../../kernel/params.js';
 
 /** Linux __PHYSICAL_MASK_SHIFT: physical_mask is restored to this by mktme_disable. */
 const __PHYSICAL_MASK_SHIFT = 52;
@@ -41,7 +42,8 @@ let nr_keyids = 0;
 let keyid_shift = 0;
 let keyid_bits = 0;
 let algs = 0;
-let noflush = false;
+/** mktme.noflush[=BOOL]: skip the prep/free flushes (to demonstrate the stale-alias hazard). */
+const noflush = module_param('mktme', 'noflush', param_ops_bool, false);
 let ref_ops: KeyidRefOps | null = null;
 /** Pages currently holding each KeyID (index 1..nr); for sysfs keyid_pages. */
 let keyid_count = new Float64Array(1);
@@ -49,7 +51,6 @@ let keyid_count = new Float64Array(1);
 /** Reset for a new boot: MKTME off, flushes on, no reference hooks, no counts. */
 export function mktme_init(): void {
   nr_keyids = keyid_shift = keyid_bits = algs = 0;
-  noflush = false;
   ref_ops = null;
   keyid_count = new Float64Array(1);
 }
@@ -87,12 +88,11 @@ export function mktme_keyid_mask(): { shift: number; bits: number } { return { s
 /** Known algorithms the BIOS activated (TME_ACTIVATE_CRYPTO_* bits). */
 export function mktme_algs(): number { return algs; }
 
-/** `mktme.noflush`: skip the prep/free flushes (to demonstrate the stale-alias hazard). */
-export function mktme_set_noflush(on: boolean): void {
-  noflush = on;
-  if (on) pr_warn('x86/mktme: noflush: KeyID changes will not flush caches; stale aliases WILL corrupt memory');
+/** Whether mktme.noflush is in effect; says so in the log when `warn`. */
+export function mktme_noflush(warn = false): boolean {
+  if (warn && noflush.value) pr_warn('x86/mktme: noflush: KeyID changes will not flush caches; stale aliases WILL corrupt memory');
+  return noflush.value;
 }
-export function mktme_noflush(): boolean { return noflush; }
 
 /** The key service registers its KeyID reference counting (null: no-op). */
 export function mktme_set_keyid_ref_ops(ops: KeyidRefOps | null): void { ref_ops = ops; }
@@ -122,7 +122,7 @@ export function prep_encrypted_page(pfn: number, order: number, keyid: number, z
   if (!keyid) return;
   const n = 2 ** order;
   // 1. Write back and drop the KeyID-0 alias's lines: page_address() is still KeyID 0.
-  if (!noflush) clflush_cache_range(page_address(pfn), n * PAGE_SIZE);
+  if (!noflush.value) clflush_cache_range(page_address(pfn), n * PAGE_SIZE);
   // 2. "All pages coming out of the allocator should have KeyID 0". A page that still
   //    has one gives it up here, so the counts and references stay balanced.
   for (let i = 0; i < n; i++) {
@@ -146,7 +146,7 @@ export function prep_encrypted_page(pfn: number, order: number, keyid: number, z
 export function free_encrypted_page(pfn: number, order: number): void {
   const keyid = page_keyid_arr[pfn];
   const n = 2 ** order;
-  if (!noflush) clflush_cache_range(page_address(pfn), n * PAGE_SIZE);
+  if (!noflush.value) clflush_cache_range(page_address(pfn), n * PAGE_SIZE);
   if (!keyid) WARN(`free_encrypted_page: pfn 0x${pfn.toString(16)} has no KeyID`);
   if (keyid > nr_keyids) WARN(`free_encrypted_page: pfn 0x${pfn.toString(16)} KeyID ${keyid} > ${nr_keyids}`);
   page_keyid_arr.fill(0, pfn, pfn + n);

@@ -28,6 +28,8 @@ import {
 } from '../../include/asm/msr-index.js';
 import { fmt_llx_alt, pr_err, pr_info, pr_warn } from '../../../../kernel/printk.js';
 import { mktme_disable, mktme_set_params } from '../../mm/mktme.js';
+import { EINVAL } from '../../../../kernel/errno.js';
+import { early_param } from '../../../../kernel/params.js';
 import { clear_cpu_cap, cpu_has, type cpuinfo_x86 } from './common.js';
 
 /** Values for mktme_status (SW only construct). */
@@ -37,8 +39,14 @@ export const MKTME_UNINITIALIZED = 2;
 
 let mktme_status = MKTME_UNINITIALIZED;
 let tme_activate_cpu0 = 0n;
-/** mktme=off on the command line. */
+/** mktme=off on the command line (this tree's switch: MKTME is used unless it says off). */
 let mktme_cmdline_off = false;
+early_param('mktme', (val) => {
+  if (val === 'off') mktme_cmdline_off = true;
+  else if (val === 'on') mktme_cmdline_off = false;
+  else return -EINVAL;
+  return 0;
+}, () => { mktme_cmdline_off = false; });
 /** pr_*_once() call sites, each printing at most once per boot. */
 let once = new Set<string>();
 
@@ -48,11 +56,10 @@ function print_once(site: string, print: () => void): void {
   print();
 }
 
-/** Boot: forget the previous boot's TME state; `off` is mktme=off. */
-export function tme_init(off: boolean): void {
+/** Boot: forget the previous boot's TME state (mktme= is already parsed). */
+export function tme_init(): void {
   mktme_status = MKTME_UNINITIALIZED;
   tme_activate_cpu0 = 0n;
-  mktme_cmdline_off = off;
   once = new Set();
 }
 
