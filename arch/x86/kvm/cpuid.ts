@@ -4,7 +4,8 @@
  *    APIC ID in EBX[31:24] is the vCPU id;
  *  - leaf 7: TME (ECX bit 13) and PCONFIG (EDX bit 18) hidden: kvm_cpu_cap_mask's lists
  *    do not include them, so the guest kernel finds no MKTME (no x86/tme lines, no
- *    keyctl mktme); leaf 1BH (PCONFIG targets) reads as zeros;
+ *    keyctl mktme); leaf 1BH (PCONFIG targets) is beyond KVM's maximum basic leaf (16H),
+ *    so it reads as leaf 16H, as Intel CPUs answer an out-of-range leaf;
  *  - leaf 0x40000000: the KVM signature "KVMKVMKVM\0\0\0", EAX = 0x40000001;
  *  - leaf 0x80000008: the host's *unreduced* MAXPHYADDR. With EPT, "reductions to the
  *    HPAs do not affect GPAs": the KeyID bits are ordinary guest-physical bits.
