@@ -107,6 +107,7 @@ t.test('a VMCS at a KeyID-n address: plaintext in the cache, AES-XTS under that 
   t.equal(c.vmptrld(vmcs), 0, 'VMPTRLD of a KeyID-3 address');
   c.vmwrite(isa.GUEST_RIP, 0x1234567);
   t.equal(c.vmread(isa.GUEST_RIP), 0x1234567);
+  t.equal(c.vmclear(vmcs), 0, 'VMCLEAR writes the processor\'s copy back to the region');
   c.wbinvd();
   const off = fieldOffset(isa.GUEST_RIP)!;
   const lineOff = off - (off % 64);
@@ -125,8 +126,7 @@ t.test('exit reasons and qualifications: CPUID, HLT, I/O, RDMSR, WRMSR, WBINVD, 
       isa.SECONDARY_EXEC_ENABLE_PCONFIG,
   });
   const c = r.cpu;
-  const pcOff = fieldOffset(isa.PCONFIG_EXITING)!;
-  r.write64(r.vmcs + pcOff, 1); // exit on PCONFIG leaf 0
+  c.vmwrite(isa.PCONFIG_EXITING, 1); // exit on PCONFIG leaf 0
   r.onExit = (cpu, e) => {
     const g = cpu.vmxGuestRegs();
     if (e.reason === isa.EXIT_REASON_CPUID) { g.rax = 0x11; g.rbx = 0x22; g.rcx = 0x33; g.rdx = 0x44; }

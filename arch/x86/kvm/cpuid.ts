@@ -69,7 +69,8 @@ function find(entries: kvm_cpuid_entry2[], fn: number, index: number): kvm_cpuid
  * CPUs do (cpuid.c get_out_of_range_cpuid_entry); a missing leaf in range reads zero.
  */
 export function kvm_cpuid(vcpu: kvm_vcpu, leaf: number, subleaf: number): CpuidRegs {
-  const entries = vcpu.arch.cpuid_entries ?? kvm_get_supported_cpuid();
+  // Without KVM_SET_CPUID2 the vCPU answers from KVM_GET_SUPPORTED_CPUID's table (made once).
+  const entries = vcpu.arch.cpuid_entries ??= kvm_get_supported_cpuid();
   const maxBasic = find(entries, 0, 0)?.eax ?? 0;
   const maxExt = find(entries, 0x80000000, 0)?.eax ?? 0;
   const inRange = leaf <= maxBasic || (leaf >= 0x80000000 && leaf <= maxExt) ||

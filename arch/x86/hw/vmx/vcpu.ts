@@ -31,7 +31,7 @@ import type { Tlb } from '../tlb.js';
 import { eptRoot } from './ept.js';
 import { GuestMmu, type HostCpu } from './guest_mmu.js';
 import type { VmcsInfo, VmxPlatform } from './platform.js';
-import { fieldOffset, vmcsGet, vmcsSet } from './vmcs.js';
+import type { VmcsData } from './vmcs.js';
 
 export type { HostCpu } from './guest_mmu.js';
 
@@ -41,6 +41,7 @@ export const VMEXIT_CYCLES = 1000;
 /** What the VMX unit of the physical CPU provides to the vCPU running on it. */
 interface Unit {
   current: number;
+  cur: VmcsData | null;
   nonRoot: GuestCpu | null;
   guestTlb(vpid: number, root: number): Tlb;
 }
@@ -51,6 +52,11 @@ class HostError { constructor(readonly inner: unknown) {} }
 export class GuestCpu extends GuestMmu implements X86Cpu {
   private unit: Unit | null = null;
   private vmcs = -1;
+  private tlbOf: Unit | null = null;
+  private tlbVpid = -1;
+  private tlbRoot = -1;
+  /** The VMCS data the processor holds for our VMCS. */
+  private data: VmcsData | null = null;
   private idtBase = 0;
   private idtLimit = 0;
   private rip = 0;
@@ -75,6 +81,7 @@ export class GuestCpu extends GuestMmu implements X86Cpu {
     this.host = host;
     this.unit = unit;
     this.vmcs = unit.current;
+    this.data = unit.cur;
     this.dead = null;
     this.hostError = null;
     this.load();
@@ -102,8 +109,8 @@ export class GuestCpu extends GuestMmu implements X86Cpu {
   /** Why the guest last shut down (diagnostics for the host), or null. */
   get shutdownReason(): string | null { return this.dead; }
 
-  private get(field: number): number { return vmcsGet(this.host!, this.vmcs, field); }
-  private set(field: number, v: number): void { vmcsSet(this.host!, this.vmcs, field, v); }
+  private get(field: number): number { return this.data!.get(field); }
+  private set(field: number, v: number): void { this.data!.set(field, v); }
 
   /** Load guest state and the controls from the VMCS. */
   private load(): void {
@@ -119,8 +126,14 @@ export class GuestCpu extends GuestMmu implements X86Cpu {
     this.idtLimit = this.get(GUEST_IDTR_LIMIT);
     this.rip = this.get(GUEST_RIP);
     this.activity = this.get(GUEST_ACTIVITY_STATE);
-    this.tlb = this.unit!.guestTlb(this.vpid, this.domain);
-    if (this.vpid === 0) this.tlb.flush(false);
+    // INVEPT flushes the TLB objects in place, so the last one for this (CPU, VPID, EPT root) stays valid.
+    if (this.tlbOf !== this.unit || this.tlbVpid !== this.vpid || this.tlbRoot !== this.domain) {
+      this.tlb = this.unit!.guestTlb(this.vpid, this.domain);
+      this.tlbOf = this.unit;
+      this.tlbVpid = this.vpid;
+      this.tlbRoot = this.domain;
+    }
+    if (this.vpid === 0) this.tlb!.flush(false);
     this.unit!.nonRoot = this;
   }
 
@@ -169,7 +182,7 @@ export class GuestCpu extends GuestMmu implements X86Cpu {
     }
     host.tick(VMEXIT_CYCLES / 2);
     if (unit.current !== vmcs) this.shutdown('VMRESUME with another current VMCS');
-    unit.current = vmcs;
+    this.data = unit.cur;
     this.load();
     if (this.activity === GUEST_ACTIVITY_SHUTDOWN) this.shutdown('shut down by the host');
     this.activity = GUEST_ACTIVITY_ACTIVE;
@@ -284,10 +297,7 @@ export class GuestCpu extends GuestMmu implements X86Cpu {
     if (!(this.secondary & SECONDARY_EXEC_ENABLE_PCONFIG)) {
       throw new Fault(X86_TRAP_UD, 0, 0, 'PCONFIG in VMX non-root operation with "enable PCONFIG" clear');
     }
-    const off = fieldOffset(PCONFIG_EXITING)!;
-    const bit = Math.min(leaf >>> 0, 63);
-    const word = this.host!.phys32(this.vmcs + off + (bit >= 32 ? 4 : 0));
-    if ((word >>> (bit % 32)) & 1) {
+    if (this.data!.bit(PCONFIG_EXITING, Math.min(leaf >>> 0, 63))) {
       const r = this.regs();
       r.rax = leaf >>> 0;
       r.rbx = rbx;
