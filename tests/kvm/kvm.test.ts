@@ -8,7 +8,7 @@ import t from 'tap';
 import { addrTweak, xtsEncrypt } from '../../arch/x86/hw/crypto/xts.js';
 import * as isa from '../../arch/x86/hw/isa.js';
 import {
-  KVM_CREATE_VCPU, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_GET_EPT_ENTRY, KVM_GET_SUPPORTED_CPUID, KVM_INTERRUPT,
+  KVM_CREATE_VCPU, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_GET_EPT_ENTRY, KVM_GET_SUPPORTED_CPUID, KVM_INTERRUPT, KVM_REGISTER_CODE,
   KVM_RUN, KVM_SET_CPUID2, KVM_SET_EPT_ENTRY, KVM_SET_REGS, KVM_SET_USER_MEMORY_REGION, type kvm_cpuid2,
   type kvm_ept_entry,
 } from '../../include/uapi/linux/kvm.js';
@@ -195,5 +195,31 @@ t.test('a guest\'s bad input: wild GPA, unknown port, code that is not code, inj
   t.equal(ioctl(vm3, vm3.vcpufd, KVM_RUN, vm3.run), 0);
   t.equal(vm3.run.exit_reason, KVM_EXIT_HLT);
   t.same(log, ['irq 65'], 'KVM_INTERRUPT ran the guest handler, which read the port');
+  t.end();
+});
+
+t.test('two vCPUs: an IPI through the x2APIC ICR runs the target vCPU before the WRMSR completes', (t) => {
+  const vm = createVm(64 * 1024, 11);
+  const fd1 = ioctl(vm, vm.vmfd, KVM_CREATE_VCPU, 1);
+  t.ok(fd1 >= 0, 'vCPU 1');
+  const log: string[] = [];
+  const apEntry = ioctl(vm, vm.vmfd, KVM_REGISTER_CODE, { routine: (cpu: isa.X86Cpu) => {
+    log.push(`ap up, APIC ID ${cpu.rdmsr(0x802)}`);
+    cpu.lidt(0x800, 0xfff);
+  }, name: 'ap_entry' });
+  t.equal(ioctl(vm, fd1, KVM_SET_REGS, { rax: 0, rbx: 0, rcx: 0, rdx: 0, rsi: 0, rdi: 0, rsp: 0, rbp: 0, rip: apEntry, rflags: 2 }), 0);
+  t.equal(runGuest(vm, function bsp(cpu) {
+    const h = cpu.registerCode((c) => log.push(`ipi on ${c.rdmsr(0x802)}`), 'call_function');
+    const gate = new Uint8Array(16);
+    const dv = new DataView(gate.buffer);
+    dv.setUint16(0, h & 0xffff, true); dv.setUint16(6, h >>> 16, true); dv.setUint8(5, 0x8e);
+    cpu.write(0x800 + 0xf0 * 16, gate);
+    cpu.lidt(0x800, 0xfff);
+    cpu.wrmsr(0x830, (1n << 32n) | 0xf0n);
+    log.push(`back on ${cpu.rdmsr(0x802)}`);
+    cpu.wrmsr(0x830, (7n << 32n) | 0xf0n); // no such APIC: dropped
+  }), 0);
+  t.same(log, ['ap up, APIC ID 1', 'ipi on 1', 'back on 0'], 'the AP started, took the IPI, and the BSP went on');
+  t.equal(vm.run.exit_reason, KVM_EXIT_HLT);
   t.end();
 });

@@ -219,7 +219,7 @@ function kvm_vm_ioctl_create_vcpu(k: kvm, id: unknown): number {
   const vcpu: kvm_vcpu = {
     kvm: k, vcpu_id: id, cpu: -1,
     arch: { vmcs_pa: 0, msr_bitmap_pa: 0, vpid: 0, launched: false, cpuid_entries: null, pending_irqs: [] },
-    run: null, run_error: 0, shutdown_exit: 0,
+    run: null, last_run: null, run_error: 0, shutdown_exit: 0,
     stat: { exits: 0, halt_exits: 0, io_exits: 0, cpuid_exits: 0 },
   };
   const r = kvm_x86().vcpu_create(vcpu);
