@@ -210,3 +210,25 @@ t.test('event injection through the guest IDT; bad gates and escaping errors shu
   t.equal(r4.cpu.vmx.nonRoot, null, 'and the CPU is back in VMX root operation');
   t.end();
 });
+
+t.test('the MSR bitmap is read under the KeyID of its address', (t) => {
+  const k = new Uint8Array(16).fill(0x33);
+  const r = new VmxRig({}, {
+    primary: (isa.CPU_BASED_USE_MSR_BITMAPS | isa.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) >>> 0,
+  });
+  const c = r.cpu;
+  programAll(r.m, 4, CMD_DIRECT, ALG_128, k, k);
+  const bitmap = alias(r.m, 0x390000, 4);
+  c.fill(bitmap, 0, 4096);
+  c.store8(bitmap + (0x10 >>> 3), 1 << (0x10 & 7)); // read-exit for MSR 0x10 only
+  c.vmwrite(isa.MSR_BITMAP, bitmap);
+  const got: string[] = [];
+  r.onExit = (cpu) => { const g = cpu.vmxGuestRegs(); g.rax = 42; g.rdx = 0; };
+  r.run((cpu) => {
+    got.push(String(cpu.rdmsr(0x10)));
+    try { cpu.rdmsr(0x11); } catch (e) { got.push(String(e)); }
+  });
+  t.same(got, ['42', '#GP(0)'], 'MSR 0x10 exits (bit set under KeyID 4); 0x11 (bit clear) goes to the CPU, which has no such MSR');
+  t.same(r.reasons(), [isa.EXIT_REASON_MSR_READ]);
+  t.end();
+});

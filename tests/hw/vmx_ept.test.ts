@@ -185,8 +185,9 @@ t.test('the two-dimensional walk: guest tables in guest-physical memory, each re
   for (const gpa of [0x100000, 0x102000, 0x103000]) r3.map(gpa, RAM + gpa);
   r3.cpu.fill(RAM + 0x100000, 0, 4096);
   r3.cpu.store32(RAM + 0x100000, 0x101000 + 7); // guest PML4E -> PDPT at GPA 0x101000 (not in EPT)
-  r3.run((cpu) => { cpu.writeCr3(0x100000); cpu.writeCr0(isa.X86_CR0_PG >>> 0); try { cpu.load32(0x1000); } catch { /* */ } });
-  t.equal(r3.exits[0].gpa, 0x101000, 'the guest PDPT read exits with its GPA');
+  r3.run((cpu) => { cpu.writeCr3(0x100000); cpu.writeCr0(isa.X86_CR0_PG >>> 0); try { cpu.load32(0x40001000); } catch { /* */ } });
+  t.equal(r3.exits[0].gpa, 0x101008, 'the guest PDPTE read exits with that entry\'s GPA (PDPT + index 1 * 8)');
+  t.equal(r3.exits[0].gla, 0x40001000, 'and the linear address being translated');
   t.equal(r3.exits[0].qual & 0x187, isa.EPT_VIOLATION_ACC_READ | isa.EPT_VIOLATION_GVA_IS_VALID,
     'a paging-structure access: bit 7 set, bit 8 clear');
   t.end();

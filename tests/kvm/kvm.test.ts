@@ -204,7 +204,7 @@ t.test('two vCPUs: an IPI through the x2APIC ICR runs the target vCPU before the
   t.ok(fd1 >= 0, 'vCPU 1');
   const log: string[] = [];
   const apEntry = ioctl(vm, vm.vmfd, KVM_REGISTER_CODE, { routine: (cpu: isa.X86Cpu) => {
-    log.push(`ap up, APIC ID ${cpu.rdmsr(0x802)}`);
+    log.push(`ap up, APIC ID ${cpu.rdmsr(0x802)}, index ${cpu.index}`);
     cpu.lidt(0x800, 0xfff);
   }, name: 'ap_entry' });
   t.equal(ioctl(vm, fd1, KVM_SET_REGS, { rax: 0, rbx: 0, rcx: 0, rdx: 0, rsi: 0, rdi: 0, rsp: 0, rbp: 0, rip: apEntry, rflags: 2 }), 0);
@@ -216,10 +216,10 @@ t.test('two vCPUs: an IPI through the x2APIC ICR runs the target vCPU before the
     cpu.write(0x800 + 0xf0 * 16, gate);
     cpu.lidt(0x800, 0xfff);
     cpu.wrmsr(0x830, (1n << 32n) | 0xf0n);
-    log.push(`back on ${cpu.rdmsr(0x802)}`);
+    log.push(`back on ${cpu.rdmsr(0x802)}, index ${cpu.index}`);
     cpu.wrmsr(0x830, (7n << 32n) | 0xf0n); // no such APIC: dropped
   }), 0);
-  t.same(log, ['ap up, APIC ID 1', 'ipi on 1', 'back on 0'], 'the AP started, took the IPI, and the BSP went on');
+  t.same(log, ['ap up, APIC ID 1, index 1', 'ipi on 1', 'back on 0, index 0'], 'the AP started, took the IPI, and the BSP went on');
   t.equal(vm.run.exit_reason, KVM_EXIT_HLT);
   t.end();
 });
