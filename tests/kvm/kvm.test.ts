@@ -15,7 +15,7 @@ import {
 import { sys_open, O_RDWR } from '../../fs/open.js';
 import { devtmpfs_lookup } from '../../fs/devtmpfs.js';
 import { sys_munmap } from '../../mm/mmap.js';
-import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
+import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { mmu_notifier_register } from '../../mm/mmu_notifier.js';
 import { page_count } from '../../mm/page_alloc.js';
 import { do_su } from '../../kernel/sys.js';
@@ -221,5 +221,19 @@ t.test('two vCPUs: an IPI through the x2APIC ICR runs the target vCPU before the
   }), 0);
   t.same(log, ['ap up, APIC ID 1, index 1', 'ipi on 1', 'back on 0, index 0'], 'the AP started, took the IPI, and the BSP went on');
   t.equal(vm.run.exit_reason, KVM_EXIT_HLT);
+  t.end();
+});
+
+t.test('mprotect of guest RAM: EPT follows the VMM mapping (read-only: reads work, a write fails KVM_RUN)', (t) => {
+  const vm = createVm(64 * 1024, 12);
+  runGuest(vm, function w(cpu) { cpu.store32(0x2000, 0x77); });
+  t.equal(ept(vm, 0x2000).flags & 7, 7);
+  t.equal(as(vm.tsk, () => sys_mprotect(vm.ram, 64 * 1024, 1 /* PROT_READ */)), 0);
+  t.equal(ept(vm, 0x2000).present, false, 'change_protection told KVM: zapped');
+  let v = 0;
+  t.equal(runGuest(vm, function r(cpu) { v = cpu.load32(0x2000); }), 0);
+  t.equal(v, 0x77, 'the data is still there');
+  t.equal(ept(vm, 0x2000).flags & 7, 5, 'mapped R-X, as the VMA allows');
+  t.equal(runGuest(vm, function w2(cpu) { cpu.store32(0x2000, 1); }), -EFAULT, 'a write to read-only memory: EFAULT');
   t.end();
 });
