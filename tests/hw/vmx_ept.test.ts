@@ -125,6 +125,31 @@ t.test('EPT tables read under the KeyID of the entry pointing at them', (t) => {
   t.end();
 });
 
+t.test('the EPTP root carries a KeyID: the PML4 is read under it', (t) => {
+  const r = new VmxRig();
+  const k = new Uint8Array(16).fill(0x21);
+  programAll(r.m, 6, CMD_DIRECT, ALG_128, k, k);
+  r.map(0x10000, RAM);
+  r.cpu.store32(RAM, 0xcafe);
+  const root = r.eptp - (r.eptp % 4096);
+  const root6 = alias(r.m, 0x510000, 6);
+  const page = new Uint8Array(4096);
+  r.cpu.read(root, page);
+  r.cpu.write(root6, page); // the same PML4, now a KeyID-6 page
+  const flags = r.eptp % 4096;
+  r.cpu.vmwrite(isa.EPT_POINTER, root6 + flags);
+  r.eptp = root6 + flags;
+  let got = 0;
+  r.run((cpu) => { got = cpu.load32(0x10000); });
+  t.equal(got, 0xcafe, 'EPTP with KeyID 6 in bits 45:40: the walk starts under KeyID 6');
+  t.same(r.reasons(), []);
+  r.cpu.vmwrite(isa.EPT_POINTER, 0x510000 + flags); // the KeyID-0 alias of that page
+  r.eptp = 0x510000 + flags;
+  r.run((cpu) => { try { cpu.load32(0x10000); } catch { /* shut down */ } });
+  t.ok(r.exits.length === 1 && [48, 49].includes(r.exits[0].reason), 'without the KeyID the root is garbage');
+  t.end();
+});
+
 t.test('A/D flags: set on every level used, D on the leaf for a write, only with EPTP[6]', (t) => {
   const r = new VmxRig();
   const leaf = r.map(0x10000, RAM);

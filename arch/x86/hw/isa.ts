@@ -203,7 +203,16 @@ export interface BootParams {
  * and every VMCS are 4 KiB regions in emulated memory, read and written through the
  * caches at their physical address, KeyID bits included; the physical addresses held in
  * VMCS fields (EPT_POINTER, MSR_BITMAP, IO_BITMAP_A/B, ...) likewise take their KeyID
- * from their upper address bits.
+ * from their upper address bits. As on hardware (SDM §25.11), an active VMCS is cached
+ * in the processor: VMPTRLD reads the region, VMCLEAR writes it back; VMCLEAR a VMCS
+ * before loading it on another CPU or reading its memory. Fields never written read 0
+ * only if the region was zeroed (as Linux's alloc_vmcs_cpu does).
+ *
+ * Combined (guest-linear to host-physical) translations are cached per (VPID, EPT root)
+ * on each physical CPU: keep VPID on (SECONDARY_EXEC_ENABLE_VPID, a non-zero
+ * VIRTUAL_PROCESSOR_ID) or every VM entry and exit flushes them; after changing an EPT
+ * entry, INVEPT on every CPU that may cache it (INVEPT is per logical processor). A vCPU's
+ * `index` is its position among its VM's vCPUs in the order they first entered.
  */
 export type CodeAddr = number;
 /** A routine of guest or host code; `cpu` is the (v)CPU it runs on. */
