@@ -21,6 +21,7 @@ import { page_count } from '../../mm/page_alloc.js';
 import { do_su } from '../../kernel/sys.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, EPERM } from '../../kernel/errno.js';
 import { kvm_from_fd } from '../../virt/kvm/kvm_main.js';
+import { mktme_keyid_shift } from '../../arch/x86/mm/mktme.js';
 import { add_mktme_key, as, fork } from '../lib/task.js';
 import { createVm, ioctl, runGuest, type Vm } from './helpers.js';
 
@@ -123,20 +124,25 @@ t.test('EPT leaves carry the backing page\'s KeyID; guest RAM in DRAM is AES-XTS
 
 t.test('freeing guest memory: EPT zapped and INVEPT before mm frees and flushes the page', (t) => {
   const vm = createVm(64 * 1024, 6);
+  const serial = add_mktme_key(vm.tsk.cred, 'vm', 'type=cpu algorithm=aes-xts-128');
+  t.equal(as(vm.tsk, () => sys_encrypt_mprotect(vm.ram, 64 * 1024, 3, serial)), 0);
   runGuest(vm, function touch(cpu) { cpu.store32(0x5000, 0xabcdef); cpu.load32(0x5000); });
   const before = ept(vm, 0x5000);
-  t.ok(before.present);
+  t.ok(before.present && before.keyid > 0, 'a KeyID-n guest page');
   const pfn = before.hpa / 4096;
   const k = kvm_from_fd(vm.vmfd)!;
   const flushes = k.stat.remote_tlb_flush;
   const order: string[] = [];
+  const keyAlias = before.hpa + before.keyid * 2 ** mktme_keyid_shift(); // the line the guest wrote
+  const cached = (): boolean => vm.rig.machine.caches.peek(keyAlias).length > 0;
+  t.ok(cached(), 'the guest\'s line is in a cache before the unmap');
   // A notifier registered after KVM's runs after it, before mm clears its PTEs.
   mmu_notifier_register({ ops: { invalidate_range_start: () => {
-    order.push(`after kvm: ept ${ept(vm, 0x5000).present ? 'present' : 'zapped'}, flushes +${k.stat.remote_tlb_flush - flushes}, page refs ${page_count(pfn)}`);
+    order.push(`after kvm: ept ${ept(vm, 0x5000).present ? 'present' : 'zapped'}, flushes +${k.stat.remote_tlb_flush - flushes}, page refs ${page_count(pfn)}, line ${cached() ? 'cached' : 'flushed'}`);
   } } }, vm.tsk.mm!);
   t.equal(as(vm.tsk, () => sys_munmap(vm.ram, 64 * 1024)), 0);
-  order.push(`after munmap: page refs ${page_count(pfn)}`);
-  t.same(order, ['after kvm: ept zapped, flushes +1, page refs 1', 'after munmap: page refs 0'],
+  order.push(`after munmap: page refs ${page_count(pfn)}, line ${cached() ? 'cached' : 'flushed'}`);
+  t.same(order, ['after kvm: ept zapped, flushes +1, page refs 1, line cached', 'after munmap: page refs 0, line flushed'],
     'EvictPage order: remove from EPT, INVEPT on every CPU, then the page is freed (and flushed)');
   let saw = -1;
   const r = runGuest(vm, function again(cpu) { saw = cpu.load32(0x5000); });
