@@ -11,7 +11,7 @@
 import { KVM_MINOR, misc_register } from '../../drivers/char/misc.js';
 import { KVM_GID } from '../../fs/devtmpfs.js';
 import { anon_inode_getfd } from '../../fs/anon_inodes.js';
-import type { file, file_operations } from '../../fs/file.js';
+import type { file_operations } from '../../fs/file.js';
 import { fdget } from '../../fs/read_write.js';
 import { CAP_SYS_ADMIN } from '../../include/linux/capability.js';
 import {

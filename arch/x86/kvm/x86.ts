@@ -65,7 +65,7 @@ function kvm_user_exit(vcpu: kvm_vcpu, reason: number): void {
 }
 
 /** Stop the guest: it unwinds, and KVM_RUN reports vcpu.shutdown_exit (or SHUTDOWN). */
-export function kvm_vcpu_shutdown(vcpu: kvm_vcpu): void {
+export function kvm_vcpu_shutdown(_vcpu: kvm_vcpu): void {
   vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_SHUTDOWN);
 }
 
