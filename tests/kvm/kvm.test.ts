@@ -8,21 +8,22 @@ import t from 'tap';
 import { addrTweak, xtsEncrypt } from '../../arch/x86/hw/crypto/xts.js';
 import * as isa from '../../arch/x86/hw/isa.js';
 import {
-  KVM_CREATE_VCPU, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_GET_EPT_ENTRY, KVM_GET_SUPPORTED_CPUID, KVM_INTERRUPT, KVM_REGISTER_CODE,
+  KVM_CAP_USER_MEMORY, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE, KVM_CREATE_VCPU, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_GET_EPT_ENTRY, KVM_GET_SUPPORTED_CPUID, KVM_INTERRUPT, KVM_REGISTER_CODE,
   KVM_RUN, KVM_SET_CPUID2, KVM_SET_EPT_ENTRY, KVM_SET_REGS, KVM_SET_USER_MEMORY_REGION, type kvm_cpuid2,
   type kvm_ept_entry,
 } from '../../include/uapi/linux/kvm.js';
-import { sys_open, O_RDWR } from '../../fs/open.js';
+import { sys_close, sys_open, O_RDWR } from '../../fs/open.js';
 import { devtmpfs_lookup } from '../../fs/devtmpfs.js';
 import { sys_munmap } from '../../mm/mmap.js';
 import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { mmu_notifier_register } from '../../mm/mmu_notifier.js';
-import { page_count } from '../../mm/page_alloc.js';
+import { nr_free_pages, page_count } from '../../mm/page_alloc.js';
 import { do_su } from '../../kernel/sys.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, EPERM } from '../../kernel/errno.js';
-import { kvm_from_fd } from '../../virt/kvm/kvm_main.js';
+import { kvm_from_fd, kvm_vm_count } from '../../virt/kvm/kvm_main.js';
 import { mktme_keyid_shift } from '../../arch/x86/mm/mktme.js';
 import { add_mktme_key, as, fork } from '../lib/task.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
 import { createVm, ioctl, runGuest, type Vm } from './helpers.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
@@ -241,5 +242,23 @@ t.test('mprotect of guest RAM: EPT follows the VMM mapping (read-only: reads wor
   t.equal(v, 0x77, 'the data is still there');
   t.equal(ept(vm, 0x2000).flags & 7, 5, 'mapped R-X, as the VMA allows');
   t.equal(runGuest(vm, function w2(cpu) { cpu.store32(0x2000, 1); }), -EFAULT, 'a write to read-only memory: EFAULT');
+  t.end();
+});
+
+t.test('closing the fds destroys the VM: EPT tables, VMCS and bitmap pages freed, VMXOFF with the last VM', (t) => {
+  const rig = bootKernel({ ...SMALL, seed: 13 });
+  const before = nr_free_pages();
+  const vm = createVm(64 * 1024, 13, rig);
+  runGuest(vm, function touch(cpu) { for (let p = 0; p < 16; p++) cpu.store32(p * 4096, p); });
+  const k = kvm_from_fd(vm.vmfd)!;
+  t.ok(k.arch.ept_pages >= 4, `EPT built: ${k.arch.ept_pages} table pages`);
+  t.ok(nr_free_pages() < before, 'guest RAM and EPT tables are allocated');
+  t.equal(ioctl(vm, vm.kvmfd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
+  t.equal(ioctl(vm, vm.kvmfd, KVM_GET_VCPU_MMAP_SIZE, 0), 4096);
+  t.equal(kvm_vm_count(), 1);
+  as(vm.tsk, () => { sys_close(vm.vcpufd); sys_close(vm.vmfd); sys_munmap(vm.ram, 64 * 1024); });
+  t.equal(kvm_vm_count(), 0, 'the vCPU fd held the VM until it closed too');
+  t.equal(nr_free_pages(), before, 'every page back: guest RAM, EPT tables, VMCS, MSR bitmap (VMXON regions too)');
+  t.equal(fault(() => vm.rig.machine.cpus[0].vmptrst()), '#UD', 'VMXOFF on every CPU with the last VM');
   t.end();
 });
