@@ -196,6 +196,24 @@ t.test('event injection through the guest IDT; bad gates and escaping errors shu
   c.vmwrite(isa.VM_ENTRY_INTR_INFO_FIELD, (0x25 | isa.INTR_INFO_VALID_MASK) >>> 0);
   t.equal(c.vmresume(), 0);
   t.equal(c.vmread(isa.VM_EXIT_REASON), isa.EXIT_REASON_TRIPLE_FAULT, 'a not-present gate: triple fault (exit 2)');
+  // A gate aimed at host code (the HOST_RIP routine): not code of this guest.
+  const r1 = new VmxRig();
+  const hostCode = r1.cpu.vmread(isa.HOST_RIP);
+  r1.map(0, RAM);
+  r1.run((cpu) => {
+    const gate = new Uint8Array(16);
+    const dv = new DataView(gate.buffer);
+    dv.setUint16(0, hostCode & 0xffff, true);
+    dv.setUint8(5, 0x8e);
+    cpu.write(0x100 + 0x30 * 16, gate);
+    cpu.lidt(0x100, 0xfff);
+  });
+  r1.cpu.vmwrite(isa.VM_ENTRY_INTR_INFO_FIELD, (0x30 | isa.INTR_INFO_VALID_MASK) >>> 0);
+  let hostRan = 0;
+  r1.onExit = () => { hostRan++; };
+  t.equal(r1.cpu.vmresume(), 0);
+  t.equal(r1.reason(), isa.EXIT_REASON_TRIPLE_FAULT, 'an IDT gate holding a host code address: the guest shuts down');
+  t.equal(hostRan, 0, 'and no host code ran in the guest');
   const r2 = new VmxRig();
   r2.run(() => { throw new Error('guest bug'); });
   t.equal(r2.reason(), isa.EXIT_REASON_TRIPLE_FAULT, 'an error escaping guest code: triple fault, not a host exception');
