@@ -178,9 +178,10 @@ export interface BootParams {
  *    #GP/#PF on bare metal. Nothing unwinds guest code midway, except a guest that shuts
  *    down (triple fault, or the host setting GUEST_ACTIVITY_STATE to shutdown in such a
  *    handler): then a `VmShutdown` is thrown through the guest's frames.
- *  - A routine started by VM entry (the one at GUEST_RIP, or an interrupt handler the
- *    CPU delivers) runs to completion. Its return is the guest's **outermost halt**: the
- *    idle loop's HLT with nothing left to run. The vCPU enters the HLT activity state
+ *  - A routine started by VM entry itself (the one at GUEST_RIP, or an interrupt handler
+ *    delivered to a halted vCPU at VMLAUNCH/VMRESUME) runs to completion. Its return,
+ *    with no guest frame below it, is the guest's **outermost halt**: the idle loop's HLT
+ *    with nothing left to run. The vCPU enters the HLT activity state
  *    (GUEST_RIP becomes 0, "the idle loop"), and the VM exit (reason 12, HLT) is delivered
  *    by *returning from VMLAUNCH/VMRESUME* instead of calling HOST_RIP. So KVM_RUN can
  *    return to the VMM there. A `hlt()` call inside a routine is an ordinary HLT exit to
