@@ -23,6 +23,7 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['blk', () => import('./blk.js')],
   ['memory', () => import('./memory.js')],
   ['bigboot', () => import('./bigboot.js')],
+  ['vmx', () => import('./vmx.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }

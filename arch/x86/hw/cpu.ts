@@ -347,7 +347,8 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
 
   /** The VMX unit: VMXON state, current VMCS, this CPU's combined-translation TLBs. */
   readonly vmx: VmxUnit;
-  private idt = { base: 0, limit: 0 };
+  /** IDTR as LIDT loaded it (the physical machine has no interrupt sources to deliver). */
+  idtr = { base: 0, limit: 0 };
 
   hlt(): void { this.privileged(); this.clock.tick(COST.insn); }
   private ioIn(port: number, size: 1 | 2 | 4): number {
@@ -366,7 +367,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   outb(port: number, v: number): void { this.ioOut(port, 1, v); }
   outw(port: number, v: number): void { this.ioOut(port, 2, v); }
   outl(port: number, v: number): void { this.ioOut(port, 4, v); }
-  lidt(base: number, limit: number): void { this.privileged(); this.idt = { base, limit: limit & 0xffff }; }
+  lidt(base: number, limit: number): void { this.privileged(); this.idtr = { base, limit: limit & 0xffff }; }
   registerCode(routine: Routine, name = routine.name, eptp?: number): CodeAddr {
     return this.platform.text.register(routine, name, eptp === undefined ? HOST_DOMAIN : eptRoot(eptp));
   }
