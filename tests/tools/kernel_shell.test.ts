@@ -46,6 +46,10 @@ t.test('wc counts what cat prints', async (t) => {
   const r = await runShell([...BOOT, '-c', 'wc -l < /proc/meminfo; cat /proc/meminfo']);
   const [count, ...rest] = r.stdout.split('\n');
   t.equal(Number(count), rest.join('\n').split('\n').filter((l) => l !== '').length);
+  // /proc files have st_size 0, so wc's columns are as narrow as on Linux.
+  const v = await runShell([...BOOT, '-c', 'wc /proc/version; cat /proc/version | wc -c']);
+  const bytes = v.stdout.split('\n')[1];
+  t.match(v.stdout, new RegExp(`^1 \\d+ ${bytes} /proc/version\n`));
 });
 
 t.test('commands read standard input in -c mode', async (t) => {
