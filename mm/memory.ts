@@ -22,7 +22,8 @@ import {
   _PAGE_DIRTY, _PAGE_PRESENT, PAGE_SIZE, pfn_pte, pgprot_keyid, pte_keyid, pte_pfn,
   type pte_t,
 } from '../arch/x86/include/asm/pgtable_types.js';
-import { __flush_tlb_one, memcpy_fromio, memcpy_toio } from '../arch/x86/include/asm/processor.js';
+import { __flush_tlb_one } from '../arch/x86/include/asm/processor.js';
+import { copy_page } from '../arch/x86/include/asm/page_64.js';
 import { page_address } from '../arch/x86/mm/init.js';
 import {
   ptep_get, ptep_get_and_clear, pte_alloc_map, pte_offset_map, set_pte_at, walk_pte_range,
@@ -197,8 +198,7 @@ export function copy_page_range(dst: vm_area_struct, src: vm_area_struct): numbe
     } else {
       const npfn = alloc_pages(GFP_USER, 0, vma_keyid(src));
       if (npfn < 0) { err = -ENOMEM; return; }
-      memcpy_fromio(page_address(pfn), buf);
-      memcpy_toio(page_address(npfn), buf);
+      copy_page(page_address(npfn), page_address(pfn), buf);
       set_pte_at(dst.vm_mm, addr, dptep, pte_set_pfn(pte, npfn));
     }
     account(dst, 1);

@@ -38,6 +38,8 @@ import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
+import { lspciCommand } from './lspci.js';
+import { blkCommand } from './blk.js';
 import { colonCommand, falseCommand, trueCommand } from './true.js';
 import { breakCommand, continueCommand } from './break.js';
 import { unsetCommand } from './unset.js';
@@ -105,5 +107,7 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   pagemapCommand,
   devmemCommand,
   memmapCommand,
+  lspciCommand,
+  blkCommand,
   ...perfCommands,
 ];

@@ -121,6 +121,16 @@ export interface X86Cpu {
   clflush(va: number): void;
   /** WBINVD: write back and invalidate this package's caches. */
   wbinvd(): void;
+
+  /**
+   * MOVDIR64B (SDM Vol. 2B): a 64-byte direct store of src[srcOff..+64) to the
+   * 64-byte-aligned linear address `va` (#GP(0) if unaligned; #UD without CPUID.7.0:
+   * ECX[28]). It bypasses the caches: a cached copy of the line is written back if
+   * modified and invalidated, then the line goes to memory whole, through the engine
+   * under the destination's KeyID, by the write-combining protocol. Optional: a CPU
+   * implementation without it (a virtual CPU) leaves it out, and CPUID says so.
+   */
+  movdir64b?(va: number, src: Uint8Array, srcOff?: number): void;
 }
 
 /** e820 entry types (ACPI / Linux arch/x86/include/uapi/asm/e820.h). */
@@ -142,8 +152,23 @@ export interface BootParams {
   /** CPU index -> NUMA node (SRAT processor affinity). */
   cpuNode: number[];
   cmdline: string;
+  /** ACPI MCFG: the ECAM windows of the PCI segments (absent: no PCI, e.g. a guest). */
+  mcfg?: AcpiMcfgAllocation[];
+  /** ACPI DMAR: the DMA-remapping units; null or absent when there is no (enabled) VT-d. */
+  dmar?: AcpiDmar | null;
 }
 
+/** One MCFG allocation: ECAM at `base` for buses startBus..endBus of `segment`. */
+export interface AcpiMcfgAllocation { base: number; segment: number; startBus: number; endBus: number }
+
+/** A DMAR device scope entry (type 1: PCI endpoint) with its path from `bus`. */
+export interface AcpiDmarScope { type: number; bus: number; path: { dev: number; fn: number }[] }
+
+/** A DRHD: one remapping unit's register base; flags bit 0 INCLUDE_PCI_ALL. */
+export interface AcpiDmarDrhd { flags: number; segment: number; address: number; scope: AcpiDmarScope[] }
+
+/** The DMAR table (VT-d spec ch. 8): host address width minus one, flags, units. */
+export interface AcpiDmar { width: number; flags: number; drhd: AcpiDmarDrhd[] }
 // =====================================================================================
 // VMX (SDM Vol. 3C, chapters 24-30) and the guest-side instruction surface.
 // =====================================================================================
