@@ -31,20 +31,21 @@ import { mem_init } from '../mm/page_alloc.js';
 import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
 import { sched_init } from '../kernel/sched.js';
 import { proc_pid_init } from '../fs/proc/base.js';
+import { KernelPanic, panic_init } from '../kernel/panic.js';
+import { dumpstack_init } from '../arch/x86/kernel/dumpstack.js';
 import { chrdev_init } from '../fs/char_dev.js';
 import { devtmpfs_init } from '../fs/devtmpfs.js';
 import { chr_dev_init } from '../drivers/char/mem.js';
 import { misc_init } from '../drivers/char/misc.js';
 import { msr_init } from '../arch/x86/kernel/msr.js';
+import { pm_init } from '../kernel/power/main.js';
 
 export const UTS_RELEASE = '6.8.0-mktme';
 export const linux_banner =
   `Linux version ${UTS_RELEASE} (mktme@mktme-kernel) (TypeScript 5.9, emulated x86-64) #1 SMP`;
 
-/** A kernel panic: the boot (or a later kernel path) could not go on. */
-export class KernelPanic extends Error {
-  constructor(message: string) { super(`Kernel panic - not syncing: ${message}`); this.name = 'KernelPanic'; }
-}
+/** A kernel panic: the boot (or a later kernel path) could not go on (kernel/panic.ts). */
+export { KernelPanic } from '../kernel/panic.js';
 
 /** An initcall: 0 (or nothing) on success, a negative errno on failure. */
 export type initcall_t = () => number | void;
@@ -72,6 +73,7 @@ const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: misc_init, name: 'misc_init' },
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
+  { fn: pm_init, name: 'pm_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
   { fn: proc_pid_init, name: 'proc_pid_init' },
@@ -104,6 +106,8 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   set_cpu_possible(bp.cpus);
   tsc_init();
   printk_init(console);
+  panic_init();
+  dumpstack_init(UTS_RELEASE);
   try {
     proc_reset();
     // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes

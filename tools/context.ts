@@ -9,6 +9,7 @@
 import { Machine } from '../arch/x86/hw/machine.js';
 import { start_kernel } from '../init/main.js';
 import { kernel_power_off, kernel_restart } from '../arch/x86/kernel/reboot.js';
+import { suspend_set_ops } from '../kernel/power/main.js';
 import type { ShellOptions } from './options.js';
 import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
 
@@ -45,6 +46,13 @@ export function bootKernelShell(options: ShellOptions, io: ShellIo): KernelShell
   const consoleSink = (line: string): void => io.err(line + '\n');
   const boot = (): void => {
     start_kernel(machine.bootParams(options.cmdline), consoleSink);
+    // the platform's S3 entry (ACPI's part): the machine sleeps and its BIOS resumes
+    suspend_set_ops({
+      enter(): void {
+        machine.suspendResume();
+        for (const w of machine.biosWarnings) io.err(`${w}\n`);
+      },
+    });
     ctx.pid = 1;
     ctx.boots++;
     for (const fn of bootHooks) fn(ctx);

@@ -8,17 +8,31 @@ import { memmapCommand } from '../../tools/commands/memmap.js';
 import { bufferIo } from '../../tools/lib/io.js';
 import { Registry, Shell } from '../../tools/registry.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
-import { bootMm, programKey } from './helpers.js';
+import { bootMm, programKey, type Booted, type ConfigPatch } from './helpers.js';
+import { makeConfig } from '../../arch/x86/hw/config.js';
+import { Machine } from '../../arch/x86/hw/machine.js';
+import { start_kernel } from '../../init/main.js';
+import type { KernelShellContext } from '../../tools/context.js';
+
+/** devmem opens /dev/mem as a process: boot the whole kernel (pid 1, the mem driver). */
+function bootKernel(patch: ConfigPatch = {}): Booted {
+  const machine = new Machine(makeConfig(patch));
+  const bp = machine.bootParams('');
+  const console: string[] = [];
+  start_kernel(bp, (l) => console.push(l));
+  return { machine, bp, console };
+}
 
 function sh(argv: string[], tty = false): { out: string; err: string; status: number } {
   const io = bufferIo(tty);
-  const shell = new Shell(new Registry<unknown>([devmemCommand, memmapCommand]), {}, io.io);
+  const ctx = { pid: 1 } as unknown as KernelShellContext;
+  const shell = new Shell(new Registry<KernelShellContext>([devmemCommand, memmapCommand as never]), ctx, io.io);
   const status = shell.runCommand(argv);
   return { out: io.stdout, err: io.stderr, status };
 }
 
 t.test('devmem through KeyIDs', (t) => {
-  const b = bootMm();
+  const b = bootKernel();
   programKey(b, 3, 33);
   const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0, 3, 1);
   const addr = '0x' + (pfn * 4096).toString(16);
@@ -38,7 +52,7 @@ t.test('devmem through KeyIDs', (t) => {
 });
 
 t.test('devmem refusals', (t) => {
-  bootMm();
+  bootKernel();
   const cases: [string[], RegExp, number][] = [
     [['devmem', '0x40000000'], /^devmem: 0x40000000: not in the direct mapping/, 1],
     [['devmem', '-k', '64', '0x100000'], /^devmem: KeyID 64 has no direct mapping \(KeyIDs 0\.\.63\)/, 1],
@@ -61,7 +75,7 @@ t.test('devmem refusals', (t) => {
 });
 
 t.test('devmem with MKTME off', (t) => {
-  bootMm({ bios: { keyIdBits: 0 } });
+  bootKernel({ bios: { keyIdBits: 0 } });
   const r = sh(['devmem', '-k', '1', '0x100000']);
   t.equal(r.status, 1);
   t.match(r.err, /MKTME is off/);

@@ -37,6 +37,7 @@ import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
+import { kernel_entry } from '../lib/entry.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -51,9 +52,14 @@ export const commands: readonly Command<unknown>[] = [
   exitCommand,
 ];
 
-/** Everything the kernel shell offers: the generic commands plus the kernel's. */
+/**
+ * Everything the kernel shell offers: the generic commands plus the kernel's, each
+ * behind the kernel boundary (tools/lib/entry.ts: an oops kills the process, not the
+ * shell).
+ */
 export const shellCommands: readonly Command<ShellContext>[] = [
   ...commands,
+  ...[
   keyctlCommand,
   cacheCommand,
   suspendCommand,
@@ -82,4 +88,5 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   pagemapCommand,
   devmemCommand,
   memmapCommand,
+  ].map(kernel_entry),
 ];
