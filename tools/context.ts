@@ -10,6 +10,8 @@ import { Machine } from '../arch/x86/hw/machine.js';
 import { start_kernel } from '../init/main.js';
 import { kernel_power_off, kernel_restart } from '../arch/x86/kernel/reboot.js';
 import { suspend_set_ops } from '../kernel/power/main.js';
+import { host_limit_error } from './lib/hostlimits.js';
+import { hostErrorText, isHostError } from './lib/entry.js';
 import type { ShellOptions } from './options.js';
 import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
 
@@ -41,7 +43,16 @@ export function onKernelBoot(fn: (ctx: KernelShellContext) => void): void {
 
 /** Build the machine, boot the kernel on it, and return the context. Throws on panic. */
 export function bootKernelShell(options: ShellOptions, io: ShellIo): KernelShellContext {
-  const machine = new Machine(options.config);
+  const limit = host_limit_error(options.config);
+  if (limit) throw new CommandError(limit);
+  let machine: Machine;
+  try {
+    machine = new Machine(options.config);
+  } catch (e) {
+    // a host file that cannot be used (--nvram-file on a directory, no permission)
+    if (isHostError(e)) throw new CommandError(`--nvram-file ${hostErrorText(e)}`);
+    throw e;
+  }
   for (const w of machine.biosWarnings) io.err(`${w}\n`);
   const consoleSink = (line: string): void => io.err(line + '\n');
   const boot = (): void => {
