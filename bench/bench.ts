@@ -21,6 +21,7 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['boot', () => import('./boot.js')],
   ['boottime', () => import('./boottime.js')],
   ['fuzz', () => import('./fuzz.js')],
+  ['memory', () => import('./memory.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }

@@ -24,12 +24,18 @@ import { smp_init, smp_prepare_boot_cpu } from '../arch/x86/kernel/smpboot.js';
 import { proc_reset } from '../fs/proc/generic.js';
 import { proc_root_init } from '../fs/proc/root.js';
 import {
-  print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
+  early_param, print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
 } from '../kernel/params.js';
+import { EINVAL } from '../kernel/errno.js';
+import { kstrtouint } from '../lib/kstrtox.js';
 import { pr_emerg, pr_info, pr_notice, pr_warn, printk_init, set_console_loglevel } from '../kernel/printk.js';
 import { mem_init } from '../mm/page_alloc.js';
 import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
 import { sched_init } from '../kernel/sched.js';
+import { create_init_task } from '../kernel/fork.js';
+import { mmap_init } from '../mm/mmap.js';
+import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
+import { IS_ERR, PTR_ERR } from '../kernel/err.js';
 import { proc_pid_init } from '../fs/proc/base.js';
 import { KernelPanic, panic_init } from '../kernel/panic.js';
 import { dumpstack_init } from '../arch/x86/kernel/dumpstack.js';
@@ -38,7 +44,25 @@ import { devtmpfs_init } from '../fs/devtmpfs.js';
 import { chr_dev_init } from '../drivers/char/mem.js';
 import { misc_init } from '../drivers/char/misc.js';
 import { msr_init } from '../arch/x86/kernel/msr.js';
-import { pm_init } from '../kernel/power/main.js';
+import { pm_init } from '../kernel/power/suspend.js';
+import { idt_init } from '../arch/x86/kernel/idt.js';
+import { tty_init } from '../drivers/tty/tty_io.js';
+import { serial8250_init } from '../drivers/tty/serial/8250.js';
+
+/** include/linux/printk.h: the levels `quiet` and `debug` select. */
+export const CONSOLE_LOGLEVEL_QUIET = 4;
+export const CONSOLE_LOGLEVEL_DEBUG = 10;
+
+// The console log level options (init/main.c debug_kernel, quiet_kernel, loglevel);
+// printk_init() has set the default before the command line is parsed.
+early_param('debug', () => { set_console_loglevel(CONSOLE_LOGLEVEL_DEBUG); return 0; });
+early_param('quiet', () => { set_console_loglevel(CONSOLE_LOGLEVEL_QUIET); return 0; });
+early_param('loglevel', (val) => {
+  const res = { val: 0 };
+  if (val === null || kstrtouint(val, 10, res)) return -EINVAL;
+  set_console_loglevel(res.val);
+  return 0;
+});
 
 export const UTS_RELEASE = '6.8.0-mktme';
 export const linux_banner =
@@ -64,18 +88,30 @@ export function late_initcall(fn: initcall_t, name = fn.name || 'anonymous'): vo
 }
 
 /**
- * The lead wires subsystems in here (an initcall section in source form). Each runs at
- * late_initcall time on every boot, before those registered with late_initcall().
- *   issue 4 (key service): e.g. init_mktme_keys
- *   issue 5 (processes):   e.g. proc_pid_init, spawn of init
+ * rest_init(): pid 1, init (uid 0), on CPU 0 with a fresh address space (Linux:
+ * kernel_thread(kernel_init)). Linux creates it before kernel_init runs the initcalls;
+ * here its credentials need the key service, so it follows init_mktme_keys.
+ */
+function rest_init(): number {
+  const init = create_init_task();
+  return IS_ERR(init) ? PTR_ERR(init) : 0;
+}
+
+/**
+ * The built-in late initcalls in link order (Linux orders an initcall level by the
+ * Makefiles' link order; here the order is this list). Each runs on every boot, before
+ * those registered with late_initcall().
  */
 const BUILTIN_LATE_INITCALLS: Initcall[] = [
+  { fn: mktme_sysfs_init, name: 'mktme_sysfs_init' },
   { fn: misc_init, name: 'misc_init' },
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
   { fn: pm_init, name: 'pm_init' },
+  { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
+  { fn: rest_init, name: 'rest_init' },
   { fn: proc_pid_init, name: 'proc_pid_init' },
 ];
 
@@ -110,21 +146,23 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   dumpstack_init(UTS_RELEASE);
   try {
     proc_reset();
+    idt_init();
+    tty_init();
     // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes
     chrdev_init();
     devtmpfs_init();
     reboot_init();
-    const params = setup_boot_params(bp.cmdline);
-    if (params.console_loglevel !== null) set_console_loglevel(params.console_loglevel);
+    setup_boot_params(bp.cmdline);
 
     pr_notice(linux_banner);
     pr_info(`Command line: ${bp.cmdline}`);
     print_early_param_warnings();
 
-    setup_arch(bp, params);
-    smp_prepare_boot_cpu(bp.cpuNode);
+    setup_arch(bp);
+    smp_prepare_boot_cpu();
     print_unknown_bootoptions();
     mem_init();
+    mmap_init();
 
     intel_pconfig_init();
     print_cpu_info(boot_cpu_data());

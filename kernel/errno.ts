@@ -25,8 +25,11 @@ export const EINVAL = 22;
 export const ENFILE = 23;
 export const EMFILE = 24;
 export const ENOTTY = 25;
+export const ENOSPC = 28;
 export const ESPIPE = 29;
+export const ERANGE = 34;
 export const EDEADLK = 35;
+export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
 export const ELOOP = 40;
 export const EOVERFLOW = 75;
@@ -64,7 +67,10 @@ const MESSAGES: Record<number, string> = {
   [ENXIO]: 'No such device or address',
   [ENOTDIR]: 'Not a directory',
   [EISDIR]: 'Is a directory',
+  [ENOSPC]: 'No space left on device',
+  [ERANGE]: 'Numerical result out of range',
   [EDEADLK]: 'Resource deadlock avoided',
+  [ENAMETOOLONG]: 'File name too long',
   [ELOOP]: 'Too many levels of symbolic links',
   [EDQUOT]: 'Disk quota exceeded',
   [ENOKEY]: 'Required key not available',

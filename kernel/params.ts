@@ -1,188 +1,235 @@
 /**
- * The kernel command line: splitting it into parameters (Linux lib/cmdline.c next_arg,
- * with double quotes), the parameters this kernel knows, and what happens to the rest
- * (init/main.c unknown_bootoption: words after "--" and unknown words go to user space,
- * names with a '.' belong to modules that are not built in and are dropped silently).
+ * Boot parameters as Linux registers and parses them. The owning code declares each
+ * parameter next to itself; this file only keeps the registries and walks the command
+ * line (Linux kernel/params.c parse_args/parse_one, init/main.c do_early_param,
+ * obsolete_checksetup, unknown_bootoption, print_unknown_bootoptions).
  *
- * Known parameters:
- *   mem=SIZE[KMGTPE]   limit usable RAM (early; memparse syntax)
- *   loglevel=N         console log level (early)
- *   quiet / debug      console log level 4 / 10 (early)
- *   mktme=on|off       use MKTME or not (this kernel's switch; default on)
- *   mktme.noflush[=B]  skip the cache flushes on KeyID changes (for demonstrations)
- *   mktme_storekeys    keep key payloads to program new packages (RFC May 2019 §3.1)
+ *   early_param(name, fn)        include/linux/init.h: run in parse_early_param, before
+ *                                setup_arch uses them; fn(val) != 0 prints
+ *                                "Malformed early option 'name'"
+ *   __setup(name, fn)            include/linux/init.h: an obsolete-style handler run from
+ *                                unknown_bootoption; fn returns 1 when it took the word
+ *   core_param(name, ops, def)   include/linux/moduleparam.h: a kernel_param without prefix
+ *   module_param(mod, name, ...) a built-in module's parameter, `mod.name` on the line
  *
- * `parse_cmdline` is pure; `setup_boot_params` stores the result for this boot and
- * `print_early_param_warnings` prints the complaints. `boot_params_parsed()` exposes
- * the values to other subsystems.
+ * Values are parsed in one place by the param_ops_* below on lib/kstrtox.ts. A value
+ * a kernel_param refuses prints Linux's "Booting kernel: `VAL' invalid for parameter
+ * `NAME'". An unknown word goes to init: NAME=VALUE to its environment, others to argv,
+ * everything after "--" to argv, and the plain ones are named in one line (Linux 5.8+).
+ * An unknown `mod.name` is dropped silently as built-in Linux does, except where `mod`
+ * is a module that registered parameters here: then the word is a misspelling and gets
+ * the module loader's line (kernel/module/main.c unknown_module_param_cb),
+ * "mod: unknown parameter 'name' ignored".
+ *
+ * The registries are this module's state, so each instance of the kernel's modules (a
+ * guest kernel is another instance) has its own; registration happens when the owning
+ * module is evaluated, as Linux's linker sections are filled at link time. A C kernel
+ * initialises its statics once per image; here one image boots many times, so every
+ * parameter names its initial value (a kernel_param's `def`, an early/__setup handler's
+ * `reset`) and setup_boot_params() restores them all before it parses.
  */
+import { EINVAL } from './errno.js';
 import { pr_err, pr_notice, pr_warn } from './printk.js';
+import { split_cmdline } from '../lib/cmdline.js';
+import { kstrtobool, kstrtoint, kstrtoul, kstrtouint, type kstrto_res } from '../lib/kstrtox.js';
 
-export const CONSOLE_LOGLEVEL_QUIET = 4;
-export const CONSOLE_LOGLEVEL_DEBUG = 10;
-
-export interface kernel_params {
-  /** mem=: bytes, or null when not given. */
-  mem_limit: number | null;
-  /** Console log level requested by loglevel=/quiet/debug (last wins), or null. */
-  console_loglevel: number | null;
-  quiet: boolean;
-  /** mktme=off. */
-  mktme_off: boolean;
-  mktme_noflush: boolean;
-  mktme_storekeys: boolean;
-  /** Words handed to init as arguments (unknown words without '=', and after "--"). */
-  init_argv: string[];
-  /** NAME=VALUE words handed to init's environment (unknown ones). */
-  init_envp: string[];
+/** struct kernel_param_ops: parse `val` into kp.value (0 or -errno), and format it. */
+export interface kernel_param_ops<T> {
+  /** KERNEL_PARAM_OPS_FL_NOARG: the bare name is allowed (bool: means "set"). */
+  noarg?: boolean;
+  set(val: string | null, kp: kernel_param<T>): number;
+  get(kp: kernel_param<T>): string;
 }
 
-export interface ParsedCmdline {
-  params: kernel_params;
-  /** Unknown parameters, in Linux's print order (argv first, then envp). */
-  unknown: string[];
-  /** Warning lines to print (malformed values). */
-  warnings: string[];
+/** struct kernel_param: one core or module parameter and its current value. */
+export interface kernel_param<T> {
+  /** As written on the command line: `name` or `mod.name`. */
+  readonly name: string;
+  readonly ops: kernel_param_ops<T>;
+  /** The value before the command line (a C static's initialiser). */
+  readonly def: T;
+  value: T;
 }
 
-export function default_params(): kernel_params {
+function ops_from<T>(parse: (s: string, res: kstrto_res<T>) => number, get: (v: T) => string): kernel_param_ops<T> {
   return {
-    mem_limit: null, console_loglevel: null, quiet: false, mktme_off: false,
-    mktme_noflush: false, mktme_storekeys: false, init_argv: [], init_envp: [],
+    set(val, kp) {
+      if (val === null) return -EINVAL;
+      const res = { val: kp.value };
+      const err = parse(val, res);
+      if (err) return err;
+      kp.value = res.val;
+      return 0;
+    },
+    get: (kp) => get(kp.value),
   };
 }
 
-/** Split like Linux's next_arg(): whitespace separates, double quotes group (and vanish). */
-export function split_cmdline(cmdline: string): { param: string; val: string | null }[] {
-  const out: { param: string; val: string | null }[] = [];
-  let i = 0;
-  const n = cmdline.length;
-  while (i < n) {
-    while (i < n && /\s/.test(cmdline[i])) i++;
-    if (i >= n) break;
-    let word = '';
-    let inQuote = false;
-    let equals = -1;
-    for (; i < n; i++) {
-      const c = cmdline[i];
-      if (c === '"') { inQuote = !inQuote; continue; }
-      if (!inQuote && /\s/.test(c)) break;
-      if (c === '=' && equals < 0) equals = word.length;
-      word += c;
-    }
-    if (equals < 0) out.push({ param: word, val: null });
-    else out.push({ param: word.slice(0, equals), val: word.slice(equals + 1) });
-  }
-  return out;
+/** param_ops_bool: kstrtobool; the bare name means true (param_set_bool). */
+export const param_ops_bool: kernel_param_ops<boolean> = {
+  noarg: true,
+  set(val, kp) { return param_ops_bool_strict.set(val ?? '1', kp); },
+  get: (kp) => (kp.value ? 'Y' : 'N'),
+};
+const param_ops_bool_strict = ops_from<boolean>(kstrtobool, (v) => (v ? 'Y' : 'N'));
+export const param_ops_int = ops_from<number>((s, r) => kstrtoint(s, 0, r), String);
+export const param_ops_uint = ops_from<number>((s, r) => kstrtouint(s, 0, r), String);
+export const param_ops_ulong = ops_from<number>((s, r) => kstrtoul(s, 0, r), String);
+/** param_ops_charp: the string as given. */
+export const param_ops_charp = ops_from<string>((s, r) => { r.val = s; return 0; }, (v) => v);
+
+/** struct obs_kernel_param: an early_param or __setup handler. */
+interface obs_kernel_param {
+  str: string;
+  fn: (val: string | null) => number;
+  early: boolean;
+  reset: (() => void) | undefined;
 }
 
-/** memparse(): a number (0x hex, 0 octal, decimal) with an optional K/M/G/T/P/E suffix. */
-export function memparse(s: string): number | null {
-  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgGtTpPeE]?)$/.exec(s);
-  if (!m) return null;
-  let v: bigint;
-  if (/^0[xX]/.test(m[1])) v = BigInt('0x' + m[1].slice(2));
-  else if (m[1].length > 1 && m[1][0] === '0') v = BigInt('0o' + m[1].slice(1));
-  else v = BigInt(m[1]);
-  const shift = { '': 0n, k: 10n, m: 20n, g: 30n, t: 40n, p: 50n, e: 60n }[m[2].toLowerCase()] ?? 0n;
-  v <<= shift;
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(v);
+// --- the registries (Linux: the __param and .init.setup sections) ---------------------
+
+const kernel_params: kernel_param<unknown>[] = [];
+const setup_params: obs_kernel_param[] = [];
+/** Modules that registered parameters (their prefixes are known). */
+const param_modules = new Set<string>();
+
+function register<T>(name: string, ops: kernel_param_ops<T>, def: T): kernel_param<T> {
+  if (kernel_params.some((kp) => kp.name === name)) throw new Error(`kernel_param ${name} registered twice`);
+  const kp: kernel_param<T> = { name, ops, def, value: def };
+  kernel_params.push(kp as kernel_param<unknown>);
+  return kp;
 }
 
-/** kstrtobool(): y/Y/1/on true, n/N/0/off false. */
-function kstrtobool(s: string): boolean | null {
-  if (/^(y|Y|1|on)$/.test(s)) return true;
-  if (/^(n|N|0|off)$/.test(s)) return false;
-  return null;
+/** core_param(name, var, type, perm): a parameter without prefix. */
+export function core_param<T>(name: string, ops: kernel_param_ops<T>, def: T): kernel_param<T> {
+  return register(name, ops, def);
 }
 
-/** Parse a command line. Never throws. */
-export function parse_cmdline(cmdline: string): ParsedCmdline {
-  const params = default_params();
-  const warnings: string[] = [];
-  const argv: string[] = [];
-  const envp: string[] = [];
-  let afterDashes = false;
-  const malformed = (name: string): void => { warnings.push(`Malformed early option '${name}'`); };
-
-  for (const { param, val } of split_cmdline(cmdline)) {
-    const word = val === null ? param : `${param}=${val}`;
-    if (afterDashes) { params.init_argv.push(word); continue; }
-    if (param === '--' && val === null) { afterDashes = true; continue; }
-    switch (param) {
-      case 'mem': {
-        const v = val === null ? null : memparse(val);
-        if (v === null || v === 0) malformed('mem');
-        else params.mem_limit = v;
-        continue;
-      }
-      case 'loglevel': {
-        if (val === null || !/^[0-9]+$/.test(val)) malformed('loglevel');
-        else params.console_loglevel = Number(val);
-        continue;
-      }
-      case 'quiet':
-        params.quiet = true;
-        params.console_loglevel = CONSOLE_LOGLEVEL_QUIET;
-        continue;
-      case 'debug':
-        params.console_loglevel = CONSOLE_LOGLEVEL_DEBUG;
-        continue;
-      case 'mktme':
-        if (val === 'off') params.mktme_off = true;
-        else if (val === 'on') params.mktme_off = false;
-        else malformed('mktme');
-        continue;
-      case 'mktme.noflush': {
-        const b = val === null ? true : kstrtobool(val);
-        if (b === null) warnings.push(`Booting kernel: \`${val}' invalid for parameter \`mktme.noflush'`);
-        else params.mktme_noflush = b;
-        continue;
-      }
-      case 'mktme_storekeys':
-        params.mktme_storekeys = true;
-        continue;
-      default:
-        break;
-    }
-    // unknown_bootoption(): unused module parameters ("foo.bar") are dropped silently.
-    if (param.includes('.')) continue;
-    if (val === null) argv.push(word);
-    else envp.push(word);
-  }
-  params.init_argv = [...argv, ...params.init_argv];
-  params.init_envp = envp;
-  return { params, unknown: [...argv, ...envp], warnings };
+/** module_param(name, type, perm) in module `mod` (KBUILD_MODNAME): `mod.name=VAL`. */
+export function module_param<T>(mod: string, name: string, ops: kernel_param_ops<T>, def: T): kernel_param<T> {
+  param_modules.add(mod);
+  return register(`${mod}.${name}`, ops, def);
 }
 
-// --- this boot's parameters ----------------------------------------------------------
+/**
+ * early_param(str, fn): `fn(val)` runs for every `str` or `str=val` word before
+ * setup_arch; a non-zero return is a malformed value. `reset` restores the state fn
+ * sets, before each boot's parse.
+ */
+export function early_param(str: string, fn: (val: string | null) => number, reset?: () => void): void {
+  setup_params.push({ str, fn, early: true, reset });
+}
+
+/**
+ * __setup(str, fn): `fn(val)` ('' for the bare word) runs from unknown_bootoption and
+ * returns 1 when it took the word, 0 to let it go on to init.
+ */
+export function __setup(str: string, fn: (val: string) => number, reset?: () => void): void {
+  setup_params.push({ str, fn: (v) => fn(v ?? ''), early: false, reset });
+}
+
+/** A kernel_param's value as /sys/module/MOD/parameters/NAME shows it, or null. */
+export function param_get(name: string): string | null {
+  const kp = kernel_params.find((p) => p.name === name);
+  return kp ? kp.ops.get(kp) : null;
+}
+
+// --- this boot's command line ---------------------------------------------------------
 
 let saved_command_line = '';
-let current: ParsedCmdline = { params: default_params(), unknown: [], warnings: [] };
+/** Complaints found while parsing, printed by print_early_param_warnings(). */
+let complaints: { level: 'warn' | 'err'; text: string }[] = [];
+let unknown_options: string[] = [];
+let argv_init: string[] = [];
+let envp_init: string[] = [];
 
-/** Parse this boot's command line and keep the result (nothing is printed yet). */
-export function setup_boot_params(cmdline: string): kernel_params {
-  saved_command_line = cmdline;
-  current = parse_cmdline(cmdline);
-  return current.params;
+/** do_early_param() for every word up to "--". */
+function parse_early_param(words: ReturnType<typeof split_cmdline>): void {
+  for (const { param, val } of words) {
+    if (param === '--' && val === null) break;
+    for (const p of setup_params) {
+      if (p.early && p.str === param && p.fn(val) !== 0) {
+        complaints.push({ level: 'warn', text: `Malformed early option '${param}'` });
+      }
+    }
+  }
 }
 
-/** parse_early_param()'s complaints about malformed values. */
-export function print_early_param_warnings(): void {
-  for (const w of current.warnings) {
-    if (w.startsWith('Booting kernel:')) pr_err(w);
-    else pr_warn(w);
+/** obsolete_checksetup(): an early_param (already done) or a __setup handler took it. */
+function obsolete_checksetup(param: string, val: string | null): boolean {
+  let had_early_param = false;
+  for (const p of setup_params) {
+    if (p.str !== param) continue;
+    if (p.early) had_early_param = true;
+    else if (p.fn(val)) return true;
   }
+  return had_early_param;
+}
+
+/** unknown_bootoption(). */
+function unknown_bootoption(param: string, val: string | null): void {
+  if (obsolete_checksetup(param, val)) return;
+  const dot = param.indexOf('.');
+  if (dot >= 0) {
+    const mod = param.slice(0, dot);
+    if (param_modules.has(mod)) {
+      complaints.push({ level: 'warn', text: `${mod}: unknown parameter '${param.slice(dot + 1)}' ignored` });
+    }
+    return;
+  }
+  const word = val === null ? param : `${param}=${val}`;
+  if (val === null) argv_init.push(word);
+  else envp_init.push(word);
+}
+
+/** parse_args("Booting kernel", ...): every word up to "--"; returns the words after it. */
+function parse_args(doing: string, words: ReturnType<typeof split_cmdline>): string[] {
+  for (let i = 0; i < words.length; i++) {
+    const { param, val } = words[i];
+    if (param === '--' && val === null) {
+      return words.slice(i + 1).map((w) => (w.val === null ? w.param : `${w.param}=${w.val}`));
+    }
+    const kp = kernel_params.find((p) => p.name === param);
+    if (!kp) { unknown_bootoption(param, val); continue; }
+    const err = val === null && !kp.ops.noarg ? -EINVAL : kp.ops.set(val, kp);
+    if (err) complaints.push({ level: 'err', text: `${doing}: \`${val ?? ''}' invalid for parameter \`${param}'` });
+  }
+  return [];
+}
+
+/**
+ * Take this boot's command line: restore every parameter's initial value, run the early
+ * parameters, then parse_args with unknown_bootoption (nothing is printed yet).
+ */
+export function setup_boot_params(cmdline: string): void {
+  saved_command_line = cmdline;
+  complaints = [];
+  argv_init = [];
+  envp_init = [];
+  for (const kp of kernel_params) kp.value = kp.def;
+  for (const p of setup_params) p.reset?.();
+  const words = split_cmdline(cmdline);
+  parse_early_param(words);
+  const after_dashes = parse_args('Booting kernel', words);
+  unknown_options = [...argv_init, ...envp_init];
+  argv_init.push(...after_dashes);
+}
+
+/** The complaints of parse_early_param and parse_args, in that order. */
+export function print_early_param_warnings(): void {
+  for (const c of complaints) (c.level === 'err' ? pr_err : pr_warn)(c.text);
 }
 
 /** print_unknown_bootoptions(): one line naming the parameters passed to user space. */
 export function print_unknown_bootoptions(): void {
-  if (current.unknown.length === 0) return;
-  pr_notice(`Unknown kernel command line parameters "${current.unknown.join(' ')}", will be passed to user space.`);
+  if (unknown_options.length === 0) return;
+  pr_notice(`Unknown kernel command line parameters "${unknown_options.join(' ')}", will be passed to user space.`);
 }
 
-/** The parsed parameters of the running kernel. */
-export function boot_params_parsed(): Readonly<kernel_params> { return current.params; }
+/** init's arguments and environment from the command line (argv_init, envp_init). */
+export function init_args(): { argv: readonly string[]; envp: readonly string[] } {
+  return { argv: argv_init, envp: envp_init };
+}
 
 /** The command line as the boot loader passed it (/proc/cmdline). */
 export function get_saved_command_line(): string { return saved_command_line; }

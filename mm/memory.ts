@@ -37,7 +37,8 @@ import { KERN_ALERT, printk } from '../kernel/printk.js';
 import {
   _PAGE_PROTNONE, update_hiwater_rss, vma_keyid, type mm_struct, type vm_area_struct,
 } from './vma.js';
-import { ENOMEM } from '../kernel/errno.js';
+import { EINVAL, ENOMEM } from '../kernel/errno.js';
+import { shmem_get_page } from './shmem.js';
 
 /* vm_fault_t bits (include/linux/mm_types.h). */
 export const VM_FAULT_OOM = 0x000001;
@@ -101,12 +102,9 @@ function do_anonymous_page(vma: vm_area_struct, addr: number, ptep: number, flag
 function do_shared_fault(vma: vm_area_struct, addr: number, ptep: number, flags: number): number {
   const file = vma.vm_file!;
   const pgoff = vma.vm_pgoff + (addr - vma.vm_start) / PAGE_SIZE;
-  let pfn = file.pages.get(pgoff);
-  if (pfn === undefined) {
-    pfn = alloc_pages(GFP_USER | __GFP_ZERO, 0, vma_keyid(vma));
-    if (pfn < 0) return VM_FAULT_OOM;
-    file.pages.set(pgoff, pfn); // the object's reference
-  }
+  const pfn = shmem_get_page(file, pgoff); // under the object's KeyID, which is the VMA's
+  if (pfn === -EINVAL) return VM_FAULT_SIGBUS; // beyond i_size
+  if (pfn < 0) return VM_FAULT_OOM;
   get_page(pfn); // the mapping's reference
   let entry = pfn_pte(pfn, vma.vm_page_prot);
   if (flags & FAULT_FLAG_WRITE) entry = { lo: (entry.lo | _PAGE_DIRTY) >>> 0, hi: entry.hi };

@@ -18,11 +18,13 @@ import { mm_drop_all_cpus } from '../arch/x86/mm/tlb.js';
 import { free_pgd_range, pgd_free } from '../arch/x86/mm/pgtable.js';
 import { tlb_finish_mmu, tlb_gather_mmu, unmap_page_range } from './memory.js';
 import {
-  PAGE_SIZE, TASK_SIZE, USER_PGTABLES_CEILING, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
+  TASK_SIZE, USER_PGTABLES_CEILING, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
   VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, find_vma, find_vma_intersection, mmap_min_addr,
   split_vma, sysctl_max_map_count, vm_area_alloc, vm_area_free, vma_link, vma_merge_neighbours,
-  vma_next, vma_prev, vma_unlink, type mm_struct, type shmem_file, type vm_area_struct,
+  vma_get_encrypt_ref, vma_next, vma_prev, vma_unlink, type mm_struct, type vm_area_struct,
 } from './vma.js';
+import { shmem_init, shmem_zero_setup, type shmem_file } from './shmem.js';
+import { PAGE_SIZE, pgprot_keyid } from '../arch/x86/include/asm/pgtable_types.js';
 import { current } from '../kernel/sched.js';
 import { EBADF, EEXIST, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js';
 
@@ -44,11 +46,9 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 /** TASK_UNMAPPED_BASE: PAGE_ALIGN(TASK_SIZE / 3), the bottom-up fallback's floor. */
 const TASK_UNMAPPED_BASE = Math.ceil(TASK_SIZE / 3 / PAGE_SIZE) * PAGE_SIZE;
 
-let shmem_next_ino = 1;
-
-/** Boot: reset the shmem inode numbers. */
+/** Boot: no shmem objects yet. */
 export function mmap_init(): void {
-  shmem_next_ino = 1;
+  shmem_init();
 }
 
 function page_align(len: number): number {
@@ -62,11 +62,6 @@ function valid_number(n: number): boolean {
 /** calc_vm_prot_bits: PROT_* to VM_READ/WRITE/EXEC (same values). */
 export function calc_vm_prot_bits(prot: number): number {
   return prot & (VM_READ | VM_WRITE | VM_EXEC);
-}
-
-/** shmem_zero_setup: the object behind a new shared anonymous mapping. */
-function shmem_zero_setup(): shmem_file {
-  return { ino: shmem_next_ino++, pages: new Map(), users: 0 };
 }
 
 /**
@@ -127,13 +122,19 @@ export function get_unmapped_area(mm: mm_struct, addr: number, len: number, flag
  * mmap_region: map [addr, addr+len) with `vm_flags`, replacing what was there
  * (MAP_FIXED), merging with compatible neighbours. Returns addr or -errno.
  */
-function mmap_region(mm: mm_struct, addr: number, len: number, vm_flags: number, pgoff: number): number {
+function mmap_region(mm: mm_struct, addr: number, len: number, vm_flags: number, pgoff: number,
+  shm: shmem_file | null): number {
   if (find_vma_intersection(mm, addr, addr + len)) {
     const ret = do_munmap(mm, addr, len);
     if (ret < 0) return ret;
   }
-  const file = vm_flags & VM_SHARED ? shmem_zero_setup() : null;
+  const file = shm ?? (vm_flags & VM_SHARED ? shmem_zero_setup() : null);
   const vma = vm_area_alloc(mm, addr, addr + len, vm_flags, pgoff, file);
+  if (file?.keyid) {
+    // The object's KeyID is every mapper's (mm/shmem.ts): it goes into vm_page_prot.
+    vma.vm_page_prot = pgprot_keyid(vma.vm_page_prot, file.keyid);
+    vma_get_encrypt_ref(vma);
+  }
   vma_link(vma);
   vma_merge_neighbours(vma);
   return addr;
@@ -143,7 +144,8 @@ function mmap_region(mm: mm_struct, addr: number, len: number, vm_flags: number,
  * do_mmap for anonymous memory: validate, choose the range, build vm_flags, map.
  * Returns the address or -errno.
  */
-export function do_mmap(mm: mm_struct, addr: number, len: number, prot: number, flags: number): number {
+export function do_mmap(mm: mm_struct, addr: number, len: number, prot: number, flags: number,
+  file: shmem_file | null = null, off = 0): number {
   if (!valid_number(addr) || !valid_number(len) || !Number.isInteger(prot) || !Number.isInteger(flags)) {
     return -EINVAL;
   }
@@ -164,13 +166,19 @@ export function do_mmap(mm: mm_struct, addr: number, len: number, prot: number, 
 
   let vm_flags = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
   let pgoff: number;
-  if (type === MAP_SHARED) {
+  if (file) {
+    // A shmem file mapped MAP_PRIVATE would need copy-on-write of its pages, which this
+    // tree does not have: only MAP_SHARED mappings of objects (-EINVAL otherwise).
+    if (type !== MAP_SHARED) return -EINVAL;
+    vm_flags |= VM_SHARED | VM_MAYSHARE;
+    pgoff = off / PAGE_SIZE;
+  } else if (type === MAP_SHARED) {
     vm_flags |= VM_SHARED | VM_MAYSHARE;
     pgoff = 0; // "Ignore pgoff."
   } else {
     pgoff = addr / PAGE_SIZE; // "Set pgoff according to addr for anon_vma."
   }
-  return mmap_region(mm, addr, len, vm_flags, pgoff);
+  return mmap_region(mm, addr, len, vm_flags, pgoff, file);
 }
 
 /**
@@ -241,6 +249,18 @@ export function sys_mmap(addr: number, len: number, prot: number, flags: number,
   const mm = current().mm;
   if (!mm) return -ENOMEM;
   return do_mmap(mm, addr, len, prot, flags);
+}
+
+/**
+ * mmap(2) of a shared-memory object (what mmap(fd) does for an fd from shm_open):
+ * MAP_SHARED only; `off` page aligned. The mapping takes the object's KeyID.
+ */
+export function sys_mmap_shm(addr: number, len: number, prot: number, flags: number, file: shmem_file, off = 0): number {
+  if (!valid_number(off) || off % PAGE_SIZE) return -EINVAL;
+  if (!Number.isInteger(flags) || flags & MAP_ANONYMOUS) return -EINVAL;
+  const mm = current().mm;
+  if (!mm) return -ENOMEM;
+  return do_mmap(mm, addr, len, prot, flags, file, off);
 }
 
 /** munmap(2). 0 or -errno. */

@@ -1,6 +1,7 @@
 /**
  * mprotect and the MKTME series' encrypt_mprotect (Linux mm/mprotect.c with
- * [PATCHv2 44/59] and [PATCHv2 46/59]; linux-mktme.md §2.8).
+ * [PATCHv2 44/59] and [PATCHv2 46/59] of the MKTME series, Alison Schofield's
+ * encrypt_mprotect(), July 2019).
  *
  * do_mprotect_ext(start, len, prot, pkey, keyid) is the common path: keyid NO_KEY is
  * plain mprotect; a KeyID (0 included) also re-keys the range. Unlike Linux, which may
@@ -19,19 +20,21 @@
  * allocate zeroed pages with the new KeyID. Encrypting memory does not encrypt what
  * was in it; that is the series' semantics, not a shortcut here.
  */
-import { pte_modify, pgprot_keyid, type pgprot_t } from '../arch/x86/include/asm/pgtable_types.js';
+import { pte_modify, pgprot_keyid, type pgprot_t, PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { ptep_get, set_pte_at, walk_pte_range } from '../arch/x86/mm/pgtable.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
 import { pte_has_page, zap_page_range } from './memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, calc_vm_prot_bits } from './mmap.js';
 import {
-  PAGE_SIZE, VM_EXEC, VM_READ, VM_WRITE, find_vma, pgprot_modify, split_vma,
-  sysctl_max_map_count, vm_get_page_prot, vma_get_encrypt_ref, vma_is_anonymous, vma_keyid,
-  vma_merge_neighbours, vma_next, vma_put_encrypt_ref, type mm_struct, type vm_area_struct,
+  VM_EXEC, VM_READ, VM_WRITE, find_vma, pgprot_modify, split_vma, sysctl_max_map_count,
+  vm_get_page_prot, vma_get_encrypt_ref, vma_is_anonymous, vma_keyid, vma_merge_neighbours,
+  vma_next, vma_put_encrypt_ref, type mm_struct, type vm_area_struct,
 } from './vma.js';
+import { shmem_may_encrypt, shmem_set_encrypt } from './shmem.js';
 import { current } from '../kernel/sched.js';
 import { encrypt_key_lookup } from '../kernel/cred.js';
 import { EACCES, EINVAL, ENOMEM } from '../kernel/errno.js';
+import { IS_ERR } from '../kernel/err.js';
 
 /** No protection key / no KeyID change (the series' NO_KEY). */
 export const NO_KEY = -1;
@@ -62,6 +65,9 @@ export function change_protection(vma: vm_area_struct, start: number, end: numbe
  */
 function mprotect_set_encrypt(vma: vm_area_struct, newkeyid: number, start: number, end: number): void {
   zap_page_range(vma, start, end - start);
+  // A shmem mapping: the object changes KeyID (mm/shmem.ts), after its one mapping's
+  // PTEs are gone and flushed, so no translation reaches a page under the old KeyID.
+  if (vma.vm_file) shmem_set_encrypt(vma.vm_file, newkeyid);
   if (vma_keyid(vma) === newkeyid) return;
   vma_put_encrypt_ref(vma);
   vma.vm_page_prot = pgprot_keyid(vma.vm_page_prot, newkeyid);
@@ -101,13 +107,18 @@ function vmas_covering(mm: mm_struct, start: number, end: number): vm_area_struc
 
 /**
  * mem_supports_encryption: every VMA in [start, end) must be anonymous ("If this test
- * fails on any single VMA, the entire mprotect request fails").
+ * fails on any single VMA, the entire mprotect request fails"), or, this tree's
+ * extension, a shmem mapping that the range covers whole and that is its object's
+ * only mapping (the KeyID is the object's: mm/shmem.ts). 0, -EINVAL or -EBUSY.
  */
-function mem_supports_encryption(mm: mm_struct, start: number, end: number): boolean {
+function mem_supports_encryption(mm: mm_struct, start: number, end: number): number {
   for (let vma = find_vma(mm, start); vma && vma.vm_start < end; vma = vma_next(vma)) {
-    if (!vma_is_anonymous(vma)) return false;
+    if (vma_is_anonymous(vma)) continue;
+    if (!vma.vm_file || vma.vm_start < start || vma.vm_end > end) return -EINVAL;
+    const busy = shmem_may_encrypt(vma.vm_file);
+    if (busy) return busy;
   }
-  return true;
+  return 0;
 }
 
 /**
@@ -126,9 +137,12 @@ export function do_mprotect_ext(start: number, len: number, prot: number, pkey: 
   const mm = current().mm;
   if (!mm) return -ENOMEM;
 
-  if (keyid !== NO_KEY && !mem_supports_encryption(mm, start, end)) return -EINVAL;
+  if (keyid !== NO_KEY) {
+    const err = mem_supports_encryption(mm, start, end);
+    if (err) return err;
+  }
   const vmas = vmas_covering(mm, start, end);
-  if (typeof vmas === 'number') return vmas;
+  if (IS_ERR(vmas)) return vmas;
   const newflags = vmas.map((vma) => calc_vm_prot_bits(prot) | (vma.vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)));
   for (const f of newflags) {
     // Each VM_MAY* bit sits four bits above its VM_* bit.
@@ -159,7 +173,8 @@ export function sys_mprotect(start: number, len: number, prot: number): number {
  * encrypt_mprotect(2) ([PATCHv2 44/59]): mprotect plus moving the range to the KeyID of
  * the mktme key `serial`. Page-aligned start and len (-EINVAL); the key needs view
  * permission (-ENOKEY, -EKEYREVOKED, -EKEYEXPIRED, -EACCES from the lookup) and must be
- * an mktme key (-EINVAL); every VMA must be anonymous (-EINVAL). This tree's extension:
+ * an mktme key (-EINVAL); every VMA must be anonymous (-EINVAL) or a whole shmem mapping
+ * that is its object's only one (-EINVAL, -EBUSY; the object takes the KeyID). This tree's extension:
  * serial -1 returns the range to KeyID 0 (no key is looked up; in Linux -1 would name
  * the thread keyring, which is never an mktme key).
  */
@@ -169,7 +184,7 @@ export function sys_encrypt_mprotect(start: number, len: number, prot: number, s
   // An unaligned start is refused by do_mprotect_ext, after the key lookup, as in the series.
   if (serial === -1) return do_mprotect_ext(start, len, prot, NO_KEY, 0);
   const key = encrypt_key_lookup(current().cred, serial);
-  if (typeof key === 'number') return key;
+  if (IS_ERR(key)) return key;
   const ret = do_mprotect_ext(start, len, prot, NO_KEY, key.keyid);
   key.release();
   return ret;

@@ -6,7 +6,8 @@
  * search (Linux used an rbtree, now a maple tree; the contract is the same: find_vma
  * returns the first VMA ending above an address). VMAs never overlap.
  *
- * MKTME ([PATCHv2 10/59], linux-mktme.md §2.3, §2.7, §3.3):
+ * MKTME (Kirill Shutemov's series of July 2019: [PATCHv2 10/59], which keeps the KeyID in
+ * vm_page_prot, and its vma_keyid(), _PAGE_CHG_MASK and is_mergeable_vma() changes):
  *  - an encrypted VMA keeps its KeyID in vm_page_prot's address bits, so mk_pte()
  *    carries it into every PTE; vma_keyid() reads it back;
  *  - VMAs never merge across KeyIDs (is_mergeable_vma checks vma_keyid);
@@ -19,14 +20,13 @@
  * MKTME series refuses encrypt_mprotect() on it.
  */
 import {
-  _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
-  __pgprot, pgprot_keyid, pte_keyid, pte_modify, type pgprot_t,
+  _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, __pgprot,
+  pgprot_keyid, pte_keyid, pte_modify, type pgprot_t, PAGE_SIZE,
 } from '../arch/x86/include/asm/pgtable_types.js';
-import { put_page } from './page_alloc.js';
+import { shmem_file_get, shmem_file_put, type shmem_file } from './shmem.js';
 import { keyid_get, keyid_put } from '../kernel/cred.js';
 import { ENOMEM } from '../kernel/errno.js';
 
-export const PAGE_SIZE = 4096;
 /** TASK_SIZE_MAX on 4-level x86-64: (1 << 47) - PAGE_SIZE; user space ends here. */
 export const TASK_SIZE = 2 ** 47 - PAGE_SIZE;
 /** The user half of the address space (what user page tables may cover). */
@@ -55,15 +55,8 @@ export const VM_NORESERVE = 0x00200000;
  */
 export const _PAGE_PROTNONE = _PAGE_GLOBAL;
 
-/** The shmem object behind a shared anonymous mapping (page index -> pfn). */
-export interface shmem_file {
-  /** Inode number shown in /proc/PID/maps. */
-  ino: number;
-  /** Pages held by the object: one reference each, besides the mappings' own. */
-  pages: Map<number, number>;
-  /** VMAs using the object (Linux: the file's reference count). */
-  users: number;
-}
+
+export type { shmem_file };
 
 export interface vm_area_struct {
   vm_mm: mm_struct;
@@ -204,7 +197,7 @@ export function vma_put_encrypt_ref(vma: vm_area_struct): void {
 /** A new, unlinked VMA (KeyID 0, so no reference yet). */
 export function vm_area_alloc(mm: mm_struct, start: number, end: number, vm_flags: number,
   pgoff: number, file: shmem_file | null): vm_area_struct {
-  if (file) file.users++;
+  if (file) shmem_file_get(file);
   return { vm_mm: mm, vm_start: start, vm_end: end, vm_flags, vm_page_prot: vm_get_page_prot(vm_flags), vm_pgoff: pgoff, vm_file: file };
 }
 
@@ -212,7 +205,7 @@ export function vm_area_alloc(mm: mm_struct, start: number, end: number, vm_flag
 export function vm_area_dup(orig: vm_area_struct, mm: mm_struct = orig.vm_mm): vm_area_struct {
   const vma = { ...orig, vm_mm: mm, vm_page_prot: { ...orig.vm_page_prot } };
   vma_get_encrypt_ref(vma);
-  if (vma.vm_file) vma.vm_file.users++;
+  if (vma.vm_file) shmem_file_get(vma.vm_file);
   return vma;
 }
 
@@ -222,12 +215,6 @@ export function vm_area_free(vma: vm_area_struct): void {
   if (vma.vm_file) shmem_file_put(vma.vm_file);
 }
 
-/** Last user gone: the object's pages lose its references (the mappings' are gone). */
-function shmem_file_put(file: shmem_file): void {
-  if (--file.users > 0) return;
-  for (const pfn of file.pages.values()) put_page(pfn);
-  file.pages.clear();
-}
 
 // --- protections ---------------------------------------------------------------------------
 

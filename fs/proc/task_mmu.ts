@@ -6,19 +6,19 @@
  *   column 73 and the name. Private anonymous mappings have no name, offset 0, device
  *   00:00 and inode 0 (so their line ends with the space). Shared anonymous mappings
  *   are shmem files: device 00:01, their inode, offset vm_pgoff << 12, and the name
- *   "/dev/zero (deleted)", as Linux shows them.
+ *   "/dev/zero (deleted)", as Linux shows them; a POSIX shm object is "/dev/shm/NAME".
  *
  * smaps: the maps line, then Linux's counters for the VMA's pages (walking its PTEs:
  * present and PROT_NONE entries count), then this tree's extension, a `KeyID:` line
  * with the VMA's KeyID (from vm_page_prot), before VmFlags.
  */
-import { pte_dirty, pte_pfn, pte_young, type pte_t } from '../../arch/x86/include/asm/pgtable_types.js';
+import { pte_dirty, pte_pfn, pte_young, type pte_t, PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 import { ptep_get, walk_pte_range } from '../../arch/x86/mm/pgtable.js';
 import { follow_pte, pte_has_page } from '../../mm/memory.js';
 import { page_count } from '../../mm/page_alloc.js';
 import {
-  PAGE_SIZE, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED,
-  VM_WRITE, vma_keyid, type mm_struct, type vm_area_struct,
+  VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE,
+  vma_keyid, type mm_struct, type vm_area_struct,
 } from '../../mm/vma.js';
 import type { cred } from '../../kernel/cred.js';
 import { CAP_SYS_ADMIN, security_capable } from '../../kernel/capability.js';
@@ -38,7 +38,10 @@ export function show_map_vma(vma: vm_area_struct): string {
   let line = `${hex8(vma.vm_start)}-${hex8(vma.vm_end)} ` +
     `${f & VM_READ ? 'r' : '-'}${f & VM_WRITE ? 'w' : '-'}${f & VM_EXEC ? 'x' : '-'}${f & VM_MAYSHARE ? 's' : 'p'} ` +
     `${hex8(pgoff)} ${dev} ${ino} `;
-  if (file) line = line.padEnd(MAPS_PAD) + ' /dev/zero (deleted)';
+  if (file) {
+    const name = file.name === null ? '/dev/zero' : `/dev/shm/${file.name}`;
+    line = line.padEnd(MAPS_PAD) + ` ${name}${file.name !== null && file.linked ? '' : ' (deleted)'}`;
+  }
   return line + '\n';
 }
 

@@ -14,12 +14,13 @@ import {
   type key_cred, type key_preparsed_payload, type key_ref_t, type key_type,
 } from './types.js';
 import {
-  IS_ERR, key_alloc, key_get, key_put, key_type_lookup, make_key_ref, mark_key_instantiated, test_bit,
+  key_alloc, key_get, key_put, key_type_lookup, make_key_ref, mark_key_instantiated, test_bit,
 } from './key.js';
 import {
   __key_instantiate_and_link, __key_link_begin, __key_link_end, key_type_keyring,
 } from './keyring.js';
 import { KEY_NEED_WRITE, key_task_permission } from './permission.js';
+import { IS_ERR } from '../err.js';
 
 function prep_init(cred: key_cred, ktype: key_type, description: string | null,
   payload: Uint8Array | null): key_preparsed_payload {

@@ -7,10 +7,11 @@
 import {
   EACCES, EAGAIN, EDQUOT, EINVAL, ENOKEY, EOPNOTSUPP, EPERM,
   KEY_GRP_ALL, KEY_OTH_ALL, KEY_POS_ALL, KEY_USR_ALL,
+  KEYCTL_CAPS0_CAPABILITIES, KEYCTL_CAPS0_INVALIDATE, KEYCTL_CAPS0_PERSISTENT_KEYRINGS,
 } from './uapi.js';
 import { KEY_FLAG_IN_QUOTA, KEY_FLAG_KEEP, KEY_IS_UNINSTANTIATED, OVERFLOW_ID, type key, type key_cred } from './types.js';
 import {
-  IS_ERR, KEY_MAX_DESC_SIZE, desc_len, key_invalidate, key_quota_limits, key_read_state,
+  KEY_MAX_DESC_SIZE, desc_len, key_invalidate, key_quota_limits, key_read_state,
   key_ref_put, key_revoke, key_set_timeout, key_type_lookup, key_user_lookup, key_user_put,
   key_validate, test_bit,
 } from './key.js';
@@ -24,6 +25,7 @@ import {
   KEY_LOOKUP_CREATE, KEY_LOOKUP_PARTIAL, join_session_keyring, lookup_user_key,
 } from './process_keys.js';
 import { key_update } from './key_create.js';
+import { IS_ERR } from '../err.js';
 
 /** Largest KEYCTL_UPDATE payload (PAGE_SIZE). */
 const KEYCTL_UPDATE_MAX = 4096;
@@ -303,4 +305,29 @@ export function keyctl_set_timeout(cred: key_cred, id: number, timeout: number):
   else key_set_timeout(key_ref.key, timeout);
   key_ref_put(key_ref);
   return ret;
+}
+
+/**
+ * KEYCTL_GET_SECURITY: the key's LSM label (needs VIEW). No LSM labels keys here, so it
+ * is the empty string, as Linux returns when security_key_getsecurity() gives nothing.
+ * Returns the length with the NUL (1).
+ */
+export function keyctl_get_security(cred: key_cred, id: number, buffer: Uint8Array | null): number {
+  const key_ref = lookup_user_key(cred, id, KEY_LOOKUP_PARTIAL, KEY_NEED_VIEW);
+  if (IS_ERR(key_ref)) return key_ref;
+  key_ref_put(key_ref);
+  if (buffer && buffer.length > 0) buffer[0] = 0;
+  return 1;
+}
+
+/**
+ * KEYCTL_CAPABILITIES (keyctl_capabilities): what this key service supports, as
+ * Linux's keyrings_capabilities[]: capabilities, persistent keyrings and invalidate.
+ * No Diffie-Hellman, public-key, big_key, restrict_keyring, move, namespaces or
+ * notifications here. Copies up to buffer.length bytes; returns the full size (2).
+ */
+export function keyctl_capabilities(buffer: Uint8Array | null): number {
+  const caps = [KEYCTL_CAPS0_CAPABILITIES | KEYCTL_CAPS0_PERSISTENT_KEYRINGS | KEYCTL_CAPS0_INVALIDATE, 0];
+  if (buffer) for (let i = 0; i < Math.min(buffer.length, caps.length); i++) buffer[i] = caps[i];
+  return caps.length;
 }

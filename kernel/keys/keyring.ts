@@ -18,9 +18,10 @@ import {
 } from './types.js';
 import {
   key_alloc, key_get, key_is_dead, key_is_positive, key_now, key_payload_reserve, key_put,
-  key_state, make_key_ref, mark_key_instantiated, test_bit, IS_ERR,
+  key_state, make_key_ref, mark_key_instantiated, test_bit, 
 } from './key.js';
 import { KEY_NEED_SEARCH, key_task_permission } from './permission.js';
+import { IS_ERR } from '../err.js';
 
 /** Quota bytes charged to a keyring's owner per link (KEYQUOTA_LINK_BYTES). */
 export const KEYQUOTA_LINK_BYTES = 4;

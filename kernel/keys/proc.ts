@@ -13,9 +13,10 @@ import {
   KEY_FLAG_DEAD, KEY_FLAG_IN_QUOTA, KEY_FLAG_INVALIDATED, KEY_FLAG_REVOKED, KEY_FLAG_USER_CONSTRUCT,
   KEY_IS_UNINSTANTIATED, OVERFLOW_ID, TIME64_MAX, type key, type key_cred,
 } from './types.js';
-import { IS_ERR, key_now, key_quota_limits, key_ref_put, key_state, make_key_ref, test_bit } from './key.js';
+import { key_now, key_quota_limits, key_ref_put, key_state, make_key_ref, test_bit } from './key.js';
 import { KEY_NEED_VIEW, key_task_permission } from './permission.js';
 import { lookup_possession } from './process_keys.js';
+import { IS_ERR } from '../err.js';
 
 const pad = (v: string | number, w: number): string => String(v).padStart(w);
 const hex8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');

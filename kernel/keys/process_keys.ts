@@ -20,7 +20,7 @@ import {
 } from './uapi.js';
 import { INVALID_GID, KEY_FLAG_UID_KEYRING, KEY_IS_UNINSTANTIATED, type key, type key_cred, type key_ref_t } from './types.js';
 import {
-  IS_ERR, KEY_ALLOC_IN_QUOTA, KEY_ALLOC_QUOTA_OVERRUN, KEY_ALLOC_UID_KEYRING, key_get, key_lookup,
+  KEY_ALLOC_IN_QUOTA, KEY_ALLOC_QUOTA_OVERRUN, KEY_ALLOC_UID_KEYRING, key_get, key_lookup,
   key_now, key_put, key_ref_put, key_state, key_validate, make_key_ref, test_bit,
 } from './key.js';
 import {
@@ -29,6 +29,7 @@ import {
   keyring_search_context_init, keyring_search_rcu, type keyring_search_context,
 } from './keyring.js';
 import { key_task_permission } from './permission.js';
+import { IS_ERR } from '../err.js';
 import { CAP_EMPTY_SET, cap_initial_set } from '../../include/linux/capability.js';
 
 /* lookup_user_key() flags (security/keys/internal.h). */
@@ -112,7 +113,7 @@ export function key_cred_release(cred: key_cred): void {
 function get_user_register(cred: key_cred): key | number {
   const s = key_state();
   if (s.user_keyring_register) return s.user_keyring_register;
-  const reg = keyring_alloc('.user_reg', 0, 0, cred,
+  const reg = keyring_alloc('.user_reg', 0, INVALID_GID, cred,
     KEY_POS_WRITE | KEY_POS_SEARCH | KEY_USR_VIEW | KEY_USR_READ, KEY_ALLOC_IN_QUOTA, null);
   if (IS_ERR(reg)) return reg;
   s.user_keyring_register = reg; // the register's reference

@@ -10,7 +10,7 @@ import { package_lead_cpus, topology_physical_package_id } from '../../arch/x86/
 import {
   proc_create, proc_mkdir, proc_register_dir, proc_remove, vfs_read, vfs_readdir,
 } from '../../fs/proc/generic.js';
-import { bootKernel } from './helpers.js';
+import { bootKernel } from '../lib/boot.js';
 
 function cpuinfo(): string {
   const r = vfs_read('/proc/cpuinfo');
@@ -74,7 +74,7 @@ t.test('default machine: four CPUs, Linux layout', (t) => {
 });
 
 t.test('SMP bring-up messages', (t) => {
-  const { log } = bootKernel({ machine: { packages: 2, cpusPerPackage: 3 } });
+  const { log } = bootKernel({ packages: 2, cpusPerPackage: 3 });
   const from = log.indexOf('smp: Bringing up secondary CPUs ...');
   t.same(log.slice(from, from + 6), [
     'smp: Bringing up secondary CPUs ...',
@@ -91,7 +91,7 @@ t.test('SMP bring-up messages', (t) => {
 });
 
 t.test('one CPU: singular words', (t) => {
-  const { log } = bootKernel({ machine: { packages: 1, cpusPerPackage: 1 } });
+  const { log } = bootKernel({ packages: 1, cpusPerPackage: 1 });
   t.ok(log.includes('smp: Brought up 1 node, 1 CPU'));
   t.notOk(log.includes('smpboot: x86: Booting SMP configuration:'));
   t.end();
@@ -112,7 +112,7 @@ t.test('CPU without PCONFIG or TME', (t) => {
   bootKernel({ cpu: { pconfig: false } });
   t.notOk(field(blocks()[0], 'flags').split(' ').includes('pconfig'));
   t.ok(field(blocks()[0], 'flags').split(' ').includes('tme'));
-  bootKernel({ cpu: { tme: false, maxPhysAddr: 39 }, machine: { nvramSize: 0 } });
+  bootKernel({ cpu: { tme: false, maxPhysAddr: 39 }, nvramSize: 0 });
   t.notOk(field(blocks()[0], 'flags').split(' ').includes('tme'));
   t.equal(field(blocks()[0], 'address sizes'), '39 bits physical, 48 bits virtual');
   t.end();

@@ -5,6 +5,7 @@
  * cases no BIOS setting of this machine reaches (an unknown policy), through a stub CPU.
  */
 import t from 'tap';
+import { setup_boot_params } from '../../kernel/params.js';
 import { X86_FEATURE_TME } from '../../arch/x86/include/asm/cpufeatures.js';
 import { set_cpu_possible } from '../../arch/x86/include/asm/processor.js';
 import { cpu_common_init, cpu_data, cpu_has, type cpuinfo_x86 } from '../../arch/x86/kernel/cpu/common.js';
@@ -12,10 +13,10 @@ import {
   detect_tme, get_mktme_status, MKTME_DISABLED, MKTME_ENABLED, tme_init,
 } from '../../arch/x86/kernel/cpu/intel.js';
 import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
-import { mktme_algs, mktme_init, mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
+import { mktme_algs, mktme_mm_init, mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
 import type { X86Cpu } from '../../arch/x86/hw/isa.js';
 import { log_records, printk_init } from '../../kernel/printk.js';
-import { bootKernel, tmeLines } from './helpers.js';
+import { bootKernel, tmeLines } from '../lib/boot.js';
 
 const ENABLED = ['x86/tme: enabled by BIOS', 'x86/mktme: enabled by BIOS', 'x86/mktme: 63 KeyIDs available'];
 
@@ -147,7 +148,7 @@ t.test('CPU without PCONFIG: detection unchanged', (t) => {
 });
 
 t.test('mktme=off: hardware reported, MKTME left off', (t) => {
-  bootKernel({}, 'mktme=off');
+  bootKernel({ cmdline: 'mktme=off' });
   t.same(tmeLines(), [...ENABLED, 'x86/mktme: disabled by kernel command line']);
   t.same(physBits(), [40, 40, 40, 40]);
   t.equal(mktme_nr_keyids(), 0);
@@ -165,7 +166,7 @@ t.test('once-only messages come back on the next boot', (t) => {
 });
 
 t.test('single package, single CPU', (t) => {
-  bootKernel({ machine: { packages: 1, cpusPerPackage: 1 } });
+  bootKernel({ packages: 1, cpusPerPackage: 1 });
   t.same(tmeLines(), ENABLED);
   t.same(physBits(), [40]);
   t.end();
@@ -187,8 +188,9 @@ function stubCpu(activate: bigint): X86Cpu {
 function detectOn(activates: bigint[]): { lines: string[]; bits: number[] } {
   set_cpu_possible(activates.map(stubCpu));
   printk_init(null);
-  mktme_init();
-  tme_init(false);
+  setup_boot_params('');
+  mktme_mm_init();
+  tme_init();
   cpu_common_init(null);
   const bits: number[] = [];
   for (const a of activates) {

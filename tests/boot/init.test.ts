@@ -13,7 +13,7 @@ import { vfs_read } from '../../fs/proc/generic.js';
 import { proc_create } from '../../fs/proc/generic.js';
 import { boot_count, KernelPanic, late_initcall, start_kernel } from '../../init/main.js';
 import { log_records } from '../../kernel/printk.js';
-import { bootKernel } from './helpers.js';
+import { bootKernel } from '../lib/boot.js';
 
 t.test('late initcalls run after procfs, every boot, in order', (t) => {
   const calls: string[] = [];

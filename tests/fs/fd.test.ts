@@ -5,7 +5,10 @@
  * and per-boot reset of the driver and node tables.
  */
 import t from 'tap';
-import { as, boot, dec, fork } from '../proc/helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { as, dec, fork } from '../lib/task.js';
+
+const boot = (): ReturnType<typeof bootKernel> => bootKernel({ ...SMALL, seed: 1 });
 import { O_RDONLY, O_RDWR, O_WRONLY, sys_close, sys_open } from '../../fs/open.js';
 import { sys_lseek, sys_pread64, sys_pwrite64, sys_read, sys_write } from '../../fs/read_write.js';
 import { sys_ioctl } from '../../fs/ioctl.js';

@@ -11,14 +11,15 @@ import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_pfn } from '../../arch/x86/include/asm/pgtable_types.js';
 import { runShell } from '../../tools/shell.js';
-import { add_mktme_key, as, boot, uwrite } from '../proc/helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key, as, uwrite } from '../lib/task.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
 const TWEAK = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
 const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
 
 t.test('type=user: DRAM holds AES-XTS(key, tweak = line address) of the data', (t) => {
-  const rig = boot(3);
+  const rig = bootKernel({ ...SMALL, seed: 3 });
   const init = rig.init;
   const serial = add_mktme_key(init.cred, 'u1', `type=user algorithm=aes-xts-128 key=${KEY} tweak=${TWEAK}`);
   t.ok(serial > 0, `added ${serial}`);
@@ -79,7 +80,7 @@ t.test('the shell: a revoked key keeps its mapping readable, KeyID freed after m
 });
 
 t.test('on the real machine: all-or-nothing across packages, DEVICE_BUSY retried', (t) => {
-  const rig = boot(5);
+  const rig = bootKernel({ ...SMALL, seed: 5 });
   const [p0, p1] = rig.machine.packages;
   // Package 1's RNG runs dry for longer than the 10 tries: the key fails everywhere.
   p1.engine.injectEntropyError = 50;

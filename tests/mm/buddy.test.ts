@@ -8,13 +8,14 @@ import { memcpy_fromio, memcpy_toio, smp_call_function_single } from '../../arch
 import { page_address } from '../../arch/x86/include/asm/page.js';
 import { log_records } from '../../kernel/printk.js';
 import { memblock_memory } from '../../mm/memblock.js';
-import { PG_buddy, page_flags, page_meta_bytes, page_order } from '../../mm/page.js';
+import { PG_buddy, page_flags, page_meta_bytes, page_order, page_to_nid } from '../../mm/page.js';
 import {
   GFP_KERNEL, GFP_USER, MAX_ORDER, __GFP_NOWARN, __GFP_THISNODE, __GFP_ZERO, __free_pages, alloc_pages,
   free_area_counts, free_list, get_page, max_pfn, node_free_pages, nr_free_pages, nr_online_nodes, page_count,
-  page_is_free, page_to_nid, put_page, totalram_pages,
+  page_is_free, put_page, totalram_pages,
 } from '../../mm/page_alloc.js';
-import { bootMm } from './helpers.js';
+import { bootKernel, pagesInUse } from '../lib/boot.js';
+import { EINVAL, ENOMEM } from '../../kernel/errno.js';
 
 const MiB = 1024 * 1024;
 
@@ -64,10 +65,10 @@ function lcg(seed: number): () => number {
 }
 
 t.test('boot state: all free RAM in maximal blocks, per node', (t) => {
-  bootMm();
+  bootKernel();
   checkBuddy(t);
   t.equal(nr_online_nodes(), 2);
-  t.equal(totalram_pages(), nr_free_pages(), 'nothing allocated yet');
+  t.equal(totalram_pages() - nr_free_pages(), pagesInUse(), 'all free but what the booted kernel holds');
   // 2 x 128 MiB, minus the first MiB (e820 reserved), the 4 MiB kernel and page tables.
   t.ok(nr_free_pages() > (256 - 6) * 256 && nr_free_pages() < (256 - 5) * 256, `free ${nr_free_pages()}`);
   t.equal(free_area_counts(1)[MAX_ORDER], 32, 'node 1 is 32 whole 4 MiB blocks');
@@ -75,7 +76,7 @@ t.test('boot state: all free RAM in maximal blocks, per node', (t) => {
 });
 
 t.test('split and merge', (t) => {
-  bootMm();
+  bootKernel();
   const before = [free_area_counts(0), free_area_counts(1)];
   const free0 = nr_free_pages();
   const p = alloc_pages(GFP_KERNEL, 0, 0, 1);
@@ -104,7 +105,7 @@ t.test('split and merge', (t) => {
 });
 
 t.test('random alloc/free keeps the invariants and returns to the start', (t) => {
-  bootMm();
+  bootKernel();
   const start = [free_area_counts(0), free_area_counts(1)];
   const rnd = lcg(42);
   const held: [number, number][] = [];
@@ -135,7 +136,7 @@ t.test('random alloc/free keeps the invariants and returns to the start', (t) =>
 });
 
 t.test('exhaustion', (t) => {
-  bootMm({ memPerNode: 32 * MiB, nvramSize: 0 });
+  bootKernel({ memPerNode: 32 * MiB, nvramSize: 0 });
   const total = nr_free_pages();
   const got: number[] = [];
   for (;;) {
@@ -146,7 +147,7 @@ t.test('exhaustion', (t) => {
   t.equal(got.length, total, 'every free page handed out once');
   t.equal(new Set(got).size, got.length, 'no page twice');
   t.equal(nr_free_pages(), 0);
-  t.equal(alloc_pages(GFP_KERNEL, 0), -1, 'empty');
+  t.equal(alloc_pages(GFP_KERNEL, 0), -ENOMEM, 'empty');
   t.ok(log_records().some((r) => r.text.includes('page allocation failure: order:0')), 'failure reported');
   // Reserved memory was never handed out.
   t.notOk(got.some((p) => p < 256), 'first MiB');
@@ -154,7 +155,7 @@ t.test('exhaustion', (t) => {
   // Free every other page: plenty of memory, but no order-1 block.
   for (let i = 0; i < got.length; i++) if (got[i] % 2 === 0) __free_pages(got[i], 0);
   t.ok(nr_free_pages() > 0);
-  t.equal(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1), -1, 'fragmented: no order-1 block');
+  t.equal(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1), -ENOMEM, 'fragmented: no order-1 block');
   const again = alloc_pages(GFP_KERNEL, 0);
   t.ok(again >= 0 && again % 2 === 0, 'order 0 still works');
   __free_pages(again, 0);
@@ -166,7 +167,7 @@ t.test('exhaustion', (t) => {
 });
 
 t.test('refcounts: get_page / put_page / page_count', (t) => {
-  bootMm();
+  bootKernel();
   const free0 = nr_free_pages();
   const p = alloc_pages(GFP_USER, 2);
   t.equal(page_count(p), 1);
@@ -185,7 +186,7 @@ t.test('refcounts: get_page / put_page / page_count', (t) => {
 });
 
 t.test('bad frees change nothing', (t) => {
-  bootMm();
+  bootKernel();
   const p = alloc_pages(GFP_KERNEL, 2);
   const q = alloc_pages(GFP_KERNEL, 0);
   const free0 = nr_free_pages();
@@ -219,7 +220,7 @@ t.test('bad frees change nothing', (t) => {
 });
 
 t.test('node placement and fallback', (t) => {
-  const b = bootMm();
+  const b = bootKernel();
   const node1 = memblock_memory().find((r) => r.nid === 1)!;
   const p1 = alloc_pages(GFP_KERNEL, 0, 0, 1);
   t.equal(page_to_nid(p1), 1);
@@ -229,16 +230,16 @@ t.test('node placement and fallback', (t) => {
   t.ok(cpuOnNode1 > 0);
   const p = smp_call_function_single(cpuOnNode1, () => alloc_pages(GFP_KERNEL, 0));
   t.equal(page_to_nid(p), 1, 'a CPU of package 1 allocates on node 1');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 7), -1, 'no node 7');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 0, -2), -1, 'no node -2');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 0.5), -1, 'no node 0.5');
-  t.equal(alloc_pages(GFP_KERNEL, 1.5, 0), -1, 'no order 1.5');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 1.5), -1, 'no KeyID 1.5');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 7), -EINVAL, 'no node 7');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 0, -2), -EINVAL, 'no node -2');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 0.5), -EINVAL, 'no node 0.5');
+  t.equal(alloc_pages(GFP_KERNEL, 1.5, 0), -EINVAL, 'no order 1.5');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 1.5), -EINVAL, 'no KeyID 1.5');
 
   // Drain node 1 with __GFP_THISNODE, then fall back to node 0.
   while (alloc_pages(GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN, 0, 0, 1) >= 0) { /* drain */ }
   t.equal(node_free_pages(1), 0);
-  t.equal(alloc_pages(GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN, 0, 0, 1), -1, 'THISNODE: no fallback');
+  t.equal(alloc_pages(GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN, 0, 0, 1), -ENOMEM, 'THISNODE: no fallback');
   const fb = alloc_pages(GFP_KERNEL, 0, 0, 1);
   t.equal(page_to_nid(fb), 0, 'fallback to node 0');
   checkBuddy(t);
@@ -246,7 +247,7 @@ t.test('node placement and fallback', (t) => {
 });
 
 t.test('__GFP_ZERO', (t) => {
-  bootMm();
+  bootKernel();
   const p = alloc_pages(GFP_KERNEL, 1, 0, 1);
   memcpy_toio(page_address(p), new Uint8Array(8192).fill(0xa5));
   __free_pages(p, 1);
@@ -262,7 +263,7 @@ t.test('__GFP_ZERO', (t) => {
 
 t.test('page metadata budget', (t) => {
   t.ok(page_meta_bytes() <= 16, `${page_meta_bytes()} bytes per page`);
-  bootMm();
+  bootKernel();
   t.equal(page_flags.length, max_pfn, 'arrays cover exactly max_pfn pages');
   t.end();
 });

@@ -19,9 +19,12 @@ import {
 import {
   PG_LEVEL_1G, PG_LEVEL_2M, direct_map_counts, init_mm_pgd, lookup_address,
 } from '../../arch/x86/mm/init.js';
-import { mktme_keyid_shift, mktme_nr_keyids, page_keyid } from '../../arch/x86/mm/mktme.js';
-import { GFP_KERNEL, __free_pages, alloc_pages, max_pfn, nr_free_pages, page_to_nid } from '../../mm/page_alloc.js';
-import { bootMm, programKey, type Booted } from './helpers.js';
+import { mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
+import { GFP_KERNEL, __free_pages, alloc_pages, max_pfn, nr_free_pages } from '../../mm/page_alloc.js';
+import { page_to_nid } from '../../mm/page.js';
+import { bootKernel, programKey, type Booted } from '../lib/boot.js';
+import { EINVAL } from '../../kernel/errno.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -55,7 +58,7 @@ function aliasCheck(t: Test, b: Booted, keyid: number): void {
 }
 
 t.test('page tables are loaded and shaped like Linux\'s', (t) => {
-  bootMm();
+  bootKernel();
   t.equal(read_cr3(), init_mm_pgd());
   t.ok(read_cr0() >= X86_CR0_PG && (read_cr0() & X86_CR0_WP) !== 0, 'CR0.PG and CR0.WP');
   t.equal(mktme_nr_keyids(), 63);
@@ -89,7 +92,7 @@ t.test('page tables are loaded and shaped like Linux\'s', (t) => {
 });
 
 t.test('KeyID N alias vs KeyID 0 alias', (t) => {
-  const b = bootMm();
+  const b = bootKernel();
   programKey(b, 1, 11);
   programKey(b, 2, 22);
   aliasCheck(t, b, 1);
@@ -107,7 +110,7 @@ t.test('KeyID N alias vs KeyID 0 alias', (t) => {
 });
 
 t.test('KeyID 63 near 2^46 (MAXPHYADDR 46)', (t) => {
-  const b = bootMm();
+  const b = bootKernel();
   t.equal(mktme_keyid_shift(), 40);
   programKey(b, 63, 63);
   const pfn = alloc_pages(GFP_KERNEL, 0, 63, 1);
@@ -120,7 +123,7 @@ t.test('KeyID 63 near 2^46 (MAXPHYADDR 46)', (t) => {
 });
 
 t.test('KeyID 63 near 2^52 (MAXPHYADDR 52)', (t) => {
-  const b = bootMm({ cpu: { maxPhysAddr: 52 }, memPerNode: GiB + 8 * MiB });
+  const b = bootKernel({ cpu: { maxPhysAddr: 52 }, memPerNode: GiB + 8 * MiB });
   t.equal(mktme_keyid_shift(), 46);
   t.equal(direct_mapping_size(), TiB, 'still 1 TiB apart');
   programKey(b, 63, 5);
@@ -135,13 +138,13 @@ t.test('KeyID 63 near 2^52 (MAXPHYADDR 52)', (t) => {
 });
 
 t.test('not enough virtual address space: MKTME disabled', (t) => {
-  const b = bootMm({ cpu: { maxPhysAddr: 52 }, nvramSize: 2 * TiB });
+  const b = bootKernel({ cpu: { maxPhysAddr: 52 }, nvramSize: 2 * TiB });
   t.ok(b.console.some((l) => l.endsWith('x86/mktme: Disabled. Not enough virtual address space')));
   t.ok(b.console.some((l) => l.endsWith('x86/mktme: Consider switching to 5-level paging')));
   t.equal(mktme_nr_keyids(), 0);
   t.equal(direct_mapping_size(), 4 * TiB, 'power of two covering 2 TiB of NVRAM above 4 GiB');
   t.equal(direct_mapping_keyids(), 1);
-  t.equal(alloc_pages(GFP_KERNEL, 0, 1), -1, 'no KeyID 1');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 1), -EINVAL, 'no KeyID 1');
   const pmem = 4 * GiB + 2 * TiB - 4096;
   memcpy_toio(__va(pmem), text('end of NVRAM'));
   t.ok(same(read(__va(pmem)), text('end of NVRAM')), 'KeyID 0 mapping covers all of it');
@@ -150,7 +153,7 @@ t.test('not enough virtual address space: MKTME disabled', (t) => {
 });
 
 t.test('16 GiB machine', (t) => {
-  const b = bootMm({ memPerNode: 8 * GiB });
+  const b = bootKernel({ memPerNode: 8 * GiB });
   t.equal(max_pfn, 17 * GiB / 4096, 'RAM continues above the PCI hole');
   t.ok(nr_free_pages() > 16 * GiB / 4096 - 2000);
   t.same(direct_map_counts(), { k4: 0, m2: 32, g1: 3 + 13 }, '1 GiB pages for RAM, 2 MiB for the NVRAM');

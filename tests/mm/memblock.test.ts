@@ -8,14 +8,15 @@ import { Machine } from '../../arch/x86/hw/machine.js';
 import { makeConfig } from '../../arch/x86/hw/config.js';
 import { E820_TYPE_PMEM, E820_TYPE_RAM } from '../../arch/x86/hw/isa.js';
 import { memcpy_fromio, memcpy_toio, set_cpu_possible } from '../../arch/x86/include/asm/processor.js';
-import { mktme_init } from '../../arch/x86/mm/mktme.js';
+import { mktme_mm_init } from '../../arch/x86/mm/mktme.js';
 import { log_records, printk_init } from '../../kernel/printk.js';
 import {
   KERNEL_END, KERNEL_TEXT, e820_table, for_each_free_mem_range, memblock_alloc, memblock_end_of_DRAM,
   memblock_memory, memblock_phys_alloc, memblock_phys_mem_size, memblock_reserve, memblock_reserved, memblock_setup,
 } from '../../mm/memblock.js';
 import { max_pfn, node_managed_pages, nr_free_pages, totalram_pages } from '../../mm/page_alloc.js';
-import { bootMm } from './helpers.js';
+import { bootKernel, pagesInUse } from '../lib/boot.js';
+import { EINVAL, ENOMEM } from '../../kernel/errno.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -26,7 +27,7 @@ function early(patch: Parameters<typeof makeConfig>[0] = {}, limit: number | nul
   const bp = m.bootParams('');
   printk_init(null);
   set_cpu_possible(bp.cpus);
-  mktme_init();
+  mktme_mm_init();
   memblock_setup(bp.e820, bp.memAffinity, limit);
   return m;
 }
@@ -67,8 +68,8 @@ t.test('early allocations', (t) => {
   const c = memblock_phys_alloc(4096, 4096);
   t.equal(c, a + 4096, 'the gap below b is used next');
   t.ok(memblock_reserved().some((r) => r.base <= b && r.base + r.size >= b + 4096), 'b reserved (whole page)');
-  t.equal(memblock_phys_alloc(1024 * MiB, 4096), -1, 'too big: -1');
-  t.equal(memblock_phys_alloc(0, 4096), -1, 'zero size: -1');
+  t.equal(memblock_phys_alloc(1024 * MiB, 4096), -ENOMEM, 'too big');
+  t.equal(memblock_phys_alloc(0, 4096), -EINVAL, 'zero size');
   // memblock_alloc zeroes (paging is off here: linear = physical).
   memcpy_toio(KERNEL_END + 2 * 4096, new Uint8Array(4096).fill(7));
   const z = memblock_alloc(4096, 4096);
@@ -80,7 +81,7 @@ t.test('early allocations', (t) => {
 });
 
 t.test('mem= trims RAM above the limit', (t) => {
-  const b = bootMm({}, { memLimit: 200 * MiB + 123 });
+  const b = bootKernel({ cmdline: `mem=${200 * MiB + 123}` });
   t.equal(memblock_end_of_DRAM(), 200 * MiB, 'page-aligned down');
   t.equal(max_pfn, 200 * 256);
   t.same(memblock_memory().map((r) => [r.base / MiB, r.size / MiB, r.nid]), [[1, 127, 0], [128, 72, 1]]);
@@ -100,13 +101,13 @@ t.test('mem= below the kernel image is refused', (t) => {
 });
 
 t.test('mem_init hands exactly the free ranges to the buddy allocator', (t) => {
-  const b = bootMm();
+  const b = bootKernel();
   let expect = 0;
   // After init_mem_mapping the page tables are reserved too; mem_init froze memblock.
   for_each_free_mem_range((s, e) => { expect += (e - s) / 4096; });
   t.equal(totalram_pages(), expect);
-  t.equal(nr_free_pages(), expect);
-  t.equal(memblock_phys_alloc(4096, 4096), -1, 'memblock is closed after mem_init');
+  t.equal(nr_free_pages(), expect - pagesInUse());
+  t.equal(memblock_phys_alloc(4096, 4096), -ENOMEM, 'memblock is closed after mem_init');
   t.match(b.console.find((l) => l.includes('Memory: ')) ?? '',
     /Memory: \d+K\/261120K available \(2048K kernel code, 512K rwdata, 1024K rodata, 0K init, 512K bss, \d+K reserved, 0K cma-reserved\)/);
   t.end();

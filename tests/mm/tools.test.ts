@@ -8,25 +8,11 @@ import { memmapCommand } from '../../tools/commands/memmap.js';
 import { bufferIo } from '../../tools/lib/io.js';
 import { Registry, Shell } from '../../tools/registry.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
-import { bootMm, programKey, type Booted, type ConfigPatch } from './helpers.js';
-import { makeConfig } from '../../arch/x86/hw/config.js';
-import { Machine } from '../../arch/x86/hw/machine.js';
-import { start_kernel } from '../../init/main.js';
-import type { KernelShellContext } from '../../tools/context.js';
-
-/** devmem opens /dev/mem as a process: boot the whole kernel (pid 1, the mem driver). */
-function bootKernel(patch: ConfigPatch = {}): Booted {
-  const machine = new Machine(makeConfig(patch));
-  const bp = machine.bootParams('');
-  const console: string[] = [];
-  start_kernel(bp, (l) => console.push(l));
-  return { machine, bp, console };
-}
+import { bootKernel, programKey } from '../lib/boot.js';
 
 function sh(argv: string[], tty = false): { out: string; err: string; status: number } {
   const io = bufferIo(tty);
-  const ctx = { pid: 1 } as unknown as KernelShellContext;
-  const shell = new Shell(new Registry<KernelShellContext>([devmemCommand, memmapCommand as never]), ctx, io.io);
+  const shell = new Shell(new Registry<unknown>([devmemCommand, memmapCommand]), { pid: 1 }, io.io);
   const status = shell.runCommand(argv);
   return { out: io.stdout, err: io.stderr, status };
 }
@@ -83,7 +69,7 @@ t.test('devmem with MKTME off', (t) => {
 });
 
 t.test('memmap', (t) => {
-  bootMm();
+  bootKernel();
   const a = alloc_pages(GFP_KERNEL, 4, 0, 1);
   const b = alloc_pages(GFP_KERNEL, 4, 5, 1);
   const c = alloc_pages(GFP_KERNEL, 4, 63, 1);
@@ -91,7 +77,7 @@ t.test('memmap', (t) => {
   t.equal(r.status, 0, r.err);
   const lines = r.out.split('\n');
   t.match(lines[0], /^physical memory 0x0-0x104000000: \d+ pages in \d+ runs$/);
-  t.match(lines[1], /^#\.#\.05\/\._%$/, 'cells: reserved, free, kernel, ..., KeyIDs 0 5 63, free, hole, NVRAM');
+  t.match(lines[1], /^#\.#0\.05\/\._%$/, 'cells: reserved, free, kernel, init\'s page (KeyID 0), free, KeyIDs 0 5 63, free, hole, NVRAM');
   const hex = (pfn: number): string => (pfn * 4096).toString(16).padStart(16, '0');
   t.match(r.out, new RegExp(`  5 ${hex(b)}-[0-9a-f]{16}        16 pages  KeyID 5\n`));
   t.match(r.out, new RegExp(`  / ${hex(c)}-[0-9a-f]{16}        16 pages  KeyID 63\n`));

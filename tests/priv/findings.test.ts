@@ -6,7 +6,8 @@
  */
 import t from 'tap';
 import { runShell } from '../../tools/shell.js';
-import { as, boot, uread, uwrite } from '../proc/helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { as, fork, uread, uwrite } from '../lib/task.js';
 import { host_limit_error } from '../../tools/lib/hostlimits.js';
 import { makeConfig, GiB, MiB } from '../../arch/x86/hw/config.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, sys_mmap } from '../../mm/mmap.js';
@@ -16,7 +17,6 @@ import { log_records } from '../../kernel/printk.js';
 import { SIGKILL } from '../../kernel/signal.js';
 import { find_task_by_vpid } from '../../kernel/sched.js';
 import { kernel_wait4 } from '../../kernel/exit.js';
-import { fork } from '../proc/helpers.js';
 import { FakeMktme, boot as bootKeys, enc } from '../keys/helpers.js';
 import { KEY_SPEC_USER_KEYRING, add_key } from '../../kernel/keys/index.js';
 
@@ -48,7 +48,7 @@ t.test('2: suspend on a CPU without TME', async (t) => {
 });
 
 t.test('3: a corrupted user page table: oops, task killed and reaped, teardown clean', (t) => {
-  const rig = boot();
+  const rig = bootKernel({ ...SMALL, seed: 1 });
   const child = fork(rig.init);
   const va = as(child, () => sys_mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS));
   t.ok(uwrite(child, va, 'hi').ok);

@@ -1,11 +1,12 @@
 /**
- * encrypt_mprotect (linux-mktme.md §2.8): every error leaves the mapping unchanged;
+ * encrypt_mprotect ([PATCHv2 44/59] of the MKTME series): every error leaves the mapping unchanged;
  * success zaps the old contents and sets the VMA's KeyID so new faults use it; serial
  * -1 returns to KeyID 0; KeyID references (key, VMA, page) are released by munmap and
  * exit; mprotect keeps the KeyID in every PTE; VMAs never merge across KeyIDs.
  */
 import t from 'tap';
-import { add_mktme_key, as, boot, dec, fork, keyid_refs, revoke_key, uread, uwrite } from './helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key, as, dec, fork, keyid_refs, revoke_key, uread, uwrite } from '../lib/task.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, sys_mmap,
   sys_munmap,
@@ -13,9 +14,9 @@ import {
 import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn, pte_present } from '../../arch/x86/include/asm/pgtable_types.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { show_maps, show_smaps } from '../../fs/proc/task_mmu.js';
-import { EACCES, EINVAL, EKEYREVOKED, ENOKEY, ENOMEM } from '../../kernel/errno.js';
+import { EACCES, EBUSY, EINVAL, EKEYREVOKED, ENOKEY, ENOMEM } from '../../kernel/errno.js';
 import { add_key, KEY_SPEC_SESSION_KEYRING, KEYID_AVAILABLE, KEYID_REF_KILLED, mktme_keyid_info } from '../../kernel/keys/index.js';
 import { do_su } from '../../kernel/sys.js';
 import { kernel_wait4, sys_exit } from '../../kernel/exit.js';
@@ -30,7 +31,7 @@ function keyid_at(tsk: task_struct, va: number): number {
 }
 
 t.test('errors change nothing', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const init = r.init;
   const serial = add_mktme_key(init.cred, 'k1');
   const revoked = add_mktme_key(init.cred, 'k2');
@@ -59,12 +60,14 @@ t.test('errors change nothing', async (t) => {
     ['revoked key', init, () => sys_encrypt_mprotect(a, 4096, RW, revoked), -EKEYREVOKED],
     ['not an mktme key', init, () => sys_encrypt_mprotect(a, 4096, RW, user_key), -EINVAL],
     ['no view permission', user, () => sys_encrypt_mprotect(a, 4096, RW, serial), -EACCES],
-    ['shared VMA', init, () => sys_encrypt_mprotect(s, 4096, RW, serial), -EINVAL],
-    ['range starting in a shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, serial), -EINVAL],
+    // The shared object is mapped by init and by its fork: its KeyID is the object's and
+    // cannot change while two mappings use it (mm/shmem.ts).
+    ['shared VMA mapped twice', init, () => sys_encrypt_mprotect(s, 4096, RW, serial), -EBUSY],
+    ['range starting in a shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, serial), -EBUSY],
     ['range running into a hole', init, () => sys_encrypt_mprotect(a, 4 * 4096, RW, serial), -ENOMEM],
     ['range starting in a hole', init, () => sys_encrypt_mprotect(a + 2 * 4096, 2 * 4096, RW, serial), -ENOMEM],
     ['bad prot', init, () => sys_encrypt_mprotect(a, 4096, 0x100, serial), -EINVAL],
-    ['serial -1 over the shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, -1), -EINVAL],
+    ['serial -1 over the shared VMA', init, () => sys_encrypt_mprotect(s, 2 * 4096, RW, -1), -EBUSY],
   ];
   for (const [what, tsk, fn, want] of cases) t.equal(as(tsk, fn), want, what);
   t.equal(show_maps(init.mm!), maps, 'maps unchanged');
@@ -75,7 +78,7 @@ t.test('errors change nothing', async (t) => {
 });
 
 t.test('encrypting discards the contents and re-keys new faults', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 2 * 4096, RW, ANON));
   t.ok(uwrite(init, a, 'plain').ok);
@@ -112,7 +115,7 @@ t.test('encrypting discards the contents and re-keys new faults', async (t) => {
 });
 
 t.test('KeyID references are released by munmap and by exit', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 4 * 4096, PROT_NONE, ANON));
   t.equal(as(init, () => sys_encrypt_mprotect(a, 4 * 4096, RW, serial)), 0);
@@ -134,7 +137,7 @@ t.test('KeyID references are released by munmap and by exit', async (t) => {
 });
 
 t.test('a revoked key keeps working until its last user goes', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 4096, PROT_NONE, ANON));
   t.equal(as(init, () => sys_encrypt_mprotect(a, 4096, RW, serial)), 0);
@@ -151,7 +154,7 @@ t.test('a revoked key keeps working until its last user goes', async (t) => {
 });
 
 t.test('mprotect keeps the KeyID in every PTE', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 2 * 4096, PROT_NONE, ANON));
   t.equal(as(init, () => sys_encrypt_mprotect(a, 2 * 4096, RW, serial)), 0);
@@ -173,7 +176,7 @@ t.test('mprotect keeps the KeyID in every PTE', async (t) => {
 });
 
 t.test('VMAs never merge across KeyIDs', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const k1 = add_mktme_key(init.cred, 'k1');
   const k2 = add_mktme_key(init.cred, 'k2');
   const a = as(init, () => sys_mmap(0, 4 * 4096, RW, ANON));

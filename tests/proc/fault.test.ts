@@ -5,7 +5,8 @@
  * process's memory is freed, its parent reaps it and the kernel carries on.
  */
 import t, { type Test } from 'tap';
-import { as, boot, fork, logLines, uread, ufetch, uwrite, type Rig } from './helpers.js';
+import { bootKernel, SMALL, logLines, type Booted } from '../lib/boot.js';
+import { as, fork, uread, ufetch, uwrite } from '../lib/task.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, sys_mmap,
 } from '../../mm/mmap.js';
@@ -27,7 +28,7 @@ function vmrss(tsk: task_struct): number {
 }
 
 t.test('demand paging', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const a = as(init, () => sys_mmap(0, 64 * 4096, RW, ANON));
   t.equal(vmrss(init), 0, 'nothing resident after mmap');
   t.equal(init.mm!.total_vm, 64);
@@ -44,7 +45,7 @@ t.test('demand paging', async (t) => {
 });
 
 /** Fork a child of init, let `setup` map memory in it, then `access` it. */
-function killed_by(t: Test, r: Rig, setup: (c: task_struct) => number,
+function killed_by(t: Test, r: Booted, setup: (c: task_struct) => number,
   access: (c: task_struct, a: number) => { ok: boolean }): void {
   const free = nr_free_pages();
   const child = fork(r.init);
@@ -63,7 +64,7 @@ function killed_by(t: Test, r: Rig, setup: (c: task_struct) => number,
 }
 
 t.test('fatal faults', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   t.test('no VMA', async (t) => killed_by(t, r, () => 0x1000, (c, a) => uread(c, a, 1)));
   t.test('write to read-only', async (t) => killed_by(t, r,
     () => sys_mmap(0, 4096, PROT_READ, ANON), (c, a) => uwrite(c, a, 'x')));

@@ -5,12 +5,13 @@
  * everything back.
  */
 import t from 'tap';
-import { add_mktme_key, as, boot, dec, fork, keyid_refs, uread, uwrite } from './helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key, as, dec, fork, keyid_refs, uread, uwrite } from '../lib/task.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, sys_mmap } from '../../mm/mmap.js';
 import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn } from '../../arch/x86/include/asm/pgtable_types.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { nr_free_pages, page_count } from '../../mm/page_alloc.js';
 import { kernel_wait4 } from '../../kernel/exit.js';
 import { sys_exit } from '../../kernel/exit.js';
@@ -20,7 +21,7 @@ const RW = PROT_READ | PROT_WRITE;
 
 for (const mode of ['KeyID 0', 'cpu key', 'no-encrypt key'] as const) {
   t.test(`fork with ${mode}`, async (t) => {
-    const r = boot();
+    const r = bootKernel(SMALL);
     const init = r.init;
     const serial = mode === 'KeyID 0' ? -1 : add_mktme_key(init.cred, 'k', mode === 'cpu key'
       ? 'type=cpu algorithm=aes-xts-128' : 'type=no-encrypt');
@@ -75,7 +76,7 @@ for (const mode of ['KeyID 0', 'cpu key', 'no-encrypt key'] as const) {
 }
 
 t.test('fork copies PROT_NONE pages, not untouched ones', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const a = as(init, () => sys_mmap(0, 4 * 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS));
   t.ok(uwrite(init, a + 4096, 'kept').ok);
   t.equal(as(init, () => sys_mprotect(a + 4096, 4096, PROT_NONE)), 0);

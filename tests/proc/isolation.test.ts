@@ -5,14 +5,15 @@
  * contrast, leaves plaintext in DRAM.
  */
 import t from 'tap';
-import { add_mktme_key, as, boot, dec, enc, fork, uread, uwrite } from './helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key, as, dec, enc, fork, uread, uwrite } from '../lib/task.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE, sys_mmap } from '../../mm/mmap.js';
 import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn } from '../../arch/x86/include/asm/pgtable_types.js';
 import { __va, page_address } from '../../arch/x86/include/asm/page.js';
 import { clflush_cache_range, memcpy_fromio } from '../../arch/x86/include/asm/processor.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { SIGSEGV } from '../../kernel/signal.js';
 
 const RW = PROT_READ | PROT_WRITE;
@@ -25,7 +26,7 @@ function kernel_read(va: number): Uint8Array {
 }
 
 t.test('a page under a CPU key', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const init = r.init;
   const b = fork(init); // other processes, forked before the secret exists
   const other = fork(init);
@@ -65,7 +66,7 @@ t.test('a page under a CPU key', async (t) => {
 });
 
 t.test('a no-encrypt key leaves plaintext in DRAM', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const init = r.init;
   const serial = add_mktme_key(init.cred, 'clear', 'type=no-encrypt');
   const a = as(init, () => sys_mmap(0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS));
@@ -77,7 +78,7 @@ t.test('a no-encrypt key leaves plaintext in DRAM', async (t) => {
 });
 
 t.test('KeyID 0 (TME) memory is ciphertext in DRAM too', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const a = as(r.init, () => sys_mmap(0, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS));
   t.ok(uwrite(r.init, a, SECRET).ok);
   const pte = follow_pte(r.init.mm!, a)!;

@@ -4,7 +4,8 @@
  * released, and nothing changed by a failing call.
  */
 import t from 'tap';
-import { as, boot, uread, uwrite } from './helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { as, uread, uwrite } from '../lib/task.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE,
   sys_mmap, sys_munmap,
@@ -18,7 +19,7 @@ const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 
 t.test('placement: top-down below mmap_base, merged when compatible', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const mm = init.mm!;
   const a = as(init, () => sys_mmap(0, 4096, RW, ANON));
   t.equal(a, MMAP_BASE - 4096, 'first mapping ends at 0x7f0000000000');
@@ -40,7 +41,7 @@ t.test('placement: top-down below mmap_base, merged when compatible', async (t) 
 });
 
 t.test('argument errors change nothing', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const mm = init.mm!;
   const a = as(init, () => sys_mmap(0, 8192, RW, ANON));
   const before = show_maps(mm);
@@ -69,7 +70,7 @@ t.test('argument errors change nothing', async (t) => {
 });
 
 t.test('MAP_FIXED replaces, munmap splits and frees', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const mm = init.mm!;
   const free0 = nr_free_pages();
   const a = as(init, () => sys_mmap(0, 16 * 4096, RW, ANON));
@@ -97,7 +98,7 @@ t.test('MAP_FIXED replaces, munmap splits and frees', async (t) => {
 });
 
 t.test('PROT_NONE mapping', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const a = as(init, () => sys_mmap(0, 4096, PROT_NONE, ANON));
   t.match(show_maps(init.mm!), `${a.toString(16)}-${(a + 4096).toString(16)} ---p 00000000 00:00 0 \n`);
 });

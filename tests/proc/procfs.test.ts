@@ -3,7 +3,8 @@
  * counted right after fork, zombies, and vanished PIDs.
  */
 import t from 'tap';
-import { add_mktme_key, as, boot, fork, uwrite } from './helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key, as, fork, uwrite } from '../lib/task.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, sys_mmap } from '../../mm/mmap.js';
 import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
 import { vfs_read, vfs_readdir } from '../../fs/proc/generic.js';
@@ -14,7 +15,7 @@ import { ENOENT } from '../../kernel/errno.js';
 const RW = PROT_READ | PROT_WRITE;
 
 t.test('status', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const a = as(init, () => sys_mmap(0, 8 * 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS));
   t.ok(uwrite(init, a, 'x').ok);
   t.ok(uwrite(init, a + 4096, 'x').ok);
@@ -40,7 +41,7 @@ t.test('status', async (t) => {
 });
 
 t.test('maps and smaps', async (t) => {
-  const { init } = boot();
+  const { init } = bootKernel(SMALL);
   const serial = add_mktme_key(init.cred, 'k');
   const a = as(init, () => sys_mmap(0, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS));
   t.equal(as(init, () => sys_encrypt_mprotect(a, 4096, RW, serial)), 0);

@@ -4,8 +4,8 @@
  * exit, and bad input answered with a usage message (never a host stack trace).
  */
 import t from 'tap';
-import { add_mktme_key, boot, process_layer_init } from './helpers.js';
-import { late_initcall } from '../../init/main.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { add_mktme_key } from '../lib/task.js';
 import { runShell } from '../../tools/shell.js';
 import { Registry, Shell } from '../../tools/registry.js';
 import { shellCommands } from '../../tools/commands/index.js';
@@ -15,7 +15,7 @@ import type { KernelShellContext } from '../../tools/context.js';
 import { find_task_by_vpid } from '../../kernel/sched.js';
 
 function shell() {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const buf = bufferIo();
   const ctx = { pid: 1 } as KernelShellContext;
   const sh = new Shell(new Registry(shellCommands), ctx, buf.io);
@@ -99,7 +99,6 @@ t.test('bad input', async (t) => {
 });
 
 t.test('end to end: the real shell runs a login shell under init', async (t) => {
-  late_initcall(process_layer_init, 'process_layer_init');
   const r = await runShell(['-c', 'ps; mmap 4K; write 0x7efffffff000 hi; read 0x7efffffff000 2; fork; switch 3; ps; ' +
     'cat /proc/3/status; exit 9; read 0 1; ps; exit 7; echo not reached']);
   t.equal(r.stdout.split('\n').slice(3, 6).join('\n'), '0x7efffffff000\nhi\n3');

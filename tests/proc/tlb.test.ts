@@ -5,7 +5,8 @@
  * through a stale entry when it comes back.
  */
 import t from 'tap';
-import { as, boot, dec, fork, uread, uwrite } from './helpers.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
+import { as, dec, fork, uread, uwrite } from '../lib/task.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, sys_mmap, sys_munmap } from '../../mm/mmap.js';
 import { sys_mprotect } from '../../mm/mprotect.js';
 import { sched_setaffinity } from '../../kernel/sched.js';
@@ -16,7 +17,7 @@ import { sys_exit } from '../../kernel/exit.js';
 const RW = PROT_READ | PROT_WRITE;
 
 t.test('munmap reaches a lazy CPU', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const p = fork(r.init);
   const c1 = p.cpu;
   const c2 = (c1 + 2) % r.machine.cpus.length; // the other package
@@ -44,7 +45,7 @@ t.test('munmap reaches a lazy CPU', async (t) => {
 });
 
 t.test('mprotect reaches a lazy CPU', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const p = fork(r.init);
   const c1 = p.cpu;
   const c2 = (c1 + 1) % r.machine.cpus.length;
@@ -58,7 +59,7 @@ t.test('mprotect reaches a lazy CPU', async (t) => {
 });
 
 t.test('exit unloads the mm from every CPU', async (t) => {
-  const r = boot();
+  const r = bootKernel(SMALL);
   const p = fork(r.init);
   const c1 = p.cpu;
   const a = as(p, () => sys_mmap(0, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS));

@@ -11,7 +11,7 @@
  */
 import { formatHexdump, parseNumber } from '../lib/parse.js';
 import { UsageError, type Command } from '../registry.js';
-import type { KernelShellContext } from '../context.js';
+import { board, type KernelShellContext } from '../context.js';
 
 export const cacheCommand: Command<KernelShellContext> = {
   name: 'cache',
@@ -21,7 +21,7 @@ export const cacheCommand: Command<KernelShellContext> = {
     if (args.length !== 1) throw new UsageError();
     const r = parseNumber(args[0]);
     if (!r.ok) throw new UsageError(`ADDR: ${r.error}`);
-    const m = ctx.machine;
+    const m = board(ctx);
     const eng = m.packages[0].engine;
     if (r.value >= 2 ** eng.addrBits) throw new UsageError('ADDR must not carry KeyID bits');
     const line = r.value - (r.value % 64);

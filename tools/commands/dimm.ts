@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { formatHexdump, parseHexBytes, parseNumber, parseSize } from '../lib/parse.js';
 import { CommandError, UsageError, type Command } from '../registry.js';
-import type { KernelShellContext } from '../context.js';
+import { board, type KernelShellContext } from '../context.js';
 
 const MAX_READ = 1024 * 1024;
 const MAX_SAVE = 256 * 1024 * 1024;
@@ -50,7 +50,7 @@ export const dimmCommand: Command<KernelShellContext> = {
   usage: 'dimm read ADDR LEN | write ADDR HEX | save ADDR LEN FILE | restore FILE',
   summary: 'physical attacker, outside the OS: read, tamper with, snapshot or replay raw DIMM contents',
   run(ctx, args, io) {
-    const probe = ctx.machine.probe;
+    const probe = board(ctx).probe;
     const [sub, ...rest] = args;
     switch (sub) {
       case 'read': {

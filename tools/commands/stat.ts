@@ -4,7 +4,7 @@
  * executions by result. `stat --reset` zeroes them all (printing nothing).
  */
 import { UsageError, type Command } from '../registry.js';
-import type { KernelShellContext } from '../context.js';
+import { board, type KernelShellContext } from '../context.js';
 
 /** PCONFIG RAX values (MKTME_PROG_SUCCESS .. MKTME_DEVICE_BUSY). */
 const STATUS_NAMES = ['success', 'invalid-command', 'entropy-error', 'invalid-keyid', 'invalid-alg', 'device-busy'];
@@ -15,7 +15,7 @@ export const statCommand: Command<KernelShellContext> = {
   summary: 'machine counters: engine lines per KeyID, caches, TLBs, PCONFIG',
   run(ctx, args, io) {
     if (args.length > 1 || (args.length === 1 && args[0] !== '--reset')) throw new UsageError();
-    const m = ctx.machine;
+    const m = board(ctx);
     if (args.length === 1) {
       m.counters.reset();
       for (const p of m.packages) { p.engine.encLines.fill(0); p.engine.decLines.fill(0); }

@@ -22,7 +22,6 @@ import '../shell.js'; // the shell's boot hook: a login shell under init after e
 import { shellCommands } from '../commands/index.js';
 import { parseOptions } from '../options.js';
 import { Registry, Shell } from '../registry.js';
-import { quoteWord } from '../lib/script.js';
 import { find_task_by_vpid, for_each_process } from '../../kernel/sched.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn } from '../../arch/x86/include/asm/pgtable_types.js';
@@ -63,6 +62,11 @@ export interface CaseResult { ops: string[][]; transcript: string; failure: stri
 const BAD = /internal error|kernel BUG|Oops:|BUG: |general protection fault|Kernel panic|TypeError|RangeError|ReferenceError|\n\s+at /;
 const COMMON = ['--mem', '32M', '--nvram', '0', '--append', 'quiet'];
 const hex = (n: number): string => '0x' + n.toString(16);
+
+/** A word as sh reads it back: bare when safe, else in single quotes. */
+export function quoteWord(w: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
 
 /** Boot a case's machine and run `ops`, or generate ops when `given` is null. */
 export function runCase(spec: CaseSpec, given: string[][] | null): CaseResult {
@@ -115,7 +119,7 @@ export function runCase(spec: CaseSpec, given: string[][] | null): CaseResult {
     else valid_step();
   }
   if (!failure && spec.kind === 'valid' && !given) teardown();
-  ctx.machine.close();
+  ctx.machine?.close();
   return { ops, transcript: pieces.join('') + pending.join(''), failure, failedAt: ops.length, lastOut };
 
   // --- the valid generator and its predictions --------------------------------------
@@ -314,7 +318,7 @@ export function runCase(spec: CaseSpec, given: string[][] | null): CaseResult {
       checked++;
       const key = model.keys.get(pg.key);
       const plain = key ? key.kind === 'no-encrypt' : spec.config.kid0Plain || (spec.config.name === 'exclude' && pte_pfn(pte) * PAGE < 0x200000);
-      const found = ctx.machine.probe.scan(pte_pfn(pte) * PAGE, PAGE, new TextEncoder().encode(mk[0]));
+      const found = ctx.machine!.probe.scan(pte_pfn(pte) * PAGE, PAGE, new TextEncoder().encode(mk[0]));
       if (found !== plain) fail(`sync: marker ${mk[0]} at ${hex(va)} (KeyID ${pte_keyid(pte)}) ${found ? 'is' : 'is not'} in DRAM in the clear`);
     }
   }

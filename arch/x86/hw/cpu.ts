@@ -22,17 +22,27 @@ import { readMsr, writeMsr } from './msr.js';
 import type { Package } from './package.js';
 import { pconfig as pconfigLeaf } from './pconfig.js';
 import { Tlb, TLB_DIRTY, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
+import { copyLine32, WordViews } from './words.js';
+import type { CodeAddr, GuestRegs, Routine, VmxPendingAccess } from './isa.js';
+import { eptRoot } from './vmx/ept.js';
+import { vmxMsr } from './vmx/msrs.js';
+import { VmxPlatform } from './vmx/platform.js';
+import { HOST_DOMAIN } from './vmx/text.js';
+import type { HostCpu } from './vmx/vcpu.js';
+import { VmxUnit } from './vmx/vmx.js';
 
 const PAGE = 4096;
 const LINEAR_LIMIT = 2 ** 48;
 
-export class Cpu implements X86Cpu, WalkPort {
+export class Cpu implements X86Cpu, WalkPort, HostCpu {
   cpl: 0 | 3 = 0;
   private cr0 = 0;
   private cr2 = 0;
   private cr3 = 0;
   readonly tlb: Tlb;
   private readonly data: Uint8Array;
+  private readonly data32: Int32Array;
+  private readonly bufWords = new WordViews();
   private readonly bytes8 = new Uint8Array(8);
   /** REP STOSB's source, reused: clearing a page is the kernel's commonest store. */
   private readonly fillChunk = new Uint8Array(PAGE);
@@ -45,9 +55,12 @@ export class Cpu implements X86Cpu, WalkPort {
     private readonly caches: CacheSystem,
     private readonly clock: Clock,
     private readonly counters: Counters,
+    private readonly platform: VmxPlatform = new VmxPlatform(),
   ) {
     this.tlb = new Tlb(cfg.tlbEntries);
     this.data = caches.dataOf(pkg.index);
+    this.data32 = new Int32Array(this.data.buffer, this.data.byteOffset, this.data.length >>> 2);
+    this.vmx = new VmxUnit(this, platform, cfg);
   }
 
   /** Reset: real mode's successor here is flat, paging off, CPL 0. */
@@ -55,6 +68,7 @@ export class Cpu implements X86Cpu, WalkPort {
     this.cpl = 0;
     this.cr0 = this.cr2 = this.cr3 = 0;
     this.tlb.flush(false);
+    this.vmx.reset();
   }
 
   // --- identification, MSRs, PCONFIG ---------------------------------------------
@@ -66,23 +80,35 @@ export class Cpu implements X86Cpu, WalkPort {
 
   rdmsr(msr: number): bigint {
     this.privileged();
-    this.clock.tick(COST.msr);
-    return readMsr(this.cfg, this.pkg, msr, this.clock.cycles);
+    return this.msrRead(msr);
   }
 
   wrmsr(msr: number, value: bigint): void {
     this.privileged();
+    this.msrWrite(msr, value);
+  }
+
+  /** The MSR itself (no CPL check): also what a guest reaches through the MSR bitmap. */
+  msrRead(msr: number): bigint {
     this.clock.tick(COST.msr);
+    return vmxMsr(msr) ?? readMsr(this.cfg, this.pkg, msr, this.clock.cycles);
+  }
+
+  msrWrite(msr: number, value: bigint): void {
+    this.clock.tick(COST.msr);
+    if (vmxMsr(msr) !== null) throw new Fault(X86_TRAP_GP, 0, 0, `wrmsr 0x${msr.toString(16)}: read-only VMX MSR`);
     writeMsr(this.cfg, this.pkg, msr, value);
   }
 
   pconfig(leaf: number, rbx: number): PconfigResult {
+    return this.pconfigWith(leaf, rbx, this.cpl, (va, len) => { const b = new Uint8Array(len); this.read(va, b); return b; });
+  }
+
+  /** PCONFIG with its structure read through `readLinear` (a vCPU passes its own MMU). */
+  pconfigWith(leaf: number, rbx: number, cpl: 0 | 3, readLinear: (va: number, len: number) => Uint8Array): PconfigResult {
     this.clock.tick(COST.pconfig);
     try {
-      const r = pconfigLeaf({
-        cfg: this.cfg, pkg: this.pkg, cpl: this.cpl, cpu: this.index,
-        readLinear: (va, len) => { const b = new Uint8Array(len); this.read(va, b); return b; },
-      }, leaf, rbx);
+      const r = pconfigLeaf({ cfg: this.cfg, pkg: this.pkg, cpl, cpu: this.index, readLinear }, leaf, rbx);
       this.counters.pconfigByResult.set(r.rax, (this.counters.pconfigByResult.get(r.rax) ?? 0) + 1);
       return r;
     } catch (e) {
@@ -178,7 +204,7 @@ export class Cpu implements X86Cpu, WalkPort {
     d[off] = value & 0xff; d[off + 1] = (value >>> 8) & 0xff;
     d[off + 2] = (value >>> 16) & 0xff; d[off + 3] = value >>> 24;
   }
-  stage2(gpa: number): number { return gpa; }
+  stage2(gpa: number, _access: Access, _final: boolean): number { return gpa; }
 
   /**
    * Translate [va, va+len) for `access`, page by page, before any data moves.
@@ -198,14 +224,22 @@ export class Cpu implements X86Cpu, WalkPort {
   }
 
   /** Move bytes between `buf` and physical memory, line by line through the cache. */
-  private physCopy(pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): void {
+  physCopy(pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): void {
     let done = 0;
+    const pkg = this.pkg.index;
+    // Whole lines move as 16 words when the buffer is 4-byte aligned (words.ts).
+    const at0 = buf.byteOffset + bufOff;
+    const b32 = (at0 & 3) === 0 && len >= LINE ? this.bufWords.of(buf) : null;
+    const d32 = this.data32;
     while (done < len) {
       const at = pa + done;
       const inLine = at % LINE;
       const n = Math.min(len - done, LINE - inLine);
-      const off = this.caches.line(this.pkg.index, at - inLine, write, write && n === LINE) + inLine;
-      if (write) this.data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
+      const off = this.caches.line(pkg, at - inLine, write, write && n === LINE) + inLine;
+      if (n === LINE && b32 !== null) {
+        if (write) copyLine32(b32, (at0 + done) >>> 2, d32, off >>> 2);
+        else copyLine32(d32, off >>> 2, b32, (at0 + done) >>> 2);
+      } else if (write) this.data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
       else buf.set(this.data.subarray(off, off + n), bufOff + done);
       done += n;
     }
@@ -285,4 +319,51 @@ export class Cpu implements X86Cpu, WalkPort {
     this.privileged();
     this.caches.wbinvd(this.pkg.index);
   }
+
+  // --- HLT, port I/O, IDT, text, VMX (isa.ts "Execution model"; logic in vmx/) ----------
+
+  /** The VMX unit: VMXON state, current VMCS, this CPU's combined-translation TLBs. */
+  readonly vmx: VmxUnit;
+  private idt = { base: 0, limit: 0 };
+
+  hlt(): void { this.privileged(); this.clock.tick(COST.insn); }
+  private ioIn(port: number, size: 1 | 2 | 4): number {
+    this.privileged();
+    this.clock.tick(COST.insn * 20);
+    return this.platform.io.read(port & 0xffff, size);
+  }
+  private ioOut(port: number, size: 1 | 2 | 4, value: number): void {
+    this.privileged();
+    this.clock.tick(COST.insn * 20);
+    this.platform.io.write(port & 0xffff, size, (value >>> 0) % 2 ** (8 * size));
+  }
+  inb(port: number): number { return this.ioIn(port, 1); }
+  inw(port: number): number { return this.ioIn(port, 2); }
+  inl(port: number): number { return this.ioIn(port, 4); }
+  outb(port: number, v: number): void { this.ioOut(port, 1, v); }
+  outw(port: number, v: number): void { this.ioOut(port, 2, v); }
+  outl(port: number, v: number): void { this.ioOut(port, 4, v); }
+  lidt(base: number, limit: number): void { this.privileged(); this.idt = { base, limit: limit & 0xffff }; }
+  registerCode(routine: Routine, name = routine.name, eptp?: number): CodeAddr {
+    return this.platform.text.register(routine, name, eptp === undefined ? HOST_DOMAIN : eptRoot(eptp));
+  }
+
+  vmxon(pa: number): number { return this.vmx.vmxon(pa); }
+  vmxoff(): number { return this.vmx.vmxoff(); }
+  vmclear(pa: number): number { return this.vmx.vmclear(pa); }
+  vmptrld(pa: number): number { return this.vmx.vmptrld(pa); }
+  vmptrst(): number { return this.vmx.vmptrst(); }
+  vmread(field: number): number { return this.vmx.vmread(field); }
+  vmwrite(field: number, value: number): number { return this.vmx.vmwrite(field, value); }
+  vmlaunch(): number { return this.vmx.vmlaunch(); }
+  vmresume(): number { return this.vmx.vmresume(); }
+  invept(type: number, eptp: number): number { return this.vmx.invept(type, eptp); }
+  vmxGuestRegs(): GuestRegs { return this.vmx.guestRegs(); }
+  vmxPendingAccess(): VmxPendingAccess | null { return this.vmx.pendingAccess(); }
+
+  // HostCpu: what a vCPU running here uses.
+  loadHostCr3(cr3: number): void { if (cr3 !== this.cr3) { this.cr3 = cr3; this.tlb.flush(true); } }
+  clflushPhys(pa: number): void { this.caches.clflush(pa); }
+  wbinvdPhys(): void { this.caches.wbinvd(this.pkg.index); }
+  tick(cycles: number): void { this.clock.tick(cycles); }
 }

@@ -21,6 +21,7 @@ import { MemorySystem } from './memsys.js';
 import { Package } from './package.js';
 import { PhysicalProbe } from './probe.js';
 import { Rng } from './rng.js';
+import { VmxPlatform } from './vmx/platform.js';
 
 export class Machine {
   readonly rng: Rng;
@@ -32,6 +33,8 @@ export class Machine {
   readonly caches: CacheSystem;
   readonly cpus: Cpu[];
   readonly probe: PhysicalProbe;
+  /** VMX's machine-wide state: text table, I/O ports, per-VMCS processor state. */
+  readonly vmx = new VmxPlatform();
   private readonly stores: SparseMemory[];
   /** Warnings the firmware printed at the last power-on. */
   biosWarnings: string[] = [];
@@ -50,7 +53,8 @@ export class Machine {
     this.cpus = [];
     for (let p = 0; p < cfg.packages; p++) {
       for (let t = 0; t < cfg.cpusPerPackage; t++) {
-        this.cpus.push(new Cpu(this.cpus.length, this.packages[p], t, cfg, this.caches, this.clock, this.counters));
+        this.cpus.push(new Cpu(this.cpus.length, this.packages[p], t, cfg, this.caches, this.clock, this.counters,
+          this.vmx));
       }
     }
     this.probe = new PhysicalProbe(this.mem);
@@ -97,8 +101,14 @@ export class Machine {
   }
 
   /** Host resources: DIMM frames allocated (4 KiB each). */
-  framesInUse(): number { return this.stores.reduce((n, s) => n + s.framesInUse, 0); }
+  framesInUse(): number {
+    this.mem.quiesce(); // queued write-backs are already in DRAM as far as anyone can tell
+    return this.stores.reduce((n, s) => n + s.framesInUse, 0);
+  }
 
-  /** Release host files (NVRAM). */
-  close(): void { for (const s of this.stores) s.close(); }
+  /** Release host files (NVRAM), after the memory controllers' queues have drained. */
+  close(): void {
+    this.mem.quiesce();
+    for (const s of this.stores) s.close();
+  }
 }

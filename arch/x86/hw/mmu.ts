@@ -31,7 +31,8 @@ export type Access = 'r' | 'w' | 'x';
 export interface WalkPort {
   phys32(pa: number): number;
   physStore32(pa: number, value: number): void;
-  stage2(gpa: number, access: Access): number;
+  /** `final`: the translated address itself, not a paging-structure entry. */
+  stage2(gpa: number, access: Access, final: boolean): number;
 }
 
 export interface Translation {
@@ -50,7 +51,7 @@ const LEVEL_SHIFT = [39, 30, 21, 12];
  */
 export function walk(port: WalkPort, cr3: number, va: number, access: Access, user: boolean,
   wp: boolean, maxPhysAddr: number): Translation {
-  let table = port.stage2(Math.floor(cr3 / 4096) * 4096 % 2 ** maxPhysAddr, 'r');
+  let table = port.stage2(Math.floor(cr3 / 4096) * 4096 % 2 ** maxPhysAddr, 'r', false);
   let allowUser = true;
   let allowWrite = true;
   let nx = false;
@@ -87,13 +88,13 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
       if (newLo !== lo) port.physStore32(entryPa, newLo >>> 0);
       const base = Math.floor(addr / pageSize) * pageSize;
       const within = (va % pageSize) - (va % 4096);
-      const physPage = port.stage2(base + within, access);
+      const physPage = port.stage2(base + within, access, true);
       let flags = (allowUser ? TLB_USER : 0) | (allowWrite ? TLB_WRITE : 0) | (nx ? TLB_NX : 0) | (global ? TLB_GLOBAL : 0);
       if (newLo & PTE_D) flags |= TLB_DIRTY;
       return { physPage, flags, pageSize };
     }
     if (!(lo & PTE_A)) port.physStore32(entryPa, (lo | PTE_A) >>> 0);
-    table = port.stage2(addr, 'r');
+    table = port.stage2(addr, 'r', false);
   }
   /* c8 ignore next */
   throw new Error('walk: unreachable');

@@ -11,6 +11,10 @@ export const TLB_WRITE = 2;
 export const TLB_NX = 4;
 export const TLB_GLOBAL = 8;
 export const TLB_DIRTY = 16;
+/** EPT permissions of a combined (guest-linear to host-physical) translation. */
+export const TLB_EPT_W = 32;
+export const TLB_EPT_X = 64;
+export const TLB_EPT_R = 128;
 
 export class Tlb {
   private readonly vpn: Float64Array;

@@ -5,13 +5,16 @@
  *   BIOS-provided physical RAM map:
  *   BIOS-e820: [mem 0x0000000000000000-0x00000000000fffff] reserved
  *
- * (e820__print_table with e820_print_type's names). What memory the kernel then uses
- * (mem=, memblock) is mm/memblock.ts's business.
+ * (e820__print_table with e820_print_type's names), and `mem=` (parse_memopt), whose
+ * limit memblock applies.
  */
 import {
   E820_TYPE_PMEM, E820_TYPE_RAM, E820_TYPE_RESERVED, type E820Entry,
 } from '../hw/isa.js';
 import { pr_info } from '../../../kernel/printk.js';
+import { EINVAL } from '../../../kernel/errno.js';
+import { early_param } from '../../../kernel/params.js';
+import { memparse } from '../../../lib/cmdline.js';
 
 /** Types Linux names besides RAM/RESERVED/PMEM (arch/x86/include/asm/e820/types.h). */
 const E820_TYPE_ACPI = 3;
@@ -21,6 +24,21 @@ const E820_TYPE_PRAM = 12;
 const E820_TYPE_SOFT_RESERVED = 0xefffffff;
 
 let e820_table_firmware: E820Entry[] = [];
+
+/** mem=SIZE: use no RAM above SIZE (null: all of it). */
+let mem_limit: number | null = null;
+
+/** parse_memopt(): `mem=SIZE` with memparse's suffixes; memblock applies the limit. */
+function parse_memopt(p: string | null): number {
+  const v = p === null ? null : memparse(p);
+  if (v === null || v === 0) return -EINVAL;
+  mem_limit = v;
+  return 0;
+}
+early_param('mem', parse_memopt, () => { mem_limit = null; });
+
+/** The mem= limit in bytes, or null. */
+export function e820__mem_limit(): number | null { return mem_limit; }
 
 /** e820_print_type(). */
 export function e820_type_name(type: number): string {

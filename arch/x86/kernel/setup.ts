@@ -4,32 +4,36 @@
  *   1. the firmware memory map (e820) and its print;
  *   2. early CPU identification of the boot CPU: capabilities, address sizes, topology
  *      and detect_tme(), which publishes the MKTME KeyID layout to mm (or disables it);
+ *      then init_hypervisor_platform() (CPUID's hypervisor bit and signature leaf);
  *   3. memblock from e820 and the SRAT-like affinity, honouring mem=;
  *   4. init_mem_mapping(): the kernel page tables (a direct map per KeyID), paging on.
  */
 import type { BootParams } from '../hw/isa.js';
-import { mktme_init, mktme_set_noflush } from '../mm/mktme.js';
+import { mktme_mm_init, mktme_noflush } from '../mm/mktme.js';
 import { init_mem_mapping } from '../mm/init.js';
+import { init_cpu_to_node } from '../mm/numa.js';
 import { memblock_setup } from '../../../mm/memblock.js';
-import type { kernel_params } from '../../../kernel/params.js';
 import { cpu_common_init, identify_cpu, type cpuinfo_x86 } from './cpu/common.js';
 import { init_intel, tme_boot_cpu_done, tme_init } from './cpu/intel.js';
-import { e820__memory_setup } from './e820.js';
+import { e820__mem_limit, e820__memory_setup } from './e820.js';
+import { init_hypervisor_platform } from './cpu/hypervisor.js';
 
 /** Identify the boot CPU (early_cpu_init + identify_boot_cpu, merged). */
-export function identify_boot_cpu(params: kernel_params): cpuinfo_x86 {
-  mktme_init();
-  tme_init(params.mktme_off);
+export function identify_boot_cpu(): cpuinfo_x86 {
+  mktme_mm_init();
+  tme_init();
   cpu_common_init(init_intel);
   const c = identify_cpu();
   tme_boot_cpu_done();
-  if (params.mktme_noflush) mktme_set_noflush(true);
+  mktme_noflush(true);
   return c;
 }
 
-export function setup_arch(bp: BootParams, params: kernel_params): void {
+export function setup_arch(bp: BootParams): void {
   e820__memory_setup(bp.e820);
-  identify_boot_cpu(params);
-  memblock_setup(bp.e820, bp.memAffinity, params.mem_limit);
+  identify_boot_cpu();
+  init_cpu_to_node(bp.cpuNode);
+  init_hypervisor_platform();
+  memblock_setup(bp.e820, bp.memAffinity, e820__mem_limit());
   init_mem_mapping();
 }

@@ -7,25 +7,27 @@
  *   T = AES(key2, addr);  C_j = AES(key1, P_j ^ T*alpha^j) ^ T*alpha^j,  j = 0..3
  *
  * Paths, chosen by measurement (bench/crypto.ts; figures in xts-wasm.ts's header):
- * - Lines: a WebAssembly kernel (xts-wasm.ts) does the five AES blocks of a line with
+ * - Lines: a WebAssembly routine (xts-wasm.ts) does the five AES blocks of a line with
  *   T-tables; JS copies the 64 bytes in and out (16 words through cached Int32 views of
  *   the caller's buffers when aligned). node:crypto cannot serve single lines: one call
- *   costs about 1 us of fixed overhead, twice a whole line in the kernel.
- * - Pages (64 lines): node:crypto AES-ECB contexts made once per key and reused
- *   (ecb.ts). The kernel writes the 64 line addresses, one ECB call under key2 makes the
- *   line tweaks, the kernel multiplies them by alpha and XORs them into the page, one
- *   ECB call under key1 runs all 256 blocks, and the kernel XORs the tweaks out again.
- *   Same result as 64 line calls.
+ *   costs about 1 us of fixed overhead, twice a whole line in the routine.
+ * - Runs of lines (encryptLines/decryptLines: up to 64 lines per call, each with its own
+ *   address; a page is the run of its 64 lines): node:crypto AES-ECB contexts made once
+ *   per key and reused (ecb.ts). The line addresses go into the routine's TIN, one ECB call
+ *   under key2 makes the line tweaks, the routine multiplies them by alpha and XORs them
+ *   into the lines, one ECB call under key1 runs all their blocks, and the routine XORs the
+ *   tweaks out again. Same result as one line call per line. The engine's write-combining
+ *   queue and stream prefetcher use this path (engine.ts, memsys.ts).
  * - Without WebAssembly (node --jitless), or on a big-endian host, lines run in plain JS
  *   on the same tables (aes-block.ts) and pages as 64 lines: about half the line speed
  *   and a tenth of the page speed. `{ wasm: false }` forces this, for tests.
  * Key schedules come from noble (expandKeyLE / expandKeyDecLE); every path is tested
  * against the noble-based reference.
  *
- * src and dst may be the same bytes (in-place). (The kernel copies the whole input first,
+ * src and dst may be the same bytes (in-place). (The routine copies the whole input first,
  * so any overlap works there; the JS path reads each block before writing it, so only
  * exact in-place is safe in general: that is the contract.)
- * Key material lives only in the schedules (in the kernel's memory when there is one)
+ * Key material lives only in the schedules (in the routine's memory when there is one)
  * and the node contexts; destroy() zeroes the former, drops the latter, and any later
  * call throws.
  */
@@ -33,7 +35,7 @@ import { unsafe } from '@noble/ciphers/aes.js';
 import { decryptBlock, encryptBlock, scheduleView } from './aes-block.js';
 import { EcbContext } from './ecb.js';
 import { checkAddr, checkXtsKeys } from './xts-ref.js';
-import { MEM, newKernel, type XtsKernelExports } from './xts-wasm.js';
+import { MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.js';
 
 export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
 
@@ -41,13 +43,15 @@ export const LINE_BYTES = 64;
 export const PAGE_BYTES = 4096;
 const TWO32 = 0x100000000;
 const LINE32 = MEM.LINE / 4;
+/** Lines per native call: the routine's page areas hold 64. */
+const BATCH = 64;
 const MAX_ADDR = 2 ** 53;
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** How many caller arrays keep a cached word view (see XtsCipher.words). */
 const VIEWS = 4;
 
 export interface XtsOptions {
-  /** Use the WebAssembly kernel when available (default true). */
+  /** Use the WebAssembly routine when available (default true). */
   wasm?: boolean;
 }
 
@@ -100,11 +104,11 @@ function jsLine(
 }
 
 export class XtsCipher {
-  /** Schedules: views into the kernel's memory when there is a kernel. */
+  /** Schedules: views into the routine's memory when there is a routine. */
   private readonly xk1: Int32Array;
   private readonly xk1d: Int32Array;
   private readonly xk2: Int32Array;
-  private kernel: XtsKernelExports | null;
+  private wasm: XtsWasmExports | null;
   private readonly mem: Uint8Array;
   private readonly mem32: Int32Array;
   /** Word views of up to VIEWS byte arrays seen as src/dst (words()). */
@@ -114,7 +118,7 @@ export class XtsCipher {
   private nextView = 0;
   /** Byte offset in its ArrayBuffer of the array words() was last called with. */
   private base = 0;
-  /** Views of the kernel's page areas (tweak inputs, ECB input, result). */
+  /** Views of the routine's page areas (tweak inputs, ECB input, result). */
   private readonly tinView: Uint8Array;
   private readonly paView: Uint8Array;
   private readonly pbView: Uint8Array;
@@ -131,11 +135,11 @@ export class XtsCipher {
     const d1 = unsafe.expandKeyDecLE(k1);
     const e2 = unsafe.expandKeyLE(k2);
     try {
-      // The kernel's memory is little-endian; schedules and lines go in through host-order
+      // The routine's memory is little-endian; schedules and lines go in through host-order
       // Int32 views, so a big-endian host keeps to the JS path.
-      this.kernel = options.wasm === false || !HOST_LE ? null : newKernel(e1.length / 4 - 1);
-      if (this.kernel !== null) {
-        const buf = this.kernel.memory.buffer;
+      this.wasm = options.wasm === false || !HOST_LE ? null : newXtsModule(e1.length / 4 - 1);
+      if (this.wasm !== null) {
+        const buf = this.wasm.memory.buffer;
         this.mem = new Uint8Array(buf);
         this.mem32 = new Int32Array(buf);
         this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 1024);
@@ -163,7 +167,7 @@ export class XtsCipher {
   }
 
   encryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.kernel;
+    const k = this.wasm;
     if (k === null || !lineOk(addr, src, srcOff, dst, dstOff)) {
       this.checkLine(addr, src, srcOff, dst, dstOff); // throws on bad arguments or after destroy()
       if (k === null) return jsLine(encryptBlock, this.xk1, this.xk2, addr, src, srcOff, dst, dstOff);
@@ -174,7 +178,7 @@ export class XtsCipher {
   }
 
   decryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.kernel;
+    const k = this.wasm;
     if (k === null || !lineOk(addr, src, srcOff, dst, dstOff)) {
       this.checkLine(addr, src, srcOff, dst, dstOff);
       if (k === null) return jsLine(decryptBlock, this.xk1d, this.xk2, addr, src, srcOff, dst, dstOff);
@@ -194,14 +198,31 @@ export class XtsCipher {
     this.page(false, addr, src, srcOff, dst, dstOff);
   }
 
-  /** Zero the key schedules (and all kernel memory), drop the node contexts; later calls throw. */
+  /**
+   * A run of `n` lines, each its own data unit with its own tweak: line i is the 64 bytes
+   * at src[srcOff + 64 i] with address addrs[addrOff + i] (any addresses, in any order),
+   * its result at dst[dstOff + 64 i]. The same bytes as n encryptLine calls; the engine's
+   * write-combining queue drains through this, 64 lines per native call.
+   */
+  encryptLines(addrs: Float64Array, addrOff: number, n: number, src: Uint8Array, srcOff: number,
+    dst: Uint8Array, dstOff: number): void {
+    this.lines(true, addrs, addrOff, n, src, srcOff, dst, dstOff);
+  }
+
+  /** The inverse of encryptLines (the stream prefetcher's fills). */
+  decryptLines(addrs: Float64Array, addrOff: number, n: number, src: Uint8Array, srcOff: number,
+    dst: Uint8Array, dstOff: number): void {
+    this.lines(false, addrs, addrOff, n, src, srcOff, dst, dstOff);
+  }
+
+  /** Zero the key schedules (and all of the routine's memory), drop the node contexts; later calls throw. */
   destroy(): void {
     this.dead = true;
     this.xk1.fill(0);
     this.xk1d.fill(0);
     this.xk2.fill(0);
     this.mem.fill(0);
-    this.kernel = null;
+    this.wasm = null;
     this.arrs.fill(null);
     this.views.fill(new Int32Array(0));
     this.ecb1?.drop();
@@ -213,11 +234,11 @@ export class XtsCipher {
   /** True once destroy() has run. */
   get destroyed(): boolean { return this.dead; }
 
-  /** Whether this cipher runs on the WebAssembly kernel. */
-  get usesWasm(): boolean { return this.kernel !== null; }
+  /** Whether this cipher runs on the WebAssembly routine. */
+  get usesWasm(): boolean { return this.wasm !== null; }
 
   private page(encrypting: boolean, addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.kernel;
+    const k = this.wasm;
     if (k === null) {
       for (let i = 0; i < PAGE_BYTES; i += LINE_BYTES) {
         if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addr + i, src, srcOff + i, dst, dstOff + i);
@@ -225,14 +246,57 @@ export class XtsCipher {
       }
       return;
     }
-    const m = this.mem;
     k.tweakIn(addr | 0, (addr / TWO32) | 0);
-    m.set(this.ecb2!.update(this.tinView), MEM.TOUT);
-    m.set(src.subarray(srcOff, srcOff + PAGE_BYTES), MEM.PA);
-    k.pageIn();
-    m.set((encrypting ? this.ecb1! : this.ecb1d!).update(this.paView), MEM.PB);
-    k.pageOut();
-    dst.set(this.pbView, dstOff);
+    this.batch(k, encrypting, BATCH, src, srcOff, dst, dstOff);
+  }
+
+  private lines(encrypting: boolean, addrs: Float64Array, addrOff: number, n: number, src: Uint8Array,
+    srcOff: number, dst: Uint8Array, dstOff: number): void {
+    if (this.dead) this.fail();
+    if (!(addrs instanceof Float64Array) || !Number.isInteger(n) || n < 0 || !Number.isInteger(addrOff) ||
+      addrOff < 0 || addrOff + n > addrs.length) {
+      throw new RangeError(`XtsCipher: ${n} line addresses at ${addrOff}`);
+    }
+    checkSpan('src', src, srcOff, n * LINE_BYTES);
+    checkSpan('dst', dst, dstOff, n * LINE_BYTES);
+    for (let i = 0; i < n; i++) checkAddr(addrs[addrOff + i]);
+    const k = this.wasm;
+    if (k === null) {
+      for (let i = 0; i < n; i++) {
+        const o = i * LINE_BYTES;
+        if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
+        else jsLine(decryptBlock, this.xk1d, this.xk2, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
+      }
+      return;
+    }
+    const m32 = this.mem32;
+    for (let done = 0; done < n; done += BATCH) {
+      const b = Math.min(BATCH, n - done);
+      // TIN block i: the line's address as a 16-byte little-endian integer.
+      for (let i = 0, w = MEM.TIN >>> 2; i < b; i++, w += 4) {
+        const a = addrs[addrOff + done + i];
+        m32[w] = a | 0; m32[w + 1] = (a / TWO32) | 0; m32[w + 2] = 0; m32[w + 3] = 0;
+      }
+      const o = done * LINE_BYTES;
+      this.batch(k, encrypting, b, src, srcOff + o, dst, dstOff + o);
+    }
+  }
+
+  /**
+   * XTS of `b` lines (1..BATCH) whose tweak inputs are in TIN: one ECB call under key2 for
+   * the tweaks, the routine spreads them (T * alpha^j) and XORs them in, one ECB call under
+   * key1 for all 4b blocks, the routine XORs them out.
+   */
+  private batch(k: XtsWasmExports, encrypting: boolean, b: number, src: Uint8Array, srcOff: number,
+    dst: Uint8Array, dstOff: number): void {
+    const m = this.mem;
+    const bytes = b * LINE_BYTES;
+    m.set(this.ecb2!.update(b === BATCH ? this.tinView : this.tinView.subarray(0, 16 * b)), MEM.TOUT);
+    m.set(src.subarray(srcOff, srcOff + bytes), MEM.PA);
+    k.pageIn(b);
+    m.set((encrypting ? this.ecb1! : this.ecb1d!).update(b === BATCH ? this.paView : this.paView.subarray(0, bytes)), MEM.PB);
+    k.pageOut(b);
+    dst.set(b === BATCH ? this.pbView : this.pbView.subarray(0, bytes), dstOff);
   }
 
   /**
@@ -257,7 +321,7 @@ export class XtsCipher {
   }
 
   /**
-   * Copy a line into the kernel's LINE: 16 words when 4-byte aligned (unrolled: about
+   * Copy a line into the routine's LINE: 16 words when 4-byte aligned (unrolled: about
    * 40% faster than the loop here), else bytes.
    */
   private lineIn(src: Uint8Array, off: number): void {
@@ -276,7 +340,7 @@ export class XtsCipher {
     }
   }
 
-  /** Copy the kernel's LINE out to dst. */
+  /** Copy the routine's LINE out to dst. */
   private lineOut(dst: Uint8Array, off: number): void {
     const v = this.words(dst);
     const at = this.base + off;

@@ -14,7 +14,8 @@
  * as for Linux's other raw debug interfaces (debugfs is root-only, CAP_SYS_ADMIN
  * paths throughout).
  */
-import { mktme_key_program, type mktme_key_program as kprog_t } from '../../include/asm/intel_pconfig.js';
+import type { mktme_key_program as kprog_t } from '../../include/asm/intel_pconfig.js';
+import { mktme_key_program } from './intel_pconfig.js';
 import { smp_call_function_single } from '../../include/asm/processor.js';
 import { CAP_SYS_ADMIN, capable } from '../../../../kernel/capability.js';
 import { EPERM } from '../../../../kernel/errno.js';

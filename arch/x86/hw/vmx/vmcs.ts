@@ -1,0 +1,90 @@
+/**
+ * The VMCS region in memory (SDM Vol. 3C §25.2) and its field encodings (Appendix B).
+ *
+ * A VMCS is a 4 KiB region at a physical address that may carry a KeyID. Bytes 3:0 hold
+ * the revision identifier (bit 31: shadow-VMCS indicator), bytes 7:4 the VMX-abort
+ * indicator; the rest is implementation-specific. Here byte 8 is the launch state and
+ * each field has an 8-byte slot from byte 16 on, in the order of FIELDS. Real
+ * processors cache the current VMCS on chip; this one reads and writes the region
+ * through the caches on every VMREAD/VMWRITE, so the VMCS is plaintext in the cache
+ * and ciphertext under its KeyID in DRAM.
+ */
+import * as isa from '../isa.js';
+
+/** The fields this machine implements, in slot order. */
+const FIELDS: number[] = [
+  isa.VIRTUAL_PROCESSOR_ID, isa.GUEST_CS_SELECTOR, isa.HOST_CS_SELECTOR,
+  isa.IO_BITMAP_A, isa.IO_BITMAP_B, isa.MSR_BITMAP, isa.VM_EXIT_MSR_STORE_ADDR,
+  isa.VM_EXIT_MSR_LOAD_ADDR, isa.VM_ENTRY_MSR_LOAD_ADDR, isa.TSC_OFFSET,
+  isa.VIRTUAL_APIC_PAGE_ADDR, isa.APIC_ACCESS_ADDR, isa.EPT_POINTER, isa.PCONFIG_EXITING,
+  isa.GUEST_PHYSICAL_ADDRESS, isa.VMCS_LINK_POINTER, isa.GUEST_IA32_EFER,
+  isa.PIN_BASED_VM_EXEC_CONTROL, isa.CPU_BASED_VM_EXEC_CONTROL, isa.EXCEPTION_BITMAP,
+  isa.VM_EXIT_CONTROLS, isa.VM_ENTRY_CONTROLS, isa.VM_ENTRY_INTR_INFO_FIELD,
+  isa.VM_ENTRY_EXCEPTION_ERROR_CODE, isa.VM_ENTRY_INSTRUCTION_LEN, isa.SECONDARY_VM_EXEC_CONTROL,
+  isa.VM_INSTRUCTION_ERROR, isa.VM_EXIT_REASON, isa.VM_EXIT_INTR_INFO, isa.VM_EXIT_INTR_ERROR_CODE,
+  isa.IDT_VECTORING_INFO_FIELD, isa.VM_EXIT_INSTRUCTION_LEN, isa.GUEST_IDTR_LIMIT,
+  isa.GUEST_INTERRUPTIBILITY_INFO, isa.GUEST_ACTIVITY_STATE, isa.EXIT_QUALIFICATION,
+  isa.GUEST_LINEAR_ADDRESS, isa.GUEST_CR0, isa.GUEST_CR3, isa.GUEST_CR4, isa.GUEST_IDTR_BASE,
+  isa.GUEST_RSP, isa.GUEST_RIP, isa.GUEST_RFLAGS, isa.HOST_CR0, isa.HOST_CR3, isa.HOST_CR4,
+  isa.HOST_RSP, isa.HOST_RIP,
+];
+
+const SLOT = new Map<number, number>(FIELDS.map((f, i) => [f, 16 + i * 8]));
+export const VMCS_LAUNCH_STATE_OFFSET = 8;
+export const VMCS_SIZE = 4096;
+
+/** Physical 32-bit accesses through the caches (the CPU's walk port). */
+export interface PhysPort {
+  phys32(pa: number): number;
+  physStore32(pa: number, value: number): void;
+}
+
+const TWO32 = 4294967296;
+
+/** Width in bits of a field from its encoding (bits 14:13); natural width is 64 here. */
+export function fieldWidth(field: number): 16 | 32 | 64 {
+  const w = (field >>> 13) & 3;
+  return w === 0 ? 16 : w === 2 ? 32 : 64;
+}
+
+/** Exit-information fields (type 1, bits 11:10) are read-only to VMWRITE. */
+export function fieldReadOnly(field: number): boolean { return ((field >>> 10) & 3) === 1; }
+
+export function fieldOffset(field: number): number | undefined { return SLOT.get(field); }
+
+export function read64(port: PhysPort, pa: number): number {
+  return port.phys32(pa + 4) * TWO32 + port.phys32(pa);
+}
+
+export function write64(port: PhysPort, pa: number, value: number): void {
+  const lo = value === -1 ? 0xffffffff : value % TWO32;
+  const hi = value === -1 ? 0xffffffff : Math.floor(value / TWO32);
+  port.physStore32(pa, lo >>> 0);
+  port.physStore32(pa + 4, hi >>> 0);
+}
+
+/** Field access on the VMCS region at `vmcs` (no checks: callers validated the field). */
+export function vmcsGet(port: PhysPort, vmcs: number, field: number): number {
+  const off = SLOT.get(field);
+  if (off === undefined) return 0;
+  const w = fieldWidth(field);
+  if (w === 64) return read64(port, vmcs + off);
+  const v = port.phys32(vmcs + off);
+  return w === 16 ? v & 0xffff : v;
+}
+
+export function vmcsSet(port: PhysPort, vmcs: number, field: number, value: number): void {
+  const off = SLOT.get(field);
+  if (off === undefined) return;
+  const w = fieldWidth(field);
+  if (w === 64) { write64(port, vmcs + off, value); return; }
+  port.physStore32(vmcs + off, w === 16 ? value & 0xffff : value >>> 0);
+  if (w === 16 || w === 32) port.physStore32(vmcs + off + 4, 0);
+}
+
+/** A value VMWRITE accepts: an unsigned integer that fits a double, or -1 (all ones). */
+export function validFieldValue(field: number, value: number): boolean {
+  if (!Number.isSafeInteger(value)) return false;
+  if (value === -1) return fieldWidth(field) === 64;
+  return value >= 0;
+}
