@@ -31,7 +31,7 @@ export interface ShellMainDeps<C> {
    * Build the context the commands run with (boot the machine and kernel). Throw
    * CommandError (or anything) to fail cleanly: "sh: boot: message", status 1.
    */
-  boot(options: ShellOptions, io: ShellIo): C | Promise<C>;
+  boot(options: ShellOptions, io: ShellIo, script: readonly (readonly string[])[] | null): C | Promise<C>;
   /** Prompt for interactive mode; default `mktme# `. Asked before every command. */
   prompt?(ctx: C): string;
   /** Called once after the last command (also after `exit`/poweroff and Ctrl-D). */
@@ -99,7 +99,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
   let ctx: C;
   try {
     registry = new Registry(deps.commands);
-    ctx = await deps.boot(options, io);
+    ctx = await deps.boot(options, io, commands);
   } catch (e) {
     const msg = errorMessage(e);
     io.err(`${SHELL_NAME}: boot: ${msg}\n`);
@@ -121,7 +121,8 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
       input,
       output,
       terminal: deps.terminal ?? (deps.stdinIsTty && isTty),
-      prompt: () => (deps.prompt ? deps.prompt(shell.ctx) : promptFor(true)),
+      // While a command redirects the input (vm console), the other side prints the prompt.
+      prompt: () => (shell.redirect ? '' : deps.prompt ? deps.prompt(shell.ctx) : promptFor(true)),
     });
   }
 

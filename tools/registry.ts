@@ -37,6 +37,11 @@ export interface ShellApi<C> {
   readonly registry: Registry<C>;
   /** Status of the previous command (sh's $?). */
   readonly lastStatus: number;
+  /**
+   * While set, every command line goes here instead of the registry (`vm console`
+   * forwards the lines to a guest until its escape line clears it).
+   */
+  redirect: ((argv: readonly string[]) => number) | null;
 }
 
 export interface Command<C> {
@@ -110,6 +115,7 @@ export class Shell<C> implements ShellApi<C> {
   lastStatus = STATUS_OK;
   /** A command asked the shell to stop (ShellExit); scripts stop running. */
   exited = false;
+  redirect: ((argv: readonly string[]) => number) | null = null;
   readonly debug: boolean;
 
   /** `ctx` is public so the host may replace it (e.g. after a context switch). */
@@ -120,6 +126,7 @@ export class Shell<C> implements ShellApi<C> {
   /** Run one command line already split into words. An empty argv changes nothing. */
   runCommand(argv: readonly string[]): number {
     if (argv.length === 0) return this.lastStatus;
+    if (this.redirect) return (this.lastStatus = this.runRedirected(argv));
     const [name, ...args] = argv;
     const cmd = this.registry.get(name);
     if (!cmd) {
@@ -149,6 +156,16 @@ export class Shell<C> implements ShellApi<C> {
       return (this.lastStatus = STATUS_USAGE);
     }
     return this.runCommands(parsed.value);
+  }
+
+  private runRedirected(argv: readonly string[]): number {
+    const to = this.redirect!;
+    try {
+      return to(argv);
+    } catch (e) {
+      this.redirect = null;
+      return this.report({ name: argv[0], usage: argv[0], summary: '', run: () => 0 }, e);
+    }
   }
 
   private invoke(cmd: Command<C>, args: string[]): number {

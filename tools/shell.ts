@@ -16,6 +16,21 @@ import { bufferIo, processIo } from './lib/io.js';
 import { shellMain, type ShellMainDeps } from './main.js';
 import { promptFor } from './repl.js';
 import { find_task_by_vpid } from '../kernel/sched.js';
+import { preloadImages } from './vmm/kernel_image.js';
+
+/**
+ * Guest kernel images load asynchronously and `vm create` runs synchronously, so they
+ * are loaded before the first command: one per `vm create` in a script; at the prompt,
+ * two in the background.
+ */
+async function preloadGuestImages(script: readonly (readonly string[])[] | null): Promise<void> {
+  if (script === null) {
+    preloadImages(2).catch(() => { /* vm create will say no image is ready */ });
+    return;
+  }
+  const n = script.filter((argv) => argv[0] === 'vm' && argv[1] === 'create').length;
+  if (n) await preloadImages(n);
+}
 
 export interface ShellResult { stdout: string; stderr: string; status: number }
 
@@ -28,7 +43,11 @@ onKernelBoot((ctx) => {
 
 export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | 'io' | 'stdin' | 'stdinIsTty'> = {
   commands: shellCommands,
-  boot: (options, io) => bootKernelShell(options, io),
+  boot: async (options, io, script) => {
+    const ctx = bootKernelShell(options, io);
+    await preloadGuestImages(script);
+    return ctx;
+  },
   // `mktme# ` for root, `mktme$ ` for anyone else, as a shell shows it.
   prompt: (ctx) => promptFor((find_task_by_vpid(ctx.pid)?.cred.uid ?? 0) === 0),
   shutdown: (ctx) => shutdownKernelShell(ctx),

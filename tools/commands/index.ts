@@ -37,6 +37,7 @@ import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
+import { vmCommand } from './vm.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -57,6 +58,7 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   keyctlCommand,
   cacheCommand,
   suspendCommand,
+  vmCommand,
   catCommand,
   cpuidCommand,
   dimmCommand,
