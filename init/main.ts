@@ -37,6 +37,7 @@ import { chrdev_init } from '../fs/char_dev.js';
 import { devtmpfs_init } from '../fs/devtmpfs.js';
 import { chr_dev_init } from '../drivers/char/mem.js';
 import { misc_init } from '../drivers/char/misc.js';
+import { vmx_init } from '../arch/x86/kvm/vmx/vmx.js';
 import { msr_init } from '../arch/x86/kernel/msr.js';
 import { idt_init } from '../arch/x86/kernel/idt.js';
 import { tty_init } from '../drivers/tty/tty_io.js';
@@ -93,6 +94,7 @@ const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
   { fn: serial8250_init, name: 'serial8250_init' },
+  { fn: vmx_init, name: 'vmx_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
   { fn: proc_pid_init, name: 'proc_pid_init' },

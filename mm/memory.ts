@@ -34,6 +34,7 @@ import {
 } from './vma.js';
 import { EINVAL, ENOMEM } from '../kernel/errno.js';
 import { shmem_get_page } from './shmem.js';
+import { mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 
 /* vm_fault_t bits (include/linux/mm_types.h). */
 export const VM_FAULT_OOM = 0x000001;
@@ -149,6 +150,7 @@ export function tlb_finish_mmu(tlb: mmu_gather): void {
 /** unmap_page_range: clear the VMA's entries in [start, end) into the gather. */
 export function unmap_page_range(tlb: mmu_gather, vma: vm_area_struct, start: number, end: number): void {
   const mm = vma.vm_mm;
+  mmu_notifier_invalidate_range_start(mm, start, end); // secondary MMUs (KVM's EPT) first
   walk_pte_range(mm, start, end, (addr, ptep) => {
     const pte = ptep_get(ptep);
     if (!(pte.lo | pte.hi)) return;

@@ -25,7 +25,7 @@ export interface Session {
 export async function openSession(argv: readonly string[], io: ShellIo): Promise<Session> {
   const parsed = parseOptions([...argv, '-c', ''], false);
   if (parsed.kind !== 'run') throw new Error(parsed.kind === 'error' ? parsed.message : 'session: --help');
-  const ctx = await kernelShellDeps.boot(parsed.options, io);
+  const ctx = await kernelShellDeps.boot(parsed.options, io, []);
   const shell = new Shell(new Registry(kernelShellDeps.commands), ctx, io);
   return {
     shell,
