@@ -14,6 +14,9 @@
  *                              console's
  *   vm ept NAME GPA [LEN]      the EPT leaf of each page: 0xGPA hpa=0xHPA keyid=N flags=...
  *                              (root only, like pagemap's frame numbers)
+ *   vm ept -w NAME GPA HPA KEYID
+ *                              point the guest frame GPA at host frame HPA under KEYID
+ *                              (root; KVM_SET_EPT_ENTRY, for threat demonstrations)
  *   vm list                    NAME, VMM pid, memory, vCPUs, KeyID, shared regions
  *   vm destroy NAME            stop the guest and its VMM process
  */
@@ -110,6 +113,7 @@ function eptFlags(flags: number): string {
 }
 
 function ept(ctx: KernelShellContext, args: string[], io: ShellIo): number {
+  if (args[0] === '-w') return eptWrite(ctx, args.slice(1));
   const [name, gpaArg, lenArg] = args;
   if (gpaArg === undefined || args.length > 3) throw new UsageError('ept NAME GPA [LEN]');
   const vm = vmNamed(name);
@@ -129,6 +133,19 @@ function ept(ctx: KernelShellContext, args: string[], io: ShellIo): number {
       : `${formatHex(g)} not present\n`;
   }
   io.out(out);
+  return 0;
+}
+
+function eptWrite(ctx: KernelShellContext, args: string[]): number {
+  if (args.length !== 4) throw new UsageError('ept -w NAME GPA HPA KEYID');
+  const vm = vmNamed(args[0]);
+  if (!run_as(shell_task(ctx), () => capable(CAP_SYS_ADMIN))) throw new CommandError(`ept: ${strerror(-1)}`);
+  const gpa = parse_addr(args[1], 'GPA');
+  const hpa = parse_addr(args[2], 'HPA');
+  const keyid = parse_addr(args[3], 'KEYID');
+  if (gpa % PAGE || hpa % PAGE) throw new UsageError('GPA and HPA must be page aligned');
+  const ret = vm.setEptEntry({ gpa, hpa, keyid, flags: 7, present: true });
+  if (ret < 0) throw new CommandError(`ept: ${strerror(ret)}`);
   return 0;
 }
 
@@ -170,7 +187,7 @@ function console_(args: string[], io: ShellIo, sh: ShellApi<KernelShellContext>)
 export const vmCommand: Command<KernelShellContext> = {
   name: 'vm',
   usage: 'vm create NAME [--mem SIZE] [--cpus N] [--key SERIAL] [--append CMDLINE] [--share SHM:GPA:SIZE[:SERIAL]]... | ' +
-    'exec NAME SCRIPT | console NAME | ept NAME GPA [LEN] | list | destroy NAME',
+    'exec NAME SCRIPT | console NAME | ept [-w] NAME GPA [LEN | HPA KEYID] | list | destroy NAME',
   summary: 'virtual machines: this kernel as a guest, run by a VMM process on /dev/kvm',
   help: `vm console ends with a line '${CONSOLE_ESCAPE}'. Guest RAM is the VMM's memory on --key's KeyID;\n` +
     '--share maps a shm object shared by every VM that names it, on its SERIAL\'s KeyID.',
@@ -182,7 +199,8 @@ export const vmCommand: Command<KernelShellContext> = {
         if (vms.has(cfg.name)) throw new CommandError(`${cfg.name}: a VM of that name exists`);
         const vm = vm_create(cfg, shell_task(ctx));
         vms.set(cfg.name, vm);
-        vm.takeConsole(); // the boot log waits for `vm console`; dmesg in the guest has it too
+        // The boot log is the guest's dmesg; the console keeps only the prompt.
+        vm.console = vm.console.slice(vm.console.lastIndexOf('\n') + 1);
         io.out(`${cfg.name}: running, VMM pid ${vm.pid}\n`);
         return 0;
       }
