@@ -20,6 +20,7 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['machine', () => import('./machine.js')],
   ['boot', () => import('./boot.js')],
   ['boottime', () => import('./boottime.js')],
+  ['memory', () => import('./memory.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }

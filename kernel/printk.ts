@@ -18,9 +18,12 @@ export const KERN_DEBUG = 7;
 
 const LOG_BUF_LEN = 4096; // records
 
-interface Record { ns: number; level: number; text: string }
+interface Record { ns: number; level: number; text: string; seq: number }
 
 let log: Record[] = [];
+/** Sequence number of the next record, and the first one syslog READ_ALL shows (CLEAR moves it). */
+let next_seq = 0;
+let clear_seq = 0;
 let onceKeys = new Set<string>();
 let console_loglevel = 7;
 let consoleSink: ((line: string) => void) | null = null;
@@ -31,6 +34,7 @@ let clockSource: () => number = () => 0;
 /** Reset the log for a new boot; `sink` receives console lines (or null for none). */
 export function printk_init(sink: ((line: string) => void) | null): void {
   log = [];
+  next_seq = clear_seq = 0;
   onceKeys = new Set();
   console_loglevel = 7;
   tsc_last = tsc_base = 0;
@@ -56,9 +60,12 @@ function ns_now(): number {
   return cycles_to_ns(tsc_last);
 }
 
+/** local_clock(): the kernel's monotonic clock in nanoseconds (what stamps the log). */
+export function local_clock(): number { return ns_now(); }
+
 export function printk(level: number, text: string): void {
   for (const line of text.replace(/\n$/, '').split('\n')) {
-    const rec = { ns: ns_now(), level, text: line };
+    const rec = { ns: ns_now(), level, text: line, seq: next_seq++ };
     log.push(rec);
     if (log.length > LOG_BUF_LEN) log.shift();
     if (level < console_loglevel) {
@@ -96,13 +103,24 @@ export const pr_warn_once = (s: string): void => once(KERN_WARNING, s);
 export const pr_err_once = (s: string): void => once(KERN_ERR, s);
 
 function format(r: Record): string {
-  const sec = Math.floor(r.ns / 1e9);
-  const usec = Math.floor((r.ns % 1e9) / 1e3);
-  return `[${String(sec).padStart(5)}.${String(usec).padStart(6, '0')}] ${r.text}`;
+  return `${format_timestamp(r.ns)} ${r.text}`;
 }
 
 /** The whole buffer, one formatted line per record (what `dmesg` prints). */
 export function dmesg(): string[] { return log.map(format); }
+
+/** SYSLOG_ACTION_CLEAR: later READ_ALLs start after what is in the buffer now. */
+export function syslog_clear(): void { clear_seq = next_seq; }
+
+/** The records SYSLOG_ACTION_READ_ALL (and /dev/kmsg after SEEK_DATA) returns. */
+export function syslog_records(): readonly Record[] { return log.filter((r) => r.seq >= clear_seq); }
+
+/** `[    0.000123]`: a record's timestamp as printk prints it. */
+export function format_timestamp(ns: number): string {
+  const sec = Math.floor(ns / 1e9);
+  const usec = Math.floor((ns % 1e9) / 1e3);
+  return `[${String(sec).padStart(5)}.${String(usec).padStart(6, '0')}]`;
+}
 
 /** Raw records, for tests and /dev/kmsg-like readers. */
 export function log_records(): readonly Record[] { return log; }

@@ -29,8 +29,10 @@ export {
   key_describe_string, keyctl_chown_key, keyctl_describe_key, keyctl_get_keyring_ID,
   keyctl_invalidate_key, keyctl_join_session_keyring, keyctl_keyring_clear, keyctl_keyring_link,
   keyctl_keyring_search, keyctl_keyring_unlink, keyctl_read_key, keyctl_revoke_key,
-  keyctl_set_timeout, keyctl_setperm_key, keyctl_update_key,
+  keyctl_set_timeout, keyctl_setperm_key, keyctl_update_key, keyctl_capabilities,
+  keyctl_get_security,
 } from './keyctl.js';
+export { keyctl_get_persistent, persistent_keyring_expiry } from './persistent.js';
 export {
   key_show_tree, keyctl_describe_alloc, keyctl_list_serials, keyctl_parse_describe, keyctl_read_alloc,
   type key_description, type key_tree_node,

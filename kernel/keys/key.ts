@@ -56,6 +56,8 @@ interface key_state {
   key_types: Map<string, key_type>;
   /** user_ns->user_keyring_register: pins the _uid.N / _uid_ses.N keyrings. */
   user_keyring_register: key | null;
+  /** user_ns->persistent_keyring_register: pins the _persistent.N keyrings. */
+  persistent_keyring_register: key | null;
 }
 
 let ks: key_state | null = null;
@@ -80,6 +82,7 @@ export function key_service_reset(opts: key_service_options): void {
     user_tree: new Map(),
     key_types: new Map(),
     user_keyring_register: null,
+    persistent_keyring_register: null,
   };
 }
 
@@ -176,6 +179,10 @@ function key_alloc_serial(): number {
 export function key_alloc(ktype: key_type, desc: string, uid: number, gid: number,
   _cred: key_cred, perm: number, flags: number): key | number {
   if (!desc) return -EINVAL;
+  if (ktype.vet_description) {
+    const ret = ktype.vet_description(desc);
+    if (ret < 0) return ret;
+  }
   const quotalen = desc_len(desc) + 1 + ktype.def_datalen;
   const user = key_user_lookup(uid);
 
@@ -255,8 +262,11 @@ export function key_revoke(k: key): void {
   if (test_bit(KEY_FLAG_REVOKED, k.flags)) return;
   k.flags |= 1 << KEY_FLAG_REVOKED;
   k.type.revoke?.(k);
+  // Linux keeps expiry and revoked_at in one union (include/linux/key.h), so revoking
+  // also makes the key expire now: /proc/keys shows "expd" for it.
   const time = key_now();
   if (k.revoked_at === 0 || k.revoked_at > time) k.revoked_at = time;
+  if (k.expiry > time) k.expiry = time;
 }
 
 /** Invalidate a key: the next key_gc() unlinks it everywhere (key_invalidate). */

@@ -7,6 +7,7 @@
 import {
   EACCES, EAGAIN, EDQUOT, EINVAL, ENOKEY, EOPNOTSUPP, EPERM,
   KEY_GRP_ALL, KEY_OTH_ALL, KEY_POS_ALL, KEY_USR_ALL,
+  KEYCTL_CAPS0_CAPABILITIES, KEYCTL_CAPS0_INVALIDATE, KEYCTL_CAPS0_PERSISTENT_KEYRINGS,
 } from './uapi.js';
 import { KEY_FLAG_IN_QUOTA, KEY_FLAG_KEEP, KEY_IS_UNINSTANTIATED, OVERFLOW_ID, type key, type key_cred } from './types.js';
 import {
@@ -304,4 +305,29 @@ export function keyctl_set_timeout(cred: key_cred, id: number, timeout: number):
   else key_set_timeout(key_ref.key, timeout);
   key_ref_put(key_ref);
   return ret;
+}
+
+/**
+ * KEYCTL_GET_SECURITY: the key's LSM label (needs VIEW). No LSM labels keys here, so it
+ * is the empty string, as Linux returns when security_key_getsecurity() gives nothing.
+ * Returns the length with the NUL (1).
+ */
+export function keyctl_get_security(cred: key_cred, id: number, buffer: Uint8Array | null): number {
+  const key_ref = lookup_user_key(cred, id, KEY_LOOKUP_PARTIAL, KEY_NEED_VIEW);
+  if (IS_ERR(key_ref)) return key_ref;
+  key_ref_put(key_ref);
+  if (buffer && buffer.length > 0) buffer[0] = 0;
+  return 1;
+}
+
+/**
+ * KEYCTL_CAPABILITIES (keyctl_capabilities): what this key service supports, as
+ * Linux's keyrings_capabilities[]: capabilities, persistent keyrings and invalidate.
+ * No Diffie-Hellman, public-key, big_key, restrict_keyring, move, namespaces or
+ * notifications here. Copies up to buffer.length bytes; returns the full size (2).
+ */
+export function keyctl_capabilities(buffer: Uint8Array | null): number {
+  const caps = [KEYCTL_CAPS0_CAPABILITIES | KEYCTL_CAPS0_PERSISTENT_KEYRINGS | KEYCTL_CAPS0_INVALIDATE, 0];
+  if (buffer) for (let i = 0; i < Math.min(buffer.length, caps.length); i++) buffer[i] = caps[i];
+  return caps.length;
 }

@@ -113,7 +113,7 @@ export function key_cred_release(cred: key_cred): void {
 function get_user_register(cred: key_cred): key | number {
   const s = key_state();
   if (s.user_keyring_register) return s.user_keyring_register;
-  const reg = keyring_alloc('.user_reg', 0, 0, cred,
+  const reg = keyring_alloc('.user_reg', 0, INVALID_GID, cred,
     KEY_POS_WRITE | KEY_POS_SEARCH | KEY_USR_VIEW | KEY_USR_READ, KEY_ALLOC_IN_QUOTA, null);
   if (IS_ERR(reg)) return reg;
   s.user_keyring_register = reg; // the register's reference

@@ -9,7 +9,9 @@ import {
   EAGAIN, EFAULT, EINVAL, ENOKEY, EOPNOTSUPP, EPERM, KEY_PERM_UNDEF,
   KEYCTL_CHOWN, KEYCTL_CLEAR, KEYCTL_DESCRIBE, KEYCTL_GET_KEYRING_ID, KEYCTL_INVALIDATE,
   KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_LINK, KEYCTL_READ, KEYCTL_REVOKE, KEYCTL_SEARCH,
-  KEYCTL_SETPERM, KEYCTL_SET_TIMEOUT, KEYCTL_UNLINK, KEYCTL_UPDATE,
+  KEYCTL_SETPERM, KEYCTL_SET_TIMEOUT, KEYCTL_UNLINK, KEYCTL_UPDATE, KEYCTL_CAPABILITIES,
+  KEYCTL_GET_PERSISTENT, KEYCTL_GET_SECURITY, KEYCTL_INSTANTIATE, KEYCTL_INSTANTIATE_IOV,
+  KEYCTL_NEGATE, KEYCTL_REJECT,
 } from './uapi.js';
 import type { key_cred, key_ref_t } from './types.js';
 import { KEY_ALLOC_IN_QUOTA, key_ref_put, key_type_lookup, key_validate } from './key.js';
@@ -25,7 +27,9 @@ import {
   keyctl_get_keyring_ID, keyctl_invalidate_key, keyctl_join_session_keyring, keyctl_keyring_clear,
   keyctl_keyring_link, keyctl_keyring_search, keyctl_keyring_unlink, keyctl_read_key,
   keyctl_revoke_key, keyctl_set_timeout, keyctl_setperm_key, keyctl_update_key,
+  keyctl_capabilities, keyctl_get_security,
 } from './keyctl.js';
+import { keyctl_get_persistent } from './persistent.js';
 import { IS_ERR } from '../err.js';
 
 /** Largest add_key payload (1 MiB - 1). */
@@ -120,7 +124,9 @@ function buf(a: keyctl_arg, len: keyctl_arg): Uint8Array | null | undefined {
 /**
  * keyctl(2): the command multiplexer. Supported: GET_KEYRING_ID, JOIN_SESSION_KEYRING,
  * UPDATE, REVOKE, CHOWN, SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ,
- * SET_TIMEOUT, INVALIDATE; anything else is -EOPNOTSUPP, as for an unknown command.
+ * SET_TIMEOUT, INVALIDATE, GET_SECURITY, GET_PERSISTENT, CAPABILITIES; INSTANTIATE,
+ * NEGATE and REJECT fail with -EPERM (no authorisation key); anything else (DH, PKEY,
+ * RESTRICT_KEYRING, MOVE, WATCH_KEY...) is -EOPNOTSUPP, as for an unknown command.
  */
 export function keyctl(cred: key_cred, cmd: number, arg2?: keyctl_arg, arg3?: keyctl_arg,
   arg4?: keyctl_arg, arg5?: keyctl_arg): number {
@@ -167,6 +173,24 @@ export function keyctl(cred: key_cred, cmd: number, arg2?: keyctl_arg, arg3?: ke
       return a2 === null || a3 === null ? -EINVAL : keyctl_set_timeout(cred, a2, a3);
     case KEYCTL_INVALIDATE:
       return a2 === null ? -EINVAL : keyctl_invalidate_key(cred, a2);
+    case KEYCTL_GET_SECURITY: {
+      const b = buf(arg3, arg4);
+      return a2 === null ? -EINVAL : b === undefined ? bad : keyctl_get_security(cred, a2, b);
+    }
+    case KEYCTL_GET_PERSISTENT:
+      return a2 === null || a3 === null ? -EINVAL : keyctl_get_persistent(cred, a2, a3);
+    case KEYCTL_CAPABILITIES: {
+      const b = buf(arg2, arg3);
+      return b === undefined ? bad : keyctl_capabilities(b);
+    }
+    case KEYCTL_INSTANTIATE:
+    case KEYCTL_INSTANTIATE_IOV:
+    case KEYCTL_NEGATE:
+    case KEYCTL_REJECT:
+      // Only a request-key upcall holds the authorisation key these need
+      // (keyctl_instantiate_key_common: no cred->request_key_auth, -EPERM); this kernel
+      // has no upcall, so no caller ever holds one.
+      return -EPERM;
     default:
       return -EOPNOTSUPP;
   }

@@ -83,6 +83,8 @@ export interface key_type {
   name: string;
   /** Default payload size charged before instantiation. */
   def_datalen: number;
+  /** Check a description before a key is allocated (key_alloc); 0 or -errno. */
+  vet_description?(description: string): number;
   /** Check and parse a payload before a key exists; 0 or -errno. */
   preparse?(prep: key_preparsed_payload): number;
   /** Release (and wipe) what preparse() produced. */

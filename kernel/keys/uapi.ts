@@ -45,6 +45,29 @@ export const KEYCTL_REJECT = 19;
 export const KEYCTL_INSTANTIATE_IOV = 20;
 export const KEYCTL_INVALIDATE = 21;
 export const KEYCTL_GET_PERSISTENT = 22;
+export const KEYCTL_DH_COMPUTE = 23;
+export const KEYCTL_PKEY_QUERY = 24;
+export const KEYCTL_PKEY_ENCRYPT = 25;
+export const KEYCTL_PKEY_DECRYPT = 26;
+export const KEYCTL_PKEY_SIGN = 27;
+export const KEYCTL_PKEY_VERIFY = 28;
+export const KEYCTL_RESTRICT_KEYRING = 29;
+export const KEYCTL_MOVE = 30;
+export const KEYCTL_CAPABILITIES = 31;
+export const KEYCTL_WATCH_KEY = 32;
+
+/* KEYCTL_CAPABILITIES bits (include/uapi/linux/keyctl.h). */
+export const KEYCTL_CAPS0_CAPABILITIES = 0x01;
+export const KEYCTL_CAPS0_PERSISTENT_KEYRINGS = 0x02;
+export const KEYCTL_CAPS0_DIFFIE_HELLMAN = 0x04;
+export const KEYCTL_CAPS0_PUBLIC_KEY = 0x08;
+export const KEYCTL_CAPS0_BIG_KEY = 0x10;
+export const KEYCTL_CAPS0_INVALIDATE = 0x20;
+export const KEYCTL_CAPS0_RESTRICT_KEYRING = 0x40;
+export const KEYCTL_CAPS0_MOVE = 0x80;
+export const KEYCTL_CAPS1_NS_KEYRING_NAME = 0x01;
+export const KEYCTL_CAPS1_NS_KEY_TAG = 0x02;
+export const KEYCTL_CAPS1_NOTIFICATIONS = 0x04;
 
 /*
  * Permission mask (include/linux/key.h). Four bytes, one per class:

@@ -83,3 +83,30 @@ export const key_type_user: key_type = {
   describe: user_describe,
   read: user_read,
 };
+
+/**
+ * "logon" descriptions must be "service:key", with a non-empty service prefix
+ * (logon_vet_description).
+ */
+export function logon_vet_description(desc: string): number {
+  const p = desc.indexOf(':');
+  return p <= 0 ? -EINVAL : 0;
+}
+
+/**
+ * The "logon" key type (Linux security/keys/user_defined.c, key_type_logon): a user key
+ * whose payload the kernel uses (e.g. for filesystem credentials) but never hands back
+ * to user space: there is no read(), so KEYCTL_READ gives -EOPNOTSUPP.
+ */
+export const key_type_logon: key_type = {
+  name: 'logon',
+  def_datalen: 0,
+  vet_description: logon_vet_description,
+  preparse: user_preparse,
+  free_preparse: user_free_preparse,
+  instantiate: generic_key_instantiate,
+  update: user_update,
+  revoke: user_revoke,
+  destroy: user_destroy,
+  describe: user_describe,
+};

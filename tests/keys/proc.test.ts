@@ -23,7 +23,8 @@ t.test('/proc/keys lines', async (t) => {
   ].sort().join('');
   t.equal(proc_keys_show(alice), expected, 'alice sees her keys, sorted by serial');
   t.notMatch(proc_keys_show(alice), /\.user_reg/, 'not the root-owned register');
-  t.match(proc_keys_show(root), / perm 0c030000     0     0 keyring   \.user_reg: 2\n/, 'root sees it');
+  t.match(proc_keys_show(root), / perm 0c030000     0 65534 keyring   \.user_reg: 2\n/,
+    'root sees it, gid INVALID_GID munged to 65534 as get_user_register() creates it');
   t.notMatch(proc_keys_show(root), /_uid\.1000/, 'nor does root see alice\'s keys');
 
   const timeouts: [number, string][] = [
@@ -39,7 +40,7 @@ t.test('/proc/keys lines', async (t) => {
 
   const r = add_key(alice, 'user', 'revoked', enc('xy'), KEY_SPEC_USER_KEYRING);
   keyctl(alice, KEYCTL_REVOKE, r);
-  t.match(proc_keys_show(alice), `${hex(r)} IR-Q---     1 perm 3f010000  1000  1000 user      revoked: 0\n`,
+  t.match(proc_keys_show(alice), `${hex(r)} IR-Q---     1 expd 3f010000  1000  1000 user      revoked: 0\n`,
     'revoked: R flag, user payload dropped');
 });
 

@@ -38,6 +38,7 @@ import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
 import { vmCommand } from './vm.js';
+import { perfCommands } from './perf.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -84,4 +85,5 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   pagemapCommand,
   devmemCommand,
   memmapCommand,
+  ...perfCommands,
 ];

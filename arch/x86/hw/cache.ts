@@ -77,7 +77,7 @@ export class CacheSystem {
     const d = this.mem.decode(pkg, pa); // #MC before anything changes
     this.snoop(pkg, line, forWrite);
     slot = this.victim(pkg, c, line);
-    if (!fullLine) this.mem.readLine(d, c.data, slot * LINE);
+    if (!fullLine) this.mem.readLine(pkg, d, c.data, slot * LINE);
     c.tags[slot] = line;
     c.dirty[slot] = forWrite ? 1 : 0;
     return slot * LINE;

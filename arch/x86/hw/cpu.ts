@@ -22,6 +22,7 @@ import { readMsr, writeMsr } from './msr.js';
 import type { Package } from './package.js';
 import { pconfig as pconfigLeaf } from './pconfig.js';
 import { Tlb, TLB_DIRTY, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
+import { copyLine32, WordViews } from './words.js';
 import type { CodeAddr, GuestRegs, Routine, VmxPendingAccess } from './isa.js';
 import { eptRoot } from './vmx/ept.js';
 import { vmxMsr } from './vmx/msrs.js';
@@ -40,6 +41,8 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   private cr3 = 0;
   readonly tlb: Tlb;
   private readonly data: Uint8Array;
+  private readonly data32: Int32Array;
+  private readonly bufWords = new WordViews();
   private readonly bytes8 = new Uint8Array(8);
   /** REP STOSB's source, reused: clearing a page is the kernel's commonest store. */
   private readonly fillChunk = new Uint8Array(PAGE);
@@ -56,6 +59,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   ) {
     this.tlb = new Tlb(cfg.tlbEntries);
     this.data = caches.dataOf(pkg.index);
+    this.data32 = new Int32Array(this.data.buffer, this.data.byteOffset, this.data.length >>> 2);
     this.vmx = new VmxUnit(this, platform, cfg);
   }
 
@@ -222,12 +226,20 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   /** Move bytes between `buf` and physical memory, line by line through the cache. */
   physCopy(pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): void {
     let done = 0;
+    const pkg = this.pkg.index;
+    // Whole lines move as 16 words when the buffer is 4-byte aligned (words.ts).
+    const at0 = buf.byteOffset + bufOff;
+    const b32 = (at0 & 3) === 0 && len >= LINE ? this.bufWords.of(buf) : null;
+    const d32 = this.data32;
     while (done < len) {
       const at = pa + done;
       const inLine = at % LINE;
       const n = Math.min(len - done, LINE - inLine);
-      const off = this.caches.line(this.pkg.index, at - inLine, write, write && n === LINE) + inLine;
-      if (write) this.data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
+      const off = this.caches.line(pkg, at - inLine, write, write && n === LINE) + inLine;
+      if (n === LINE && b32 !== null) {
+        if (write) copyLine32(b32, (at0 + done) >>> 2, d32, off >>> 2);
+        else copyLine32(d32, off >>> 2, b32, (at0 + done) >>> 2);
+      } else if (write) this.data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
       else buf.set(this.data.subarray(off, off + n), bufOff + done);
       done += n;
     }

@@ -14,6 +14,9 @@ const FRAME = 4096;
 export class SparseMemory {
   private readonly frames = new Map<number, Uint8Array>();
   private fd: number | null = null;
+  /** The frame last looked up (lines of one page come in runs). */
+  private lastIndex = -1;
+  private lastFrame: Uint8Array | undefined = undefined;
 
   /** @param size bytes of the device; @param file host file for persistence, or null */
   constructor(readonly size: number, file: string | null = null) {
@@ -27,12 +30,14 @@ export class SparseMemory {
   get framesInUse(): number { return this.frames.size; }
 
   private frame(index: number, create: boolean): Uint8Array | undefined {
+    if (index === this.lastIndex) return this.lastFrame;
     let f = this.frames.get(index);
     if (f === undefined && (create || this.fd !== null)) {
       f = new Uint8Array(FRAME);
       if (this.fd !== null) fs.readSync(this.fd, f, 0, FRAME, index * FRAME);
       this.frames.set(index, f);
     }
+    if (f !== undefined) { this.lastIndex = index; this.lastFrame = f; }
     return f;
   }
 
@@ -51,6 +56,14 @@ export class SparseMemory {
 
   /** Copy `len` bytes at device offset `off` into dst[dstOff..]. */
   read(off: number, dst: Uint8Array, dstOff: number, len: number): void {
+    const index = Math.floor(off / FRAME);
+    const inFrame = off - index * FRAME;
+    if (inFrame + len <= FRAME) { // one frame: every line, every prefetch run
+      const f = this.frame(index, false);
+      if (f) dst.set(len === FRAME ? f : f.subarray(inFrame, inFrame + len), dstOff);
+      else dst.fill(0, dstOff, dstOff + len);
+      return;
+    }
     this.span(off, len, (index, inFrame, done, n) => {
       const f = this.frame(index, false);
       if (f) dst.set(f.subarray(inFrame, inFrame + n), dstOff + done);
@@ -60,6 +73,12 @@ export class SparseMemory {
 
   /** Store src[srcOff..srcOff+len) at device offset `off` (and in the host file, if any). */
   write(off: number, src: Uint8Array, srcOff: number, len: number): void {
+    const index = Math.floor(off / FRAME);
+    const inFrame = off - index * FRAME;
+    if (inFrame + len <= FRAME && this.fd === null) { // one frame, no host file
+      this.frame(index, true)!.set(src.subarray(srcOff, srcOff + len), inFrame);
+      return;
+    }
     this.span(off, len, (index, inFrame, done, n) => {
       const f = this.frame(index, true)!;
       f.set(src.subarray(srcOff + done, srcOff + done + n), inFrame);

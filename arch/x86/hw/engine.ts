@@ -39,7 +39,10 @@ export class MktmeEngine {
   /** TME hardware enabled (IA32_TME_ACTIVATE[1] committed). */
   enabled = false;
   bypass = false;
-  keyIdBits = 0;
+  private idBits = 0;
+  /** 2^addrBits and 2^keyIdBits, kept with keyIdBits: keyIdOf runs on every miss. */
+  private addrSpan = 2 ** 52;
+  private keySpan = 1;
   /** Exclusion range as programmed in 983H/984H: match when (pa & mask) == base. */
   private exclBase = 0;
   private exclMask = 0;
@@ -74,20 +77,38 @@ export class MktmeEngine {
     this.decLines = new Float64Array(maxKeys + 1);
   }
 
+  /** KeyID bits in use (IA32_TME_ACTIVATE's MK_TME_KEYID_BITS once committed). */
+  get keyIdBits(): number { return this.idBits; }
+  set keyIdBits(bits: number) {
+    this.idBits = bits;
+    this.addrSpan = 2 ** (this.maxPhysAddr - bits);
+    this.keySpan = 2 ** bits;
+  }
+
   /** Bits of a physical address that carry no KeyID once MKTME is active. */
-  get addrBits(): number { return this.maxPhysAddr - this.keyIdBits; }
+  get addrBits(): number { return this.maxPhysAddr - this.idBits; }
 
   keyIdOf(pa: number): number {
-    if (this.keyIdBits === 0) return 0;
-    return Math.floor(pa / 2 ** this.addrBits) % 2 ** this.keyIdBits;
+    if (this.idBits === 0) return 0;
+    return Math.floor(pa / this.addrSpan) % this.keySpan;
   }
 
   stripKeyId(pa: number): number {
-    return this.keyIdBits === 0 ? pa : pa % 2 ** this.addrBits;
+    return this.idBits === 0 ? pa : pa % this.addrSpan;
   }
+
+  /**
+   * Run `fn` before any change to what the engine would do to a line (key table, mode,
+   * exclusion range, activation, reset): the memory controller drains its
+   * write-combining queue under the old state and drops prefetched lines (memsys.ts).
+   */
+  onChange(fn: () => void): void { this.changeHooks.push(fn); }
+  private readonly changeHooks: (() => void)[] = [];
+  private changing(): void { for (const fn of this.changeHooks) fn(); }
 
   /** Power-on / reset: forget everything except a key saved for standby. */
   reset(keepSaved: boolean): void {
+    this.changing();
     for (const c of this.ciphers) c?.destroy();
     this.ciphers.fill(null);
     this.mode.fill(KEY_MODE_TME);
@@ -102,6 +123,7 @@ export class MktmeEngine {
   }
 
   setExclusion(base: number, mask: number, enabled: boolean): void {
+    this.changing();
     this.exclBase = base; this.exclMask = mask; this.exclEnabled = enabled;
   }
 
@@ -110,6 +132,7 @@ export class MktmeEngine {
    * the platform key. All KeyIDs default to TME behaviour on activation (SDM PCONFIG).
    */
   activate(req: ActivateRequest): ActivateResult {
+    this.changing();
     const len = req.policy === 'aes-xts-256' ? 64 : 32;
     let key: Uint8Array;
     if (req.restore) {
@@ -136,7 +159,7 @@ export class MktmeEngine {
   }
 
   /** Record a committed write that left TME disabled (enable = 0). */
-  deactivate(): void { this.enabled = false; }
+  deactivate(): void { this.changing(); this.enabled = false; }
 
   /**
    * KEY_TABLE_LOCK (spec "PCONFIG Concurrency"). The emulator runs one instruction at a
@@ -163,6 +186,7 @@ export class MktmeEngine {
    * the caller zeroes its buffers.
    */
   programKey(keyid: number, mode: number, key1?: Uint8Array, key2?: Uint8Array): void {
+    this.changing();
     this.ciphers[keyid]?.destroy();
     this.ciphers[keyid] = mode === KEY_MODE_KEY && key1 && key2 ? new XtsCipher(key1, key2) : null;
     this.mode[keyid] = mode;
@@ -170,6 +194,13 @@ export class MktmeEngine {
 
   /** The mode of a key-table entry (for counters and tests; never the key). */
   keyMode(keyid: number): number { return this.mode[keyid]; }
+
+  /** Count lines the memory system moved in a batch (see cryptLines). */
+  countEncrypted(keyid: number): void { this.encLines[keyid]++; }
+  countDecrypted(keyid: number): void { this.decLines[keyid]++; }
+
+  /** The cipher for a line, or null when the line travels in plaintext (for cryptLines). */
+  lineCipher(keyid: number, addr: number): XtsCipher | null { return this.cipherFor(keyid, addr); }
 
   /** The cipher for a line, or null when the line travels in plaintext. */
   private cipherFor(keyid: number, addr: number): XtsCipher | null {
@@ -201,6 +232,29 @@ export class MktmeEngine {
     this.decLines[keyid]++;
     if (c) c.decryptLine(addr, src, srcOff, dst, dstOff);
     else dst.set(src.subarray(srcOff, srcOff + LINE), dstOff);
+  }
+}
+
+/**
+ * Batched transfers (the memory controller's write-combining queue and stream
+ * prefetcher, memsys.ts): the same bytes as one encrypt/decrypt call per line, done as
+ * runs of lines that share a cipher, one XtsCipher.encryptLines call per run. Line i has
+ * KeyID keyids[i] (or `keyid` for all when keyids is null) and address addrs[i]. These
+ * do not count: the memory system counts each line when the per-line model would.
+ */
+export function cryptLines(eng: MktmeEngine, encrypting: boolean, keyids: Uint16Array | null, keyid: number,
+  addrs: Float64Array, n: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+  let i = 0;
+  while (i < n) {
+    const c = eng.lineCipher(keyids ? keyids[i] : keyid, addrs[i]);
+    let j = i + 1;
+    while (j < n && eng.lineCipher(keyids ? keyids[j] : keyid, addrs[j]) === c) j++;
+    const so = srcOff + i * LINE, d = dstOff + i * LINE, len = (j - i) * LINE;
+    if (c === null) {
+      if (src !== dst || so !== d) dst.set(src.subarray(so, so + len), d);
+    } else if (encrypting) c.encryptLines(addrs, i, j - i, src, so, dst, d);
+    else c.decryptLines(addrs, i, j - i, src, so, dst, d);
+    i = j;
   }
 }
 

@@ -101,8 +101,14 @@ export class Machine {
   }
 
   /** Host resources: DIMM frames allocated (4 KiB each). */
-  framesInUse(): number { return this.stores.reduce((n, s) => n + s.framesInUse, 0); }
+  framesInUse(): number {
+    this.mem.quiesce(); // queued write-backs are already in DRAM as far as anyone can tell
+    return this.stores.reduce((n, s) => n + s.framesInUse, 0);
+  }
 
-  /** Release host files (NVRAM). */
-  close(): void { for (const s of this.stores) s.close(); }
+  /** Release host files (NVRAM), after the memory controllers' queues have drained. */
+  close(): void {
+    this.mem.quiesce();
+    for (const s of this.stores) s.close();
+  }
 }

@@ -6,13 +6,34 @@
  * there by that package's engine. The KeyID never reaches the DIMMs.
  *
  * An address in no range (a hole) raises a machine check.
+ *
+ * Where hardware moves runs of lines, so does this model (`batched`, on by default):
+ * - Write-combining queue: each memory controller queues written-back lines (already
+ *   decoded, so the KeyID is the writer's) and drains them in batches of up to 64, each
+ *   run sharing a cipher one call into the line cipher (engine.ts cryptLines). WBINVD,
+ *   a CLFLUSH loop over a range and a stream of evictions all pass through it.
+ * - Stream prefetcher: a fill that follows a fill of the line before it (same package,
+ *   same KeyID) reads the rest of its 4 KiB page from the DIMM and decrypts it in one
+ *   call; the following fills are served from that buffer. (Hardware L2 streamers do not
+ *   cross 4 KiB pages: Intel 64 and IA-32 Architectures Optimization Reference Manual,
+ *   "Data Prefetch to the L2 and Last Level Cache".)
+ * Both are invisible. The queue drains before anything could see the DIMM without it: a
+ * fill of a queued address, the physical probe, an engine change (PCONFIG, activation,
+ * the exclusion range, reset: cold boot and S3 included), host-side reads of the stores.
+ * A prefetched line is dropped when its DIMM bytes change (or would: a write-back queued
+ * for it) and on any engine change, so it always equals what a fill would decrypt now.
+ * Counters and virtual time (timing.ts) are charged per line when the per-line model
+ * would charge them, so `batched = false` (the per-line path, for the differential test) gives the
+ * same DIMM bytes, counters and clock.
  */
 import { Fault, X86_TRAP_MC } from './isa.js';
-import { Clock, COST } from './clock.js';
-import { LINE } from './engine.js';
+import type { Clock } from './clock.js';
+import { transferCycles } from './timing.js';
+import { cryptLines, LINE } from './engine.js';
 import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
 import type { PhysRange } from './memmap.js';
+import { copyLine32, WordViews } from './words.js';
 
 export interface Decoded {
   keyid: number;
@@ -22,45 +43,214 @@ export interface Decoded {
   store: SparseMemory;
 }
 
+/** Lines a write-combining queue holds before it drains; lines a prefetch covers at most. */
+const QUEUE_LINES = 64;
+const PAGE = 4096;
+const PAGE_LINES = PAGE / LINE;
+
+/** One memory controller's write-combining queue (plaintext, decoded, in arrival order). */
+class WriteQueue {
+  n = 0;
+  readonly keyids = new Uint16Array(QUEUE_LINES);
+  readonly addrs = new Float64Array(QUEUE_LINES);
+  readonly stores: SparseMemory[] = new Array(QUEUE_LINES);
+  readonly bases = new Float64Array(QUEUE_LINES);
+  readonly data = new Uint8Array(QUEUE_LINES * LINE);
+  readonly data32 = new Int32Array(this.data.buffer);
+  /** Lowest and highest queued address, for a quick "not here" on fills. */
+  lo = Infinity;
+  hi = -Infinity;
+
+  holds(addr: number, len: number): boolean {
+    if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
+    for (let i = 0; i < this.n; i++) if (this.addrs[i] >= addr && this.addrs[i] < addr + len) return true;
+    return false;
+  }
+}
+
+/** One package's stream prefetcher: the run it last fetched, decrypted. */
+class StreamBuffer {
+  /** Lines held (0: empty); line i is at base + 64 i, valid while live[i]. */
+  n = 0;
+  base = 0;
+  keyid = 0;
+  node = 0;
+  readonly live = new Uint8Array(PAGE_LINES);
+  readonly data = new Uint8Array(PAGE);
+}
+
 export class MemorySystem {
+  /** Move runs of lines in batches (see the header); false: strictly one line at a time. */
+  batched = true;
   private readonly scratch = new Uint8Array(LINE);
+  private readonly queues: WriteQueue[];
+  private readonly streams: StreamBuffer[];
+  private readonly drainBuf = new Uint8Array(QUEUE_LINES * LINE);
+  private readonly rawBuf = new Uint8Array(PAGE);
+  private readonly runAddrs = new Float64Array(PAGE_LINES);
+  private readonly srcWords = new WordViews();
+  private lastRange = 0;
+  private readonly decoded: Decoded;
+  /** Each package's last fill (KeyID-free address and KeyID), to see a sequential stream. */
+  private readonly lastFill: Float64Array;
+  private readonly lastFillKey: Int32Array;
 
   constructor(
     readonly ranges: PhysRange[],
     readonly stores: SparseMemory[],
     private readonly pkgs: Package[],
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.decoded = { keyid: 0, addr: 0, range: ranges[0], store: stores[0] };
+    this.queues = pkgs.map(() => new WriteQueue());
+    this.streams = pkgs.map(() => new StreamBuffer());
+    this.lastFill = new Float64Array(pkgs.length).fill(-1);
+    this.lastFillKey = new Int32Array(pkgs.length).fill(-1);
+    for (const p of pkgs) p.engine.onChange(() => this.quiesce());
+  }
 
-  /** Split and route `pa` as package `reqPkg` sees it; #MC for a hole. */
+  /**
+   * Split and route `pa` as package `reqPkg` sees it; #MC for a hole. The answer is one
+   * reused object (a miss decodes once, and nothing between its decode and its fill
+   * decodes again: write-backs route themselves), valid until the next call.
+   */
   decode(reqPkg: number, pa: number): Decoded {
     const eng = this.pkgs[reqPkg].engine;
     const keyid = eng.keyIdOf(pa);
     const addr = eng.stripKeyId(pa);
+    const i = this.rangeIndex(addr);
+    if (i < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
+    const d = this.decoded;
+    d.keyid = keyid; d.addr = addr; d.range = this.ranges[i]; d.store = this.stores[i];
+    return d;
+  }
+
+  /** The range holding KeyID-free `addr`, or -1 (the last hit is tried first). */
+  private rangeIndex(addr: number): number {
+    const last = this.ranges[this.lastRange];
+    if (addr >= last.base && addr < last.base + last.size) return this.lastRange;
     for (let i = 0; i < this.ranges.length; i++) {
       const r = this.ranges[i];
-      if (addr >= r.base && addr < r.base + r.size) return { keyid, addr, range: r, store: this.stores[i] };
+      if (addr >= r.base && addr < r.base + r.size) return (this.lastRange = i);
     }
-    throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
+    return -1;
   }
 
-  /** Fill: read the decoded line (line-aligned) from memory, decrypting it. */
-  readLine(d: Decoded, dst: Uint8Array, dstOff: number): void {
+  /** Fill for package `reqPkg`: read the decoded line (line-aligned) from memory, decrypting it. */
+  readLine(reqPkg: number, d: Decoded, dst: Uint8Array, dstOff: number): void {
+    const node = d.range.node;
+    const eng = this.pkgs[node].engine;
+    // A fill right after the line before it (same package, same KeyID) continues a stream.
+    const sequential = d.addr === this.lastFill[reqPkg] + LINE && d.keyid === this.lastFillKey[reqPkg];
+    this.lastFill[reqPkg] = d.addr;
+    this.lastFillKey[reqPkg] = d.keyid;
+    this.clock.tick(transferCycles(eng.lineCipher(d.keyid, d.addr) !== null, sequential));
+    if (!this.batched) {
+      d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
+      eng.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
+      return;
+    }
+    const q = this.queues[node];
+    if (q.n !== 0 && q.holds(d.addr, LINE)) this.drain(node); // read after write: the DIMM must have it
+    const s = this.streams[reqPkg];
+    if (s.n !== 0 && s.keyid === d.keyid && s.node === node && d.addr >= s.base && d.addr < s.base + s.n * LINE) {
+      const i = (d.addr - s.base) / LINE;
+      if (s.live[i]) {
+        s.live[i] = 0;
+        dst.set(s.data.subarray(i * LINE, i * LINE + LINE), dstOff);
+        eng.countDecrypted(d.keyid);
+        return;
+      }
+    }
+    if (sequential) {
+      // The rest of the 4 KiB page, within the range: fetched and decrypted in one call.
+      const inPage = (d.addr % PAGE) / LINE;
+      const n = Math.min(PAGE_LINES - inPage, (d.range.base + d.range.size - d.addr) / LINE);
+      if (n > 1) {
+        if (q.n !== 0 && q.holds(d.addr, n * LINE)) this.drain(node);
+        d.store.read(d.addr - d.range.base, this.rawBuf, 0, n * LINE);
+        const addrs = this.runAddrs;
+        for (let i = 0; i < n; i++) addrs[i] = d.addr + i * LINE;
+        cryptLines(eng, false, null, d.keyid, addrs, n, this.rawBuf, 0, s.data, 0);
+        s.n = n; s.base = d.addr; s.keyid = d.keyid; s.node = node;
+        s.live.fill(1, 1, n);
+        s.live[0] = 0;
+        dst.set(s.data.subarray(0, LINE), dstOff);
+        eng.countDecrypted(d.keyid);
+        return;
+      }
+    }
     d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
-    this.pkgs[d.range.node].engine.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
-    this.clock.tick(COST.memLine + COST.cryptLine);
+    eng.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
   }
 
-  /** Write-back: encrypt the line and store it in memory. */
+  /** Write-back: encrypt the line and store it in memory (through the queue when batched). */
   writeLine(reqPkg: number, pa: number, src: Uint8Array, srcOff: number): void {
-    const d = this.decode(reqPkg, pa);
-    this.pkgs[d.range.node].engine.encrypt(d.keyid, d.addr, src, srcOff, this.scratch, 0);
-    d.store.write(d.addr - d.range.base, this.scratch, 0, LINE);
-    this.clock.tick(COST.memLine + COST.cryptLine);
+    const view = this.pkgs[reqPkg].engine;
+    const keyid = view.keyIdOf(pa);
+    const addr = view.stripKeyId(pa);
+    const ri = this.rangeIndex(addr);
+    if (ri < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
+    const range = this.ranges[ri];
+    const node = range.node;
+    const eng = this.pkgs[node].engine;
+    this.clock.tick(transferCycles(eng.lineCipher(keyid, addr) !== null, false));
+    if (!this.batched) {
+      eng.encrypt(keyid, addr, src, srcOff, this.scratch, 0);
+      this.stores[ri].write(addr - range.base, this.scratch, 0, LINE);
+      return;
+    }
+    this.dropStreams(node, addr, LINE);
+    const q = this.queues[node];
+    const i = q.n++;
+    q.keyids[i] = keyid;
+    q.addrs[i] = addr;
+    q.stores[i] = this.stores[ri];
+    q.bases[i] = range.base;
+    const at = src.byteOffset + srcOff;
+    if ((at & 3) === 0) copyLine32(this.srcWords.of(src), at >>> 2, q.data32, i * (LINE / 4));
+    else q.data.set(src.subarray(srcOff, srcOff + LINE), i * LINE);
+    if (addr < q.lo) q.lo = addr;
+    if (addr > q.hi) q.hi = addr;
+    eng.countEncrypted(keyid);
+    if (q.n === QUEUE_LINES) this.drain(node);
+  }
+
+  /** Drain node `node`'s queue: encrypt its lines in runs, store them in arrival order. */
+  private drain(node: number): void {
+    const q = this.queues[node];
+    const n = q.n;
+    if (n === 0) return;
+    q.n = 0;
+    q.lo = Infinity;
+    q.hi = -Infinity;
+    const out = this.drainBuf;
+    cryptLines(this.pkgs[node].engine, true, q.keyids, 0, q.addrs, n, q.data, 0, out, 0);
+    for (let i = 0; i < n; i++) q.stores[i].write(q.addrs[i] - q.bases[i], out, i * LINE, LINE);
+    q.stores.fill(undefined as unknown as SparseMemory, 0, n);
+  }
+
+  /** Drop prefetched lines of node `node` in [addr, addr+len): their DIMM bytes change. */
+  private dropStreams(node: number, addr: number, len: number): void {
+    for (let p = 0; p < this.streams.length; p++) {
+      const s = this.streams[p];
+      if (s.n !== 0 && s.node === node && addr < s.base + s.n * LINE && addr + len > s.base) s.n = 0;
+    }
+  }
+
+  /**
+   * Make the DIMMs hold exactly what per-line transfers would have put there, and forget
+   * every prefetched line: before the physical probe looks, before an engine change,
+   * before host code reads the stores.
+   */
+  quiesce(): void {
+    for (let node = 0; node < this.queues.length; node++) this.drain(node);
+    for (const s of this.streams) s.n = 0;
   }
 
   /** The raw store and offset behind a KeyID-free address, for the physical probe. */
   raw(addr: number): { store: SparseMemory; off: number; left: number } | null {
+    this.quiesce();
     for (let i = 0; i < this.ranges.length; i++) {
       const r = this.ranges[i];
       if (addr >= r.base && addr < r.base + r.size) {

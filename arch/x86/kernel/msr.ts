@@ -12,6 +12,11 @@
  *
  * Registered as major 202 ("cpu/msr") with one node per online CPU by msr_init (Linux:
  * module_init, here a late initcall run after SMP bring-up).
+ *
+ * Writes go through filter_write() first: this kernel keeps no list of MSRs that user
+ * space may write (Linux's allow_writes=default), so every write is allowed and logged
+ * as Linux logs it, "msr: Write to unrecognized MSR 0x%x by %s (pid: %d).", at most
+ * once every 30 seconds.
  */
 import { rdmsrl_safe, smp_call_function_single, wrmsrl_safe } from '../include/asm/processor.js';
 import { X86_FEATURE_MSR } from '../include/asm/cpufeatures.js';
@@ -19,6 +24,9 @@ import { cpu_data, cpu_has } from './cpu/common.js';
 import { cpu_online, online_cpus } from './smpboot.js';
 import { CAP_SYS_RAWIO, capable } from '../../../kernel/capability.js';
 import { EINVAL, EIO, ENXIO, EPERM } from '../../../kernel/errno.js';
+import { pr_warn } from '../../../kernel/printk.js';
+import { __ratelimit, ratelimit_state_init, type ratelimit_state } from '../../../kernel/ratelimit.js';
+import { current } from '../../../kernel/sched.js';
 import { register_chrdev } from '../../../fs/char_dev.js';
 import { devtmpfs_create_node } from '../../../fs/devtmpfs.js';
 import { MINOR, type file, type file_operations } from '../../../fs/file.js';
@@ -62,8 +70,10 @@ const msr_fops: file_operations = {
     return bytes ? bytes : err;
   },
   write(f, buf, pos) {
-    if (buf.length % 8) return -EINVAL;
     const reg = ppos_reg(pos);
+    const filtered = filter_write(reg);
+    if (filtered) return filtered;
+    if (buf.length % 8) return -EINVAL;
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let bytes = 0;
     let err = 0;
@@ -80,8 +90,22 @@ const msr_fops: file_operations = {
   },
 };
 
+/* MSRs writes usually happen all at once, and can easily saturate kmsg: one message
+ * every 30 seconds (msr.c: DEFINE_RATELIMIT_STATE(fw_rs, 30 * HZ, 1)). */
+let fw_rs: ratelimit_state = ratelimit_state_init(30_000, 1);
+
+/** filter_write(): 0 to let the write go ahead (warning, rate-limited), or -EPERM. */
+function filter_write(reg: number): number {
+  if (!__ratelimit(fw_rs)) return 0;
+  const tsk = current();
+  pr_warn(`msr: Write to unrecognized MSR 0x${reg.toString(16)} by ${tsk.comm} (pid: ${tsk.pid}).`);
+  pr_warn('msr: See https://git.kernel.org/pub/scm/linux/kernel/git/tip/tip.git/about for details.');
+  return 0;
+}
+
 /** msr_init: the driver and /dev/cpu/N/msr (crw------- root:root) for every online CPU. */
 export function msr_init(): number {
+  fw_rs = ratelimit_state_init(30_000, 1);
   const ret = register_chrdev(MSR_MAJOR, 'cpu/msr', msr_fops);
   if (ret < 0) return ret;
   for (const cpu of online_cpus()) devtmpfs_create_node(`/dev/cpu/${cpu}/msr`, MSR_MAJOR, cpu, 0o600);
