@@ -24,7 +24,7 @@ import { CommandError, UsageError, type Command, type ShellApi, type ShellIo } f
 import { onKernelBoot, type KernelShellContext } from '../context.js';
 import { formatHex } from '../lib/parse.js';
 import { parse_addr, parse_len, shell_task } from '../lib/process.js';
-import { Vm, vm_create, vm_destroy, type ShareSpec, type VmConfig } from '../vmm/vmm.js';
+import { Vm, vm_create, vm_destroy, vm_release, type ShareSpec, type VmConfig } from '../vmm/vmm.js';
 import { capable } from '../../kernel/capability.js';
 import { CAP_SYS_ADMIN } from '../../include/linux/capability.js';
 import { run_as } from '../../kernel/sched.js';
@@ -39,7 +39,10 @@ export const CONSOLE_ESCAPE = '~.';
 
 /** The VMs of this shell's kernel (a reboot of the host ends them all). */
 const vms = new Map<string, Vm>();
-onKernelBoot(() => vms.clear());
+onKernelBoot(() => {
+  for (const vm of vms.values()) vm_release(vm); // their VMM processes went with the old kernel
+  vms.clear();
+});
 
 function vmNamed(name: string | undefined): Vm {
   if (name === undefined) throw new UsageError('missing NAME');

@@ -283,6 +283,11 @@ export function vm_destroy(vm: Vm, parent: task_struct): void {
   vm.vmfd = vm.kvmfd = -1;
   do_exit(vm.task, 0);
   kernel_wait4(parent, vm.pid, null);
+  vm_release(vm);
+}
+
+/** The guest image goes back to the pool (its next boot resets all its state). */
+export function vm_release(vm: Vm): void {
   if (vm.image) releaseImage(vm.image);
   vm.image = null;
   vm.dead = 'destroyed';
