@@ -21,6 +21,7 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['boot', () => import('./boot.js')],
   ['boottime', () => import('./boottime.js')],
   ['memory', () => import('./memory.js')],
+  ['guest', () => import('./guest.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }
