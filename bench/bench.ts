@@ -21,6 +21,7 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['boot', () => import('./boot.js')],
   ['boottime', () => import('./boottime.js')],
   ['memory', () => import('./memory.js')],
+  ['vmx', () => import('./vmx.js')],
   ['guest', () => import('./guest.js')],
 ];
 

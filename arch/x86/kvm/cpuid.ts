@@ -4,7 +4,8 @@
  *    APIC ID in EBX[31:24] is the vCPU id;
  *  - leaf 7: TME (ECX bit 13) and PCONFIG (EDX bit 18) hidden: kvm_cpu_cap_mask's lists
  *    do not include them, so the guest kernel finds no MKTME (no x86/tme lines, no
- *    keyctl mktme); leaf 1BH (PCONFIG targets) reads as zeros;
+ *    keyctl mktme); leaf 1BH (PCONFIG targets) is beyond KVM's maximum basic leaf (16H),
+ *    so it reads as leaf 16H, as Intel CPUs answer an out-of-range leaf;
  *  - leaf 0x40000000: the KVM signature "KVMKVMKVM\0\0\0", EAX = 0x40000001;
  *  - leaf 0x80000008: the host's *unreduced* MAXPHYADDR. With EPT, "reductions to the
  *    HPAs do not affect GPAs": the KeyID bits are ordinary guest-physical bits.
@@ -68,7 +69,8 @@ function find(entries: kvm_cpuid_entry2[], fn: number, index: number): kvm_cpuid
  * CPUs do (cpuid.c get_out_of_range_cpuid_entry); a missing leaf in range reads zero.
  */
 export function kvm_cpuid(vcpu: kvm_vcpu, leaf: number, subleaf: number): CpuidRegs {
-  const entries = vcpu.arch.cpuid_entries ?? kvm_get_supported_cpuid();
+  // Without KVM_SET_CPUID2 the vCPU answers from KVM_GET_SUPPORTED_CPUID's table (made once).
+  const entries = vcpu.arch.cpuid_entries ??= kvm_get_supported_cpuid();
   const maxBasic = find(entries, 0, 0)?.eax ?? 0;
   const maxExt = find(entries, 0x80000000, 0)?.eax ?? 0;
   const inRange = leaf <= maxBasic || (leaf >= 0x80000000 && leaf <= maxExt) ||
