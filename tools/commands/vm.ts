@@ -79,6 +79,9 @@ function parseCreate(args: string[]): VmConfig {
     if (opt === '--mem') cfg.memSize = parse_len(val, '--mem');
     else if (opt === '--cpus') {
       if (!/^[0-9]+$/.test(val) || Number(val) < 1 || Number(val) > 64) throw new UsageError(`--cpus: 1..64, not '${val}'`);
+      // The MP table and KVM take more; running them needs a KVM_RUN per vCPU, which
+      // this VMM does not do yet (the guest would panic on the MP table's count).
+      if (Number(val) > 1) throw new CommandError('--cpus: this VMM runs one vCPU per VM');
       cfg.cpus = Number(val);
     } else if (opt === '--key') cfg.serial = serialArg(val, '--key');
     else if (opt === '--append') cfg.append = val;
