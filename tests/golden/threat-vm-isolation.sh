@@ -10,7 +10,12 @@ keyctl add mktme vm1 'type=user algorithm=aes-xts-128 key=00112233445566778899aa
 keyctl add mktme vm2 'type=user algorithm=aes-xts-128 key=ffeeddccbbaa99887766554433221100 tweak=f0e1d2c3b4a5968778695a4b3c2d1e0f' @u
 vm create vm1 --key 1397604227
 vm create vm2 --key 714764569 --share scratch:0x8200000:4K
-vm exec vm1 'mmap 4K; write 0x7efffffff000 "VM1 private: db password hunter2"; pagemap 0x7efffffff000'
+# VM1's secret, in a process of VM1's console shell (lines up to ~. go to the guest)
+vm console vm1
+mmap 4K
+write 0x7efffffff000 'VM1 private: db password hunter2'
+pagemap 0x7efffffff000
+~.
 vm ept vm1 0x140a000
 # VM2 at the same guest-physical address: its own frame, its own KeyID, not VM1's data
 vm exec vm2 'devmem 0x140a000 32'

@@ -138,10 +138,11 @@ export class Vm {
     return this.takeConsole();
   }
 
+  /** The console output so far, its line ends ("\r\n" from the guest's ONLCR) as the host's. */
   takeConsole(): string {
     const s = this.console;
     this.console = '';
-    return s;
+    return s.replace(/\r\n/g, '\n');
   }
 
   /** The guest agent's guest-exec: run `script` in the guest, its output and status. */
