@@ -33,9 +33,9 @@ mmap 4K rw shm=/iobuf
 read 0x7efffffff000 18
 # each VM's RAM is on its own KeyID
 vm exec vm1 'mmap 4K; write 0x7efffffff000 "VM1 private"; pagemap 0x7efffffff000'
-vm ept vm1 0x140b000
+vm ept vm1 0x140c000
 vm exec vm2 'mmap 4K; write 0x7efffffff000 "VM2 private"; pagemap 0x7efffffff000'
-vm ept vm2 0x140b000
+vm ept vm2 0x140c000
 vm destroy vm2
 vm destroy vm1
 vm list

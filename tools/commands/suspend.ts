@@ -16,9 +16,9 @@ export const suspendCommand: Command<KernelShellContext> = {
   summary: 'suspend to RAM (S3) and resume',
   run(ctx, args, io) {
     if (args.length) throw new UsageError();
+    const m = board(ctx); // the board's power button: a guest has none to press
     const err = suspend_prepare();
     if (err < 0) throw new CommandError(strerror(err));
-    const m = board(ctx);
     m.suspendResume();
     for (const w of m.biosWarnings) io.err(`${w}\n`);
     return suspend_resume() < 0 ? 1 : 0;
