@@ -10,10 +10,15 @@
  *    decrypted under VM2's key (the reference cipher computes both).
  */
 import t, { type Test } from 'tap';
-import { addrTweak, xtsDecrypt, xtsEncrypt } from '../../arch/x86/hw/crypto/xts.js';
-import { bufferIo } from '../../tools/lib/io.js';
-import { openSession, type Session } from '../../tools/vmm/session.js';
-import { preloadImages } from '../../tools/vmm/kernel_image.js';
+import { installImageLoader, preloadImages } from '../../tools/vmm/kernel_image.js';
+import type { Session } from '../../tools/vmm/session.js';
+
+// The image loader first, then the host's modules: loaded through it, their source is
+// reused for the guest images (under tap, not transpiled again).
+installImageLoader();
+const { addrTweak, xtsDecrypt, xtsEncrypt } = await import('../../arch/x86/hw/crypto/xts.js');
+const { bufferIo } = await import('../../tools/lib/io.js');
+const { openSession } = await import('../../tools/vmm/session.js');
 
 const K1 = '00112233445566778899aabbccddeeff';
 const T1 = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
