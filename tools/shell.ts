@@ -8,11 +8,14 @@
  */
 // Host stack traces (MKTME_DEBUG=1) name .ts lines, not the compiled .js.
 import 'source-map-support/register.js';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { shellCommands } from './commands/index.js';
 import { bootKernelShell, onKernelBoot, shutdownKernelShell, type KernelShellContext } from './context.js';
 import { spawn_login_shell } from './lib/process.js';
 import { bufferIo, processIo } from './lib/io.js';
+import { kernelFiles } from './lib/kernel_files.js';
 import { shellMain, type ShellMainDeps } from './main.js';
 import { promptFor } from './repl.js';
 import { find_task_by_vpid } from '../kernel/sched.js';
@@ -20,15 +23,15 @@ import { preloadImages } from './vmm/kernel_image.js';
 
 /**
  * Guest kernel images load asynchronously and `vm create` runs synchronously, so they
- * are loaded before the first command: one per `vm create` in a script; at the prompt,
- * two in the background.
+ * are loaded before the first command: one per `vm create` in a script's text (a loop
+ * that creates more finds none ready and says so); at the prompt, two in the background.
  */
-async function preloadGuestImages(script: readonly (readonly string[])[] | null): Promise<void> {
+async function preloadGuestImages(script: string | null): Promise<void> {
   if (script === null) {
     preloadImages(2).catch(() => { /* vm create will say no image is ready */ });
     return;
   }
-  const n = script.filter((argv) => argv[0] === 'vm' && argv[1] === 'create').length;
+  const n = (script.match(/\bvm\s+create\b/g) ?? []).length;
   if (n) await preloadImages(n);
 }
 
@@ -51,17 +54,28 @@ export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | '
   // `mktme# ` for root, `mktme$ ` for anyone else, as a shell shows it.
   prompt: (ctx) => promptFor((find_task_by_vpid(ctx.pid)?.cred.uid ?? 0) === 0),
   shutdown: (ctx) => shutdownKernelShell(ctx),
+  files: (ctx) => kernelFiles(ctx),
+  // $$ is the pid of the process the shell runs as.
+  pid: (ctx) => ctx.pid,
 };
 
 /** Run the shell in this process with `argv` (after the program name) and `stdin`. */
 export async function runShell(argv: string[], stdin = ''): Promise<ShellResult> {
-  const buf = bufferIo(false);
+  const buf = bufferIo(false, stdin);
   const status = await shellMain({ ...kernelShellDeps, argv, io: buf.io, stdin, stdinIsTty: false });
   return { stdout: buf.stdout, stderr: buf.stderr, status };
 }
 
-async function main(): Promise<void> {
+/** ~/.mktme_history, or $MKTME_HISTORY; an empty MKTME_HISTORY keeps no history. */
+function historyFile(): string | undefined {
+  const env = process.env.MKTME_HISTORY;
+  if (env !== undefined) return env === '' ? undefined : env;
+  return path.join(os.homedir(), '.mktme_history');
+}
+
+export async function main(): Promise<void> {
   const io = processIo();
+  const history = historyFile();
   const status = await shellMain({
     ...kernelShellDeps,
     argv: process.argv.slice(2),
@@ -69,6 +83,7 @@ async function main(): Promise<void> {
     stdin: process.stdin,
     stdinIsTty: Boolean(process.stdin.isTTY),
     promptOutput: process.stdout,
+    ...(history ? { historyFile: history } : {}),
   });
   process.exitCode = status;
 }

@@ -5,7 +5,7 @@
  * "%8lu kB". A zombie shows no Vm* lines, as in Linux.
  */
 import { EXIT_ZOMBIE, type task_struct } from '../../kernel/sched.js';
-import { PAGE_SIZE } from '../../mm/vma.js';
+import { PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 
 /** get_task_state: the state letter and word. */
 export function task_state_name(tsk: task_struct): string {

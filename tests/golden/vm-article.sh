@@ -5,11 +5,11 @@
 # the KeyID in user space (encrypt_mprotect on the memory backing guest RAM), KVM's EPT
 # carries it.
 # args: --seed 7 --append quiet
-keyctl add mktme vm1 'type=cpu algorithm=aes-xts-128' @u
-keyctl add mktme vm2 'type=cpu algorithm=aes-xts-128' @u
-keyctl add mktme shared 'type=cpu algorithm=aes-xts-128' @u
-vm create vm1 --key 1397604227 --share vmshare:0x8000000:64K:2084583506 --share iobuf:0x8100000:4K
-vm create vm2 --key 714764569 --share vmshare:0x8000000:64K:2084583506 --share iobuf:0x8100000:4K
+k1=$(keyctl add mktme vm1 'type=cpu algorithm=aes-xts-128' @u)
+k2=$(keyctl add mktme vm2 'type=cpu algorithm=aes-xts-128' @u)
+k3=$(keyctl add mktme shared 'type=cpu algorithm=aes-xts-128' @u)
+vm create vm1 --key $k1 --share vmshare:0x8000000:64K:$k3 --share iobuf:0x8100000:4K
+vm create vm2 --key $k2 --share vmshare:0x8000000:64K:$k3 --share iobuf:0x8100000:4K
 vm list
 ps
 # inside a guest: KVM's CPUID hides TME (7:ECX[13]) and PCONFIG (7:EDX[18]) and shows
@@ -29,13 +29,14 @@ vm ept vm1 0x8000000
 vm ept vm2 0x8000000
 # KeyID 0: an I/O buffer the hypervisor reads in plaintext
 vm exec vm1 'devmem -w 0x8100000 494f206275666665722066726f6d20564d31'
-mmap 4K rw shm=/iobuf
-read 0x7efffffff000 18
+io=$(mmap 4K rw shm=/iobuf)
+read $io 18
 # each VM's RAM is on its own KeyID
-vm exec vm1 'mmap 4K; write 0x7efffffff000 "VM1 private"; pagemap 0x7efffffff000'
-vm ept vm1 0x140c000
-vm exec vm2 'mmap 4K; write 0x7efffffff000 "VM2 private"; pagemap 0x7efffffff000'
-vm ept vm2 0x140c000
+for vm in vm1 vm2; do
+  pte=$(vm exec $vm 'a=$(mmap 4K); write $a "private"; pagemap $a')
+  echo "$pte"
+  vm ept $vm $(printf '0x%x' $(($(echo "$pte" | grep -o 'pfn=0x[0-9a-f]*' | cut -d= -f2) * 4096)))
+done
 vm destroy vm2
 vm destroy vm1
 vm list

@@ -34,6 +34,7 @@ import { EACCES, strerror } from '../../kernel/errno.js';
 import { find_task_by_vpid, run_as } from '../../kernel/sched.js';
 import { CommandError, type Command, type ShellIo } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
+import { readStdin, writeBytes } from '../lib/io.js';
 import { strtoul, toInt32, toUint32 } from '../lib/strtoul.js';
 import {
   calcPerms, formatDescribe, formatListLine, formatPrint, formatRead, formatShow, parseKeyId,
@@ -136,11 +137,6 @@ function payload(text: string | Uint8Array, asHex: boolean): Uint8Array {
 function printKey(e: Env, n: number): void { e.io.out(`${n}\n`); }
 
 /** Bytes as a latin1 string: one char per byte, what write(1, buf, n) would emit. */
-function raw(data: Uint8Array): string {
-  let s = '';
-  for (const b of data) s += String.fromCharCode(b);
-  return s;
-}
 
 // --- recursive_session_key_scan (libkeyutils) ---------------------------------------------------
 
@@ -321,7 +317,7 @@ const act: Record<string, Action> = {
     if (a.length !== 2) format();
     const data = keyctl_read_alloc(e.c, get_key_id(e.c, a[1]));
     if (typeof data === 'number') error('keyctl_read_alloc', data);
-    if (data.length) e.io.out(raw(data));
+    if (data.length) writeBytes(e.io, data); // the bytes as they are, through a pipe too
     data.fill(0);
   },
 
@@ -684,11 +680,7 @@ function stdinOf(args: string[], io: ShellIo): [string[], () => Uint8Array] {
       }
     }];
   }
-  const host = io as ShellIo & { stdin?: string | Uint8Array | (() => string | Uint8Array) };
-  return [args, () => {
-    const s = typeof host.stdin === 'function' ? host.stdin() : host.stdin ?? new Uint8Array(0);
-    return typeof s === 'string' ? Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff) : new Uint8Array(s);
-  }];
+  return [args, () => new Uint8Array(readStdin(io))];
 }
 
 export const keyctlCommand: Command<KernelShellContext> = {

@@ -171,16 +171,16 @@ function console_(args: string[], io: ShellIo, sh: ShellApi<KernelShellContext>)
   const vm = vmNamed(args[0]);
   io.out(vm.takeConsole());
   // Every later line goes to the guest's console, until the escape.
-  sh.redirect = (argv) => {
+  sh.redirect = (argv, out) => {
     if (argv.length === 1 && argv[0] === CONSOLE_ESCAPE) {
       sh.redirect = null;
-      if (!io.isTty) io.out(`${CONSOLE_ESCAPE}\n`);
+      if (!out.isTty) out.out(`${CONSOLE_ESCAPE}\n`);
       return 0;
     }
     const line = argv.map(quoteWord).join(' ');
-    if (!io.isTty) io.out(line + '\n'); // a transcript shows what was typed
+    if (!out.isTty) out.out(line + '\n'); // a transcript shows what was typed
     try {
-      io.out(vm.type(line + '\n'));
+      out.out(vm.type(line + '\n'));
     } catch (e) {
       sh.redirect = null;
       throw e;

@@ -22,6 +22,7 @@ import { parseOptions } from '../options.js';
 import { CommandError, Registry, Shell, errorMessage, type ShellIo } from '../registry.js';
 import { shellCommands } from '../commands/index.js';
 import { promptFor } from '../repl.js';
+import { kernelFiles } from '../lib/kernel_files.js';
 import type { KernelShellContext } from '../context.js';
 import { spawn_login_shell } from '../lib/process.js';
 import { find_task_by_vpid, run_as, set_task_comm } from '../../kernel/sched.js';
@@ -53,6 +54,15 @@ function ttyIo(tty: tty_struct): ShellIo {
   return { out: (s) => tty_write(tty, s), err: (s) => tty_write(tty, s), isTty: true };
 }
 
+/** A shell as the host's entry point makes one: the kernel's files, $$ = its process. */
+function shellOn(registry: Registry<KernelShellContext>, ctx: KernelShellContext, io: ShellIo): Shell<KernelShellContext> {
+  const sh: Shell<KernelShellContext> = new Shell(registry, ctx, io, {
+    files: kernelFiles(() => sh.ctx),
+    pid: () => sh.ctx.pid,
+  });
+  return sh;
+}
+
 function prompt(shell: Shell<KernelShellContext>): string {
   return promptFor((find_task_by_vpid(shell.ctx.pid)?.cred.uid ?? 0) === 0);
 }
@@ -64,7 +74,7 @@ export function guest_init(): number {
   const registry = new Registry(shellCommands);
   const getty = (): Shell<KernelShellContext> | null => {
     const pid = spawn_login_shell();
-    return pid < 0 ? null : new Shell(registry, guest_context(pid), ttyIo(console));
+    return pid < 0 ? null : shellOn(registry, guest_context(pid), ttyIo(console));
   };
   let sh = getty();
   if (!sh) return -1;
@@ -113,7 +123,7 @@ function agent_exec(registry: Registry<KernelShellContext>, pid: number, line: s
   const tsk = child > 0 ? find_task_by_vpid(child) : null;
   if (!tsk) return { out: '', err: `mktme-ga: fork failed (${child})\n`, status: 1 };
   set_task_comm(tsk, 'sh');
-  const sh = new Shell(registry, guest_context(child), io);
+  const sh = shellOn(registry, guest_context(child), io);
   const status = sh.runScript(script, 'exec');
   // The child's script is over: end it if it still runs, and reap it.
   const last = find_task_by_vpid(sh.ctx.pid);

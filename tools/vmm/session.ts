@@ -25,8 +25,11 @@ export interface Session {
 export async function openSession(argv: readonly string[], io: ShellIo): Promise<Session> {
   const parsed = parseOptions([...argv, '-c', ''], false);
   if (parsed.kind !== 'run') throw new Error(parsed.kind === 'error' ? parsed.message : 'session: --help');
-  const ctx = await kernelShellDeps.boot(parsed.options, io, []);
-  const shell = new Shell(new Registry(kernelShellDeps.commands), ctx, io);
+  const ctx = await kernelShellDeps.boot(parsed.options, io, null);
+  const shell: Shell<KernelShellContext> = new Shell(new Registry(kernelShellDeps.commands), ctx, io, {
+    files: kernelShellDeps.files!(() => shell.ctx),
+    pid: () => shell.ctx.pid,
+  });
   return {
     shell,
     ctx,

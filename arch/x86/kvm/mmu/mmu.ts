@@ -30,7 +30,8 @@ import {
 import { nr_cpu_ids, readl, smp_call_function_single, writel } from '../../include/asm/processor.js';
 import { page_address } from '../../include/asm/page.js';
 import { pte_pfn, pte_write } from '../../include/asm/pgtable_types.js';
-import { mktme_keyid_shift, page_keyid } from '../../mm/mktme.js';
+import { mktme_keyid_shift } from '../../mm/mktme.js';
+import { page_keyid } from '../../include/asm/mktme.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../../../mm/page_alloc.js';
 import { FAULT_FLAG_WRITE, VM_FAULT_OOM, follow_pte, handle_mm_fault } from '../../../../mm/memory.js';
 import { VM_WRITE, find_vma } from '../../../../mm/vma.js';
