@@ -25,6 +25,7 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['memory', () => import('./memory.js')],
   ['bigboot', () => import('./bigboot.js')],
   ['vmx', () => import('./vmx.js')],
+  ['guest', () => import('./guest.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }
