@@ -21,7 +21,10 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['boot', () => import('./boot.js')],
   ['boottime', () => import('./boottime.js')],
   ['fuzz', () => import('./fuzz.js')],
+  ['blk', () => import('./blk.js')],
   ['memory', () => import('./memory.js')],
+  ['bigboot', () => import('./bigboot.js')],
+  ['vmx', () => import('./vmx.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }

@@ -19,10 +19,11 @@ import { current } from '../kernel/sched.js';
 import { EBADF, EEXIST, EINVAL, EISDIR, EMFILE, ENOTDIR } from '../kernel/errno.js';
 import type { cred } from '../kernel/cred.js';
 import { chrdev_open } from './char_dev.js';
+import { blkdev_open } from './block_dev.js';
 import { devtmpfs_lookup, is_dev_path } from './devtmpfs.js';
 import {
   FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, O_ACCMODE, O_CREAT, O_DIRECTORY,
-  O_EXCL, O_NOCTTY, O_RDWR, O_TRUNC, O_WRONLY, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG,
+  O_EXCL, O_NOCTTY, O_RDWR, O_TRUNC, O_WRONLY, S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG,
   fd_install_lowest, file_close_fd, fput, type file, type file_operations, type inode,
 } from './file.js';
 import { MAY_READ, MAY_WRITE, generic_permission } from './namei.js';
@@ -123,6 +124,7 @@ export function filp_open(path: string, flags: number, _mode = 0): file | number
   };
   let ret = 0;
   if (type === S_IFCHR) ret = chrdev_open(inode, f);
+  else if (type === S_IFBLK) ret = blkdev_open(inode, f);
   else if (type !== S_IFDIR) ret = proc_file_ops.open!(inode, f);
   return ret < 0 ? ret : f;
 }

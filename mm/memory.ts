@@ -22,7 +22,8 @@ import {
   _PAGE_DIRTY, _PAGE_PRESENT, PAGE_SIZE, pfn_pte, pgprot_keyid, pte_keyid, pte_pfn,
   type pte_t,
 } from '../arch/x86/include/asm/pgtable_types.js';
-import { __flush_tlb_one, memcpy_fromio, memcpy_toio } from '../arch/x86/include/asm/processor.js';
+import { __flush_tlb_one } from '../arch/x86/include/asm/processor.js';
+import { copy_page } from '../arch/x86/include/asm/page_64.js';
 import { page_address } from '../arch/x86/mm/init.js';
 import {
   ptep_get, ptep_get_and_clear, pte_alloc_map, pte_offset_map, set_pte_at, walk_pte_range,
@@ -39,6 +40,7 @@ import {
 } from './vma.js';
 import { EINVAL, ENOMEM } from '../kernel/errno.js';
 import { shmem_get_page } from './shmem.js';
+import { mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 
 /* vm_fault_t bits (include/linux/mm_types.h). */
 export const VM_FAULT_OOM = 0x000001;
@@ -171,6 +173,7 @@ export function tlb_finish_mmu(tlb: mmu_gather): void {
 /** unmap_page_range: clear the VMA's entries in [start, end) into the gather. */
 export function unmap_page_range(tlb: mmu_gather, vma: vm_area_struct, start: number, end: number): void {
   const mm = vma.vm_mm;
+  mmu_notifier_invalidate_range_start(mm, start, end); // secondary MMUs (KVM's EPT) first
   walk_pte_range(mm, start, end, (addr, ptep) => {
     const pte = ptep_get(ptep);
     if (!(pte.lo | pte.hi)) return;
@@ -220,8 +223,7 @@ export function copy_page_range(dst: vm_area_struct, src: vm_area_struct): numbe
       const npfn = alloc_pages(GFP_USER, 0, vma_keyid(src));
       if (npfn < 0) { err = -ENOMEM; return; }
       try {
-        memcpy_fromio(page_address(pfn), buf);
-        memcpy_toio(page_address(npfn), buf);
+        copy_page(page_address(npfn), page_address(pfn), buf);
       } catch (e) {
         __free_pages(npfn, 0); // an oops in the copy: the new page is not left behind
         throw e;

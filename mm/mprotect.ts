@@ -22,6 +22,7 @@
  * included (mprotect_fixup's early return). Encrypting memory does not encrypt what
  * was in it; that is the series' semantics, not a shortcut here.
  */
+import { mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 import { pte_modify, pgprot_keyid, type pgprot_t, PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { ptep_get, set_pte_at, walk_pte_range } from '../arch/x86/mm/pgtable.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
@@ -50,6 +51,7 @@ const PROT_SEM = 0x8;
 export function change_protection(vma: vm_area_struct, start: number, end: number, newprot: pgprot_t): void {
   const mm = vma.vm_mm;
   let changed = false;
+  mmu_notifier_invalidate_range_start(mm, start, end);
   walk_pte_range(mm, start, end, (addr, ptep) => {
     const old = ptep_get(ptep);
     if (!pte_has_page(old)) return;

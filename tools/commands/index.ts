@@ -39,6 +39,8 @@ import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
 import { kernel_entry } from '../lib/entry.js';
+import { lspciCommand } from './lspci.js';
+import { blkCommand } from './blk.js';
 import { colonCommand, falseCommand, trueCommand } from './true.js';
 import { breakCommand, continueCommand } from './break.js';
 import { unsetCommand } from './unset.js';
@@ -111,6 +113,8 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   pagemapCommand,
   devmemCommand,
   memmapCommand,
+  lspciCommand,
+  blkCommand,
   ...perfCommands,
   ].map(kernel_entry),
 ];
