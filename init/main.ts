@@ -37,8 +37,6 @@ import { mmap_init } from '../mm/mmap.js';
 import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
 import { IS_ERR, PTR_ERR } from '../kernel/err.js';
 import { proc_pid_init } from '../fs/proc/base.js';
-import { KernelPanic, panic_init } from '../kernel/panic.js';
-import { dumpstack_init } from '../arch/x86/kernel/dumpstack.js';
 import { acpi_table_init } from '../drivers/acpi/tables.js';
 import { genhd_init } from '../drivers/block/genhd.js';
 import { bdev_init } from '../fs/block_dev.js';
@@ -48,6 +46,8 @@ import { iommu_init } from '../drivers/iommu/iommu.js';
 import { pci_subsys_init } from '../drivers/pci/probe.js';
 import { ioremap_init } from '../arch/x86/mm/ioremap.js';
 import { swiotlb_init } from '../kernel/dma/swiotlb.js';
+import { KernelPanic, panic_init } from '../kernel/panic.js';
+import { dumpstack_init } from '../arch/x86/kernel/dumpstack.js';
 import { chrdev_init } from '../fs/char_dev.js';
 import { devtmpfs_init } from '../fs/devtmpfs.js';
 import { chr_dev_init } from '../drivers/char/mem.js';
@@ -117,8 +117,8 @@ const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: misc_init, name: 'misc_init' },
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
-  { fn: pm_init, name: 'pm_init' },
   { fn: vmx_init, name: 'vmx_init' },
+  { fn: pm_init, name: 'pm_init' },
   { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },

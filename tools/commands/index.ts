@@ -38,9 +38,10 @@ import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
-import { kernel_entry } from '../lib/entry.js';
 import { lspciCommand } from './lspci.js';
 import { blkCommand } from './blk.js';
+import { kernel_entry } from '../lib/entry.js';
+import { vmCommand } from './vm.js';
 import { colonCommand, falseCommand, trueCommand } from './true.js';
 import { breakCommand, continueCommand } from './break.js';
 import { unsetCommand } from './unset.js';
@@ -88,6 +89,7 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   keyctlCommand,
   cacheCommand,
   suspendCommand,
+  vmCommand,
   sleepCommand,
   cpuidCommand,
   dimmCommand,
