@@ -8,8 +8,9 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { valueImportsOf } from '../lib/imports.js';
+import { REPO_ROOT } from '../lib/paths.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const DIRS = ['arch', 'init', 'kernel', 'lib', 'mm', 'fs', 'drivers', 'virt', 'tools', 'bench'];
 
 function sources(): string[] {
