@@ -15,9 +15,11 @@
  * paddr and the keyID never occupy the same bits at the same time"). Then it merges the
  * VMA with neighbours that now match (never across KeyIDs).
  *
- * mprotect_set_encrypt DISCARDS THE CONTENTS of the range: pages mapped with the old
- * KeyID are zapped ("Unmap pages with old KeyID if there's any") and later faults
- * allocate zeroed pages with the new KeyID. Encrypting memory does not encrypt what
+ * mprotect_set_encrypt DISCARDS THE CONTENTS of the range whenever the KeyID or the
+ * protection changes: pages mapped with the old KeyID are zapped ("Unmap pages with old
+ * KeyID if there's any") and later faults allocate zeroed pages with the new KeyID. A
+ * VMA that already has the key and the protection asked for is left alone, contents
+ * included (mprotect_fixup's early return). Encrypting memory does not encrypt what
  * was in it; that is the series' semantics, not a shortcut here.
  */
 import { mmu_notifier_invalidate_range_start } from './mmu_notifier.js';

@@ -56,8 +56,9 @@ export interface kvm_vcpu {
   /** The CPU whose VMCS pointer holds our VMCS, or -1 (VMCLEARed). */
   cpu: number;
   arch: kvm_vcpu_arch;
-  /** During KVM_RUN: the VMM's kvm_run record. */
+  /** During KVM_RUN: the VMM's kvm_run record; and the last one it passed (for IPIs). */
   run: kvm_run | null;
+  last_run: kvm_run | null;
   /** KVM_RUN's result when an exit cannot go on (-EFAULT ...), else 0. */
   run_error: number;
   /** Exit to report when KVM_RUN returns after the guest was shut down by KVM. */

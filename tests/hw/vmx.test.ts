@@ -196,6 +196,24 @@ t.test('event injection through the guest IDT; bad gates and escaping errors shu
   c.vmwrite(isa.VM_ENTRY_INTR_INFO_FIELD, (0x25 | isa.INTR_INFO_VALID_MASK) >>> 0);
   t.equal(c.vmresume(), 0);
   t.equal(c.vmread(isa.VM_EXIT_REASON), isa.EXIT_REASON_TRIPLE_FAULT, 'a not-present gate: triple fault (exit 2)');
+  // A gate aimed at host code (the HOST_RIP routine): not code of this guest.
+  const r1 = new VmxRig();
+  const hostCode = r1.cpu.vmread(isa.HOST_RIP);
+  r1.map(0, RAM);
+  r1.run((cpu) => {
+    const gate = new Uint8Array(16);
+    const dv = new DataView(gate.buffer);
+    dv.setUint16(0, hostCode & 0xffff, true);
+    dv.setUint8(5, 0x8e);
+    cpu.write(0x100 + 0x30 * 16, gate);
+    cpu.lidt(0x100, 0xfff);
+  });
+  r1.cpu.vmwrite(isa.VM_ENTRY_INTR_INFO_FIELD, (0x30 | isa.INTR_INFO_VALID_MASK) >>> 0);
+  let hostRan = 0;
+  r1.onExit = () => { hostRan++; };
+  t.equal(r1.cpu.vmresume(), 0);
+  t.equal(r1.reason(), isa.EXIT_REASON_TRIPLE_FAULT, 'an IDT gate holding a host code address: the guest shuts down');
+  t.equal(hostRan, 0, 'and no host code ran in the guest');
   const r2 = new VmxRig();
   r2.run(() => { throw new Error('guest bug'); });
   t.equal(r2.reason(), isa.EXIT_REASON_TRIPLE_FAULT, 'an error escaping guest code: triple fault, not a host exception');
@@ -208,5 +226,27 @@ t.test('event injection through the guest IDT; bad gates and escaping errors shu
   r4.onExit = () => { throw new Error('host bug'); };
   t.throws(() => r4.run((cpu) => { cpu.cpuid(0); }), /host bug/, 'a host handler error reaches the host, through the guest');
   t.equal(r4.cpu.vmx.nonRoot, null, 'and the CPU is back in VMX root operation');
+  t.end();
+});
+
+t.test('the MSR bitmap is read under the KeyID of its address', (t) => {
+  const k = new Uint8Array(16).fill(0x33);
+  const r = new VmxRig({}, {
+    primary: (isa.CPU_BASED_USE_MSR_BITMAPS | isa.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) >>> 0,
+  });
+  const c = r.cpu;
+  programAll(r.m, 4, CMD_DIRECT, ALG_128, k, k);
+  const bitmap = alias(r.m, 0x390000, 4);
+  c.fill(bitmap, 0, 4096);
+  c.store8(bitmap + (0x10 >>> 3), 1 << (0x10 & 7)); // read-exit for MSR 0x10 only
+  c.vmwrite(isa.MSR_BITMAP, bitmap);
+  const got: string[] = [];
+  r.onExit = (cpu) => { const g = cpu.vmxGuestRegs(); g.rax = 42; g.rdx = 0; };
+  r.run((cpu) => {
+    got.push(String(cpu.rdmsr(0x10)));
+    try { cpu.rdmsr(0x11); } catch (e) { got.push(String(e)); }
+  });
+  t.same(got, ['42', '#GP(0)'], 'MSR 0x10 exits (bit set under KeyID 4); 0x11 (bit clear) goes to the CPU, which has no such MSR');
+  t.same(r.reasons(), [isa.EXIT_REASON_MSR_READ]);
   t.end();
 });

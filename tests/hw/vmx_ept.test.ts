@@ -125,6 +125,31 @@ t.test('EPT tables read under the KeyID of the entry pointing at them', (t) => {
   t.end();
 });
 
+t.test('the EPTP root carries a KeyID: the PML4 is read under it', (t) => {
+  const r = new VmxRig();
+  const k = new Uint8Array(16).fill(0x21);
+  programAll(r.m, 6, CMD_DIRECT, ALG_128, k, k);
+  r.map(0x10000, RAM);
+  r.cpu.store32(RAM, 0xcafe);
+  const root = r.eptp - (r.eptp % 4096);
+  const root6 = alias(r.m, 0x510000, 6);
+  const page = new Uint8Array(4096);
+  r.cpu.read(root, page);
+  r.cpu.write(root6, page); // the same PML4, now a KeyID-6 page
+  const flags = r.eptp % 4096;
+  r.cpu.vmwrite(isa.EPT_POINTER, root6 + flags);
+  r.eptp = root6 + flags;
+  let got = 0;
+  r.run((cpu) => { got = cpu.load32(0x10000); });
+  t.equal(got, 0xcafe, 'EPTP with KeyID 6 in bits 45:40: the walk starts under KeyID 6');
+  t.same(r.reasons(), []);
+  r.cpu.vmwrite(isa.EPT_POINTER, 0x510000 + flags); // the KeyID-0 alias of that page
+  r.eptp = 0x510000 + flags;
+  r.run((cpu) => { try { cpu.load32(0x10000); } catch { /* shut down */ } });
+  t.ok(r.exits.length === 1 && [48, 49].includes(r.exits[0].reason), 'without the KeyID the root is garbage');
+  t.end();
+});
+
 t.test('A/D flags: set on every level used, D on the leaf for a write, only with EPTP[6]', (t) => {
   const r = new VmxRig();
   const leaf = r.map(0x10000, RAM);
@@ -185,8 +210,9 @@ t.test('the two-dimensional walk: guest tables in guest-physical memory, each re
   for (const gpa of [0x100000, 0x102000, 0x103000]) r3.map(gpa, RAM + gpa);
   r3.cpu.fill(RAM + 0x100000, 0, 4096);
   r3.cpu.store32(RAM + 0x100000, 0x101000 + 7); // guest PML4E -> PDPT at GPA 0x101000 (not in EPT)
-  r3.run((cpu) => { cpu.writeCr3(0x100000); cpu.writeCr0(isa.X86_CR0_PG >>> 0); try { cpu.load32(0x1000); } catch { /* */ } });
-  t.equal(r3.exits[0].gpa, 0x101000, 'the guest PDPT read exits with its GPA');
+  r3.run((cpu) => { cpu.writeCr3(0x100000); cpu.writeCr0(isa.X86_CR0_PG >>> 0); try { cpu.load32(0x40001000); } catch { /* */ } });
+  t.equal(r3.exits[0].gpa, 0x101008, 'the guest PDPTE read exits with that entry\'s GPA (PDPT + index 1 * 8)');
+  t.equal(r3.exits[0].gla, 0x40001000, 'and the linear address being translated');
   t.equal(r3.exits[0].qual & 0x187, isa.EPT_VIOLATION_ACC_READ | isa.EPT_VIOLATION_GVA_IS_VALID,
     'a paging-structure access: bit 7 set, bit 8 clear');
   t.end();

@@ -8,20 +8,22 @@ import t from 'tap';
 import { addrTweak, xtsEncrypt } from '../../arch/x86/hw/crypto/xts.js';
 import * as isa from '../../arch/x86/hw/isa.js';
 import {
-  KVM_CREATE_VCPU, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_GET_EPT_ENTRY, KVM_GET_SUPPORTED_CPUID, KVM_INTERRUPT,
+  KVM_CAP_USER_MEMORY, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE, KVM_CREATE_VCPU, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_GET_EPT_ENTRY, KVM_GET_SUPPORTED_CPUID, KVM_INTERRUPT, KVM_REGISTER_CODE,
   KVM_RUN, KVM_SET_CPUID2, KVM_SET_EPT_ENTRY, KVM_SET_REGS, KVM_SET_USER_MEMORY_REGION, type kvm_cpuid2,
   type kvm_ept_entry,
 } from '../../include/uapi/linux/kvm.js';
-import { sys_open, O_RDWR } from '../../fs/open.js';
+import { sys_close, sys_open, O_RDWR } from '../../fs/open.js';
 import { devtmpfs_lookup } from '../../fs/devtmpfs.js';
 import { sys_munmap } from '../../mm/mmap.js';
-import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
+import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { mmu_notifier_register } from '../../mm/mmu_notifier.js';
-import { page_count } from '../../mm/page_alloc.js';
+import { nr_free_pages, page_count } from '../../mm/page_alloc.js';
 import { do_su } from '../../kernel/sys.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, EPERM } from '../../kernel/errno.js';
-import { kvm_from_fd } from '../../virt/kvm/kvm_main.js';
+import { kvm_from_fd, kvm_vm_count } from '../../virt/kvm/kvm_main.js';
+import { mktme_keyid_shift } from '../../arch/x86/mm/mktme.js';
 import { add_mktme_key, as, fork } from '../lib/task.js';
+import { bootKernel, SMALL } from '../lib/boot.js';
 import { createVm, ioctl, runGuest, type Vm } from './helpers.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
@@ -123,20 +125,25 @@ t.test('EPT leaves carry the backing page\'s KeyID; guest RAM in DRAM is AES-XTS
 
 t.test('freeing guest memory: EPT zapped and INVEPT before mm frees and flushes the page', (t) => {
   const vm = createVm(64 * 1024, 6);
+  const serial = add_mktme_key(vm.tsk.cred, 'vm', 'type=cpu algorithm=aes-xts-128');
+  t.equal(as(vm.tsk, () => sys_encrypt_mprotect(vm.ram, 64 * 1024, 3, serial)), 0);
   runGuest(vm, function touch(cpu) { cpu.store32(0x5000, 0xabcdef); cpu.load32(0x5000); });
   const before = ept(vm, 0x5000);
-  t.ok(before.present);
+  t.ok(before.present && before.keyid > 0, 'a KeyID-n guest page');
   const pfn = before.hpa / 4096;
   const k = kvm_from_fd(vm.vmfd)!;
   const flushes = k.stat.remote_tlb_flush;
   const order: string[] = [];
+  const keyAlias = before.hpa + before.keyid * 2 ** mktme_keyid_shift(); // the line the guest wrote
+  const cached = (): boolean => vm.rig.machine.caches.peek(keyAlias).length > 0;
+  t.ok(cached(), 'the guest\'s line is in a cache before the unmap');
   // A notifier registered after KVM's runs after it, before mm clears its PTEs.
   mmu_notifier_register({ ops: { invalidate_range_start: () => {
-    order.push(`after kvm: ept ${ept(vm, 0x5000).present ? 'present' : 'zapped'}, flushes +${k.stat.remote_tlb_flush - flushes}, page refs ${page_count(pfn)}`);
+    order.push(`after kvm: ept ${ept(vm, 0x5000).present ? 'present' : 'zapped'}, flushes +${k.stat.remote_tlb_flush - flushes}, page refs ${page_count(pfn)}, line ${cached() ? 'cached' : 'flushed'}`);
   } } }, vm.tsk.mm!);
   t.equal(as(vm.tsk, () => sys_munmap(vm.ram, 64 * 1024)), 0);
-  order.push(`after munmap: page refs ${page_count(pfn)}`);
-  t.same(order, ['after kvm: ept zapped, flushes +1, page refs 1', 'after munmap: page refs 0'],
+  order.push(`after munmap: page refs ${page_count(pfn)}, line ${cached() ? 'cached' : 'flushed'}`);
+  t.same(order, ['after kvm: ept zapped, flushes +1, page refs 1, line cached', 'after munmap: page refs 0, line flushed'],
     'EvictPage order: remove from EPT, INVEPT on every CPU, then the page is freed (and flushed)');
   let saw = -1;
   const r = runGuest(vm, function again(cpu) { saw = cpu.load32(0x5000); });
@@ -195,5 +202,63 @@ t.test('a guest\'s bad input: wild GPA, unknown port, code that is not code, inj
   t.equal(ioctl(vm3, vm3.vcpufd, KVM_RUN, vm3.run), 0);
   t.equal(vm3.run.exit_reason, KVM_EXIT_HLT);
   t.same(log, ['irq 65'], 'KVM_INTERRUPT ran the guest handler, which read the port');
+  t.end();
+});
+
+t.test('two vCPUs: an IPI through the x2APIC ICR runs the target vCPU before the WRMSR completes', (t) => {
+  const vm = createVm(64 * 1024, 11);
+  const fd1 = ioctl(vm, vm.vmfd, KVM_CREATE_VCPU, 1);
+  t.ok(fd1 >= 0, 'vCPU 1');
+  const log: string[] = [];
+  const apEntry = ioctl(vm, vm.vmfd, KVM_REGISTER_CODE, { routine: (cpu: isa.X86Cpu) => {
+    log.push(`ap up, APIC ID ${cpu.rdmsr(0x802)}, index ${cpu.index}`);
+    cpu.lidt(0x800, 0xfff);
+  }, name: 'ap_entry' });
+  t.equal(ioctl(vm, fd1, KVM_SET_REGS, { rax: 0, rbx: 0, rcx: 0, rdx: 0, rsi: 0, rdi: 0, rsp: 0, rbp: 0, rip: apEntry, rflags: 2 }), 0);
+  t.equal(runGuest(vm, function bsp(cpu) {
+    const h = cpu.registerCode((c) => log.push(`ipi on ${c.rdmsr(0x802)}`), 'call_function');
+    const gate = new Uint8Array(16);
+    const dv = new DataView(gate.buffer);
+    dv.setUint16(0, h & 0xffff, true); dv.setUint16(6, h >>> 16, true); dv.setUint8(5, 0x8e);
+    cpu.write(0x800 + 0xf0 * 16, gate);
+    cpu.lidt(0x800, 0xfff);
+    cpu.wrmsr(0x830, (1n << 32n) | 0xf0n);
+    log.push(`back on ${cpu.rdmsr(0x802)}, index ${cpu.index}`);
+    cpu.wrmsr(0x830, (7n << 32n) | 0xf0n); // no such APIC: dropped
+  }), 0);
+  t.same(log, ['ap up, APIC ID 1, index 1', 'ipi on 1', 'back on 0, index 0'], 'the AP started, took the IPI, and the BSP went on');
+  t.equal(vm.run.exit_reason, KVM_EXIT_HLT);
+  t.end();
+});
+
+t.test('mprotect of guest RAM: EPT follows the VMM mapping (read-only: reads work, a write fails KVM_RUN)', (t) => {
+  const vm = createVm(64 * 1024, 12);
+  runGuest(vm, function w(cpu) { cpu.store32(0x2000, 0x77); });
+  t.equal(ept(vm, 0x2000).flags & 7, 7);
+  t.equal(as(vm.tsk, () => sys_mprotect(vm.ram, 64 * 1024, 1 /* PROT_READ */)), 0);
+  t.equal(ept(vm, 0x2000).present, false, 'change_protection told KVM: zapped');
+  let v = 0;
+  t.equal(runGuest(vm, function r(cpu) { v = cpu.load32(0x2000); }), 0);
+  t.equal(v, 0x77, 'the data is still there');
+  t.equal(ept(vm, 0x2000).flags & 7, 5, 'mapped R-X, as the VMA allows');
+  t.equal(runGuest(vm, function w2(cpu) { cpu.store32(0x2000, 1); }), -EFAULT, 'a write to read-only memory: EFAULT');
+  t.end();
+});
+
+t.test('closing the fds destroys the VM: EPT tables, VMCS and bitmap pages freed, VMXOFF with the last VM', (t) => {
+  const rig = bootKernel({ ...SMALL, seed: 13 });
+  const before = nr_free_pages();
+  const vm = createVm(64 * 1024, 13, rig);
+  runGuest(vm, function touch(cpu) { for (let p = 0; p < 16; p++) cpu.store32(p * 4096, p); });
+  const k = kvm_from_fd(vm.vmfd)!;
+  t.ok(k.arch.ept_pages >= 4, `EPT built: ${k.arch.ept_pages} table pages`);
+  t.ok(nr_free_pages() < before, 'guest RAM and EPT tables are allocated');
+  t.equal(ioctl(vm, vm.kvmfd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
+  t.equal(ioctl(vm, vm.kvmfd, KVM_GET_VCPU_MMAP_SIZE, 0), 4096);
+  t.equal(kvm_vm_count(), 1);
+  as(vm.tsk, () => { sys_close(vm.vcpufd); sys_close(vm.vmfd); sys_munmap(vm.ram, 64 * 1024); });
+  t.equal(kvm_vm_count(), 0, 'the vCPU fd held the VM until it closed too');
+  t.equal(nr_free_pages(), before, 'every page back: guest RAM, EPT tables, VMCS, MSR bitmap (VMXON regions too)');
+  t.equal(fault(() => vm.rig.machine.cpus[0].vmptrst()), '#UD', 'VMXOFF on every CPU with the last VM');
   t.end();
 });

@@ -23,6 +23,7 @@ import { CommandError, Registry, Shell, errorMessage, type ShellIo } from '../re
 import { shellCommands } from '../commands/index.js';
 import { promptFor } from '../repl.js';
 import { kernelFiles } from '../lib/kernel_files.js';
+import { noFiles } from '../lib/files.js';
 import type { KernelShellContext } from '../context.js';
 import { spawn_login_shell } from '../lib/process.js';
 import { find_task_by_vpid, run_as, set_task_comm } from '../../kernel/sched.js';
@@ -55,9 +56,10 @@ function ttyIo(tty: tty_struct): ShellIo {
 }
 
 /** A shell as the host's entry point makes one: the kernel's files, $$ = its process. */
+/** A guest's shell: its own kernel's /proc, /sys and /dev, and none of the host's files. */
 function shellOn(registry: Registry<KernelShellContext>, ctx: KernelShellContext, io: ShellIo): Shell<KernelShellContext> {
   const sh: Shell<KernelShellContext> = new Shell(registry, ctx, io, {
-    files: kernelFiles(() => sh.ctx),
+    files: kernelFiles(() => sh.ctx, noFiles),
     pid: () => sh.ctx.pid,
   });
   return sh;

@@ -92,3 +92,14 @@ export const hostFiles: ShellFiles = {
     }
   },
 };
+
+/**
+ * No files at all: what a guest's shell has beyond its own kernel's /proc, /sys and
+ * /dev. The host's file system belongs to the host; a guest never reaches it.
+ */
+export const noFiles: ShellFiles = {
+  read() { throw new FileError('No such file or directory'); },
+  open() { throw new FileError('Read-only file system'); },
+  stat() { return null; },
+  list() { return []; },
+};

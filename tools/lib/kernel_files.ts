@@ -23,18 +23,22 @@ function readdir(path: string): string[] | number {
   return is_dev_path(path) ? devtmpfs_readdir(path) : vfs_readdir(path);
 }
 
-/** Files as the process of `ctx()` sees them (the context may change: su, switch). */
-export function kernelFiles(ctx: () => ProcessShellContext): ShellFiles {
+/**
+ * Files as the process of `ctx()` sees them (the context may change: su, switch): the
+ * kernel's file systems, and `host` for every other path (the host's files for the
+ * host's shell; none for a guest's, see files.ts noFiles).
+ */
+export function kernelFiles(ctx: () => ProcessShellContext, host: ShellFiles = hostFiles): ShellFiles {
   return {
     read(path) {
-      if (!isKernelPath(path)) return hostFiles.read(path);
+      if (!isKernelPath(path)) return host.read(path);
       const r = with_open(ctx(), path, O_RDONLY, (fd) => read_all(fd));
       const err = !r.ok ? r.errno : typeof r.value === 'number' ? r.value : 0;
       if (err || !r.ok || typeof r.value === 'number') throw new FileError(strerror(err));
       return r.value;
     },
     open(path, append) {
-      if (!isKernelPath(path)) return hostFiles.open(path, append);
+      if (!isKernelPath(path)) return host.open(path, append);
       const c = ctx();
       const fd = as_task(c, () => sys_open(path, O_WRONLY, 0));
       if (fd < 0) throw new FileError(strerror(fd));
@@ -47,15 +51,28 @@ export function kernelFiles(ctx: () => ProcessShellContext): ShellFiles {
       };
     },
     stat(path) {
-      if (!isKernelPath(path)) return hostFiles.stat(path);
+      if (!isKernelPath(path)) return host.stat(path);
       if (Array.isArray(readdir(path)) || vfs_isdir(path)) return { kind: 'dir', size: 0 };
       // Like Linux's procfs and device nodes: st_size 0.
       return with_open(ctx(), path, O_RDONLY, () => 0).ok ? { kind: 'file', size: 0 } : null;
     },
     list(dir) {
-      if (!isKernelPath(dir)) return hostFiles.list(dir);
+      if (!isKernelPath(dir)) return host.list(dir);
       const r = readdir(dir);
       return typeof r === 'number' ? [] : r;
     },
   };
+}
+
+/**
+ * The files a command should use: the shell's, or, for a shell built without files of
+ * its own (the default host files) whose context is a kernel process (a guest's
+ * console shell, a VMM session, a bench rig), the kernel's as that process.
+ */
+export function filesOf(ctx: unknown, sh: { readonly files: ShellFiles }): ShellFiles {
+  if (sh.files !== hostFiles) return sh.files;
+  if (typeof ctx === 'object' && ctx !== null && typeof (ctx as { pid?: unknown }).pid === 'number') {
+    return kernelFiles(() => ctx as ProcessShellContext);
+  }
+  return sh.files;
 }

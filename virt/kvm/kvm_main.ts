@@ -11,7 +11,7 @@
 import { KVM_MINOR, misc_register } from '../../drivers/char/misc.js';
 import { KVM_GID } from '../../fs/devtmpfs.js';
 import { anon_inode_getfd } from '../../fs/anon_inodes.js';
-import type { file, file_operations } from '../../fs/file.js';
+import type { file_operations } from '../../fs/file.js';
 import { fdget } from '../../fs/read_write.js';
 import { CAP_SYS_ADMIN } from '../../include/linux/capability.js';
 import {
@@ -34,7 +34,7 @@ import { this_cpu } from '../../arch/x86/include/asm/processor.js';
 import { GUEST_ACTIVITY_ACTIVE, GUEST_ACTIVITY_STATE, GUEST_RFLAGS, GUEST_RIP } from '../../arch/x86/hw/isa.js';
 import { kvm_cpuid_entries_valid, kvm_get_supported_cpuid } from '../../arch/x86/kvm/cpuid.js';
 import {
-  kvm_flush_remote_tlbs, kvm_mmu_get_leaf, kvm_mmu_init_vm, kvm_mmu_set_leaf, kvm_mmu_uninit_vm,
+  kvm_flush_remote_tlbs, kvm_mmu_get_leaf, kvm_mmu_init_vm, kvm_mmu_set_leaf, kvm_mmu_uninit_vm, kvm_mmu_zap_all,
   kvm_unmap_gfn_range,
 } from '../../arch/x86/kvm/mmu/mmu.js';
 import { hardware_disable_all, hardware_enable_all } from '../../arch/x86/kvm/vmx/vmx_enable.js';
@@ -107,7 +107,11 @@ function kvm_dev_ioctl_create_vm(): number {
   const k: kvm = {
     mm, memslots: new Map(), vcpus: [], users_count: 1,
     arch: { ept_root_pfn: -1, eptp: 0, ept_pages: 0 },
-    mmu_notifier: { ops: { invalidate_range_start: (_mn, _mm, s, e) => kvm_mmu_notifier_invalidate_range_start(k, s, e) } },
+    mmu_notifier: { ops: {
+      invalidate_range_start: (_mn, _mm, s, e) => kvm_mmu_notifier_invalidate_range_start(k, s, e),
+      // kvm_mmu_notifier_release: the VMM's mm is torn down before its fds are closed.
+      release: () => kvm_mmu_zap_all(k),
+    } },
     stat: { ept_faults: 0, zapped: 0, remote_tlb_flush: 0, mmio_exits: 0 },
   };
   if (kvm_mmu_init_vm(k) < 0) return -ENOMEM;
@@ -219,7 +223,7 @@ function kvm_vm_ioctl_create_vcpu(k: kvm, id: unknown): number {
   const vcpu: kvm_vcpu = {
     kvm: k, vcpu_id: id, cpu: -1,
     arch: { vmcs_pa: 0, msr_bitmap_pa: 0, vpid: 0, launched: false, cpuid_entries: null, pending_irqs: [] },
-    run: null, run_error: 0, shutdown_exit: 0,
+    run: null, last_run: null, run_error: 0, shutdown_exit: 0,
     stat: { exits: 0, halt_exits: 0, io_exits: 0, cpuid_exits: 0 },
   };
   const r = kvm_x86().vcpu_create(vcpu);

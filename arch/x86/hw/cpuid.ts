@@ -79,6 +79,7 @@ export const X86_FEATURE_CLWB = 1 << 24;
 // Leaf 7.0 ECX[13] TME_EN and EDX[18] PCONFIG (Intel MKTME spec (336907-003, rev 1.3), CPUID enumeration).
 export const X86_FEATURE_TME = 1 << 13;
 export const X86_FEATURE_PCONFIG = 1 << 18;
+export const X86_FEATURE_MOVDIR64B = 1 << 28; // leaf 7.0 ECX[28]
 // Leaf 80000001H (SDM Vol. 2A Table 3-8, extended).
 export const X86_FEATURE_LAHF_LM = 1 << 0;   // ECX[0]
 export const X86_FEATURE_ABM = 1 << 5;       // ECX[5] LZCNT
@@ -189,7 +190,8 @@ function leaf7(cfg: MachineConfig, subleaf: number): CpuidRegs {
   const ebx = X86_FEATURE_FSGSBASE | X86_FEATURE_BMI1 | X86_FEATURE_SMEP | X86_FEATURE_BMI2
     | X86_FEATURE_ERMS | X86_FEATURE_INVPCID | X86_FEATURE_SMAP | X86_FEATURE_CLFLUSHOPT
     | X86_FEATURE_CLWB;
-  const ecx = cfg.cpu.tme ? X86_FEATURE_TME : 0;         // ECX[13] TME_EN
+  const ecx = (cfg.cpu.tme ? X86_FEATURE_TME : 0)         // ECX[13] TME_EN
+    | (cfg.cpu.movdir64b ? X86_FEATURE_MOVDIR64B : 0);    // ECX[28] MOVDIR64B
   const edx = cfg.cpu.pconfig ? X86_FEATURE_PCONFIG : 0; // EDX[18] PCONFIG
   return regs(0, ebx, ecx, edx);
 }

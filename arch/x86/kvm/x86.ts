@@ -31,6 +31,14 @@ import { current } from '../../../kernel/sched.js';
 import { vmcs_read, vmcs_write, vmx_guest_regs, vmx_pending_access } from './vmx/vmx_ops.js';
 
 const MSR_IA32_TSC = 0x10;
+const MSR_IA32_APICBASE = 0x1b;
+/** x2APIC MSRs (SDM Vol. 3A §11.12): the APIC ID and the interrupt command register. */
+const X2APIC_MSR_ID = 0x802;
+const X2APIC_MSR_ICR = 0x830;
+const APIC_DEFAULT_PHYS_BASE = 0xfee00000;
+const MSR_IA32_APICBASE_BSP = 1 << 8;
+const MSR_IA32_APICBASE_EXTD = 1 << 10;
+const MSR_IA32_APICBASE_ENABLE = 1 << 11;
 
 /** The vendor backend (struct kvm_x86_ops), registered by vmx_init. */
 export interface kvm_x86_ops {
@@ -57,7 +65,7 @@ function kvm_user_exit(vcpu: kvm_vcpu, reason: number): void {
 }
 
 /** Stop the guest: it unwinds, and KVM_RUN reports vcpu.shutdown_exit (or SHUTDOWN). */
-export function kvm_vcpu_shutdown(vcpu: kvm_vcpu): void {
+export function kvm_vcpu_shutdown(_vcpu: kvm_vcpu): void {
   vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_SHUTDOWN);
 }
 
@@ -113,24 +121,55 @@ export function kvm_fast_pio(vcpu: kvm_vcpu, qual: number): void {
   }
 }
 
-/** The MSRs KVM emulates for the guest (kvm_get_msr_common); null: #GP. */
-function kvm_get_msr(msr: number): bigint | null {
+/** The MSRs KVM emulates for the guest (kvm_get_msr_common, the x2APIC); null: #GP. */
+function kvm_get_msr(vcpu: kvm_vcpu, msr: number): bigint | null {
   if (msr === MSR_IA32_TSC) return BigInt(Math.floor(rdtsc()));
+  if (msr === MSR_IA32_APICBASE) {
+    return BigInt(APIC_DEFAULT_PHYS_BASE + MSR_IA32_APICBASE_ENABLE + MSR_IA32_APICBASE_EXTD +
+      (vcpu.vcpu_id === 0 ? MSR_IA32_APICBASE_BSP : 0));
+  }
+  if (msr === X2APIC_MSR_ID) return BigInt(vcpu.vcpu_id);
   return null;
+}
+
+/**
+ * An IPI through the x2APIC ICR (kvm_x2apic_icr_write, fixed delivery mode, physical
+ * destination in bits 63:32, vector in 7:0): the vector is queued on the target vCPU,
+ * which then runs (kvm_vcpu_kick) on this CPU until its outermost halt, before the
+ * sender's WRMSR completes. So an IPI is synchronous here, which is what this kernel's
+ * smp_call_function_single expects. A target that is already in KVM_RUN (further out on
+ * the stack) takes the vector at its next halt. Unknown destinations are dropped.
+ */
+function kvm_x2apic_icr_write(vcpu: kvm_vcpu, value: bigint): void {
+  const vector = Number(value & 0xffn);
+  const dest = Number(value >> 32n);
+  const target = vcpu.kvm.vcpus.find((v) => v.vcpu_id === dest);
+  if (!target || vector < 16) return;
+  target.arch.pending_irqs.push(vector);
+  if (target.run) return;
+  const run = target.last_run ?? vcpu.run!;
+  const r = kvm_arch_vcpu_ioctl_run(target, run);
+  kvm_x86().vcpu_load(vcpu);
+  if (r < 0) vcpu.run_error = r;
 }
 
 /** kvm_emulate_rdmsr: an MSR KVM does not emulate is #GP in the guest (ignore_msrs=0),
  *  which is what a guest reading IA32_TME_ACTIVATE (0x982) gets. */
 export function kvm_emulate_rdmsr(vcpu: kvm_vcpu): void {
   const regs = vmx_guest_regs();
-  const v = kvm_get_msr(regs.rcx >>> 0);
+  const v = kvm_get_msr(vcpu, regs.rcx >>> 0);
   if (v === null) { kvm_queue_exception(vcpu, X86_TRAP_GP, 0); return; }
   regs.rax = Number(v & 0xffffffffn);
   regs.rdx = Number((v >> 32n) & 0xffffffffn);
 }
 
-/** kvm_emulate_wrmsr: no MSR is writable by the guest here: #GP. */
+/** kvm_emulate_wrmsr: the x2APIC ICR (an IPI); any other MSR is #GP. */
 export function kvm_emulate_wrmsr(vcpu: kvm_vcpu): void {
+  const regs = vmx_guest_regs();
+  if ((regs.rcx >>> 0) === X2APIC_MSR_ICR) {
+    kvm_x2apic_icr_write(vcpu, (BigInt(regs.rdx >>> 0) << 32n) | BigInt(regs.rax >>> 0));
+    return;
+  }
   kvm_queue_exception(vcpu, X86_TRAP_GP, 0);
 }
 
@@ -163,6 +202,7 @@ export function kvm_arch_vcpu_ioctl_run(vcpu: kvm_vcpu, run: kvm_run): number {
   if (vcpu.run) return -EBUSY;
   const x86 = kvm_x86();
   vcpu.run = run;
+  vcpu.last_run = run;
   vcpu.run_error = 0;
   vcpu.shutdown_exit = 0;
   try {

@@ -113,7 +113,7 @@ export abstract class GuestMmu implements WalkPort {
     this.host!.tick(16);
     const t = eptWalk(this.host!, this.eptp, gpa, access, !final, this.cfg.cpu.maxPhysAddr);
     if (final) this.finalPerms = t.perms;
-    return t.hpa;
+    return t.hpa + (gpa % PAGE);
   }
 
   protected pageFault(va: number, access: Access, present: boolean): Fault {
@@ -183,8 +183,8 @@ export abstract class GuestMmu implements WalkPort {
         if (tries >= EPT_EXIT_WATCHDOG) this.shutdown(`EPT exit at GPA 0x${e.gpa.toString(16)} not resolved`);
         // Violations report the linear address (bit 7) and whether the failing access was
         // the final one (bit 8) or a guest paging-structure read; misconfigurations have
-        // no qualification. The GPA of a final access keeps its page offset; for a
-        // paging-structure read it is the guest table's base.
+        // no qualification. The GPA is the one accessed: the final address with its page
+        // offset, or the guest paging-structure entry's.
         const violation = e.reason === EXIT_REASON_EPT_VIOLATION;
         const qual = violation ? e.qual | EPT_VIOLATION_GVA_IS_VALID | (this.walkFinal ? EPT_VIOLATION_GVA_TRANSLATED : 0) : 0;
         const gpa = this.walkFinal ? e.gpa - (e.gpa % PAGE) + (va % PAGE) : e.gpa;

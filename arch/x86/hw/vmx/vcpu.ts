@@ -67,11 +67,15 @@ export class GuestCpu extends GuestMmu implements X86Cpu {
   private dead: string | null = null;
   private hostError: HostError | null = null;
 
-  constructor(private readonly info: VmcsInfo, private readonly platform: VmxPlatform, cfg: MachineConfig) {
+  /** Position among its VM's vCPUs, in the order they first entered (the order a guest
+   *  kernel brings them up: the BSP first, then each AP at its first IPI). */
+  readonly index: number;
+
+  constructor(private readonly info: VmcsInfo, private readonly platform: VmxPlatform, cfg: MachineConfig, index: number) {
     super(cfg);
+    this.index = index;
   }
 
-  get index(): number { return this.vpid > 0 ? this.vpid - 1 : 0; }
 
   // --- entry and exit --------------------------------------------------------------
 

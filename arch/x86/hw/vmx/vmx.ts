@@ -245,7 +245,11 @@ export class VmxUnit {
     }
     if (launch) data.launched = true;
     const info = this.platform.info(vmcs);
-    info.view ??= new GuestCpu(info, this.platform, this.cfg);
+    if (!info.view) {
+      const ept = (this.get(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_EPT) !== 0;
+      const domain = ept ? eptRoot(this.get(EPT_POINTER)) : -1;
+      info.view = new GuestCpu(info, this.platform, this.cfg, this.platform.nextVcpuIndex(domain));
+    }
     const saved = this.nonRoot;
     try {
       info.view.run(this.host, this);

@@ -30,8 +30,8 @@ import {
 import { nr_cpu_ids, readl, smp_call_function_single, writel } from '../../include/asm/processor.js';
 import { page_address } from '../../include/asm/page.js';
 import { pte_pfn, pte_write } from '../../include/asm/pgtable_types.js';
-import { mktme_keyid_shift } from '../../mm/mktme.js';
 import { page_keyid } from '../../include/asm/mktme.js';
+import { mktme_keyid_shift } from '../../mm/mktme.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../../../mm/page_alloc.js';
 import { FAULT_FLAG_WRITE, VM_FAULT_OOM, follow_pte, handle_mm_fault } from '../../../../mm/memory.js';
 import { VM_WRITE, find_vma } from '../../../../mm/vma.js';
@@ -149,14 +149,18 @@ export function kvm_tdp_page_fault(k: kvm, gpa: number, write: boolean): number 
   const readonly = (slot.flags & KVM_MEM_READONLY) !== 0;
   if (write && readonly) return RET_PF_EMULATE;
   const hva = slot.userspace_addr + (gfn - slot.base_gfn) * PAGE_SIZE;
-  // Map writable pages writable right away (KVM maps the page with the access the host
-  // PTE allows), so a read fault on RAM is not followed by a write fault.
-  const pfn = hva_to_pfn(k, hva, !readonly);
+  // Map the page with the access the VMM's mapping allows (hva_to_pfn's "writable"), so a
+  // read fault on RAM is not followed by a write fault; a write the VMA forbids fails.
+  const vma = find_vma(k.mm, hva);
+  if (!vma || hva < vma.vm_start) return -EFAULT;
+  const writable = !readonly && (vma.vm_flags & VM_WRITE) !== 0;
+  if (write && !writable) return -EFAULT;
+  const pfn = hva_to_pfn(k, hva, writable);
   if (pfn < 0) return pfn;
   const table = walk_alloc(k, gpa);
   if (table < 0) return table;
   const hpa = pfn_to_hpa_keyid(pfn);
-  const perms = VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK | (readonly ? 0 : VMX_EPT_WRITABLE_MASK);
+  const perms = VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK | (writable ? VMX_EPT_WRITABLE_MASK : 0);
   write_entry(entry_va(table, gfn % 512), (hpa % TWO32) + perms + EPT_MT_WB + VMX_EPT_IPAT_BIT, Math.floor(hpa / TWO32));
   k.stat.ept_faults++;
   return RET_PF_RETRY;
@@ -176,6 +180,11 @@ function zap_range(table: number, level: number, base: number, start: number, en
     n += zap_range(entry_addr(e) / PAGE_SIZE, level + 1, base + i * span, start, end);
   }
   return n;
+}
+
+/** kvm_mmu_zap_all: every leaf (the VMM's mm is going away). */
+export function kvm_mmu_zap_all(k: kvm): void {
+  if (k.arch.ept_root_pfn >= 0 && kvm_unmap_gfn_range(k, 0, 2 ** 36)) kvm_flush_remote_tlbs(k);
 }
 
 /** kvm_unmap_gfn_range: zap the leaves of [start, end); true if any was present. */
