@@ -1,5 +1,5 @@
 /**
- * The fuzz campaign's findings (issue 13), each reproduced and checked: no internal
+ * The fuzz campaign's findings, each reproduced and checked: no internal
  * error, an oops where Linux oopses, nothing leaked. Plus the "also" items: host I/O
  * errors in the shell's words, machines the host cannot hold, rev-1.3 PCONFIG output,
  * what encrypt_mprotect keeps.

@@ -34,7 +34,7 @@ import { Model, PAGE, type KeyKind } from './model.js';
 
 export interface FuzzConfig { name: string; args: string[]; savekey: boolean; storekeys: boolean; tme: boolean; kid0Plain: boolean }
 
-/** The machine configurations (issue 13's list). Small DRAM keeps boots fast. */
+/** The machine configurations the fuzzer boots. Small DRAM keeps boots fast. */
 export const CONFIGS: FuzzConfig[] = [
   { name: 'default', args: [], savekey: false, storekeys: false, tme: true, kid0Plain: false },
   { name: 'bypass', args: ['--bios', 'bypass=on'], savekey: false, storekeys: false, tme: true, kid0Plain: true },

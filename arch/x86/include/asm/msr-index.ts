@@ -22,6 +22,8 @@ export const MSR_IA32_TME_EXCLUDE_BASE = 0x00000984;
 export function TME_ACTIVATE_LOCKED(x: bigint): boolean { return (x & 0x1n) !== 0n; }
 /** Bit 1: hardware encryption enable. */
 export function TME_ACTIVATE_ENABLED(x: bigint): boolean { return (x & 0x2n) !== 0n; }
+/** Bit 2 (mask): key select, 0 a new platform key, 1 the one saved for standby. */
+export const TME_ACTIVATE_KEY_SELECT = 0x4n;
 /** Bit 3: save the TME key for standby (S3), restore it on resume (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
 export function TME_ACTIVATE_SAVE_KEY(x: bigint): boolean { return (x & 0x8n) !== 0n; }
 /** Bits 7:4: TME policy (an algorithm's bit index in IA32_TME_CAPABILITY). */
