@@ -278,8 +278,6 @@ export function node_free_pages(nid: number): number { return node_free[nid] ?? 
 export function node_managed_pages(nid: number): number { return node_managed[nid] ?? 0; }
 /** totalram_pages(): pages the buddy allocator manages. */
 export function totalram_pages(): number { let n = 0; for (const f of node_managed) n += f; return n; }
-/** Pages of RAM present (memblock.memory). */
-export function totalpresent_pages(): number { return total_present; }
 export function nr_online_nodes(): number { return nr_nodes; }
 /** Free blocks of each order on node `nid` (for /proc/buddyinfo). */
 export function free_area_counts(nid: number): number[] {
