@@ -38,6 +38,9 @@ import { devtmpfs_init } from '../fs/devtmpfs.js';
 import { chr_dev_init } from '../drivers/char/mem.js';
 import { misc_init } from '../drivers/char/misc.js';
 import { msr_init } from '../arch/x86/kernel/msr.js';
+import { idt_init } from '../arch/x86/kernel/idt.js';
+import { tty_init } from '../drivers/tty/tty_io.js';
+import { serial8250_init } from '../drivers/tty/serial/8250.js';
 
 /** include/linux/printk.h: the levels `quiet` and `debug` select. */
 export const CONSOLE_LOGLEVEL_QUIET = 4;
@@ -89,6 +92,7 @@ const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: misc_init, name: 'misc_init' },
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
+  { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
   { fn: proc_pid_init, name: 'proc_pid_init' },
@@ -123,6 +127,8 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   printk_init(console);
   try {
     proc_reset();
+    idt_init();
+    tty_init();
     // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes
     chrdev_init();
     devtmpfs_init();

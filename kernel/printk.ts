@@ -27,6 +27,8 @@ let clear_seq = 0;
 let onceKeys = new Set<string>();
 let console_loglevel = 7;
 let consoleSink: ((line: string) => void) | null = null;
+/** Consoles registered by drivers (register_console), besides the boot sink. */
+let consoles: ((line: string) => void)[] = [];
 let clockSource: () => number = () => 0;
 
 /** Reset the log for a new boot; `sink` receives console lines (or null for none). */
@@ -37,6 +39,7 @@ export function printk_init(sink: ((line: string) => void) | null): void {
   console_loglevel = 7;
   tsc_last = tsc_base = 0;
   consoleSink = sink;
+  consoles = [];
   clockSource = () => { try { return rdtsc(); } catch { return 0; } };
 }
 
@@ -65,8 +68,21 @@ export function printk(level: number, text: string): void {
     const rec = { ns: ns_now(), level, text: line, seq: next_seq++ };
     log.push(rec);
     if (log.length > LOG_BUF_LEN) log.shift();
-    if (consoleSink && level < console_loglevel) consoleSink(format(rec));
+    if (level < console_loglevel) {
+      if (consoleSink) consoleSink(format(rec));
+      for (const con of consoles) con(format(rec));
+    }
   }
+}
+
+/**
+ * register_console (kernel/printk/printk.c) for a console with CON_PRINTBUFFER: it
+ * first gets the records logged so far (at the console loglevel), then every new one.
+ * A serial driver registers its port here (drivers/tty/serial/8250.ts).
+ */
+export function register_console(write: (line: string) => void): void {
+  for (const rec of log) if (rec.level < console_loglevel) write(format(rec));
+  consoles.push(write);
 }
 
 export const pr_emerg = (s: string): void => printk(KERN_EMERG, s);

@@ -12,7 +12,7 @@ import { bootKernel, programKey } from '../lib/boot.js';
 
 function sh(argv: string[], tty = false): { out: string; err: string; status: number } {
   const io = bufferIo(tty);
-  const shell = new Shell(new Registry<unknown>([devmemCommand, memmapCommand]), {}, io.io);
+  const shell = new Shell(new Registry<unknown>([devmemCommand, memmapCommand]), { pid: 1 }, io.io);
   const status = shell.runCommand(argv);
   return { out: io.stdout, err: io.stderr, status };
 }

@@ -37,6 +37,7 @@ import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
+import { perfCommands } from './perf.js';
 
 /**
  * The context every command runs with: the machine, the booted kernel's shell state
@@ -82,4 +83,5 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   pagemapCommand,
   devmemCommand,
   memmapCommand,
+  ...perfCommands,
 ];

@@ -17,18 +17,15 @@
  * mapped, so /proc/iomem lists it and devmem reaches it).
  */
 import { E820_TYPE_RAM, E820_TYPE_RESERVED, type E820Entry } from '../../arch/x86/hw/isa.js';
+import {
+  BOOT_CMDLINE_GPA, BOOT_E820_ENTRY_SIZE, BOOT_PARAMS_GPA, COMMAND_LINE_SIZE, CPU_BOOTPROCESSOR, CPU_ENABLED,
+  E820_MAX_ENTRIES_ZEROPAGE, MP_PROCESSOR, MPTABLE_GPA, ZP_CMD_LINE_PTR, ZP_CMDLINE_SIZE, ZP_E820_ENTRIES,
+  ZP_E820_TABLE,
+} from '../../arch/x86/include/uapi/asm/bootparam.js';
 
-export const BOOT_PARAMS_GPA = 0x10000;
-export const BOOT_CMDLINE_GPA = 0x20000;
-export const COMMAND_LINE_SIZE = 2048;
-export const MPTABLE_GPA = 0xf0000;
+export { BOOT_CMDLINE_GPA, BOOT_PARAMS_GPA, MPTABLE_GPA };
+/** Below 1 MiB: real-mode area, zero page, command line, MP table. */
 export const LOW_RESERVED = 0x100000;
-
-export const ZP_E820_ENTRIES = 0x1e8;
-export const ZP_CMD_LINE_PTR = 0x228;
-export const ZP_CMDLINE_SIZE = 0x238;
-export const ZP_E820_TABLE = 0x2d0;
-export const E820_MAX_ENTRIES_ZEROPAGE = 128;
 const ZERO_PAGE_SIZE = 4096;
 
 export interface GuestLayout {
@@ -58,7 +55,7 @@ export function zeroPage(e820: readonly E820Entry[], cmdlineLen: number): Uint8A
   put(zp, ZP_CMD_LINE_PTR, BOOT_CMDLINE_GPA, 4);
   put(zp, ZP_CMDLINE_SIZE, cmdlineLen, 4);
   e820.forEach((e, i) => {
-    const at = ZP_E820_TABLE + 20 * i;
+    const at = ZP_E820_TABLE + BOOT_E820_ENTRY_SIZE * i;
     put(zp, at, e.addr, 8);
     put(zp, at + 8, e.size, 8);
     put(zp, at + 16, e.type, 4);
@@ -97,10 +94,10 @@ export function mpTable(ncpus: number): Uint8Array {
   // Processor entries (§4.3.1): type 0, APIC id, version, flags EN | BSP, signature.
   for (let i = 0; i < ncpus; i++) {
     const e = t + 44 + 20 * i;
-    b[e] = 0;
+    b[e] = MP_PROCESSOR;
     b[e + 1] = i;
     b[e + 2] = 0x14;
-    b[e + 3] = 0x01 | (i === 0 ? 0x02 : 0);
+    b[e + 3] = CPU_ENABLED | (i === 0 ? CPU_BOOTPROCESSOR : 0);
     put(b, e + 4, 0x606a6, 4);
   }
   b[t + 7] = checksum(b, t, tableLen);

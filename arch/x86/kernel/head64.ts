@@ -15,17 +15,11 @@
  * start_kernel's caller reports as a panic.
  */
 import { E820_TYPE_RAM, type BootParams, type E820Entry, type X86Cpu } from '../hw/isa.js';
-
-const ZP_E820_ENTRIES = 0x1e8;
-const ZP_CMD_LINE_PTR = 0x228;
-const ZP_CMDLINE_SIZE = 0x238;
-const ZP_E820_TABLE = 0x2d0;
-const E820_MAX_ENTRIES_ZEROPAGE = 128;
-const COMMAND_LINE_SIZE = 2048;
-const BIOS_BEGIN = 0xf0000;
-const BIOS_END = 0x100000;
-const MP_PROCESSOR = 0;
-const CPU_ENABLED = 1;
+import {
+  BIOS_BEGIN, BIOS_END, BOOT_E820_ENTRY_SIZE, BOOT_PARAMS_GPA, COMMAND_LINE_SIZE, CPU_ENABLED,
+  E820_MAX_ENTRIES_ZEROPAGE, MP_PROCESSOR, ZP_CMD_LINE_PTR, ZP_CMDLINE_SIZE, ZP_E820_ENTRIES, ZP_E820_TABLE,
+} from '../include/uapi/asm/bootparam.js';
+import { start_kernel } from '../../../init/main.js';
 
 function readPhys(cpu: X86Cpu, pa: number, len: number): Uint8Array {
   const b = new Uint8Array(len);
@@ -52,7 +46,7 @@ export function parse_boot_params(cpu: X86Cpu, zp: number): { e820: E820Entry[];
   if (n > E820_MAX_ENTRIES_ZEROPAGE) throw new Error(`boot_params: ${n} e820 entries`);
   const e820: E820Entry[] = [];
   for (let i = 0; i < n; i++) {
-    const at = ZP_E820_TABLE + 20 * i;
+    const at = ZP_E820_TABLE + BOOT_E820_ENTRY_SIZE * i;
     e820.push({ addr: le(page, at, 8), size: le(page, at + 8, 8), type: le(page, at + 16, 4) });
   }
   const ptr = le(page, ZP_CMD_LINE_PTR, 4);
@@ -98,4 +92,14 @@ export function guest_boot_params(cpu: X86Cpu, zp: number, cpus: X86Cpu[]): Boot
     cpuNode: cpus.map(() => 0),
     cmdline,
   };
+}
+
+/**
+ * x86_64_start_kernel: a guest's first routine on its boot vCPU (the VMM points
+ * GUEST_RIP at it), with paging off. The kernel console is whatever console= names
+ * (ttyS0 from the 8250 driver); there is no host sink. Returns when the system is
+ * running: the caller (the image's init, see tools/guest/init.ts) starts user space.
+ */
+export function x86_64_start_kernel(cpus: X86Cpu[]): void {
+  start_kernel(guest_boot_params(cpus[0], BOOT_PARAMS_GPA, cpus), null);
 }
