@@ -17,7 +17,7 @@ import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch
 import { proc_create } from '../../fs/proc/generic.js';
 import { cpu_curr, find_task_by_vpid } from '../sched.js';
 import { __setup } from '../params.js';
-import { pr_info, printk, KERN_ERR } from '../printk.js';
+import { pr_info_tree, printk, KERN_ERR } from '../printk.js';
 import {
   key_init, mktme_init, mktme_keyid_get, mktme_keyid_put, proc_key_users_show, proc_keys_show, type mktme_hw_ops,
 } from './index.js';
@@ -75,6 +75,6 @@ export function init_mktme_keys(): number {
   proc_create('/proc/key-users', () => proc_key_users_show());
   const ret = mktme_init(platform_ops, { storekeys: mktme_storekeys });
   if (ret < 0) return ret;
-  if (mktme_nr_keyids() > 0) pr_info(`mktme: key type registered, ${mktme_nr_keyids()} KeyIDs`);
+  if (mktme_nr_keyids() > 0) pr_info_tree(`keys: mktme key type registered, ${mktme_nr_keyids()} KeyIDs`);
   return 0;
 }
