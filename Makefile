@@ -19,9 +19,12 @@ $(STAMP): package.json package-lock.json
 
 build: $(STAMP)
 	$(TSC) -p tsconfig.json
+	@# Drop outputs whose source is gone (tsc never deletes), so no stale test runs.
+	@find build -name '*.js' | while read -r f; do s="$${f#build/}"; \
+	  [ -f "$${s%.js}.ts" ] || rm -f "$$f" "$$f.map"; done
 
-run: build
-	@$(NODE) build/tools/shell.js $(ARGS)
+run: $(STAMP)
+	@NODE=$(NODE) ./tools/shell $(ARGS)
 
 test: build
 	$(TAP) $(TAP_FLAGS)

@@ -23,7 +23,7 @@ export const goals: Goals = {
 
 const ROUNDS = 15;
 const SLICE_MS = 60;
-/** Long enough for the WebAssembly kernel to reach its optimising tier even on busy cores. */
+/** Long enough for the WebAssembly routine to reach its optimising tier even on busy cores. */
 const WARM_MS = 250;
 const BUF_BYTES = 1 << 20;
 const SAMPLES = 4096; // precomputed random addresses/offsets, cycled

@@ -32,6 +32,10 @@ import { pr_emerg, pr_info, pr_notice, pr_warn, printk_init, set_console_logleve
 import { mem_init } from '../mm/page_alloc.js';
 import { init_mktme_keys } from '../kernel/keys/mktme_platform.js';
 import { sched_init } from '../kernel/sched.js';
+import { create_init_task } from '../kernel/fork.js';
+import { mmap_init } from '../mm/mmap.js';
+import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
+import { IS_ERR, PTR_ERR } from '../kernel/err.js';
 import { proc_pid_init } from '../fs/proc/base.js';
 import { chrdev_init } from '../fs/char_dev.js';
 import { devtmpfs_init } from '../fs/devtmpfs.js';
@@ -83,18 +87,29 @@ export function late_initcall(fn: initcall_t, name = fn.name || 'anonymous'): vo
 }
 
 /**
- * The lead wires subsystems in here (an initcall section in source form). Each runs at
- * late_initcall time on every boot, before those registered with late_initcall().
- *   issue 4 (key service): e.g. init_mktme_keys
- *   issue 5 (processes):   e.g. proc_pid_init, spawn of init
+ * rest_init(): pid 1, init (uid 0), on CPU 0 with a fresh address space (Linux:
+ * kernel_thread(kernel_init)). Linux creates it before kernel_init runs the initcalls;
+ * here its credentials need the key service, so it follows init_mktme_keys.
+ */
+function rest_init(): number {
+  const init = create_init_task();
+  return IS_ERR(init) ? PTR_ERR(init) : 0;
+}
+
+/**
+ * The built-in late initcalls in link order (Linux orders an initcall level by the
+ * Makefiles' link order; here the order is this list). Each runs on every boot, before
+ * those registered with late_initcall().
  */
 const BUILTIN_LATE_INITCALLS: Initcall[] = [
+  { fn: mktme_sysfs_init, name: 'mktme_sysfs_init' },
   { fn: misc_init, name: 'misc_init' },
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
   { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
+  { fn: rest_init, name: 'rest_init' },
   { fn: proc_pid_init, name: 'proc_pid_init' },
 ];
 
@@ -140,9 +155,10 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
     print_early_param_warnings();
 
     setup_arch(bp);
-    smp_prepare_boot_cpu(bp.cpuNode);
+    smp_prepare_boot_cpu();
     print_unknown_bootoptions();
     mem_init();
+    mmap_init();
 
     intel_pconfig_init();
     print_cpu_info(boot_cpu_data());

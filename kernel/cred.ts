@@ -15,6 +15,7 @@ import {
   type key_cred,
 } from './keys/index.js';
 import { EINVAL } from './errno.js';
+import { IS_ERR } from './err.js';
 
 export type cred = key_cred;
 
@@ -57,7 +58,7 @@ export function cred_su(c: cred, uid: number): number {
  */
 export function encrypt_key_lookup(c: cred, serial: number): { keyid: number; release(): void } | number {
   const key_ref = lookup_user_key(c, serial, 0, KEY_NEED_VIEW);
-  if (typeof key_ref === 'number') return key_ref;
+  if (IS_ERR(key_ref)) return key_ref;
   const keyid = mktme_keyid_from_key(key_ref.key);
   if (!keyid) {
     key_ref_put(key_ref);

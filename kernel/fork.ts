@@ -17,6 +17,7 @@ import {
   TASK_RUNNING, alloc_pid, attach_pid, cpu_possible_list, current, select_task_rq, type task_struct,
 } from './sched.js';
 import { ENOMEM } from './errno.js';
+import { IS_ERR } from './err.js';
 import { dup_fd, files_alloc, type files_struct } from '../fs/file.js';
 
 /** mm_alloc: an empty address space with its own pgd, or -ENOMEM. */
@@ -37,7 +38,7 @@ export function mmput(mm: mm_struct): void {
 /** dup_mm: a copy of `oldmm` for a child, or -ENOMEM (nothing left allocated). */
 export function dup_mm(oldmm: mm_struct): mm_struct | number {
   const mm = mm_alloc();
-  if (typeof mm === 'number') return mm;
+  if (IS_ERR(mm)) return mm;
   mm.mmap_base = oldmm.mmap_base;
   for (const vma of oldmm.mmap) {
     const tmp = vm_area_dup(vma, mm);
@@ -65,9 +66,9 @@ function new_task(pid: number, comm: string, parent: task_struct | null, mm: mm_
 export function copy_process(parent: task_struct): task_struct | number {
   if (!parent.mm) return -ENOMEM;
   const c = copy_creds(parent.cred);
-  if (typeof c === 'number') return c;
+  if (IS_ERR(c)) return c;
   const mm = dup_mm(parent.mm);
-  if (typeof mm === 'number') {
+  if (IS_ERR(mm)) {
     put_cred(c);
     return mm;
   }
@@ -87,7 +88,7 @@ export function copy_process(parent: task_struct): task_struct | number {
 /** kernel_clone: fork `parent`; the child's PID or -errno. */
 export function kernel_clone(parent: task_struct): number {
   const child = copy_process(parent);
-  return typeof child === 'number' ? child : child.pid;
+  return IS_ERR(child) ? child : child.pid;
 }
 
 /** fork(2) for the current task. */
@@ -98,7 +99,7 @@ export function sys_fork(): number {
 /** pid 1: root credentials, an empty address space, named "init". Task or -errno. */
 export function create_init_task(): task_struct | number {
   const mm = mm_alloc();
-  if (typeof mm === 'number') return mm;
+  if (IS_ERR(mm)) return mm;
   const pid = alloc_pid();
   if (pid !== 1) throw new Error(`create_init_task: got pid ${pid}`);
   const init = new_task(pid, 'init', null, mm, prepare_init_cred(), files_alloc());

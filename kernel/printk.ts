@@ -103,15 +103,19 @@ export const pr_debug = (_s: string): void => {};
 export const TREE_PREFIX = 'mktme-kernel: ';
 export const pr_info_tree = (s: string): void => printk(KERN_INFO, TREE_PREFIX + s);
 
-/** pr_*_once: print only the first time this exact call site (keyed by text) fires. */
-function once(level: number, s: string): void {
-  if (onceKeys.has(s)) return;
-  onceKeys.add(s);
+/**
+ * pr_*_once (include/linux/printk.h, DO_ONCE_LITE): print only the first time a call
+ * site fires in this boot. Linux keys on the call site itself; here the key is the text,
+ * or `site` for a call site whose text varies.
+ */
+function once(level: number, s: string, site: string): void {
+  if (onceKeys.has(site)) return;
+  onceKeys.add(site);
   printk(level, s);
 }
-export const pr_info_once = (s: string): void => once(KERN_INFO, s);
-export const pr_warn_once = (s: string): void => once(KERN_WARNING, s);
-export const pr_err_once = (s: string): void => once(KERN_ERR, s);
+export const pr_info_once = (s: string, site = s): void => once(KERN_INFO, s, site);
+export const pr_warn_once = (s: string, site = s): void => once(KERN_WARNING, s, site);
+export const pr_err_once = (s: string, site = s): void => once(KERN_ERR, s, site);
 
 function format(r: Record): string {
   return `${format_timestamp(r.ns)} ${r.text}`;

@@ -18,8 +18,6 @@ import { switch_mm, tlb_init } from '../arch/x86/mm/tlb.js';
 import type { mm_struct } from '../mm/vma.js';
 import type { cred } from './cred.js';
 import type { files_struct } from '../fs/file.js';
-import { create_init_task } from './fork.js';
-import { mmap_init } from '../mm/mmap.js';
 import { EAGAIN, EINVAL, ESRCH } from './errno.js';
 
 /** task->__state and task->exit_state values (include/linux/sched.h). */
@@ -66,10 +64,8 @@ let rq_curr: (task_struct | null)[] = [];
 let next_cpu = 0;
 
 /**
- * Boot: an empty PID table, every CPU idle on init_mm, then pid 1 (init, uid 0) on
- * CPU 0 with a fresh address space (Linux: rest_init's kernel_thread(kernel_init)).
- * Must run after mem_init (init's page tables come from the page allocator) and after
- * the key service is up. Resets everything, so tests may boot several kernels.
+ * Boot: an empty PID table, every CPU idle on init_mm. Resets everything, so one
+ * process may boot several kernels. pid 1 comes next (init/main.ts rest_init).
  */
 export function sched_init(): void {
   pid_hash = new Map();
@@ -78,9 +74,6 @@ export function sched_init(): void {
   rq_curr = new Array<task_struct | null>(nr_cpu_ids()).fill(null);
   next_cpu = 0;
   tlb_init();
-  mmap_init();
-  const init = create_init_task();
-  if (typeof init === 'number') throw new Error(`sched_init: cannot create init (${init})`);
 }
 
 /** alloc_pid: the next free PID after the last one handed out, or -EAGAIN. */

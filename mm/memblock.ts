@@ -21,6 +21,7 @@ import { __va } from '../arch/x86/include/asm/page.js';
 import { memset_io, read_cr0 } from '../arch/x86/include/asm/processor.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
+import { EINVAL, ENOMEM } from '../kernel/errno.js';
 
 const MiB = 1024 * 1024;
 
@@ -178,20 +179,21 @@ function find_free(size: number, align: number, from: number): number {
 
 /**
  * memblock_phys_alloc: reserve `size` bytes aligned to `align` and return their
- * physical address, or -1 (-ENOMEM) when nothing fits. The memory is NOT zeroed.
+ * physical address, or -ENOMEM when nothing fits (-EINVAL for a bad size or alignment;
+ * Linux returns 0). The memory is NOT zeroed.
  * Not available after mem_init (memblock has been handed to the buddy allocator).
  */
 export function memblock_phys_alloc(size: number, align = PAGE_SIZE): number {
   if (frozen) {
     pr_warn('memblock_phys_alloc: called after mem_init; use alloc_pages');
-    return -1;
+    return -ENOMEM;
   }
-  if (!(size > 0) || !(align > 0)) return -1;
+  if (!(size > 0) || !(align > 0)) return -EINVAL;
   let pa = find_free(size, align, KERNEL_END);
   if (pa < 0) pa = find_free(size, align, 0);
   if (pa < 0) {
     pr_err(`memblock: failed to allocate ${size} bytes align=0x${align.toString(16)}`);
-    return -1;
+    return -ENOMEM;
   }
   memblock_reserve(pa, size);
   return pa;
@@ -203,7 +205,7 @@ export function memblock_phys_alloc(size: number, align = PAGE_SIZE): number {
  */
 export function memblock_alloc(size: number, align = PAGE_SIZE): number {
   const pa = memblock_phys_alloc(size, align);
-  if (pa < 0) return -1;
+  if (pa < 0) return pa;
   memset_io(read_cr0() >= X86_CR0_PG ? __va(pa) : pa, 0, size);
   return pa;
 }

@@ -18,13 +18,13 @@ import { mm_drop_all_cpus } from '../arch/x86/mm/tlb.js';
 import { free_pgd_range, pgd_free } from '../arch/x86/mm/pgtable.js';
 import { tlb_finish_mmu, tlb_gather_mmu, unmap_page_range } from './memory.js';
 import {
-  PAGE_SIZE, TASK_SIZE, USER_PGTABLES_CEILING, VM_ACCOUNT, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_NORESERVE,
+  TASK_SIZE, USER_PGTABLES_CEILING, VM_ACCOUNT, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_NORESERVE,
   VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, find_vma, find_vma_intersection, mmap_min_addr,
   split_vma, sysctl_max_map_count, vm_area_alloc, vm_area_free, vma_link, vma_merge_neighbours,
   vma_get_encrypt_ref, vma_next, vma_prev, vma_unlink, type mm_struct, type vm_area_struct,
 } from './vma.js';
 import { shmem_init, shmem_zero_setup, type shmem_file } from './shmem.js';
-import { pgprot_keyid } from '../arch/x86/include/asm/pgtable_types.js';
+import { PAGE_SIZE, pgprot_keyid } from '../arch/x86/include/asm/pgtable_types.js';
 import { current } from '../kernel/sched.js';
 import { EBADF, EEXIST, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js';
 

@@ -1,6 +1,7 @@
 /**
  * mprotect and the MKTME series' encrypt_mprotect (Linux mm/mprotect.c with
- * [PATCHv2 44/59] and [PATCHv2 46/59]; linux-mktme.md §2.8).
+ * [PATCHv2 44/59] and [PATCHv2 46/59] of the MKTME series, Alison Schofield's
+ * encrypt_mprotect(), July 2019).
  *
  * do_mprotect_ext(start, len, prot, pkey, keyid) is the common path: keyid NO_KEY is
  * plain mprotect; a KeyID (0 included) also re-keys the range. Unlike Linux, which may
@@ -19,13 +20,13 @@
  * allocate zeroed pages with the new KeyID. Encrypting memory does not encrypt what
  * was in it; that is the series' semantics, not a shortcut here.
  */
-import { pte_modify, pgprot_keyid, type pgprot_t } from '../arch/x86/include/asm/pgtable_types.js';
+import { pte_modify, pgprot_keyid, type pgprot_t, PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { ptep_get, set_pte_at, walk_pte_range } from '../arch/x86/mm/pgtable.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
 import { pte_has_page, zap_page_range } from './memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, calc_vm_prot_bits } from './mmap.js';
 import {
-  PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE, find_vma, pgprot_modify, split_vma,
+  VM_ACCOUNT, VM_EXEC, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE, find_vma, pgprot_modify, split_vma,
   sysctl_max_map_count, vm_get_page_prot, vma_get_encrypt_ref, vma_is_anonymous, vma_keyid,
   vma_merge_neighbours, vma_next, vma_put_encrypt_ref, type mm_struct, type vm_area_struct,
 } from './vma.js';
@@ -33,6 +34,7 @@ import { shmem_may_encrypt, shmem_set_encrypt } from './shmem.js';
 import { current } from '../kernel/sched.js';
 import { encrypt_key_lookup } from '../kernel/cred.js';
 import { EACCES, EINVAL, ENOMEM } from '../kernel/errno.js';
+import { IS_ERR } from '../kernel/err.js';
 
 /** No protection key / no KeyID change (the series' NO_KEY). */
 export const NO_KEY = -1;
@@ -142,7 +144,7 @@ export function do_mprotect_ext(start: number, len: number, prot: number, pkey: 
     if (err) return err;
   }
   const vmas = vmas_covering(mm, start, end);
-  if (typeof vmas === 'number') return vmas;
+  if (IS_ERR(vmas)) return vmas;
   const newflags = vmas.map((vma) => calc_vm_prot_bits(prot) | (vma.vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)));
   for (const f of newflags) {
     // Each VM_MAY* bit sits four bits above its VM_* bit.
@@ -184,7 +186,7 @@ export function sys_encrypt_mprotect(start: number, len: number, prot: number, s
   // An unaligned start is refused by do_mprotect_ext, after the key lookup, as in the series.
   if (serial === -1) return do_mprotect_ext(start, len, prot, NO_KEY, 0);
   const key = encrypt_key_lookup(current().cred, serial);
-  if (typeof key === 'number') return key;
+  if (IS_ERR(key)) return key;
   const ret = do_mprotect_ext(start, len, prot, NO_KEY, key.keyid);
   key.release();
   return ret;

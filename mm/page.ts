@@ -61,5 +61,5 @@ export function set_page_range(start: number, end: number, nid: number, flags: n
   page_flags.fill((nid << NODES_PGSHIFT) | flags, start, end);
 }
 
-/** page_to_nid: the node kept in the flags' top bits. */
-export function page_nid(pfn: number): number { return page_flags[pfn] >>> NODES_PGSHIFT; }
+/** page_to_nid (include/linux/mm.h): the node kept in the flags' top bits. */
+export function page_to_nid(pfn: number): number { return page_flags[pfn] >>> NODES_PGSHIFT; }

@@ -4,7 +4,7 @@
  * i.e. up to 4 MiB blocks, so no block straddles a zone boundary), with the MKTME
  * series' KeyID hooks:
  *
- *   alloc_pages(gfp, order, keyid, nid) -> pfn | -1
+ *   alloc_pages(gfp, order, keyid, nid) -> pfn | -ENOMEM | -EINVAL
  *     keyid != 0: prep_encrypted_page after the block leaves the free lists, zeroing
  *     deferred until the KeyID is set ([PATCHv2 05/59] deferred_page_zero).
  *   __free_pages(pfn, order): drop a reference; at zero, arch_free_page
@@ -23,26 +23,22 @@
  */
 import {
   MAX_NUMNODES, NODES_PGSHIFT, PG_buddy, PG_reserved, mem_map_init, page_flags, page_refcount,
-  page_keyid_arr, page_next, page_order, page_prev, set_page_range,
+  page_next, page_order, page_prev, set_page_range,
 } from './page.js';
 import {
   KERNEL_BSS, KERNEL_DATA, KERNEL_EDATA, KERNEL_END, KERNEL_ETEXT, KERNEL_RODATA, KERNEL_RODATA_END,
   KERNEL_TEXT, for_each_free_mem_range, memblock_end_of_DRAM, memblock_freeze, memblock_memory,
 } from './memblock.js';
-import { free_encrypted_page, mktme_nr_keyids, prep_encrypted_page } from '../arch/x86/mm/mktme.js';
+import { arch_alloc_page, arch_free_page, arch_nr_keyids } from '../arch/x86/include/asm/mktme.js';
 import { page_address } from '../arch/x86/include/asm/page.js';
-import {
-  cpuid_count, memset_io, nr_cpu_ids, smp_call_function_single, smp_processor_id,
-} from '../arch/x86/include/asm/processor.js';
+import { memset_io } from '../arch/x86/include/asm/processor.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
+import { EINVAL, ENOMEM } from '../kernel/errno.js';
 // The files below read this module back (an import cycle of functions only: nothing is
 // used while the modules evaluate). mem_init registers them: procfs is reset before it.
-import { proc_meminfo_init } from '../fs/proc/meminfo.js';
-import { proc_buddyinfo_init } from '../fs/proc/buddyinfo.js';
-import { proc_iomem_init } from '../fs/proc/iomem.js';
-import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
 import { vmstat_init } from './vmstat.js';
+import { numa_node_id } from '../arch/x86/mm/numa.js';
 
 export const MAX_ORDER = 10;
 export const NR_PAGE_ORDERS = MAX_ORDER + 1;
@@ -97,8 +93,6 @@ let node_free = new Float64Array(1);
 let node_managed = new Float64Array(1);
 /** Pages of RAM present in each (node, zone): a zone is populated if it has any. */
 let zone_present = new Float64Array(MAX_NR_ZONES);
-/** Node of each CPU (numa_node_id()). */
-let cpu_node: number[] = [0];
 let total_present = 0;
 
 // --- free lists ----------------------------------------------------------------------
@@ -167,21 +161,19 @@ function rmqueue(nid: number, zone: number, order: number): number {
 
 // --- the allocator's interface ----------------------------------------------------------
 
-/** numa_node_id(): the node of the CPU we are running on. */
-export function numa_node_id(): number { return cpu_node[smp_processor_id()] ?? 0; }
-
 /**
- * alloc_pages: a block of 2^order pages (a pfn), or -1 when no node can supply one.
+ * alloc_pages: a block of 2^order pages (a pfn), -ENOMEM when no node can supply one,
+ * -EINVAL for a bad request (Linux returns NULL for both; a pfn cannot be NULL).
  * `nid` -1 prefers the current CPU's node; other nodes are the fallback unless
- * __GFP_THISNODE. A non-zero `keyid` must be 1..mktme_nr_keyids().
+ * __GFP_THISNODE. A non-zero `keyid` must be 1..arch_nr_keyids().
  */
 export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): number {
   // Small integers only (x | 0 === x), so bitwise is fine: none is an address.
   if (order !== (order | 0) || order < 0 || order > MAX_ORDER ||
-    keyid !== (keyid | 0) || keyid < 0 || keyid > mktme_nr_keyids() ||
+    keyid !== (keyid | 0) || keyid < 0 || keyid > arch_nr_keyids() ||
     nid !== (nid | 0) || nid < -1 || nid >= nr_nodes) {
     pr_err(`alloc_pages: bad request order:${order} keyid:${keyid} nid:${nid}`);
-    return -1;
+    return -EINVAL;
   }
   const preferred = nid < 0 ? numa_node_id() : nid;
   // get_page_from_freelist over the zonelist: this node's zones from gfp_zone() down,
@@ -202,13 +194,13 @@ export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): nu
     if (!(gfp & __GFP_NOWARN)) {
       pr_warn(`alloc_pages: page allocation failure: order:${order}, mode:0x${gfp.toString(16)}, nid:${nid}`);
     }
-    return -1;
+    return -ENOMEM;
   }
   page_refcount[pfn] = 1;
   page_order[pfn] = order;
   if (keyid !== 0) {
     // deferred_page_zero: clear after the KeyID is set, through the new alias.
-    prep_encrypted_page(pfn, order, keyid, (gfp & __GFP_ZERO) !== 0);
+    arch_alloc_page(pfn, order, keyid, (gfp & __GFP_ZERO) !== 0);
   } else if (gfp & __GFP_ZERO) {
     memset_io(page_address(pfn), 0, 2 ** order * PAGE_SIZE);
   }
@@ -234,7 +226,7 @@ function report_bad(fn: string, pfn: number, order: number, why: string): void {
 
 /** Last reference gone: arch_free_page, then back to the buddy lists. */
 function free_the_page(pfn: number, order: number): void {
-  if (page_keyid_arr[pfn] !== 0) free_encrypted_page(pfn, order);
+  arch_free_page(pfn, order);
   __free_one_page(pfn, order, page_flags[pfn] >>> NODES_PGSHIFT);
 }
 
@@ -264,9 +256,6 @@ export function put_page(pfn: number): void {
 export function page_count(pfn: number): number {
   return pfn >= 0 && pfn < max_pfn ? page_refcount[pfn] : 0;
 }
-
-/** page_to_nid. */
-export function page_to_nid(pfn: number): number { return page_flags[pfn] >>> NODES_PGSHIFT; }
 
 /** Is `pfn` free (inside a block on a free list)? O(MAX_ORDER). */
 export function page_is_free(pfn: number): boolean {
@@ -313,18 +302,6 @@ export function free_list(nid: number, order: number): number[] {
   return out;
 }
 
-/** The node of each CPU from CPUID leaf 0BH (package = x2APIC ID >> package shift). */
-function detect_cpu_nodes(): number[] {
-  const out: number[] = [];
-  for (let c = 0; c < nr_cpu_ids(); c++) {
-    // Package level: EAX[4:0] is the shift, EDX the x2APIC ID.
-    const r = smp_call_function_single(c, () => cpuid_count(0xb, 1));
-    const nid = Math.floor(r.edx / 2 ** (r.eax & 0x1f));
-    out.push(nid < nr_nodes ? nid : 0);
-  }
-  return out;
-}
-
 /**
  * mem_init: size the memory map to max_pfn, mark RAM with its node, and free
  * memblock's free ranges to the buddy allocator in maximal aligned blocks
@@ -340,7 +317,6 @@ export function mem_init(): void {
   zone_present = new Float64Array(nr_nodes * MAX_NR_ZONES);
   node_free = new Float64Array(nr_nodes);
   node_managed = new Float64Array(nr_nodes);
-  cpu_node = detect_cpu_nodes();
   total_present = 0;
   for (const r of regions) {
     const s = Math.ceil(r.base / PAGE_SIZE);
@@ -367,10 +343,6 @@ export function mem_init(): void {
   memblock_freeze();
   vmstat_init();
   mem_init_print_info();
-  proc_meminfo_init();
-  proc_iomem_init();
-  proc_buddyinfo_init();
-  mktme_sysfs_init();
 }
 
 function mem_init_print_info(): void {

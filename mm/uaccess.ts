@@ -2,7 +2,8 @@
  * A process's own loads, stores and instruction fetches, run on the CPU in user mode
  * (what a user program's instructions do; the shell's `read`/`write` use them).
  *
- * On the task's CPU, with its pgd in CR3 (run_as), the CPU drops to CPL 3 and does the
+ * On the task's CPU, with its pgd in CR3 (run_as), the CPU drops to CPL 3
+ * (user_mode_exec, asm/processor.ts: the only place the kernel changes CPL) and does the
  * access one page piece at a time, as a copy loop would. A #PF returns to CPL 0 and
  * goes to exc_page_fault: a fixed fault (demand paging) retries the instruction; a fatal
  * one has killed the task. A #GP (non-canonical address) is SIGSEGV, as in Linux's
@@ -10,14 +11,14 @@
  * no hardware exception reaches the caller.
  */
 import { Fault, X86_TRAP_GP, X86_TRAP_PF, type X86Cpu } from '../arch/x86/hw/isa.js';
-import { this_cpu } from '../arch/x86/include/asm/processor.js';
+import { user_mode_exec } from '../arch/x86/include/asm/processor.js';
 import { FAULT_KILLED, FAULT_OOPS, exc_page_fault } from '../arch/x86/mm/fault.js';
 import { run_as, type task_struct } from '../kernel/sched.js';
 import { SIGBUS, SIGSEGV, SI_KERNEL, force_sig, force_sig_fault } from '../kernel/signal.js';
 import { WTERMSIG } from '../kernel/exit.js';
 import { pr_err } from '../kernel/printk.js';
+import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 
-const PAGE_SIZE = 4096;
 /** The same fault this many times in a row means the handler cannot fix it (a bug). */
 const MAX_SAME_FAULT = 3;
 
@@ -29,16 +30,13 @@ export type user_result<T> = { ok: true; value: T } | { ok: false; signal: numbe
  * Must be called on the task's CPU in its context (inside run_as).
  */
 function user_insn<T>(tsk: task_struct, insn: (cpu: X86Cpu) => T): user_result<T> {
-  const cpu = this_cpu();
   let last = '';
   let same = 0;
   for (;;) {
-    cpu.cpl = 3;
     try {
-      return { ok: true, value: insn(cpu) };
+      return { ok: true, value: user_mode_exec(insn) };
     } catch (e) {
       if (!(e instanceof Fault)) throw e;
-      cpu.cpl = 0;
       if (e.vector === X86_TRAP_PF) {
         const sig = `${e.address}:${e.errorCode}`;
         same = sig === last ? same + 1 : 1;
@@ -57,8 +55,6 @@ function user_insn<T>(tsk: task_struct, insn: (cpu: X86Cpu) => T): user_result<T
         force_sig(SIGBUS, tsk); // #MC and anything else: the access cannot complete
       }
       if (tsk.exit_state) return { ok: false, signal: WTERMSIG(tsk.exit_code) };
-    } finally {
-      cpu.cpl = 0;
     }
   }
 }

@@ -6,7 +6,8 @@
  * search (Linux used an rbtree, now a maple tree; the contract is the same: find_vma
  * returns the first VMA ending above an address). VMAs never overlap.
  *
- * MKTME ([PATCHv2 10/59], linux-mktme.md §2.3, §2.7, §3.3):
+ * MKTME (Kirill Shutemov's series of July 2019: [PATCHv2 10/59], which keeps the KeyID in
+ * vm_page_prot, and its vma_keyid(), _PAGE_CHG_MASK and is_mergeable_vma() changes):
  *  - an encrypted VMA keeps its KeyID in vm_page_prot's address bits, so mk_pte()
  *    carries it into every PTE; vma_keyid() reads it back;
  *  - VMAs never merge across KeyIDs (is_mergeable_vma checks vma_keyid);
@@ -19,14 +20,13 @@
  * MKTME series refuses encrypt_mprotect() on it.
  */
 import {
-  _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER,
-  __pgprot, pgprot_keyid, pte_keyid, pte_modify, type pgprot_t,
+  _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, __pgprot,
+  pgprot_keyid, pte_keyid, pte_modify, type pgprot_t, PAGE_SIZE,
 } from '../arch/x86/include/asm/pgtable_types.js';
 import { shmem_file_get, shmem_file_put, type shmem_file } from './shmem.js';
 import { keyid_get, keyid_put } from '../kernel/cred.js';
 import { ENOMEM } from '../kernel/errno.js';
 
-export const PAGE_SIZE = 4096;
 /** TASK_SIZE_MAX on 4-level x86-64: (1 << 47) - PAGE_SIZE; user space ends here. */
 export const TASK_SIZE = 2 ** 47 - PAGE_SIZE;
 /** The user half of the address space (what user page tables may cover). */

@@ -11,6 +11,10 @@ import { start_kernel } from '../init/main.js';
 import { kernel_power_off, kernel_restart } from '../arch/x86/kernel/reboot.js';
 import type { ShellOptions } from './options.js';
 import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
+import { parseCNumber } from './lib/parse.js';
+
+/** The shell's one C-number parser (tools/lib/parse.ts), for the kernel commands. */
+export { parseCNumber };
 
 export interface KernelShellContext {
   /**
@@ -102,18 +106,6 @@ export function board(ctx: KernelShellContext): Machine {
 }
 
 
-/**
- * A number as C's strtoull(s, NULL, 0) reads it, but strict: 0x hex, leading-0 octal,
- * or decimal, nothing after it. null if it is not one or exceeds `max`.
- */
-export function parseCNumber(s: string, max: bigint = (1n << 64n) - 1n): bigint | null {
-  let v: bigint;
-  if (/^0[xX][0-9a-fA-F]+$/.test(s)) v = BigInt('0x' + s.slice(2));
-  else if (/^0[0-7]*$/.test(s)) v = s.length > 1 ? BigInt('0o' + s.slice(1)) : 0n;
-  else if (/^[1-9][0-9]*$/.test(s)) v = BigInt(s);
-  else return null;
-  return v <= max ? v : null;
-}
 
 /** A CPU number argument, or a UsageError. */
 export function parseCpuArg(s: string, what = 'CPU'): number {
@@ -122,40 +114,4 @@ export function parseCpuArg(s: string, what = 'CPU'): number {
   return Number(v);
 }
 
-export interface Getopt {
-  /** Options seen, in order: [letter, argument or null]. */
-  opts: [string, string | null][];
-  /** Operands after the options. */
-  rest: string[];
-}
-
-/**
- * POSIX getopt for short options: `spec` lists the letters, a ':' after a letter means
- * it takes an argument ("-p 1" or "-p1"). Options stop at "--" or the first operand.
- * An unknown option or a missing argument is a UsageError.
- */
-export function getopt(args: readonly string[], spec: string): Getopt {
-  const opts: [string, string | null][] = [];
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') { i++; break; }
-    if (!a.startsWith('-') || a === '-' || /^-[0-9]/.test(a) && !spec.includes(a[1])) break;
-    for (let j = 1; j < a.length; j++) {
-      const letter = a[j];
-      const at = spec.indexOf(letter);
-      if (at < 0 || letter === ':') throw new UsageError(`invalid option -- '${letter}'`);
-      if (spec[at + 1] === ':') {
-        let arg = a.slice(j + 1);
-        if (arg === '') {
-          if (i + 1 >= args.length) throw new UsageError(`option requires an argument -- '${letter}'`);
-          arg = args[++i];
-        }
-        opts.push([letter, arg]);
-        break;
-      }
-      opts.push([letter, null]);
-    }
-  }
-  return { opts, rest: args.slice(i) };
-}
+export { getopt, type Getopt } from './lib/getopt.js';

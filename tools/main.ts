@@ -11,7 +11,10 @@
 import * as fs from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { parseOptions, type ShellOptions } from './options.js';
-import { parseScript } from './lib/script.js';
+import { parseShell } from './sh/parse.js';
+import { packageVersion } from './lib/version.js';
+import type { List } from './sh/ast.js';
+import type { ShellFiles } from './lib/files.js';
 import { promptFor, runInteractive } from './repl.js';
 import {
   CommandError, Registry, Shell, SHELL_NAME, STATUS_FAILURE, STATUS_NOT_FOUND, STATUS_OK, STATUS_USAGE,
@@ -44,12 +47,24 @@ export interface ShellMainDeps<C> {
   readFile?(path: string): string;
   /** Host stack traces for internal errors; default env MKTME_DEBUG. */
   debug?: boolean;
+  /** Files for redirections and FILE operands, as the context sees them; default the host's. */
+  files?(ctx: () => C): ShellFiles;
+  /** $$ of the shell; default the host process's pid. */
+  pid?(ctx: C): number;
+  /** Where interactive history is kept (tools/repl.ts); default none. */
+  historyFile?: string;
+  /** What --version prints after the name; default package.json's version. */
+  version?: string;
 }
 
 /** Run the shell to completion; resolves with its exit status. Never rejects. */
 export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
   const { io } = deps;
   const parsedOpts = parseOptions(deps.argv, deps.stdinIsTty);
+  if (parsedOpts.kind === 'version') {
+    io.out(`shell (mktme-kernel) ${deps.version ?? packageVersion()}\n`);
+    return STATUS_OK;
+  }
   if (parsedOpts.kind === 'help') {
     io.out(parsedOpts.text);
     return STATUS_OK;
@@ -62,7 +77,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
   const { mode } = options;
 
   // Everything the script needs, before anything is built.
-  let commands: string[][] | null = null;
+  let commands: List | null = null;
   if (mode.kind !== 'interactive') {
     let text: string;
     let source: string;
@@ -87,7 +102,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
         return STATUS_FAILURE;
       }
     }
-    const parsed = parseScript(text);
+    const parsed = parseShell(text);
     if (!parsed.ok) {
       io.err(`${SHELL_NAME}: ${source}: line ${parsed.line}: ${parsed.error}\n`);
       return STATUS_USAGE;
@@ -109,10 +124,18 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
     return STATUS_FAILURE;
   }
 
-  const shell = new Shell(registry, ctx, io, deps.debug === undefined ? {} : { debug: deps.debug });
+  // The commands' standard input: the host's with -c and FILE; none when it carries
+  // the script or belongs to the prompt.
+  const stdin = mode.kind === 'command' || mode.kind === 'file' ? io.stdin : undefined;
+  const shell: Shell<C> = new Shell(registry, ctx, io, {
+    ...(deps.debug === undefined ? {} : { debug: deps.debug }),
+    ...(deps.files ? { files: deps.files(() => shell.ctx) } : {}),
+    ...(stdin ? { stdin } : {}),
+    ...(deps.pid ? { pid: (): number => deps.pid!(shell.ctx) } : {}),
+  });
   let status: number;
   if (commands !== null) {
-    status = shell.runCommands(commands);
+    status = shell.runList(commands);
   } else {
     const input = typeof deps.stdin === 'string' ? streamOf(deps.stdin) : deps.stdin;
     const output = deps.promptOutput ?? writerTo(io);
@@ -122,6 +145,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
       output,
       terminal: deps.terminal ?? (deps.stdinIsTty && isTty),
       prompt: () => (deps.prompt ? deps.prompt(shell.ctx) : promptFor(true)),
+      ...(deps.historyFile ? { historyFile: deps.historyFile } : {}),
     });
   }
 

@@ -29,10 +29,11 @@ export interface ShellOptions {
 export type OptionsResult =
   | { kind: 'run'; options: ShellOptions }
   | { kind: 'help'; text: string }
+  | { kind: 'version' }
   | { kind: 'error'; message: string; usage: string };
 
 export const USAGE = `\
-usage: shell [OPTION...] [-c 'CMD; CMD...' | FILE]
+usage: tools/shell [OPTION...] [-c 'CMD; CMD...' | FILE]
 
 Boots the emulated MKTME machine and runs shell commands: typed at a prompt, from
 -c, from FILE, or from standard input when it is not a terminal (FILE '-' also).
@@ -56,6 +57,8 @@ Kernel:
 Shell:
   -c 'CMDS'            run CMDS (separated by ';' or newlines) and exit
   -h, --help           show this help
+  --version            show the version
+History is kept in ~/.mktme_history (MKTME_HISTORY=FILE elsewhere, empty: none).
 Options also accept --opt=VALUE. The exit status is that of the last command.
 `;
 
@@ -67,6 +70,7 @@ const MAX_MEM = 2 ** 40; // 1 TiB per node / of NVRAM: the backing store is spar
 export function parseOptions(argv: readonly string[], stdinIsTty: boolean): OptionsResult {
   const r = parse(argv, stdinIsTty);
   if (r === 'help') return { kind: 'help', text: USAGE };
+  if (r === 'version') return { kind: 'version' };
   if (!r.ok) return { kind: 'error', message: r.error, usage: USAGE };
   return { kind: 'run', options: r.value };
 }
@@ -75,7 +79,7 @@ export function parseOptions(argv: readonly string[], stdinIsTty: boolean): Opti
 const VALUED = new Set(['--seed', '--mem', '--nodes', '--cpus', '--nvram', '--nvram-file',
   '--bios', '--cpu', '--append', '-c']);
 
-function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOptions> | 'help' {
+function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOptions> | 'help' | 'version' {
   const patch: Partial<Omit<MachineConfig, 'cpu' | 'bios'>> = {};
   const cpu: Partial<CpuConfig> = {};
   const bios: Partial<BiosConfig> = {};
@@ -88,6 +92,7 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
     let arg = argv[i];
     let value: string | undefined;
     if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--version') return 'version';
     if (arg === '--') {
       if (i + 1 < argv.length) {
         if (file !== null || i + 2 < argv.length) return fail('more than one FILE');

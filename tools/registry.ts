@@ -1,20 +1,31 @@
 /**
- * The command registry and the runner: how the shell finds a command by name, runs it,
- * and turns every way a command can end into an exit status and a one-line message.
+ * The command registry and the shell that runs scripts with it: how the shell finds a
+ * command by name, runs it, and turns every way a command can end into an exit status
+ * and a one-line message.
  *
  *   returns N                 -> status N (0..255)
  *   throws UsageError         -> "NAME: message" (if any) + "usage: USAGE" on err, status 2
  *   throws CommandError       -> "NAME: message" on err, status 1
- *   throws ShellExit(N)       -> the shell stops after this command, status N
+ *   a redirected write fails  -> "NAME: write error: reason", status 1
+ *   throws ShellExit(N)       -> the shell (or the subshell) stops after this command
  *   throws anything else      -> "NAME: internal error: message" on err, status 1
  *                                (the host stack trace only when MKTME_DEBUG is set)
  *   name not registered       -> "sh: NAME: command not found", status 127
  *
  * The context type C is whatever the shell's host gives every command (machine, kernel,
- * current process); the registry and runner never look inside it. A script's status is
- * that of its last command; a failing command does not stop the script (as in sh).
+ * current process); the registry and the shell never look inside it. Scripts are
+ * parsed by tools/sh/parse.ts and run by tools/sh/interp.ts; as in sh, a failing
+ * command does not stop a script and its status is that of its last command.
  */
-import { parseScript } from './lib/script.js';
+import { parseShell } from './sh/parse.js';
+import { Runner, frameOf, type ShellState } from './sh/interp.js';
+import { LoopControl, ShellExit } from './sh/control.js';
+import { WriteError, hostFiles, type ShellFiles } from './lib/files.js';
+import type { List } from './sh/ast.js';
+import type { ShellInput, ShellIo } from './lib/io.js';
+
+export { LoopControl, ShellExit } from './sh/control.js';
+export type { ShellIo } from './lib/io.js';
 
 /** Name the shell uses for its own messages. */
 export const SHELL_NAME = 'sh';
@@ -24,19 +35,21 @@ export const STATUS_FAILURE = 1;
 export const STATUS_USAGE = 2;
 export const STATUS_NOT_FOUND = 127;
 
-/** Where a command writes. Text is written as is: commands end their lines with '\n'. */
-export interface ShellIo {
-  out(s: string): void;
-  err(s: string): void;
-  /** Output goes to a terminal (commands may choose a friendlier layout). */
-  isTty: boolean;
-}
-
 /** What the shell offers a command besides its context (help uses it). */
 export interface ShellApi<C> {
   readonly registry: Registry<C>;
   /** Status of the previous command (sh's $?). */
   readonly lastStatus: number;
+  /** Inside $(...), ( ) or a pipeline stage: `exit` leaves only that subshell. */
+  readonly inSubshell: boolean;
+  /** Loops enclosing the command (break and continue need one). */
+  readonly loopDepth: number;
+  /** Shell variables. */
+  getVar(name: string): string | undefined;
+  setVar(name: string, value: string): void;
+  unsetVar(name: string): void;
+  /** Files for FILE operands: the host's, with the kernel's /proc and /sys over them. */
+  readonly files: ShellFiles;
 }
 
 export interface Command<C> {
@@ -61,15 +74,8 @@ export class CommandError extends Error {
   constructor(message: string) { super(message); this.name = 'CommandError'; }
 }
 
-/** Stop the shell once this command is done (exit, poweroff), with `status`. */
-export class ShellExit extends Error {
-  constructor(readonly status = 0) {
-    super(`exit ${status}`);
-    this.name = 'ShellExit';
-  }
-}
-
-const NAME_RE = /^[a-z][a-z0-9_.-]*$/;
+/** Command names: lower-case words, plus sh's `[` and `:`. */
+const NAME_RE = /^(?:[a-z][a-z0-9_.-]*|\[|:)$/;
 
 /** The set of commands the shell knows, by name. */
 export class Registry<C> {
@@ -102,85 +108,122 @@ export class Registry<C> {
 export interface ShellOptions {
   /** Print host stack traces of internal errors. Default: env MKTME_DEBUG is set. */
   debug?: boolean;
+  /** Files for redirections and FILE operands. Default: the host's. */
+  files?: ShellFiles;
+  /** Standard input of the commands (not the script). Default: empty. */
+  stdin?: ShellInput;
+  /** $$. Default: the host process's pid. */
+  pid?(): number;
 }
 
-/** Runs commands against one context, remembering the last status and whether to stop. */
-export class Shell<C> implements ShellApi<C> {
+/** Runs commands and scripts against one context, with the shell's variables and status. */
+export class Shell<C> implements ShellApi<C>, ShellState {
   /** Status of the last command run. */
   lastStatus = STATUS_OK;
   /** A command asked the shell to stop (ShellExit); scripts stop running. */
   exited = false;
   readonly debug: boolean;
+  readonly files: ShellFiles;
+  readonly vars = new Map<string, string>();
+  subshells = 0;
+  loops = 0;
+  private readonly runner = new Runner(this);
+  private readonly stdin: ShellInput | undefined;
+  private readonly pidOf: () => number;
 
   /** `ctx` is public so the host may replace it (e.g. after a context switch). */
   constructor(readonly registry: Registry<C>, public ctx: C, readonly io: ShellIo, opts: ShellOptions = {}) {
     this.debug = opts.debug ?? Boolean(process.env.MKTME_DEBUG);
+    this.files = opts.files ?? hostFiles;
+    this.stdin = opts.stdin;
+    this.pidOf = opts.pid ?? (() => process.pid);
   }
 
-  /** Run one command line already split into words. An empty argv changes nothing. */
+  get inSubshell(): boolean { return this.subshells > 0; }
+  get loopDepth(): number { return this.loops; }
+  getVar(name: string): string | undefined { return this.vars.get(name); }
+  setVar(name: string, value: string): void { this.vars.set(name, value); }
+  unsetVar(name: string): void { this.vars.delete(name); }
+  pid(): number { return this.pidOf(); }
+
+  /** Run one command already split into words (no expansion). An empty argv changes nothing. */
   runCommand(argv: readonly string[]): number {
     if (argv.length === 0) return this.lastStatus;
-    const [name, ...args] = argv;
-    const cmd = this.registry.get(name);
-    if (!cmd) {
-      this.io.err(`${SHELL_NAME}: ${name}: command not found\n`);
-      return (this.lastStatus = STATUS_NOT_FOUND);
-    }
-    return (this.lastStatus = this.invoke(cmd, args));
+    return this.guard(() => (this.lastStatus = this.invoke([...argv], this.io)));
   }
 
-  /** Run commands in order until the list ends or one asks the shell to stop. */
-  runCommands(commands: readonly (readonly string[])[]): number {
-    for (const argv of commands) {
-      if (this.exited) break;
-      this.runCommand(argv);
-    }
-    return this.lastStatus;
+  /** Run a parsed script until it ends or a command stops the shell. */
+  runList(list: List): number {
+    if (this.exited) return this.lastStatus;
+    return this.guard(() => this.runner.list(list, frameOf(this.io, this.stdin)));
   }
 
   /**
-   * Split and run a script. A syntax error runs nothing: it prints
+   * Parse and run a script. A syntax error runs nothing: it prints
    * "sh: SOURCE: line N: message" and the status is 2.
    */
   runScript(text: string, source = '-c'): number {
-    const parsed = parseScript(text);
+    const parsed = parseShell(text);
     if (!parsed.ok) {
       this.io.err(`${SHELL_NAME}: ${source}: line ${parsed.line}: ${parsed.error}\n`);
       return (this.lastStatus = STATUS_USAGE);
     }
-    return this.runCommands(parsed.value);
+    return this.runList(parsed.value);
   }
 
-  private invoke(cmd: Command<C>, args: string[]): number {
+  /** Run argv as a command with `io` (the runner calls this for every simple command). */
+  invoke(argv: string[], io: ShellIo): number {
+    const [name, ...args] = argv;
+    const cmd = this.registry.get(name);
+    if (!cmd) {
+      io.err(`${SHELL_NAME}: ${name}: command not found\n`);
+      return STATUS_NOT_FOUND;
+    }
     try {
-      const status: unknown = cmd.run(this.ctx, args, this.io, this);
+      const status: unknown = cmd.run(this.ctx, args, io, this);
       if (typeof status !== 'number' || !Number.isInteger(status) || status < 0 || status > 255) {
-        this.io.err(`${cmd.name}: internal error: bad exit status ${describe(status)}\n`);
+        io.err(`${cmd.name}: internal error: bad exit status ${describe(status)}\n`);
         return STATUS_FAILURE;
       }
       return status;
     } catch (e) {
-      return this.report(cmd, e);
+      return this.report(cmd, e, io);
     }
   }
 
-  private report(cmd: Command<C>, e: unknown): number {
-    if (e instanceof ShellExit) {
-      this.exited = true;
-      const s = e.status;
-      return Number.isInteger(s) && s >= 0 && s <= 255 ? s : STATUS_FAILURE;
+  /** The end of the shell (ShellExit) and stray loop control, at the top level. */
+  private guard(fn: () => number): number {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof ShellExit) {
+        this.exited = e.scope === 'shell' || this.subshells === 0;
+        const s = e.status;
+        return (this.lastStatus = Number.isInteger(s) && s >= 0 && s <= 255 ? s : STATUS_FAILURE);
+      }
+      if (e instanceof LoopControl) return this.lastStatus;
+      throw e;
     }
+  }
+
+  private report(cmd: Command<C>, e: unknown, io: ShellIo): number {
+    if (e instanceof ShellExit || e instanceof LoopControl) throw e;
     if (e instanceof UsageError) {
-      if (e.message) this.io.err(`${cmd.name}: ${e.message}\n`);
-      this.io.err(`usage: ${cmd.usage}\n`);
+      if (e.message) io.err(`${cmd.name}: ${e.message}\n`);
+      io.err(`usage: ${cmd.usage}\n`);
       return STATUS_USAGE;
     }
     if (e instanceof CommandError) {
-      this.io.err(`${cmd.name}: ${e.message}\n`);
+      io.err(`${cmd.name}: ${e.message}\n`);
       return STATUS_FAILURE;
     }
-    this.io.err(`${cmd.name}: internal error: ${errorMessage(e)}\n`);
-    if (this.debug && e instanceof Error && typeof e.stack === 'string') this.io.err(e.stack + '\n');
+    if (e instanceof WriteError) {
+      // Its output went to a file (a redirection) that refused it, as coreutils says.
+      io.err(`${cmd.name}: write error: ${e.message}\n`);
+      return STATUS_FAILURE;
+    }
+    io.err(`${cmd.name}: internal error: ${errorMessage(e)}\n`);
+    if (this.debug && e instanceof Error && typeof e.stack === 'string') io.err(e.stack + '\n');
     return STATUS_FAILURE;
   }
 }

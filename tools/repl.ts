@@ -1,11 +1,15 @@
 /**
- * The interactive prompt: node:readline with line editing and in-memory history when
- * the input is a terminal, a continuation prompt ("> ") while a quote is open, Ctrl-C
- * to drop the line being typed, Ctrl-D (end of input) to leave. Every line goes through
- * the same word splitter and runner as -c, FILE and stdin scripts.
+ * The interactive prompt: node:readline with line editing when the input is a
+ * terminal, history kept in a file across sessions, Tab completion of command names
+ * and paths (tools/lib/complete.ts), a continuation prompt ("> ") while a quote, an
+ * `if` or a `$(` is open, Ctrl-C to drop the line being typed, Ctrl-D (end of input)
+ * to leave. Every line goes through the same parser and runner as -c, FILE and stdin
+ * scripts.
  */
+import * as fs from 'node:fs';
 import * as readline from 'node:readline';
-import { parseScript } from './lib/script.js';
+import { parseShell } from './sh/parse.js';
+import { complete } from './lib/complete.js';
 import { SHELL_NAME, STATUS_USAGE, type Shell } from './registry.js';
 
 export interface InteractiveOptions {
@@ -16,8 +20,28 @@ export interface InteractiveOptions {
   terminal: boolean;
   /** The prompt, asked again before every command (the user may change). */
   prompt(): string;
-  /** Lines of history kept in memory. Default 1000. */
+  /** Lines of history kept. Default 1000. */
   historySize?: number;
+  /** File the history is read from and saved to (terminal only); none by default. */
+  historyFile?: string;
+}
+
+/** History lines of a file, newest first as readline keeps them; [] if unreadable. */
+export function loadHistory(file: string, size: number): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(-size).reverse();
+  } catch {
+    return [];
+  }
+}
+
+/** Save readline's history (newest first) to a file, oldest line first; errors ignored. */
+export function saveHistory(file: string, history: readonly string[]): void {
+  try {
+    fs.writeFileSync(file, [...history].reverse().join('\n') + '\n', { mode: 0o600 });
+  } catch {
+    // A read-only home must not break the shell.
+  }
 }
 
 export const CONTINUATION_PROMPT = '> ';
@@ -33,14 +57,20 @@ export function promptFor(isRoot: boolean): string {
  */
 export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Promise<number> {
   return new Promise((resolve) => {
+    const historySize = opts.historySize ?? 1000;
+    const historyFile = opts.terminal ? opts.historyFile : undefined;
     const rl = readline.createInterface({
       input: opts.input,
       output: opts.output,
       terminal: opts.terminal,
-      historySize: opts.historySize ?? 1000,
+      historySize,
+      history: historyFile ? loadHistory(historyFile, historySize) : [],
       removeHistoryDuplicates: true,
       prompt: '',
+      completer: (line: string): [string[], string] =>
+        complete(line, shell.registry.list().map((c) => c.name), shell.files),
     });
+    if (historyFile) rl.on('history', (h: string[]) => saveHistory(historyFile, h));
     let pending: string | null = null; // text of an unfinished command (open quote)
     let stopped = false;
 
@@ -52,7 +82,7 @@ export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Pr
     rl.on('line', (line) => {
       if (stopped) return;
       const text = pending === null ? line : pending + '\n' + line;
-      const parsed = parseScript(text);
+      const parsed = parseShell(text);
       if (!parsed.ok && parsed.incomplete) {
         pending = text;
         ask();
@@ -60,7 +90,7 @@ export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Pr
       }
       pending = null;
       if (parsed.ok) {
-        shell.runCommands(parsed.value);
+        shell.runList(parsed.value);
       } else {
         shell.io.err(`${SHELL_NAME}: ${parsed.error}\n`);
         shell.lastStatus = STATUS_USAGE;
@@ -88,7 +118,7 @@ export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Pr
       if (!stopped) {
         stopped = true;
         if (pending !== null) {
-          const parsed = parseScript(pending);
+          const parsed = parseShell(pending);
           shell.io.err(`${SHELL_NAME}: ${parsed.ok ? 'unexpected end of input' : parsed.error}\n`);
           shell.lastStatus = STATUS_USAGE;
         }

@@ -8,11 +8,14 @@
  */
 // Host stack traces (MKTME_DEBUG=1) name .ts lines, not the compiled .js.
 import 'source-map-support/register.js';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { shellCommands } from './commands/index.js';
 import { bootKernelShell, onKernelBoot, shutdownKernelShell, type KernelShellContext } from './context.js';
 import { spawn_login_shell } from './lib/process.js';
 import { bufferIo, processIo } from './lib/io.js';
+import { kernelFiles } from './lib/kernel_files.js';
 import { shellMain, type ShellMainDeps } from './main.js';
 import { promptFor } from './repl.js';
 import { find_task_by_vpid } from '../kernel/sched.js';
@@ -32,17 +35,28 @@ export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | '
   // `mktme# ` for root, `mktme$ ` for anyone else, as a shell shows it.
   prompt: (ctx) => promptFor((find_task_by_vpid(ctx.pid)?.cred.uid ?? 0) === 0),
   shutdown: (ctx) => shutdownKernelShell(ctx),
+  files: (ctx) => kernelFiles(ctx),
+  // $$ is the pid of the process the shell runs as.
+  pid: (ctx) => ctx.pid,
 };
 
 /** Run the shell in this process with `argv` (after the program name) and `stdin`. */
 export async function runShell(argv: string[], stdin = ''): Promise<ShellResult> {
-  const buf = bufferIo(false);
+  const buf = bufferIo(false, stdin);
   const status = await shellMain({ ...kernelShellDeps, argv, io: buf.io, stdin, stdinIsTty: false });
   return { stdout: buf.stdout, stderr: buf.stderr, status };
 }
 
-async function main(): Promise<void> {
+/** ~/.mktme_history, or $MKTME_HISTORY; an empty MKTME_HISTORY keeps no history. */
+function historyFile(): string | undefined {
+  const env = process.env.MKTME_HISTORY;
+  if (env !== undefined) return env === '' ? undefined : env;
+  return path.join(os.homedir(), '.mktme_history');
+}
+
+export async function main(): Promise<void> {
   const io = processIo();
+  const history = historyFile();
   const status = await shellMain({
     ...kernelShellDeps,
     argv: process.argv.slice(2),
@@ -50,6 +64,7 @@ async function main(): Promise<void> {
     stdin: process.stdin,
     stdinIsTty: Boolean(process.stdin.isTTY),
     promptOutput: process.stdout,
+    ...(history ? { historyFile: history } : {}),
   });
   process.exitCode = status;
 }

@@ -3,7 +3,7 @@
  * minor, open_port, read_mem, write_mem, memory_lseek, null_fops).
  *
  * /dev/mem's offset is a physical address. On an MKTME machine the KeyID is part of
- * the physical address (bits [MAXPHYADDR-1 : MAXPHYADDR-k], Intel MKTME spec §1.4),
+ * the physical address (bits [MAXPHYADDR-1 : MAXPHYADDR-k], Intel Intel MKTME spec (336907-003, rev 1.3), IA32_TME_EXCLUDE_MASK/BASE),
  * so offset PA | KeyID << keyid_shift reads PA through that KeyID, which the kernel
  * does through the KeyID's direct mapping (arch/x86/mm/init.ts), caches and engine
  * included. Opening needs CAP_SYS_RAWIO (open_port: -EPERM), after the node's own

@@ -14,7 +14,8 @@
 import { EXIT_ZOMBIE, cpu_curr, cpu_possible_list, type task_struct } from '../../kernel/sched.js';
 import { smp_processor_id } from '../../arch/x86/include/asm/processor.js';
 import { CAP_FULL_SET } from '../../kernel/capability.js';
-import { PAGE_SIZE, VM_EXEC, VM_SHARED, VM_WRITE, type mm_struct } from '../../mm/vma.js';
+import { VM_EXEC, VM_SHARED, VM_WRITE, type mm_struct } from '../../mm/vma.js';
+import { PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 import { MAX_NUMNODES } from '../../mm/page.js';
 import { nr_online_nodes, totalram_pages } from '../../mm/page_alloc.js';
 

@@ -18,14 +18,8 @@
  * so any subsystem may register entries from its init function on).
  */
 import { pr_err } from '../../kernel/printk.js';
-
-// errno values (include/uapi/asm-generic/errno-base.h).
-export const ENOENT = 2;
-export const EIO = 5;
-export const EEXIST = 17;
-export const ENOTDIR = 20;
-export const EISDIR = 21;
-export const EINVAL = 22;
+import { EEXIST, EINVAL, EIO, EISDIR, ENOENT, ENOTDIR } from '../../kernel/errno.js';
+import { IS_ERR } from '../../kernel/err.js';
 
 /** A file's contents, or a negative errno. */
 export type proc_show = () => string | number;
@@ -141,7 +135,7 @@ function resolve(path: string): Node | number {
 export function proc_lookup_file(path: string): proc_show | 'dir' | number {
   if (typeof path !== 'string') return -EINVAL;
   const n = resolve(path);
-  if (typeof n === 'number') return n;
+  if (IS_ERR(n)) return n;
   if (n.kind === 'none') return -ENOENT;
   return n.kind === 'dir' ? 'dir' : n.show;
 }
@@ -150,7 +144,7 @@ export function proc_lookup_file(path: string): proc_show | 'dir' | number {
 export function proc_run_show(show: proc_show, path: string): string | number {
   try {
     const v = show();
-    if (typeof v === 'number') return v < 0 && Number.isInteger(v) ? v : -EIO;
+    if (IS_ERR(v)) return v < 0 && Number.isInteger(v) ? v : -EIO;
     return typeof v === 'string' ? v : -EIO;
   } catch (e) {
     pr_err(`procfs: read of ${proc_normalize(path)} failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -170,7 +164,7 @@ export function vfs_read(path: string): string | number {
 export function vfs_readdir(path: string): string[] | number {
   if (typeof path !== 'string') return -EINVAL;
   const n = resolve(path);
-  if (typeof n === 'number') return n;
+  if (IS_ERR(n)) return n;
   if (n.kind === 'none') return -ENOENT;
   if (n.kind === 'file') return -ENOTDIR;
   const p = proc_normalize(path);

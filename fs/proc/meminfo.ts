@@ -21,7 +21,8 @@ import {
 import { proc_create } from './generic.js';
 import { VMALLOC_END, VMALLOC_START } from '../../arch/x86/include/asm/pgtable_64_types.js';
 import { for_each_process } from '../../kernel/sched.js';
-import { PAGE_SIZE, VM_ACCOUNT } from '../../mm/vma.js';
+import { VM_ACCOUNT } from '../../mm/vma.js';
+import { PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 
 /** /proc/sys/vm/overcommit_ratio. */
 export const sysctl_overcommit_ratio = 50;

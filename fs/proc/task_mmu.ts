@@ -13,13 +13,13 @@
  * then this tree's extension, a `KeyID:` line with the VMA's KeyID (from vm_page_prot),
  * before VmFlags.
  */
-import { pte_dirty, pte_pfn, pte_young, type pte_t } from '../../arch/x86/include/asm/pgtable_types.js';
+import { pte_dirty, pte_pfn, pte_young, type pte_t, PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 import { ptep_get, walk_pte_range } from '../../arch/x86/mm/pgtable.js';
 import { follow_pte, pte_has_page } from '../../mm/memory.js';
 import { page_count } from '../../mm/page_alloc.js';
 import {
-  PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE,
-  VM_READ, VM_SHARED, VM_WRITE, vma_keyid, type mm_struct, type vm_area_struct,
+  VM_ACCOUNT, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ,
+  VM_SHARED, VM_WRITE, vma_keyid, type mm_struct, type vm_area_struct,
 } from '../../mm/vma.js';
 import type { cred } from '../../kernel/cred.js';
 import { CAP_SYS_ADMIN, security_capable } from '../../kernel/capability.js';

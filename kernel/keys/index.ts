@@ -3,7 +3,7 @@
  * what boot, the process code, mm (encrypt_mprotect, page/VMA KeyID references), /proc
  * and the shell's `keyctl` call. Everything else under kernel/keys is internal.
  *
- * Boot order: key_init({ now, serial_seed }) then mktme_init(hw_ops, { storekeys }).
+ * Boot order: key_init({ now, serial_seed }) then init_mktme(hw_ops, { storekeys }).
  * After each system call the kernel runs key_gc().
  */
 export * from './uapi.js';
@@ -39,12 +39,12 @@ export {
 } from './keyutils.js';
 export { key_gc } from './gc.js';
 export { proc_key_users_show, proc_keys_show } from './proc.js';
-export { key_type_mktme, mktme_init, type mktme_init_options } from './mktme_keys.js';
+export { key_type_mktme, init_mktme, type mktme_init_options } from './mktme_keys.js';
 export {
   KEYID_AVAILABLE, KEYID_ASSIGNED, KEYID_REF_KILLED, KEYID_REF_RELEASED,
   MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_DEVICE_BUSY, MKTME_ENTROPY_ERROR,
   MKTME_INVALID_ENC_ALG, MKTME_INVALID_KEYID, MKTME_INVALID_PROG_CMD, MKTME_KEY_FIELD_SIZE,
   MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT, MKTME_KEYID_SET_KEY_DIRECT,
   MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS, mktme_keyid_from_key, mktme_keyid_get,
-  mktme_keyid_info, mktme_keyid_put, mktme_nr_keyids, mktme_reprogram_all, type mktme_hw_ops,
+  mktme_keyid_info, mktme_keyid_put, mktme_pool_keyids, mktme_reprogram_all, type mktme_hw_ops,
 } from './mktme_keyid.js';

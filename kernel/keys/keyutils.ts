@@ -10,6 +10,7 @@ import type { key_cred } from './types.js';
 import {
   keyctl_describe_key, keyctl_get_keyring_ID, keyctl_read_key,
 } from './keyctl.js';
+import { IS_ERR } from '../err.js';
 
 /** DESCRIBE as a string (libkeyutils keyctl_describe_alloc), or -errno. */
 export function keyctl_describe_alloc(cred: key_cred, id: number): string | number {
@@ -54,7 +55,7 @@ export function keyctl_parse_describe(text: string): key_description | null {
 /** A keyring's linked serials (READ on a keyring), or -errno. */
 export function keyctl_list_serials(cred: key_cred, id: number): number[] | number {
   const data = keyctl_read_alloc(cred, id);
-  if (typeof data === 'number') return data;
+  if (IS_ERR(data)) return data;
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out: number[] = [];
   for (let i = 0; i + 4 <= data.length; i += 4) out.push(dv.getInt32(i, true));
@@ -78,14 +79,14 @@ const MAX_SHOW_DEPTH = 8;
 function show_node(cred: key_cred, serial: number, depth: number): key_tree_node {
   const node: key_tree_node = { serial, error: 0, info: null, children: null, read_error: 0 };
   const text = keyctl_describe_alloc(cred, serial);
-  if (typeof text === 'number') {
+  if (IS_ERR(text)) {
     node.error = text;
     return node;
   }
   node.info = keyctl_parse_describe(text);
   if (node.info?.type !== 'keyring' || depth >= MAX_SHOW_DEPTH) return node;
   const serials = keyctl_list_serials(cred, serial);
-  if (typeof serials === 'number') {
+  if (IS_ERR(serials)) {
     node.read_error = serials;
     return node;
   }

@@ -1,7 +1,8 @@
 /**
  * MKTME KeyIDs: the pool of hardware KeyIDs, their reference counts, and programming the
  * key tables of every package through PCONFIG (Linux: security/keys/mktme_keys.c of the
- * MKTME series, the parts below the key type; see linux-mktme.md §3.3-3.4).
+ * MKTME series, the parts below the key type: the KeyID map, its references, and
+ * mktme_program_all_keytables).
  *
  * The hardware is reached only through the injected mktme_hw_ops, which the boot code
  * implements with PCONFIG on one lead CPU per package. Lifecycle of a KeyID:
@@ -23,17 +24,15 @@ import type { key } from './types.js';
 import {
   MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_DEVICE_BUSY, MKTME_ENTROPY_ERROR, MKTME_INVALID_ENC_ALG,
   MKTME_INVALID_KEYID, MKTME_INVALID_PROG_CMD, MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT,
-  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS,
+  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS, mktme_error, MKTME_KEY_FIELD_SIZE,
 } from '../../arch/x86/include/asm/intel_pconfig.js';
 
 export {
   MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_DEVICE_BUSY, MKTME_ENTROPY_ERROR, MKTME_INVALID_ENC_ALG,
   MKTME_INVALID_KEYID, MKTME_INVALID_PROG_CMD, MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT,
-  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS,
+  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS, MKTME_KEY_FIELD_SIZE,
 };
 
-/** Size of key_field_1 / key_field_2 in struct mktme_key_program. */
-export const MKTME_KEY_FIELD_SIZE = 64;
 /** Tries per programming request (mktme_program_all_keytables). */
 export const MKTME_PROGRAM_RETRIES = 10;
 
@@ -81,16 +80,6 @@ interface mktme_state {
 
 let mk: mktme_state | null = null;
 
-/** The error table of the series: message, and whether the status is worth a retry. */
-const mktme_error: { msg: string; retry: boolean }[] = [
-  /* MKTME_PROG_SUCCESS     */ { msg: 'KeyID was successfully programmed', retry: false },
-  /* MKTME_INVALID_PROG_CMD */ { msg: 'Invalid KeyID programming command', retry: false },
-  /* MKTME_ENTROPY_ERROR    */ { msg: 'Insufficient entropy', retry: true },
-  /* MKTME_INVALID_KEYID    */ { msg: 'KeyID not valid', retry: false },
-  /* MKTME_INVALID_ENC_ALG  */ { msg: 'Invalid encryption algorithm chosen', retry: false },
-  /* MKTME_DEVICE_BUSY      */ { msg: 'Failure to access key table', retry: true },
-];
-
 function err_msg(status: number): string {
   return mktme_error[status]?.msg ?? `Unknown programming status ${status}`;
 }
@@ -107,22 +96,27 @@ export function mktme_keyid_reset(ops: mktme_hw_ops, storekeys: boolean,
   mk = { ops, nr_keyids: nr, algs: ops.algs() & 0xffff, storekeys, get_random_bytes, map, available: nr };
 }
 
-/** Forget the pool (key_init does this each boot; mktme_init sets it up again). */
+/** Forget the pool (key_init does this each boot; init_mktme sets it up again). */
 export function mktme_keyid_shutdown(): void {
   mk = null;
 }
 
 function state(): mktme_state {
-  if (!mk) throw new Error('mktme: used before mktme_init()');
+  if (!mk) throw new Error('mktme: used before init_mktme()');
   return mk;
 }
 
-export function mktme_nr_keyids(): number { return mk ? mk.nr_keyids : 0; }
-export function mktme_algs(): number { return mk ? mk.algs : 0; }
+/**
+ * KeyIDs the key service hands out (its pool, Linux's mktme_available_keyids range);
+ * the hardware's count is arch/x86/mm/mktme.ts mktme_nr_keyids().
+ */
+export function mktme_pool_keyids(): number { return mk ? mk.nr_keyids : 0; }
+/** Algorithms the mktme key type accepts (the platform's activated and known ones). */
+export function mktme_key_algs(): number { return mk ? mk.algs : 0; }
 
 /** MKTME_ANY_ACTIVATED_ALG: the lowest enabled algorithm, as CLEAR_KEY/NO_ENCRYPT need one. */
 export function mktme_any_activated_alg(): number {
-  const algs = mktme_algs();
+  const algs = mktme_key_algs();
   if (!algs) return 0;
   let bit = 0;
   while (!(algs & (1 << bit))) bit++;

@@ -1,6 +1,7 @@
 /**
  * The "mktme" key type (Linux: security/keys/mktme_keys.c of the MKTME series, with the
- * option set of the 2018-2019 RFCs; linux-mktme.md §3). Each key owns one hardware KeyID,
+ * option set of the 2018-2019 RFCs, security/keys/mktme_keys.c of Alison Schofield's
+ * "MKTME Key Service" patches). Each key owns one hardware KeyID,
  * programmed into every package when the key is added:
  *
  *   add_key("mktme", "name", "type=cpu algorithm=aes-xts-128", @u)
@@ -24,7 +25,7 @@ import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, capable } from './permission.js';
 import { user_describe } from './user_defined.js';
 import {
   MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT, MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM,
-  mktme_algs, mktme_any_activated_alg, mktme_keyid_activate, mktme_keyid_from_key, mktme_keyid_kill,
+  mktme_key_algs, mktme_any_activated_alg, mktme_keyid_activate, mktme_keyid_from_key, mktme_keyid_kill,
   mktme_keyid_reset, mktme_program_keyid, mktme_release_keyid, mktme_reserve_keyid, type mktme_hw_ops,
 } from './mktme_keyid.js';
 
@@ -112,7 +113,7 @@ function mktme_get_options(options: Uint8Array, p: mktme_payload): number {
         }
         case OPT_ALGORITHM: {
           const a = mktme_alg_names.get(ascii(arg));
-          if (!a || !(mktme_algs() & (1 << a.bit))) return -EINVAL; // unknown or not activated
+          if (!a || !(mktme_key_algs() & (1 << a.bit))) return -EINVAL; // unknown or not activated
           alg = a;
           break;
         }
@@ -238,7 +239,7 @@ export interface mktme_init_options {
  * (and add_key("mktme") stays -ENODEV) when there are no usable KeyIDs or algorithms.
  * Call after key_init(). Returns 0 or -errno from register_key_type.
  */
-export function mktme_init(ops: mktme_hw_ops, opts: mktme_init_options = {}): number {
+export function init_mktme(ops: mktme_hw_ops, opts: mktme_init_options = {}): number {
   mktme_keyid_reset(ops, opts.storekeys ?? false, opts.get_random_bytes ?? null);
   if (ops.nr_keyids() < 1 || (ops.algs() & 0xffff) === 0) return 0;
   return register_key_type(key_type_mktme);

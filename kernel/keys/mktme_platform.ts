@@ -11,15 +11,19 @@
  */
 import { rdtsc, smp_call_function_single, smp_processor_id } from '../../arch/x86/include/asm/processor.js';
 import { cycles_to_ns } from '../../arch/x86/include/asm/tsc.js';
-import { mktme_key_program, mktme_key_program_wipe, type mktme_key_program as kprog_t } from '../../arch/x86/include/asm/intel_pconfig.js';
-import { online_cpus, topology_physical_package_id } from '../../arch/x86/kernel/smpboot.js';
+import { mktme_key_program_wipe, type mktme_key_program as kprog_t } from '../../arch/x86/include/asm/intel_pconfig.js';
+import { mktme_key_program } from '../../arch/x86/kernel/cpu/intel_pconfig.js';
+import { package_lead_cpus } from '../../arch/x86/kernel/smpboot.js';
 import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch/x86/mm/mktme.js';
 import { proc_create } from '../../fs/proc/generic.js';
 import { cpu_curr, find_task_by_vpid } from '../sched.js';
 import { __setup } from '../params.js';
-import { pr_info_tree, printk, KERN_ERR } from '../printk.js';
+import { pr_info_tree, pr_warn, printk, KERN_ERR } from '../printk.js';
+import { NOTIFY_DONE, notifier_from_errno, type notifier_block } from '../notifier.js';
+import { PM_POST_SUSPEND, register_pm_notifier } from '../power/main.js';
 import {
-  key_init, mktme_init, mktme_keyid_get, mktme_keyid_put, proc_key_users_show, proc_keys_show, type mktme_hw_ops,
+  key_init, init_mktme, mktme_keyid_get, mktme_keyid_put, mktme_reprogram_all, proc_key_users_show,
+  proc_keys_show, type mktme_hw_ops,
 } from './index.js';
 
 const KEY_SERIAL_SEED = 0x6d6b746d; // 'mktm'
@@ -28,21 +32,11 @@ const KEY_SERIAL_SEED = 0x6d6b746d; // 'mktm'
 let mktme_storekeys = false;
 __setup('mktme_storekeys', () => { mktme_storekeys = true; return 1; }, () => { mktme_storekeys = false; });
 
-/** The first online CPU of every package (Linux: mktme_update_pconfig_targets). */
-export function mktme_lead_cpus(): number[] {
-  const seen = new Set<number>();
-  const leads: number[] = [];
-  for (const cpu of online_cpus()) {
-    const pkg = topology_physical_package_id(cpu);
-    if (!seen.has(pkg)) { seen.add(pkg); leads.push(cpu); }
-  }
-  return leads;
-}
-
 const platform_ops: mktme_hw_ops = {
   nr_keyids: () => mktme_nr_keyids(),
   algs: () => mktme_algs(),
-  lead_cpus: () => mktme_lead_cpus(),
+  /** One CPU per package (Linux: mktme_update_pconfig_targets). */
+  lead_cpus: () => package_lead_cpus().map((l) => l.cpu),
   key_program(cpu, keyid, keyid_ctrl, key_field_1, key_field_2): number {
     const kprog: kprog_t = { keyid, keyid_ctrl, key_field_1, key_field_2 };
     try {
@@ -52,6 +46,20 @@ const platform_ops: mktme_hw_ops = {
     }
   },
   printk: (msg) => printk(KERN_ERR, msg),
+};
+
+/**
+ * After S3 every package's key table is empty: program every live KeyID again (Linux
+ * has no MKTME resume path; a PM notifier is where one belongs, since PCONFIG needs a
+ * CPU of every package online).
+ */
+const mktme_pm_notifier: notifier_block = {
+  notifier_call(action) {
+    if (action !== PM_POST_SUSPEND) return NOTIFY_DONE;
+    const ret = mktme_reprogram_all();
+    if (ret < 0) pr_warn('mktme: some KeyIDs could not be restored; their memory reads as garbage');
+    return notifier_from_errno(ret);
+  },
 };
 
 /** Boot: the key service, then the mktme key type when MKTME is usable. */
@@ -73,7 +81,8 @@ export function init_mktme_keys(): number {
     return tsk ? proc_keys_show(tsk.cred) : '';
   });
   proc_create('/proc/key-users', () => proc_key_users_show());
-  const ret = mktme_init(platform_ops, { storekeys: mktme_storekeys });
+  register_pm_notifier(mktme_pm_notifier);
+  const ret = init_mktme(platform_ops, { storekeys: mktme_storekeys });
   if (ret < 0) return ret;
   if (mktme_nr_keyids() > 0) pr_info_tree(`keys: mktme key type registered, ${mktme_nr_keyids()} KeyIDs`);
   return 0;

@@ -7,10 +7,12 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { importsOf } from '../lib/imports.js';
 // The one list of kernel directories, shared with the guest-image loader.
 import { KERNEL_DIRS, MACHINE_DIR } from '../../tools/vmm/layout.js';
+import { REPO_ROOT } from '../lib/paths.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const HW = path.join(ROOT, MACHINE_DIR);
 
 function tsFiles(dir: string): string[] {
@@ -19,15 +21,6 @@ function tsFiles(dir: string): string[] {
   return fs.readdirSync(abs, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
     .map((f) => path.join(abs, f));
-}
-
-/** Every module specifier a file imports or re-exports (static and dynamic). */
-export function importsOf(file: string): string[] {
-  const src = fs.readFileSync(file, 'utf8');
-  const out: string[] = [];
-  const re = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
-  for (let m = re.exec(src); m; m = re.exec(src)) out.push(m[1] ?? m[2] ?? m[3]);
-  return out;
 }
 
 function resolve(file: string, spec: string): string | null {

@@ -13,7 +13,7 @@ import {
   detect_tme, get_mktme_status, MKTME_DISABLED, MKTME_ENABLED, tme_init,
 } from '../../arch/x86/kernel/cpu/intel.js';
 import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
-import { mktme_algs, mktme_init, mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
+import { mktme_algs, mktme_mm_init, mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
 import type { X86Cpu } from '../../arch/x86/hw/isa.js';
 import { log_records, printk_init } from '../../kernel/printk.js';
 import { bootKernel, tmeLines } from '../lib/boot.js';
@@ -202,7 +202,7 @@ function detectOn(activates: bigint[]): { lines: string[]; bits: number[] } {
   set_cpu_possible(activates.map(stubCpu));
   printk_init(null);
   setup_boot_params('');
-  mktme_init();
+  mktme_mm_init();
   tme_init();
   cpu_common_init(null);
   const bits: number[] = [];

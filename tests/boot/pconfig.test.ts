@@ -12,11 +12,11 @@ import { Machine } from '../../arch/x86/hw/machine.js';
 import {
   MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_DEVICE_BUSY, MKTME_ENTROPY_ERROR, MKTME_KEYID_CLEAR_KEY,
   MKTME_KEYID_NO_ENCRYPT, MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, MKTME_PROG_SUCCESS,
-  MKTME_TARGET, mktme_key_program, mktme_key_program_alloc, type mktme_key_program as KeyProgram,
+  MKTME_TARGET, mktme_key_program_alloc, type mktme_key_program as KeyProgram,
 } from '../../arch/x86/include/asm/intel_pconfig.js';
 import { set_cpu_possible, smp_call_function_single } from '../../arch/x86/include/asm/processor.js';
 import { cpu_common_init, identify_cpu } from '../../arch/x86/kernel/cpu/common.js';
-import { intel_pconfig_init, pconfig_target_supported } from '../../arch/x86/kernel/cpu/intel_pconfig.js';
+import { intel_pconfig_init, mktme_key_program, pconfig_target_supported } from '../../arch/x86/kernel/cpu/intel_pconfig.js';
 import { package_lead_cpus, topology_physical_package_id } from '../../arch/x86/kernel/smpboot.js';
 import { wbinvd_on_all_packages } from '../../arch/x86/kernel/reboot.js';
 import { nr_free_pages } from '../../mm/page_alloc.js';

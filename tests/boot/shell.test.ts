@@ -49,9 +49,10 @@ t.test('cat, ls, dmesg', async (t) => {
   t.equal(e.status, 1);
   t.equal(e.stdout, 'quiet\n', 'the readable file is still printed');
   t.equal(e.stderr, "cat: /proc/nope: No such file or directory\nls: cannot access '/nope': No such file or directory\n");
-  const d = await sh('cat /proc; cat', ...Q);
-  t.equal(d.stderr, 'cat: /proc: Is a directory\ncat: missing FILE\nusage: cat FILE...\n');
-  t.equal(d.status, 2);
+  const d = await sh('cat /proc; echo piped | cat; cat /proc/cmdline | cat -', ...Q);
+  t.equal(d.stderr, 'cat: /proc: Is a directory\n');
+  t.equal(d.stdout, 'piped\nquiet\n', 'without FILE (or with -) cat copies its standard input');
+  t.equal(d.status, 0);
   t.equal((await sh('dmesg -c; dmesg', ...Q)).stdout.split('\n').filter((l) => l.includes('Linux version')).length, 1,
     'dmesg -c prints the log, then clears it');
 });

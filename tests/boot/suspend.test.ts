@@ -5,6 +5,10 @@
  */
 import t from 'tap';
 import { runShell } from '../../tools/shell.js';
+import { ENOKEY } from '../../kernel/errno.js';
+import {
+  NOTIFY_DONE, NOTIFY_OK, notifier_call_chain, notifier_chain_register, notifier_from_errno, notifier_to_errno,
+} from '../../kernel/notifier.js';
 
 const USER_KEY = 'key=00112233445566778899aabbccddeeff tweak=ffeeddccbbaa99887766554433221100';
 
@@ -49,5 +53,20 @@ t.test('S3 is refused when TME would lose its key', async (t) => {
   t.match(r.stderr, /suspend: Operation not supported/);
   t.match(r.stderr, /PM: TME key is not saved for standby/);
   t.match(r.stdout, /^ok$/m, 'nothing happened to memory');
+  t.end();
+});
+
+t.test('PM notifiers: priority order, errno through the chain, registered once', (t) => {
+  const seen: string[] = [];
+  const chain = { chain: [] };
+  const a = { notifier_call: (ev: number) => { seen.push(`a${ev}`); return NOTIFY_OK; } };
+  const b = { priority: 10, notifier_call: (ev: number) => { seen.push(`b${ev}`); return NOTIFY_DONE; } };
+  const bad = { priority: -1, notifier_call: (ev: number) => { seen.push(`bad${ev}`); return notifier_from_errno(-ENOKEY); } };
+  const never = { priority: -2, notifier_call: () => { seen.push('never'); return NOTIFY_OK; } };
+  for (const nb of [a, b, bad, never, a]) notifier_chain_register(chain, nb);
+  t.equal(notifier_to_errno(notifier_call_chain(chain, 4)), -ENOKEY);
+  t.same(seen, ['b4', 'a4', 'bad4'], 'highest priority first, a once, the error stops the chain');
+  t.equal(notifier_to_errno(NOTIFY_OK), 0);
+  t.equal(notifier_from_errno(0), NOTIFY_OK);
   t.end();
 });

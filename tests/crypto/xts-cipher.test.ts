@@ -1,7 +1,7 @@
 /**
  * XtsCipher, the engine's class: lines and pages against the noble-based reference and
  * node:crypto, in place and at odd offsets, at high addresses, key handling, argument
- * checks and destroy(). Every test runs on the WebAssembly kernel and on the JS path.
+ * checks and destroy(). Every test runs on the WebAssembly routine and on the JS path.
  */
 import t from 'tap';
 import { Rng } from '../../arch/x86/hw/rng.js';
@@ -11,7 +11,7 @@ import { IEEE1619, PATTERN } from './ieee1619-vectors.js';
 
 const MODES: Array<[string, XtsOptions]> = [['wasm', {}], ['js', { wasm: false }]];
 
-t.test('the default cipher runs on the WebAssembly kernel', (t) => {
+t.test('the default cipher runs on the WebAssembly routine', (t) => {
   const c = new XtsCipher(new Uint8Array(16), new Uint8Array(16).fill(1));
   t.ok(c.usesWasm, 'so the fast path is the one these tests cover');
   t.notOk(new XtsCipher(new Uint8Array(16), new Uint8Array(16), { wasm: false }).usesWasm);

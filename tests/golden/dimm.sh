@@ -3,7 +3,10 @@
 # survive a warm reboot; unbacked addresses and bad arguments are refused.
 # args: --seed 5 --nodes 1 --cpus 1 --nvram 0 --append quiet
 sync
-dimm read 0x1400000 32
+# the early page tables sit right after the kernel image: the end of "Kernel bss" + 1
+bss_end=$(grep 'Kernel bss' /proc/iomem | cut -d- -f2 | cut -d' ' -f1)
+pt=$(printf '0x%x' $((0x$bss_end + 1)))
+dimm read $pt 32
 dimm write 0x2000000 48656c6c6f2c20444994d
 dimm write 0x2000000 48656c6c6f2c2044494d4d
 dimm read 0x2000000 16

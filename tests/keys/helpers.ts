@@ -4,7 +4,7 @@
  * for PCONFIG behind mktme_hw_ops.
  */
 import {
-  key_cred_alloc, key_init, mktme_init, MKTME_PROG_SUCCESS,
+  key_cred_alloc, key_init, init_mktme, MKTME_PROG_SUCCESS,
   type key_cred, type mktme_hw_ops, type mktme_init_options,
 } from '../../kernel/keys/index.js';
 
@@ -68,7 +68,7 @@ export function boot(opts: { hw?: FakeMktme; mktme?: mktme_init_options; seed?: 
   const clock = { t: 1000 };
   key_init({ now: () => clock.t, serial_seed: opts.seed ?? 42 });
   const hw = opts.hw ?? new FakeMktme();
-  mktme_init(hw, opts.mktme ?? {});
+  init_mktme(hw, opts.mktme ?? {});
   return {
     clock, hw,
     root: key_cred_alloc(0, 0),

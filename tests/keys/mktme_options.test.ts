@@ -127,7 +127,7 @@ t.test('key_init forgets the previous boot\'s KeyIDs', async (t) => {
   t.ok(add_key(root, 'mktme', 'k', enc('type=cpu algorithm=aes-xts-128'), KEY_SPEC_USER_KEYRING) > 0);
   t.equal(mktme_keyid_get(1, 1), 0);
   key_init({ now: () => 0 });
-  t.equal(mktme_keyid_get(1, 1), -EINVAL, 'no pool until mktme_init');
+  t.equal(mktme_keyid_get(1, 1), -EINVAL, 'no pool until init_mktme');
   t.equal(add_key(key_cred_alloc(0, 0), 'mktme', 'k', enc('type=cpu algorithm=aes-xts-128'),
     KEY_SPEC_USER_KEYRING), -ENODEV, 'nor a type');
 });

@@ -12,7 +12,8 @@ import { mktme_noflush, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
 import { vfs_read } from '../../fs/proc/generic.js';
 import { start_kernel } from '../../init/main.js';
 import { memblock_end_of_DRAM } from '../../mm/memblock.js';
-import { GFP_KERNEL, __free_pages, alloc_pages, max_pfn, page_to_nid } from '../../mm/page_alloc.js';
+import { GFP_KERNEL, __free_pages, alloc_pages, max_pfn } from '../../mm/page_alloc.js';
+import { page_to_nid } from '../../mm/page.js';
 
 t.test('a 16 GiB machine boots through start_kernel', (t) => {
   const m = new Machine(makeConfig({ memPerNode: 8 * GiB }));

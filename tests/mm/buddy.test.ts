@@ -8,13 +8,14 @@ import { memcpy_fromio, memcpy_toio, smp_call_function_single } from '../../arch
 import { page_address } from '../../arch/x86/include/asm/page.js';
 import { log_records } from '../../kernel/printk.js';
 import { memblock_memory } from '../../mm/memblock.js';
-import { PG_buddy, page_flags, page_meta_bytes, page_order } from '../../mm/page.js';
+import { PG_buddy, page_flags, page_meta_bytes, page_order, page_to_nid } from '../../mm/page.js';
 import {
   GFP_KERNEL, GFP_USER, MAX_ORDER, __GFP_NOWARN, __GFP_THISNODE, __GFP_ZERO, __free_pages, alloc_pages,
   free_area_counts, free_list, get_page, max_pfn, node_free_pages, nr_free_pages, nr_online_nodes, page_count,
-  page_is_free, page_to_nid, put_page, totalram_pages,
+  page_is_free, put_page, totalram_pages,
 } from '../../mm/page_alloc.js';
 import { bootKernel, pagesInUse } from '../lib/boot.js';
+import { EINVAL, ENOMEM } from '../../kernel/errno.js';
 
 const MiB = 1024 * 1024;
 
@@ -146,7 +147,7 @@ t.test('exhaustion', (t) => {
   t.equal(got.length, total, 'every free page handed out once');
   t.equal(new Set(got).size, got.length, 'no page twice');
   t.equal(nr_free_pages(), 0);
-  t.equal(alloc_pages(GFP_KERNEL, 0), -1, 'empty');
+  t.equal(alloc_pages(GFP_KERNEL, 0), -ENOMEM, 'empty');
   t.ok(log_records().some((r) => r.text.includes('page allocation failure: order:0')), 'failure reported');
   // Reserved memory was never handed out.
   t.notOk(got.some((p) => p < 256), 'first MiB');
@@ -154,7 +155,7 @@ t.test('exhaustion', (t) => {
   // Free every other page: plenty of memory, but no order-1 block.
   for (let i = 0; i < got.length; i++) if (got[i] % 2 === 0) __free_pages(got[i], 0);
   t.ok(nr_free_pages() > 0);
-  t.equal(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1), -1, 'fragmented: no order-1 block');
+  t.equal(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1), -ENOMEM, 'fragmented: no order-1 block');
   const again = alloc_pages(GFP_KERNEL, 0);
   t.ok(again >= 0 && again % 2 === 0, 'order 0 still works');
   __free_pages(again, 0);
@@ -229,16 +230,16 @@ t.test('node placement and fallback', (t) => {
   t.ok(cpuOnNode1 > 0);
   const p = smp_call_function_single(cpuOnNode1, () => alloc_pages(GFP_KERNEL, 0));
   t.equal(page_to_nid(p), 1, 'a CPU of package 1 allocates on node 1');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 7), -1, 'no node 7');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 0, -2), -1, 'no node -2');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 0.5), -1, 'no node 0.5');
-  t.equal(alloc_pages(GFP_KERNEL, 1.5, 0), -1, 'no order 1.5');
-  t.equal(alloc_pages(GFP_KERNEL, 0, 1.5), -1, 'no KeyID 1.5');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 7), -EINVAL, 'no node 7');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 0, -2), -EINVAL, 'no node -2');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 0, 0.5), -EINVAL, 'no node 0.5');
+  t.equal(alloc_pages(GFP_KERNEL, 1.5, 0), -EINVAL, 'no order 1.5');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 1.5), -EINVAL, 'no KeyID 1.5');
 
   // Drain node 1 with __GFP_THISNODE, then fall back to node 0.
   while (alloc_pages(GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN, 0, 0, 1) >= 0) { /* drain */ }
   t.equal(node_free_pages(1), 0);
-  t.equal(alloc_pages(GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN, 0, 0, 1), -1, 'THISNODE: no fallback');
+  t.equal(alloc_pages(GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN, 0, 0, 1), -ENOMEM, 'THISNODE: no fallback');
   const fb = alloc_pages(GFP_KERNEL, 0, 0, 1);
   t.equal(page_to_nid(fb), 0, 'fallback to node 0');
   checkBuddy(t);

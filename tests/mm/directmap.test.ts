@@ -19,9 +19,12 @@ import {
 import {
   PG_LEVEL_1G, PG_LEVEL_2M, direct_map_counts, init_mm_pgd, lookup_address,
 } from '../../arch/x86/mm/init.js';
-import { mktme_keyid_shift, mktme_nr_keyids, page_keyid } from '../../arch/x86/mm/mktme.js';
-import { GFP_KERNEL, __free_pages, alloc_pages, max_pfn, nr_free_pages, page_to_nid } from '../../mm/page_alloc.js';
+import { mktme_keyid_shift, mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
+import { GFP_KERNEL, __free_pages, alloc_pages, max_pfn, nr_free_pages } from '../../mm/page_alloc.js';
+import { page_to_nid } from '../../mm/page.js';
 import { bootKernel, programKey, type Booted } from '../lib/boot.js';
+import { EINVAL } from '../../kernel/errno.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -141,7 +144,7 @@ t.test('not enough virtual address space: MKTME disabled', (t) => {
   t.equal(mktme_nr_keyids(), 0);
   t.equal(direct_mapping_size(), 4 * TiB, 'power of two covering 2 TiB of NVRAM above 4 GiB');
   t.equal(direct_mapping_keyids(), 1);
-  t.equal(alloc_pages(GFP_KERNEL, 0, 1), -1, 'no KeyID 1');
+  t.equal(alloc_pages(GFP_KERNEL, 0, 1), -EINVAL, 'no KeyID 1');
   const pmem = 4 * GiB + 2 * TiB - 4096;
   memcpy_toio(__va(pmem), text('end of NVRAM'));
   t.ok(same(read(__va(pmem)), text('end of NVRAM')), 'KeyID 0 mapping covers all of it');

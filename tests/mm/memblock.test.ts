@@ -8,7 +8,7 @@ import { Machine } from '../../arch/x86/hw/machine.js';
 import { makeConfig } from '../../arch/x86/hw/config.js';
 import { E820_TYPE_PMEM, E820_TYPE_RAM } from '../../arch/x86/hw/isa.js';
 import { memcpy_fromio, memcpy_toio, set_cpu_possible } from '../../arch/x86/include/asm/processor.js';
-import { mktme_init } from '../../arch/x86/mm/mktme.js';
+import { mktme_mm_init } from '../../arch/x86/mm/mktme.js';
 import { log_records, printk_init } from '../../kernel/printk.js';
 import {
   KERNEL_END, KERNEL_TEXT, e820_table, for_each_free_mem_range, memblock_alloc, memblock_end_of_DRAM,
@@ -16,6 +16,7 @@ import {
 } from '../../mm/memblock.js';
 import { max_pfn, node_managed_pages, nr_free_pages, totalram_pages } from '../../mm/page_alloc.js';
 import { bootKernel, pagesInUse } from '../lib/boot.js';
+import { EINVAL, ENOMEM } from '../../kernel/errno.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -26,7 +27,7 @@ function early(patch: Parameters<typeof makeConfig>[0] = {}, limit: number | nul
   const bp = m.bootParams('');
   printk_init(null);
   set_cpu_possible(bp.cpus);
-  mktme_init();
+  mktme_mm_init();
   memblock_setup(bp.e820, bp.memAffinity, limit);
   return m;
 }
@@ -67,8 +68,8 @@ t.test('early allocations', (t) => {
   const c = memblock_phys_alloc(4096, 4096);
   t.equal(c, a + 4096, 'the gap below b is used next');
   t.ok(memblock_reserved().some((r) => r.base <= b && r.base + r.size >= b + 4096), 'b reserved (whole page)');
-  t.equal(memblock_phys_alloc(1024 * MiB, 4096), -1, 'too big: -1');
-  t.equal(memblock_phys_alloc(0, 4096), -1, 'zero size: -1');
+  t.equal(memblock_phys_alloc(1024 * MiB, 4096), -ENOMEM, 'too big');
+  t.equal(memblock_phys_alloc(0, 4096), -EINVAL, 'zero size');
   // memblock_alloc zeroes (paging is off here: linear = physical).
   memcpy_toio(KERNEL_END + 2 * 4096, new Uint8Array(4096).fill(7));
   const z = memblock_alloc(4096, 4096);
@@ -106,7 +107,7 @@ t.test('mem_init hands exactly the free ranges to the buddy allocator', (t) => {
   for_each_free_mem_range((s, e) => { expect += (e - s) / 4096; });
   t.equal(totalram_pages(), expect);
   t.equal(nr_free_pages(), expect - pagesInUse());
-  t.equal(memblock_phys_alloc(4096, 4096), -1, 'memblock is closed after mem_init');
+  t.equal(memblock_phys_alloc(4096, 4096), -ENOMEM, 'memblock is closed after mem_init');
   t.match(b.console.find((l) => l.includes('Memory: ')) ?? '',
     /Memory: \d+K\/261120K available \(2048K kernel code, 512K rwdata, 1024K rodata, 0K init, 512K bss, \d+K reserved, 0K cma-reserved\)/);
   t.end();

@@ -1,5 +1,6 @@
 /**
- * prep_encrypted_page / free_encrypted_page: the flush rules of linux-mktme.md §2.5.
+ * prep_encrypted_page / free_encrypted_page: the flush rules of the MKTME series'
+ * arch/x86/mm/mktme.c.
  * With `mktme.noflush` the stale-alias corruption they prevent really happens: dirty
  * lines of a page's old alias, written back after the page has a new KeyID, land on
  * top of the new KeyID's data. Without noflush the same sequence is harmless. Also
@@ -8,12 +9,12 @@
 import t from 'tap';
 import { __va, page_address } from '../../arch/x86/include/asm/page.js';
 import { clflush_cache_range, memcpy_fromio, memcpy_toio } from '../../arch/x86/include/asm/processor.js';
-import {
-  keyid_pages, mktme_noflush, mktme_set_keyid_ref_ops, page_keyid, prep_encrypted_page,
-} from '../../arch/x86/mm/mktme.js';
+import { keyid_pages, mktme_noflush, mktme_set_keyid_ref_ops, prep_encrypted_page } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { log_records } from '../../kernel/printk.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages, nr_free_pages, put_page, get_page } from '../../mm/page_alloc.js';
 import { bootKernel, programKey } from '../lib/boot.js';
+import { EINVAL } from '../../kernel/errno.js';
 
 const pattern = (seed: number): Uint8Array => Uint8Array.from({ length: 4096 }, (_, i) => (i * 7 + seed) & 0xff);
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.every((x, i) => x === b[i]);
@@ -98,8 +99,8 @@ t.test('KeyID references and per-KeyID page counts', (t) => {
 t.test('KeyID checks', (t) => {
   bootKernel();
   const free0 = nr_free_pages();
-  t.equal(alloc_pages(GFP_KERNEL, 0, 64), -1, 'KeyID 64 does not exist');
-  t.equal(alloc_pages(GFP_KERNEL, 0, -1), -1);
+  t.equal(alloc_pages(GFP_KERNEL, 0, 64), -EINVAL, 'KeyID 64 does not exist');
+  t.equal(alloc_pages(GFP_KERNEL, 0, -1), -EINVAL);
   t.equal(nr_free_pages(), free0, 'nothing leaked');
   const p = alloc_pages(GFP_KERNEL, 0, 4);
   prep_encrypted_page(p, 0, 6, false);

@@ -8,8 +8,9 @@ import t from 'tap';
 import { vfs_read } from '../../fs/proc/generic.js';
 import {
   GFP_DMA, GFP_DMA32, GFP_KERNEL, MAX_DMA32_PFN, MAX_DMA_PFN, MAX_ORDER, ZONE_DMA, ZONE_DMA32, ZONE_NORMAL,
-  __GFP_NOWARN, __GFP_THISNODE, __free_pages, alloc_pages, page_to_nid, page_zonenum, populated_zone,
+  __GFP_NOWARN, __GFP_THISNODE, __free_pages, alloc_pages, page_zonenum, populated_zone,
 } from '../../mm/page_alloc.js';
+import { page_to_nid } from '../../mm/page.js';
 import { GiB, MiB, bootKernel } from '../lib/boot.js';
 
 t.test('zones of a machine with memory above 4 GiB', (t) => {

@@ -1,5 +1,5 @@
 /**
- * encrypt_mprotect (linux-mktme.md §2.8): every error leaves the mapping unchanged;
+ * encrypt_mprotect ([PATCHv2 44/59] of the MKTME series): every error leaves the mapping unchanged;
  * success zaps the old contents and sets the VMA's KeyID so new faults use it; serial
  * -1 returns to KeyID 0; KeyID references (key, VMA, page) are released by munmap and
  * exit; mprotect keeps the KeyID in every PTE; VMAs never merge across KeyIDs.
@@ -14,7 +14,7 @@ import {
 import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn, pte_present } from '../../arch/x86/include/asm/pgtable_types.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { show_maps, show_smaps } from '../../fs/proc/task_mmu.js';
 import { EACCES, EBUSY, EINVAL, EKEYREVOKED, ENOKEY, ENOMEM } from '../../kernel/errno.js';
 import { add_key, KEY_SPEC_SESSION_KEYRING, KEYID_AVAILABLE, KEYID_REF_KILLED, mktme_keyid_info } from '../../kernel/keys/index.js';

@@ -11,7 +11,7 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRIT
 import { sys_encrypt_mprotect, sys_mprotect } from '../../mm/mprotect.js';
 import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn } from '../../arch/x86/include/asm/pgtable_types.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { nr_free_pages, page_count } from '../../mm/page_alloc.js';
 import { kernel_wait4 } from '../../kernel/exit.js';
 import { sys_exit } from '../../kernel/exit.js';

@@ -13,7 +13,7 @@ import { follow_pte } from '../../mm/memory.js';
 import { pte_keyid, pte_pfn } from '../../arch/x86/include/asm/pgtable_types.js';
 import { __va, page_address } from '../../arch/x86/include/asm/page.js';
 import { clflush_cache_range, memcpy_fromio } from '../../arch/x86/include/asm/processor.js';
-import { page_keyid } from '../../arch/x86/mm/mktme.js';
+import { page_keyid } from '../../arch/x86/include/asm/mktme.js';
 import { SIGSEGV } from '../../kernel/signal.js';
 
 const RW = PROT_READ | PROT_WRITE;

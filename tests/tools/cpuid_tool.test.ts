@@ -1,5 +1,5 @@
 /**
- * cpuid against Todd Allen's cpuid as recorded in the tool-fidelity survey (row C1):
+ * cpuid against Todd Allen's cpuid (http://www.etallen.com/cpuid.html):
  * `cpuid -1 -r -l 7 -s 0` and the raw dump layout; an operand is an error.
  */
 import t from 'tap';

@@ -1,5 +1,5 @@
 /**
- * dmesg against util-linux dmesg (tool-fidelity row D5): -r, -l, -x, -t, -c/-C, -n,
+ * dmesg against util-linux dmesg (sys-utils/dmesg.c): -r, -l, -x, -t, -c/-C, -n,
  * --help, and util-linux's words for bad usage.
  */
 import t from 'tap';

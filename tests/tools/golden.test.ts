@@ -5,16 +5,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { commands } from '../../tools/commands/index.js';
 import type { ShellOptions } from '../../tools/options.js';
 import type { Command } from '../../tools/registry.js';
+import { REPO_ROOT } from '../lib/paths.js';
 import {
   compareGolden, formatTranscript, goldenScripts, inProcessRunner, readDirectives, runGoldenDir, type RunShell,
 } from './golden.js';
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'golden');
+const FIXTURES = path.join(REPO_ROOT, 'tests', 'tools', 'fixtures', 'golden');
 
 interface Ctx { options: ShellOptions }
 

@@ -15,17 +15,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { bufferIo } from '../../tools/lib/io.js';
-import { parseScript } from '../../tools/lib/script.js';
+import { splitWords } from '../../tools/sh/parse.js';
 import { shellMain, type ShellMainDeps } from '../../tools/main.js';
+import { REPO_ROOT } from '../lib/paths.js';
 
 export interface ShellResult { stdout: string; stderr: string; status: number }
 export type RunShell = (args: string[], stdin?: string) => ShellResult | Promise<ShellResult>;
 
 /** Where the project's golden scripts live. */
-export const GOLDEN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../golden');
+export const GOLDEN_DIR = path.join(REPO_ROOT, 'tests', 'golden');
 
 /** The transcript layout of a .out file. Empty stdout/stderr sections are left out. */
 export function formatTranscript(r: ShellResult): string {
@@ -48,9 +48,9 @@ export function readDirectives(script: string): Directives {
     if (body === 'stdin') {
       d.stdin = true;
     } else if (body.startsWith('args:')) {
-      const parsed = parseScript(body.slice('args:'.length));
+      const parsed = splitWords(body.slice('args:'.length));
       if (!parsed.ok) throw new Error(`golden: bad '# args:' line: ${parsed.error}`);
-      for (const argv of parsed.value) d.args.push(...argv);
+      d.args.push(...parsed.value);
     }
   }
   return d;

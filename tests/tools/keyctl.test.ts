@@ -1,6 +1,5 @@
 /**
- * keyctl against keyutils 1.6.3 as recorded in the tool-fidelity survey (rows K1-K10,
- * P2, P3): hex payloads, pipe, rlist, the new commands, format() and `Unknown command`,
+ * keyctl against keyutils 1.6.3 (keyctl.c, keyctl(1)): hex payloads, pipe, rlist, the new commands, format() and `Unknown command`,
  * strtoul-style numbers, the logon type, revoked keys shown as `expd`, `.user_reg`'s gid.
  */
 import * as fs from 'node:fs';

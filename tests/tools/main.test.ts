@@ -18,7 +18,6 @@ interface Ctx { root: boolean; booted: ShellOptions; log: string[] }
 
 const extra: Command<Ctx>[] = [
   { name: 'su', usage: 'su', summary: 'toggle root', run(ctx) { ctx.root = !ctx.root; return 0; } },
-  { name: 'false', usage: 'false', summary: 'fail', run() { return 1; } },
   { name: 'poweroff', usage: 'poweroff', summary: 'stop', run() { throw new ShellExit(0); } },
   {
     name: 'cfg', usage: 'cfg', summary: 'show config',

@@ -1,6 +1,5 @@
 /**
- * rdmsr/wrmsr against msr-tools 1.3 as recorded in the tool-fidelity survey (rows R1,
- * R2, R3, R5, R7): exit statuses, the usage text, -r/-V/-h and long options,
+ * rdmsr/wrmsr against msr-tools 1.3 (github.com/intel/msr-tools rdmsr.c, wrmsr.c): exit statuses, the usage text, -r/-V/-h and long options,
  * strtoul-style register numbers, and the kernel's warning on MSR writes.
  */
 import t from 'tap';

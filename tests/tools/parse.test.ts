@@ -9,7 +9,8 @@ import {
 t.test('parseNumber: decimal and hex', async (t) => {
   t.same(parseNumber('0'), { ok: true, value: 0 });
   t.same(parseNumber('4096'), { ok: true, value: 4096 });
-  t.same(parseNumber('010'), { ok: true, value: 10 }, 'leading zero is not octal');
+  t.same(parseNumber('010'), { ok: true, value: 8 }, 'leading zero is octal, as strtoul(s, NULL, 0)');
+  t.equal(parseNumber('08').ok, false, '8 is not an octal digit');
   t.same(parseNumber('0x1000'), { ok: true, value: 4096 });
   t.same(parseNumber('0XfF'), { ok: true, value: 255 });
   t.same(parseNumber('0x100000000'), { ok: true, value: 2 ** 32 }, 'above 32 bits');

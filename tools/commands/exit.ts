@@ -31,6 +31,8 @@ export const exitCommand: Command<unknown> = {
       if (!r.ok) throw new UsageError(r.error);
       status = r.value;
     }
+    // In $(...), ( ) or a pipeline stage exit leaves that subshell only, as in sh.
+    if (sh.inSubshell) throw new ShellExit(status, 'subshell');
     const pid = shell_pid(ctx);
     const tsk = pid === null ? null : find_task_by_vpid(pid);
     // init is left running (killing it would panic Linux): the shell just stops.

@@ -1,7 +1,8 @@
 /**
  * Every command the shell knows. To add one: write tools/commands/NAME.ts exporting a
  * Command, import it here and list it in `commands` if it works with any context, or
- * in `shellCommands` if it needs the kernel shell's context (the registry sorts them
+ * in `shellCommands` if it needs the kernel shell's context (filters go in
+ * filters/index.ts) (the registry sorts them
  * for help). The shell (tools/shell.ts) runs `shellCommands`.
  */
 import type { Command } from '../registry.js';
@@ -37,6 +38,14 @@ import { memmapCommand } from './memmap.js';
 import { keyctlCommand } from './keyctl.js';
 import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
+import { colonCommand, falseCommand, trueCommand } from './true.js';
+import { breakCommand, continueCommand } from './break.js';
+import { unsetCommand } from './unset.js';
+import { printfCommand } from './printf.js';
+import { bracketCommand, testCmd } from './test.js';
+import { sleepCommand } from './sleep.js';
+import { filterCommands } from './filters/index.js';
+import { shReadCommand } from './sh_read.js';
 import { perfCommands } from './perf.js';
 
 /**
@@ -50,15 +59,28 @@ export const commands: readonly Command<unknown>[] = [
   helpCommand,
   echoCommand,
   exitCommand,
+  trueCommand,
+  falseCommand,
+  colonCommand,
+  breakCommand,
+  continueCommand,
+  unsetCommand,
+  printfCommand,
+  testCmd,
+  bracketCommand,
+  catCommand,
+  shReadCommand,
+  ...filterCommands,
 ];
 
 /** Everything the kernel shell offers: the generic commands plus the kernel's. */
 export const shellCommands: readonly Command<ShellContext>[] = [
-  ...commands,
+  // read.ts is both sh's read and the memory tool.
+  ...commands.filter((c) => c !== shReadCommand),
   keyctlCommand,
   cacheCommand,
   suspendCommand,
-  catCommand,
+  sleepCommand,
   cpuidCommand,
   dimmCommand,
   dmesgCommand,

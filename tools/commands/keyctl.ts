@@ -12,21 +12,21 @@
  * (EOPNOTSUPP, as a kernel built without those options does).
  *
  * Where keyutils reads stdin (padd, pupdate, prequest2, pinstantiate) the payload comes
- * from the shell's standard input: `< FILE` at the end of the line, or a pipe.
+ * from the shell's standard input (a pipe or `< FILE`).
  * `session` and `new_session` join the new session keyring in the shell's own process:
  * keyctl runs inside the shell here, so there is no child to exec or parent to hand the
  * keyring to (KEYCTL_SESSION_TO_PARENT), and the shell is the process that ends up in
  * the new session either way.
  */
-import * as fs from 'node:fs';
 import { key_gc } from '../../kernel/keys/index.js';
 import { calcPerms } from './keyctl_format.js';
 import {
   FormatExit, KeyctlExit, format, type Action, type Entry, type Env, type ShellHook,
 } from './keyctl_lib.js';
 import { find_task_by_vpid, run_as } from '../../kernel/sched.js';
-import { CommandError, type Command, type ShellIo } from '../registry.js';
+import { CommandError, type Command } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
+import { readStdin } from '../lib/io.js';
 import { KEYCTL_VERSION, keyActions } from './keyctl_keys.js';
 import { ringActions } from './keyctl_rings.js';
 
@@ -95,26 +95,6 @@ function lookup(word: string): Entry | 'ambiguous' | null {
   return best;
 }
 
-/** The payload on standard input: a trailing `< FILE`, or what the shell offers as stdin. */
-function stdinOf(args: string[], io: ShellIo): [string[], () => Uint8Array] {
-  if (args.length >= 2 && args[args.length - 2] === '<') {
-    const file = args[args.length - 1];
-    return [args.slice(0, -2), () => {
-      try {
-        return new Uint8Array(fs.readFileSync(file));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new KeyctlExit(`sh: ${file}: ${code === 'ENOENT' ? 'No such file or directory' : 'cannot open'}`, 1);
-      }
-    }];
-  }
-  const host = io as ShellIo & { stdin?: string | Uint8Array | (() => string | Uint8Array) };
-  return [args, () => {
-    const s = typeof host.stdin === 'function' ? host.stdin() : host.stdin ?? new Uint8Array(0);
-    return typeof s === 'string' ? Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff) : new Uint8Array(s);
-  }];
-}
-
 export const keyctlCommand: Command<KernelShellContext> = {
   name: 'keyctl',
   usage: 'keyctl <command> [<args>...]',
@@ -122,7 +102,9 @@ export const keyctlCommand: Command<KernelShellContext> = {
   help: COMMANDS.filter((c) => c.action).map((c) => `  keyctl ${c.name} ${c.format}`).join('\n') +
     '\nKeys: a serial, @t @p @s @u @us, or %TYPE:DESC (%:NAME for a keyring).',
   run(ctx, args, io, sh) {
-    const [argv, stdin] = stdinOf(args, io);
+    const argv = args;
+    // The payload of padd/pupdate/...: the shell's standard input (a pipe or `< FILE`).
+    const stdin = (): Uint8Array => new Uint8Array(readStdin(io));
     const task = find_task_by_vpid(ctx.pid);
     if (!task) throw new CommandError(`no process ${ctx.pid}`);
     try {

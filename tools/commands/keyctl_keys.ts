@@ -10,8 +10,9 @@ import {
 } from '../../kernel/keys/index.js';
 import { toUint32 } from '../lib/strtoul.js';
 import { formatDescribe, formatPrint, formatRead } from './keyctl_format.js';
+import { writeBytes } from '../lib/io.js';
 import {
-  KeyctlExit, format, error, check, get_key_id, ulong, hexFlag, payload, printKey, raw, type Action,
+  KeyctlExit, format, error, check, get_key_id, ulong, hexFlag, payload, printKey, type Action,
 } from './keyctl_lib.js';
 
 /** keyutils_version_string / keyutils_build_string of the release this tool follows. */
@@ -78,7 +79,7 @@ export const keyActions: Record<string, Action> = {
     if (a.length !== 2) format();
     const data = keyctl_read_alloc(e.c, get_key_id(e.c, a[1]));
     if (typeof data === 'number') error('keyctl_read_alloc', data);
-    if (data.length) e.io.out(raw(data));
+    if (data.length) writeBytes(e.io, data); // the bytes as they are, through a pipe too
     data.fill(0);
   },
 

@@ -105,13 +105,6 @@ export function payload(text: string | Uint8Array, asHex: boolean): Uint8Array {
 
 export function printKey(e: Env, n: number): void { e.io.out(`${n}\n`); }
 
-/** Bytes as a latin1 string: one char per byte, what write(1, buf, n) would emit. */
-export function raw(data: Uint8Array): string {
-  let s = '';
-  for (const b of data) s += String.fromCharCode(b);
-  return s;
-}
-
 // --- recursive_session_key_scan (libkeyutils) ---------------------------------------------------
 
 export type Scanner = (parent: number, key: number, desc: string | null, err: number) => number;

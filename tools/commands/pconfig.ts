@@ -16,9 +16,10 @@
 import { strerror } from '../../kernel/errno.js';
 import {
   MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT,
-  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, mktme_error, mktme_key_program,
-  mktme_key_program_alloc, mktme_key_program_wipe,
+  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, mktme_error, mktme_key_program_alloc,
+  mktme_key_program_wipe,
 } from '../../arch/x86/include/asm/intel_pconfig.js';
+import { mktme_key_program } from '../../arch/x86/kernel/cpu/intel_pconfig.js';
 import { smp_call_function_single } from '../../arch/x86/include/asm/processor.js';
 import { package_lead_cpus } from '../../arch/x86/kernel/smpboot.js';
 import { UsageError, type Command } from '../registry.js';

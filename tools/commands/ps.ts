@@ -4,7 +4,7 @@
  * show as "[name] <defunct>", as procps prints them.
  */
 import { for_each_process } from '../../kernel/sched.js';
-import { PAGE_SIZE } from '../../mm/vma.js';
+import { PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 import { UsageError, type Command } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
 

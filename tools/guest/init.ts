@@ -15,6 +15,8 @@
  * The guest's shell context has no Machine: the board's instruments (dimm, cache,
  * stat, suspend) refuse inside a guest (tools/context.ts board()).
  */
+import { kernelFiles } from '../lib/kernel_files.js';
+import { noFiles } from '../lib/files.js';
 import { parseOptions } from '../options.js';
 import { CommandError, Registry, Shell, errorMessage, type ShellIo } from '../registry.js';
 import { shellCommands } from '../commands/index.js';
@@ -25,6 +27,14 @@ import { find_task_by_vpid, set_task_comm } from '../../kernel/sched.js';
 import { tty_lookup, tty_set_reader, tty_write, type tty_struct } from '../../drivers/tty/tty_io.js';
 
 export interface GuestAgentReply { out: string; err: string; status: number }
+
+/** A guest shell: its own kernel's /proc, /sys and /dev, and nothing of the host's files. */
+function guestShell(registry: Registry<KernelShellContext>, pid: number, io: ShellIo): Shell<KernelShellContext> {
+  const sh: Shell<KernelShellContext> = new Shell(registry, guest_context(pid), io, {
+    files: kernelFiles(() => sh.ctx, noFiles),
+  });
+  return sh;
+}
 
 function guest_context(pid: number): KernelShellContext {
   const parsed = parseOptions(['-c', ''], false);
@@ -59,7 +69,7 @@ export function guest_init(): number {
   const pid = spawn_login_shell();
   if (pid < 0) return -1;
   const registry = new Registry(shellCommands);
-  const sh = new Shell(registry, guest_context(pid), ttyIo(console));
+  const sh = guestShell(registry, pid, ttyIo(console));
   tty_write(console, prompt(sh));
   tty_set_reader(console, (line) => {
     if (sh.exited) return;
@@ -92,7 +102,7 @@ function agent_exec(registry: Registry<KernelShellContext>, pid: number, line: s
   let out = '';
   let err = '';
   const io: ShellIo = { out: (s) => { out += s; }, err: (s) => { err += s; }, isTty: false };
-  const sh = new Shell(registry, guest_context(pid), io);
+  const sh = guestShell(registry, pid, io);
   const status = sh.runScript(script, 'exec');
   return { out, err, status };
 }

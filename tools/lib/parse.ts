@@ -2,7 +2,8 @@
  * Parsing and formatting of the numbers a shell user types: addresses, sizes, 64-bit
  * values and hex byte strings, plus the classic hexdump layout.
  *
- * - Numbers are decimal (`4096`, leading zeros do not mean octal) or hex (`0x1000`).
+ * - Numbers are read as C's strtoul(s, NULL, 0), strictly (nothing after the digits):
+ *   hex with `0x`, octal with a leading `0` (`010` is 8), otherwise decimal.
  * - Sizes are numbers with an optional binary suffix: K, M, G, T (KiB units, so
  *   `4K` = 4096), case-insensitive, optionally spelled `KiB`/`MiB`/`GiB`/`TiB`.
  * - Everything returns a Result: user input never makes these functions throw.
@@ -16,7 +17,6 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 export function ok<T>(value: T): Result<T> { return { ok: true, value }; }
 export function fail<T = never>(error: string): Result<T> { return { ok: false, error }; }
 
-const NUMBER_RE = /^(?:0[xX][0-9a-fA-F]+|[0-9]+)$/;
 const SIZE_RE = /^(0[xX][0-9a-fA-F]+|[0-9]+)(?:([kKmMgGtT])((?:iB)?))?$/;
 const SIZE_SHIFT: Record<string, bigint> = { k: 10n, m: 20n, g: 30n, t: 40n };
 
@@ -28,16 +28,23 @@ function q(s: string): string {
   return `'${s.length > 40 ? s.slice(0, 40) + '...' : s}'`;
 }
 
-/** The value of a decimal or 0x-hex literal as a bigint, or null if it is not one. */
+/** strtoull(s, NULL, 0), strict: the value of a 0x-hex, 0-octal or decimal literal, or null. */
 function literal(s: string): bigint | null {
-  if (!NUMBER_RE.test(s)) return null;
-  // BigInt() understands both "123" and "0x7b" (but not "0X7b").
-  return BigInt(s.startsWith('0X') ? '0x' + s.slice(2) : s);
+  if (/^0[xX][0-9a-fA-F]+$/.test(s)) return BigInt('0x' + s.slice(2));
+  if (/^0[0-7]*$/.test(s)) return s.length > 1 ? BigInt('0o' + s.slice(1)) : 0n;
+  if (/^[1-9][0-9]*$/.test(s)) return BigInt(s);
+  return null;
+}
+
+/** A number as strtoull(s, NULL, 0) reads it (strictly), or null if not one or above `max`. */
+export function parseCNumber(s: string, max: bigint = U64_MAX): bigint | null {
+  const v = literal(s);
+  return v !== null && v <= max ? v : null;
 }
 
 /**
  * A non-negative integer that a JavaScript number holds exactly (0 .. 2^53 - 1):
- * decimal or 0x hex. Physical addresses of the emulated machine (<= 52 bits) fit.
+ * decimal, 0 octal or 0x hex. Physical addresses of the emulated machine (<= 52 bits) fit.
  */
 export function parseNumber(s: string): Result<number> {
   const v = literal(s);

@@ -2,8 +2,8 @@
  * Write-back, set-associative last-level caches, one per package, kept coherent by
  * snooping. A line is tagged by its full physical address *including the KeyID bits*,
  * so the KeyID aliases of one page are different lines: the hardware "does not enforce
- * coherency between mappings of the same physical page with different KeyIDs" (spec
- * §7). A dirty line is encrypted under its own KeyID when it is written back; a stale
+ * coherency between mappings of the same physical page with different KeyIDs" (Intel
+ * MKTME spec (336907-003, rev 1.3), runtime rules). A dirty line is encrypted under its own KeyID when it is written back; a stale
  * dirty alias written back late overwrites newer data. That is the hazard the
  * kernel's flush rules exist for, and it is real here.
  *

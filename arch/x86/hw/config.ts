@@ -7,7 +7,7 @@
 
 export type AlgName = 'aes-xts-128' | 'aes-xts-256';
 
-/** IA32_TME_CAPABILITY[15:0] bit index of each algorithm (spec §1.1). */
+/** IA32_TME_CAPABILITY[15:0] bit index of each algorithm (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_CAPABILITY). */
 export const ALG_BIT: Record<AlgName, number> = { 'aes-xts-128': 0, 'aes-xts-256': 2 };
 
 export interface CpuConfig {

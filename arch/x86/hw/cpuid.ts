@@ -1,7 +1,7 @@
 /**
  * CPUID: what one logical CPU of this machine reports. The machine is an Ice Lake-SP
  * style part (family 6, model 0x6A, stepping 6) with TME (leaf 7 ECX[13]) and PCONFIG
- * (leaf 7 EDX[18], leaf 1BH) switchable through cfg.cpu (reference spec §2).
+ * (leaf 7 EDX[18], leaf 1BH) switchable through cfg.cpu (Intel MKTME spec (336907-003, rev 1.3), CPUID enumeration).
  *
  * - Leaves: 0, 1, 7, 0BH, 16H, 1BH, 80000000H-80000008H. Other leaves at or below the
  *   maximum (2..1AH, 80000005H/6H) are not implemented and return zeros.
@@ -12,7 +12,7 @@
  * - Topology: one thread per core, cfg.cpusPerPackage cores per package. The x2APIC ID
  *   is pkg << coreShift | thread, where coreShift = ceil(log2(cpusPerPackage)) is the
  *   leaf 0BH core-level shift, so package = apicId >> coreShift.
- * - 80000008H MAXPHYADDR is unchanged by MKTME (spec §2).
+ * - 80000008H MAXPHYADDR is unchanged by MKTME (Intel MKTME spec (336907-003, rev 1.3), CPUID enumeration).
  * All register values are uint32.
  */
 import { TSC_HZ } from './clock.js';
@@ -74,7 +74,7 @@ export const X86_FEATURE_INVPCID = 1 << 10;
 export const X86_FEATURE_SMAP = 1 << 20;
 export const X86_FEATURE_CLFLUSHOPT = 1 << 23;
 export const X86_FEATURE_CLWB = 1 << 24;
-// Leaf 7.0 ECX[13] TME_EN and EDX[18] PCONFIG (spec §2).
+// Leaf 7.0 ECX[13] TME_EN and EDX[18] PCONFIG (Intel MKTME spec (336907-003, rev 1.3), CPUID enumeration).
 export const X86_FEATURE_TME = 1 << 13;
 export const X86_FEATURE_PCONFIG = 1 << 18;
 // Leaf 80000001H (SDM Vol. 2A Table 3-8, extended).
@@ -94,7 +94,7 @@ export const CPUID_TOPO_INVALID = 0;
 export const CPUID_TOPO_SMT = 1;
 export const CPUID_TOPO_CORE = 2;
 
-// Leaf 1BH sub-leaf types (EAX[11:0]) and PCONFIG targets (spec §2).
+// Leaf 1BH sub-leaf types (EAX[11:0]) and PCONFIG targets (Intel MKTME spec (336907-003, rev 1.3), CPUID enumeration).
 export const PCONFIG_CPUID_SUBLEAF_INVALID = 0;
 export const PCONFIG_CPUID_SUBLEAF_TARGETID = 1;
 export const PCONFIG_TARGET_MKTME = 1;
@@ -201,7 +201,7 @@ function leaf0b(cfg: MachineConfig, id: number, subleaf: number): CpuidRegs {
   return regs(0, 0, subleaf & 0xff, id);
 }
 
-/** Leaf 1BH: PCONFIG information (spec §2). */
+/** Leaf 1BH: PCONFIG information (Intel MKTME spec (336907-003, rev 1.3), CPUID enumeration). */
 function leaf1b(cfg: MachineConfig, subleaf: number): CpuidRegs {
   if (!cfg.cpu.pconfig || subleaf !== 0) return { ...ZERO };
   // EAX[11:0] = 1: target-identifier subleaf; EBX = target 1 (MKTME); ECX/EDX no more targets.

@@ -8,8 +8,8 @@
  *   or -256 data key and tweak key), NO_ENCRYPT (plaintext).
  * - Data unit: one line. Tweak: the line's physical address with the KeyID bits
  *   cleared, as a 16-byte little-endian integer (a design choice: the spec says only
- *   that the KeyID is not part of the tweak; reference spec §3.7).
- * - The exclusion range applies to KeyID 0 only (spec §4).
+ *   that the KeyID is not part of the tweak; Intel MKTME spec (336907-003, rev 1.3), AES-XTS tweak).
+ * - The exclusion range applies to KeyID 0 only (Intel MKTME spec (336907-003, rev 1.3), exclusion range, S3 standby and runtime rules).
  * - No method hands a key out. Keys go in through activation and PCONFIG only.
  */
 import type { AlgName } from './config.js';

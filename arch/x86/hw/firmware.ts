@@ -1,7 +1,7 @@
 /**
  * The BIOS: what runs before the kernel. It reports the memory map (e820, SRAT-like
  * affinity) and, at power-on and on S3 resume, programs each package's TME MSRs through
- * the same WRMSR a kernel would use (reference spec §1.2, §1.4, §4).
+ * the same WRMSR a kernel would use (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE, §1.4, §4).
  *
  * Power-on sequence per package (cfg.bios):
  *  - lock = false: write nothing; IA32_TME_ACTIVATE stays unlocked and TME off.

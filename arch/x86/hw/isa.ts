@@ -308,7 +308,7 @@ export const SECONDARY_EXEC_ENABLE_EPT = 1 << 1;
 export const SECONDARY_EXEC_ENABLE_VPID = 1 << 5;
 export const SECONDARY_EXEC_WBINVD_EXITING = 1 << 6;
 export const SECONDARY_EXEC_UNRESTRICTED_GUEST = 1 << 7;
-/** Bit 27 "enable PCONFIG": 0 makes PCONFIG in the guest #UD (MKTME spec §3.6). Linux
+/** Bit 27 "enable PCONFIG": 0 makes PCONFIG in the guest #UD (Intel MKTME spec (336907-003, rev 1.3), PCONFIG virtualization). Linux
  *  vmxfeatures.h has no name for it; KVM never sets it. */
 export const SECONDARY_EXEC_ENABLE_PCONFIG = 1 << 27;
 /** VM-exit controls (§25.7.1) and VM-entry controls (§25.8.1). */
@@ -343,7 +343,7 @@ export const EXIT_REASON_INVALID_STATE = 33;
 export const EXIT_REASON_EPT_VIOLATION = 48;
 export const EXIT_REASON_EPT_MISCONFIG = 49;
 export const EXIT_REASON_WBINVD = 54;
-/** No name in Linux's uapi vmx.h (MKTME spec §3.6). */
+/** No name in Linux's uapi vmx.h (Intel MKTME spec (336907-003, rev 1.3), PCONFIG virtualization). */
 export const EXIT_REASON_PCONFIG = 65;
 export const VMX_EXIT_REASONS_FAILED_VMENTRY = 0x80000000;
 

@@ -1,6 +1,6 @@
 /**
  * The machine's model-specific registers: RDMSR / WRMSR for the time-stamp counter and
- * the four package-scoped TME MSRs (reference spec §1). Every refused access is #GP(0).
+ * the four package-scoped TME MSRs (Intel MKTME spec (336907-003, rev 1.3), the TME MSRs). Every refused access is #GP(0).
  *
  * - 0x10  IA32_TIME_STAMP_COUNTER: read returns the CPU's TSC. Writing the TSC is not
  *         modelled on this machine: WRMSR 0x10 raises #GP(0).
@@ -20,25 +20,25 @@ export const MSR_IA32_TME_ACTIVATE = 0x982;
 export const MSR_IA32_TME_EXCLUDE_MASK = 0x983;
 export const MSR_IA32_TME_EXCLUDE_BASE = 0x984;
 
-// IA32_TME_CAPABILITY fields (spec §1.1).
+// IA32_TME_CAPABILITY fields (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_CAPABILITY).
 export const TME_CAP_BYPASS_SUPPORTED = 1n << 31n; // bit 31
-// IA32_TME_ACTIVATE fields (spec §1.2).
+// IA32_TME_ACTIVATE fields (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE).
 export const TME_ACTIVATE_LOCK = 1n << 0n;       // bit 0, RO: set by a committed WRMSR
 export const TME_ACTIVATE_ENABLE = 1n << 1n;     // bit 1, Hardware Encryption Enable
 export const TME_ACTIVATE_KEY_SELECT = 1n << 2n; // bit 2, 1 = restore the saved key
 export const TME_ACTIVATE_SAVE_KEY = 1n << 3n;   // bit 3, save key for standby
 export const TME_ACTIVATE_BYPASS = 1n << 31n;    // bit 31, KeyID 0 bypass
-// IA32_TME_EXCLUDE_MASK bit 11 Enable (spec §1.4).
+// IA32_TME_EXCLUDE_MASK bit 11 Enable (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_EXCLUDE_MASK/BASE).
 export const TME_EXCLUDE_ENABLE = 1n << 11n;
 
-/** IA32_TME_ACTIVATE[7:4] TME_POLICY: a bit index into CAPABILITY[15:0] (spec §1.2). */
+/** IA32_TME_ACTIVATE[7:4] TME_POLICY: a bit index into CAPABILITY[15:0] (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
 export function actPolicy(v: bigint): number { return Number((v >> 4n) & 0xfn); }
-/** IA32_TME_ACTIVATE[35:32] MK_TME_KEYID_BITS (spec §1.2). */
+/** IA32_TME_ACTIVATE[35:32] MK_TME_KEYID_BITS (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
 export function actKeyIdBits(v: bigint): number { return Number((v >> 32n) & 0xfn); }
-/** IA32_TME_ACTIVATE[63:48] MK_TME_CRYPTO_ALGS, same bit order as CAPABILITY[15:0] (spec §1.2). */
+/** IA32_TME_ACTIVATE[63:48] MK_TME_CRYPTO_ALGS, same bit order as CAPABILITY[15:0] (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
 export function actAlgs(v: bigint): number { return Number((v >> 48n) & 0xffffn); }
 
-/** CAPABILITY[15:0] as a bit mask of the algorithms this CPU implements (spec §1.1). */
+/** CAPABILITY[15:0] as a bit mask of the algorithms this CPU implements (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_CAPABILITY). */
 export function capAlgMask(cfg: MachineConfig): number {
   let m = 0;
   for (const a of cfg.cpu.algs) m |= 1 << ALG_BIT[a];
@@ -105,7 +105,7 @@ export function writeMsr(cfg: MachineConfig, pkg: Package, msr: number, value: b
 }
 
 /**
- * The bits of IA32_TME_ACTIVATE this machine reserves (spec §1.2):
+ * The bits of IA32_TME_ACTIVATE this machine reserves (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE):
  *  - 30:8 reserved (rev 1.3; bit 8 SGX_TEM_ENABLE is a later addition, not modelled);
  *  - 31 reserved when CAPABILITY[31] bypass is not supported;
  *  - 35:32 and 63:48 "reserved if MKTME is not enumerated" (MAX_KEYID_BITS = 0);
@@ -122,7 +122,7 @@ function activateReserved(cfg: MachineConfig): bigint {
 /** IA32_TME_ACTIVATE WRMSR: rev 1.3 Table 4-3, row by row. */
 function writeActivate(cfg: MachineConfig, pkg: Package, value: bigint): void {
   if (!cfg.cpu.tme) throw gp('wrmsr 0x982: TME not enumerated');
-  // Lock CONFLICT (spec §1.2): rev 1.3 Table 4-3 says #GP; the SDM Vol. 4 text says writes
+  // Lock CONFLICT (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE): rev 1.3 Table 4-3 says #GP; the SDM Vol. 4 text says writes
   // after lock are "ignored". This machine follows the spec table: #GP.
   if (pkg.tmeActivate & TME_ACTIVATE_LOCK) throw gp('wrmsr 0x982: IA32_TME_ACTIVATE is locked');
   if (value & activateReserved(cfg)) throw gp('wrmsr 0x982: reserved bit set');

@@ -1,13 +1,13 @@
 /**
  * PCONFIG (NP 0F 01 C5), leaf 0 MKTME_KEY_PROGRAM: program one KeyID's entry in this
- * package's key table (reference spec §3). Only leaf 0 exists on this machine (no TSE
+ * package's key table (Intel MKTME spec (336907-003, rev 1.3), PCONFIG). Only leaf 0 exists on this machine (no TSE
  * leaves 1/2), so any other EAX is #GP(0).
  *
- * - Checks run in the current SDM's order (spec §3.4) and a fault changes nothing.
+ * - Checks run in the current SDM's order (Intel MKTME spec (336907-003, rev 1.3), PCONFIG fault conditions) and a fault changes nothing.
  * - cfg.cpu.pconfigRev '1.3' applies rev 1.3's differences: RSVD bytes 6..63 and the
  *   key-field upper bytes must be zero (#GP), and a bad command / KeyID / algorithm
  *   returns status 1 / 3 / 4 with ZF=1 instead of #GP.
- * - The CPUID.1BH target-1 check (spec §3.4 step 3) always passes: with PCONFIG
+ * - The CPUID.1BH target-1 check (Intel MKTME spec (336907-003, rev 1.3), PCONFIG fault conditions step 3) always passes: with PCONFIG
  *   enumerated, leaf 1BH always lists the MKTME target.
  * - Every copy of key bytes (the struct as read, the derived keys) is zeroed before
  *   returning, on every path.
@@ -21,13 +21,13 @@ import type { Package } from './package.js';
 /** PCONFIG leaf (EAX). */
 export const PCONFIG_LEAF_MKTME_KEY_PROGRAM = 0;
 
-/** KEYID_CTRL[7:0] COMMAND (spec §3.2). */
+/** KEYID_CTRL[7:0] COMMAND (Intel MKTME spec (336907-003, rev 1.3), PCONFIG, MKTME_KEY_PROGRAM_STRUCT). */
 export const KEYID_SET_KEY_DIRECT = 0;
 export const KEYID_SET_KEY_RANDOM = 1;
 export const KEYID_CLEAR_KEY = 2;
 export const KEYID_NO_ENCRYPT = 3;
 
-/** RAX status codes (spec §3.3). */
+/** RAX status codes (Intel MKTME spec (336907-003, rev 1.3), PCONFIG return codes). */
 export const PCONFIG_PROG_SUCCESS = 0;
 export const PCONFIG_INVALID_PROG_CMD = 1;
 export const PCONFIG_ENTROPY_ERROR = 2;
@@ -35,11 +35,11 @@ export const PCONFIG_INVALID_KEYID = 3;
 export const PCONFIG_INVALID_ENC_ALG = 4;
 export const PCONFIG_DEVICE_BUSY = 5;
 
-/** KEYID_CTRL[23:8] ENC_ALG bits: same numbering as IA32_TME_CAPABILITY[15:0] (spec §3.2). */
+/** KEYID_CTRL[23:8] ENC_ALG bits: same numbering as IA32_TME_CAPABILITY[15:0] (Intel MKTME spec (336907-003, rev 1.3), PCONFIG, MKTME_KEY_PROGRAM_STRUCT). */
 export const ENC_ALG_AES_XTS_128 = 1 << 0;
 export const ENC_ALG_AES_XTS_256 = 1 << 2;
 
-/** MKTME_KEY_PROGRAM_STRUCT layout (spec §3.2): 192 bytes used, 256-byte aligned. */
+/** MKTME_KEY_PROGRAM_STRUCT layout (Intel MKTME spec (336907-003, rev 1.3), PCONFIG, MKTME_KEY_PROGRAM_STRUCT): 192 bytes used, 256-byte aligned. */
 export const KEY_PROGRAM_STRUCT_SIZE = 192;
 export const KEY_PROGRAM_STRUCT_ALIGN = 256;
 export const KEY_PROGRAM_KEYID = 0;      // u16

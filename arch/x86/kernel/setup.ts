@@ -9,8 +9,9 @@
  *   4. init_mem_mapping(): the kernel page tables (a direct map per KeyID), paging on.
  */
 import type { BootParams } from '../hw/isa.js';
-import { mktme_init, mktme_noflush } from '../mm/mktme.js';
+import { mktme_mm_init, mktme_noflush } from '../mm/mktme.js';
 import { init_mem_mapping } from '../mm/init.js';
+import { init_cpu_to_node } from '../mm/numa.js';
 import { memblock_setup } from '../../../mm/memblock.js';
 import { cpu_common_init, identify_cpu, type cpuinfo_x86 } from './cpu/common.js';
 import { init_intel, tme_boot_cpu_done, tme_init } from './cpu/intel.js';
@@ -19,7 +20,7 @@ import { init_hypervisor_platform } from './cpu/hypervisor.js';
 
 /** Identify the boot CPU (early_cpu_init + identify_boot_cpu, merged). */
 export function identify_boot_cpu(): cpuinfo_x86 {
-  mktme_init();
+  mktme_mm_init();
   tme_init();
   cpu_common_init(init_intel);
   const c = identify_cpu();
@@ -31,6 +32,7 @@ export function identify_boot_cpu(): cpuinfo_x86 {
 export function setup_arch(bp: BootParams): void {
   e820__memory_setup(bp.e820);
   identify_boot_cpu();
+  init_cpu_to_node(bp.cpuNode);
   init_hypervisor_platform();
   memblock_setup(bp.e820, bp.memAffinity, e820__mem_limit());
   init_mem_mapping();

@@ -17,24 +17,22 @@
 import { Fault } from '../hw/isa.js';
 import { nr_cpu_ids, smp_call_function_single } from '../include/asm/processor.js';
 import { load_kernel_pgtable } from '../mm/init.js';
+import { cpu_to_node } from '../mm/numa.js';
 import { pr_err, pr_info } from '../../../kernel/printk.js';
 import { cpu_data, cpu_identified, HZ, identify_cpu, type cpuinfo_x86 } from './cpu/common.js';
 
 let online: boolean[] = [];
-let cpu_node: number[] = [];
 
-/** Boot: only the boot CPU is online; `nodes[cpu]` is each CPU's NUMA node (SRAT). */
-export function smp_prepare_boot_cpu(nodes: readonly number[]): void {
+/** Boot: only the boot CPU is online. */
+export function smp_prepare_boot_cpu(): void {
   online = new Array(nr_cpu_ids()).fill(false);
   online[0] = true;
-  cpu_node = Array.from({ length: nr_cpu_ids() }, (_, i) => nodes[i] ?? 0);
 }
 
 /** Online and identified (a CPU whose bring-up died half-way counts as offline). */
 export function cpu_online(cpu: number): boolean { return online[cpu] === true && cpu_identified(cpu); }
 export function num_online_cpus(): number { return online_cpus().length; }
 export function online_cpus(): number[] { return online.flatMap((_, i) => (cpu_online(i) ? [i] : [])); }
-export function cpu_to_node(cpu: number): number { return cpu_node[cpu] ?? 0; }
 
 /** topology_physical_package_id(). */
 export function topology_physical_package_id(cpu: number): number { return cpu_data(cpu).phys_proc_id; }
@@ -100,7 +98,7 @@ export function smp_init(): void {
   pr_info('smp: Bringing up secondary CPUs ...');
   if (n > 1) {
     const width = num_digits(n) + 1;
-    const node_width = num_digits(Math.max(...cpu_node) + 1) + 1;
+    const node_width = num_digits(Math.max(...Array.from({ length: n }, (_, c) => cpu_to_node(c))) + 1) + 1;
     let line: string | null = null;
     let current_node = -1;
     let first = true;

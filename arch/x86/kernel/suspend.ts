@@ -8,26 +8,23 @@
  *    ask the CPU to keep the platform key for standby (IA32_TME_ACTIVATE[3]): with a new
  *    key after resume the whole of memory, page tables included, would be garbage.
  *  - On resume the BIOS restores the platform key (KEY_SELECT = 1); each CPU reloads the
- *    kernel's page tables and its current task's CR3; the key service programs every
- *    KeyID again (keys programmed by PCONFIG "are discarded on reset", SDM). A
+ *    kernel's page tables and its current task's CR3; then the PM notifiers run
+ *    (PM_POST_SUSPEND), where the key service programs every KeyID again (keys programmed by PCONFIG "are discarded on reset", SDM). A
  *    software key comes back only with the mktme_storekeys boot option; a CPU-generated
  *    key cannot come back, so that memory is lost (read as garbage), which is the
  *    lesson.
  */
 import { rdmsrl, smp_call_function_single, write_cr3 } from '../include/asm/processor.js';
 import {
-  MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_BYPASS, TME_ACTIVATE_ENABLED, TME_ACTIVATE_LOCKED,
+  MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_BYPASS, TME_ACTIVATE_SAVE_KEY, TME_ACTIVATE_ENABLED, TME_ACTIVATE_LOCKED,
 } from '../include/asm/msr-index.js';
 import { cpu_loaded_mm } from '../mm/tlb.js';
 import { load_kernel_pgtable } from '../mm/init.js';
 import { EOPNOTSUPP } from '../../../kernel/errno.js';
-import { mktme_reprogram_all } from '../../../kernel/keys/index.js';
+import { PM_POST_SUSPEND, pm_notifier_call_chain } from '../../../kernel/power/main.js';
 import { pr_err, pr_info, pr_warn } from '../../../kernel/printk.js';
 import { online_cpus } from './smpboot.js';
 import { wbinvd_on_all_packages } from './reboot.js';
-
-/** IA32_TME_ACTIVATE[3] SAVE_KEY_FOR_STANDBY (spec §1.2). */
-const TME_ACTIVATE_SAVE_KEY = 0x8n;
 
 /**
  * Get ready for S3: 0, or -EOPNOTSUPP when TME's platform key would not survive.
@@ -36,7 +33,7 @@ const TME_ACTIVATE_SAVE_KEY = 0x8n;
 export function suspend_prepare(): number {
   const act = rdmsrl(MSR_IA32_TME_ACTIVATE);
   const encrypting = TME_ACTIVATE_LOCKED(act) && TME_ACTIVATE_ENABLED(act) && !TME_ACTIVATE_BYPASS(act);
-  if (encrypting && (act & TME_ACTIVATE_SAVE_KEY) === 0n) {
+  if (encrypting && !TME_ACTIVATE_SAVE_KEY(act)) {
     pr_warn('PM: TME key is not saved for standby: suspend to RAM is not available');
     return -EOPNOTSUPP;
   }
@@ -59,8 +56,7 @@ export function suspend_resume(): number {
       if (mm) write_cr3(mm.pgd);
     });
   }
-  const ret = mktme_reprogram_all();
-  if (ret < 0) pr_warn('mktme: some KeyIDs could not be restored; their memory reads as garbage');
+  const ret = pm_notifier_call_chain(PM_POST_SUSPEND);
   pr_info('PM: suspend exit');
   return ret;
 }

@@ -21,7 +21,7 @@ import { X86_CR0_PG, X86_CR0_WP, E820_TYPE_PMEM, E820_TYPE_RAM, E820_TYPE_RESERV
 import { DIRECT_MAPPING_MIN, __va, set_direct_mapping } from '../include/asm/page.js';
 import {
   _KERNPG_TABLE, _PAGE_PRESENT, _PAGE_PSE, PAGE_KERNEL, PAGE_SIZE, pa_pte, pgprot_keyid, pte_addr,
-  type pgprot_t, type pte_t,
+  type pgprot_t, type pte_t, LEVEL_SHIFT,
 } from '../include/asm/pgtable_types.js';
 import { memcpy_toio, read_cr0, readl, write_cr0, write_cr3 } from '../include/asm/processor.js';
 import { e820_table, memblock_phys_alloc } from '../../../mm/memblock.js';
@@ -40,7 +40,6 @@ const ENTRIES = 512;
 export const PG_LEVEL_4K = 1;
 export const PG_LEVEL_2M = 2;
 export const PG_LEVEL_1G = 3;
-const LEVEL_SHIFT = [39, 30, 21, 12]; // PML4, PDPT, PD, PT index shifts
 
 let pgd_pa = 0;
 /** KeyID 0's direct-map leaves by level (arch_report_meminfo's direct_pages_count). */

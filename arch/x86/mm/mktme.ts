@@ -3,10 +3,10 @@
  * asm/mktme.h): the KeyID geometry found by detect_tme, the KeyID of every page
  * (page_ext), and the cache flushes a page needs when its KeyID changes.
  *
- * Why the flushes: the CPU does not keep the KeyID aliases of a page coherent (spec §4,
+ * Why the flushes: the CPU does not keep the KeyID aliases of a page coherent (Intel MKTME spec (336907-003, rev 1.3), exclusion range, S3 standby and runtime rules,
  * "Hardware/CPU does not enforce coherency between mappings of the same physical page
  * with different KeyIDs"). A dirty line of the old alias written back late lands on top
- * of the new KeyID's data. So (linux-mktme.md §2.5):
+ * of the new KeyID's data. So (the series' arch/x86/mm/mktme.c):
  *   prep_encrypted_page: flush the KeyID-0 alias, set the KeyID, then zero through the
  *                        new alias;
  *   free_encrypted_page: flush the KeyID's alias, then reset the KeyID to 0.
@@ -15,22 +15,18 @@
  *
  * Every KeyID a page holds is one reference on that KeyID ("Taking a reference per-4K
  * helps in case if the page will be split"); the key service plugs its counters in
- * with mktme_set_keyid_ref_ops. mktme_init() resets everything for a new boot.
+ * with mktme_set_keyid_ref_ops. mktme_mm_init() resets everything for a new boot.
  */
 import { clflush_cache_range, memset_io } from '../include/asm/processor.js';
 import { PAGE_SIZE, set_physical_mask_bits } from '../include/asm/pgtable_types.js';
 import { __va, page_address } from '../include/asm/page.js';
+import { mktme_set_arch_ops, type mktme_arch_ops } from '../include/asm/mktme.js';
 import { page_keyid_arr } from '../../../mm/page.js';
 import { pr_warn } from '../../../kernel/printk.js';
 import { module_param, param_ops_bool } from '../../../kernel/params.js';
 
 /** Linux __PHYSICAL_MASK_SHIFT: physical_mask is restored to this by mktme_disable. */
 const __PHYSICAL_MASK_SHIFT = 52;
-
-/** TME_ACTIVATE_CRYPTO_ALGS bits this kernel knows (IA32_TME_ACTIVATE[63:48]). */
-export const TME_ACTIVATE_CRYPTO_AES_XTS_128 = 1 << 0;
-export const TME_ACTIVATE_CRYPTO_AES_XTS_256 = 1 << 2;
-export const TME_ACTIVATE_CRYPTO_KNOWN_ALGS = TME_ACTIVATE_CRYPTO_AES_XTS_128 | TME_ACTIVATE_CRYPTO_AES_XTS_256;
 
 /** The key service's per-KeyID reference counts (percpu_ref encrypt_count[] in Linux). */
 export interface KeyidRefOps {
@@ -48,26 +44,28 @@ let ref_ops: KeyidRefOps | null = null;
 /** Pages currently holding each KeyID (index 1..nr); for sysfs keyid_pages. */
 let keyid_count = new Float64Array(1);
 
-/** Reset for a new boot: MKTME off, flushes on, no reference hooks, no counts. */
-export function mktme_init(): void {
+/** Reset for a new boot: MKTME off, no reference hooks, no counts (mktme.noflush is a parameter). */
+export function mktme_mm_init(): void {
   nr_keyids = keyid_shift = keyid_bits = algs = 0;
   ref_ops = null;
   keyid_count = new Float64Array(1);
+  mktme_set_arch_ops(null);
 }
 
 /**
  * detect_tme found MKTME enabled with `nr` KeyIDs (2^bits - 1) whose bits start at
  * `shift` (= MAXPHYADDR - bits). Linux: __mktme_nr_keyids, __mktme_keyid_shift,
  * __mktme_keyid_mask = GENMASK_ULL(phys_bits - 1, shift), physical_mask &= ~mask,
- * mktme_algs = crypto_algs & KNOWN_ALGS.
+ * mktme_algs = crypto_algs (detect_tme has masked them with TME_ACTIVATE_CRYPTO_KNOWN_ALGS).
  */
 export function mktme_set_params(nr: number, shift: number, bits: number, crypto_algs: number): void {
   nr_keyids = nr;
   keyid_shift = shift;
   keyid_bits = bits;
-  algs = crypto_algs & TME_ACTIVATE_CRYPTO_KNOWN_ALGS;
+  algs = crypto_algs;
   keyid_count = new Float64Array(nr + 1);
   set_physical_mask_bits(shift);
+  mktme_set_arch_ops(nr > 0 ? mktme_arch : null);
 }
 
 /** Linux mktme_disable(): zero mask, shift and number; restore physical_mask. */
@@ -75,9 +73,10 @@ export function mktme_disable(): void {
   nr_keyids = keyid_shift = keyid_bits = algs = 0;
   keyid_count = new Float64Array(1);
   set_physical_mask_bits(__PHYSICAL_MASK_SHIFT);
+  mktme_set_arch_ops(null);
 }
 
-/** Usable KeyIDs, KeyID 0 excluded; 0 when MKTME is off. */
+/** The hardware KeyIDs (Linux asm/mktme.h mktme_nr_keyids), KeyID 0 excluded; 0 when MKTME is off. */
 export function mktme_nr_keyids(): number { return nr_keyids; }
 export function mktme_enabled(): boolean { return nr_keyids > 0; }
 /** First physical-address bit of the KeyID. */
@@ -97,10 +96,18 @@ export function mktme_noflush(warn = false): boolean {
 /** The key service registers its KeyID reference counting (null: no-op). */
 export function mktme_set_keyid_ref_ops(ops: KeyidRefOps | null): void { ref_ops = ops; }
 
-/** page_keyid: the KeyID the page is currently used with (0 if MKTME is off). */
-export function page_keyid(pfn: number): number {
+/** page_keyid's implementation: page_ext's KeyID. */
+function mktme_page_keyid(pfn: number): number {
   return pfn < page_keyid_arr.length ? page_keyid_arr[pfn] : 0;
 }
+
+/** The hooks asm/mktme.ts calls while MKTME is on. */
+const mktme_arch: mktme_arch_ops = {
+  nr_keyids: () => nr_keyids,
+  page_keyid: mktme_page_keyid,
+  prep_encrypted_page: (pfn, order, keyid, zero) => prep_encrypted_page(pfn, order, keyid, zero),
+  free_encrypted_page: (pfn, order) => free_encrypted_page(pfn, order),
+};
 
 /** Pages currently holding `keyid` (keyid >= 1), for /sys/kernel/mm/mktme/keyid_pages. */
 export function keyid_pages(keyid: number): number {

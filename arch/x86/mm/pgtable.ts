@@ -20,9 +20,7 @@
  */
 import { __va } from './init.js';
 import { init_mm_pgd } from './init.js';
-import {
-  _PAGE_PRESENT, _PAGE_TABLE, PAGE_SIZE, pa_pte, pte_addr, type pte_t,
-} from '../include/asm/pgtable_types.js';
+import { _PAGE_PRESENT, _PAGE_TABLE, PAGE_SIZE, pa_pte, pte_addr, type pte_t, LEVEL_SHIFT } from '../include/asm/pgtable_types.js';
 import { readl, writel } from '../include/asm/processor.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../../mm/page_alloc.js';
 import { pr_err } from '../../../kernel/printk.js';
@@ -31,7 +29,6 @@ import { ENOMEM } from '../../../kernel/errno.js';
 
 export const PTRS_PER_TABLE = 512;
 /** Index shift of each level: PML4, PDPT, PD, PT. */
-const LEVEL_SHIFT = [39, 30, 21, 12];
 /** First PML4 entry of the kernel half (0xffff800000000000). */
 export const KERNEL_PGD_BOUNDARY = 256;
 

@@ -17,8 +17,8 @@ import {
 } from '../include/asm/processor.js';
 import { init_mm_pgd } from './init.js';
 import type { mm_struct } from '../../../mm/vma.js';
+import { PAGE_SIZE } from '../include/asm/pgtable_types.js';
 
-const PAGE_SIZE = 4096;
 /** Linux's tlb_single_page_flush_ceiling. */
 export const tlb_single_page_flush_ceiling = 33;
 

@@ -1,6 +1,6 @@
 /**
  * AES T-tables and single-block AES rounds on them: the tables for the WebAssembly
- * kernels (xts-wasm.ts, via tableBytes) and the JS line path xts.ts falls back to when
+ * routines (xts-wasm.ts, via tableBytes) and the JS line path xts.ts falls back to when
  * there is no WebAssembly.
  *
  * Why not noble's `unsafe.encrypt/decrypt` for the JS path: noble merges table pairs
@@ -117,7 +117,7 @@ export function decryptBlock(xk: Int32Array, s0: number, s1: number, s2: number,
 }
 
 /**
- * The tables as little-endian 32-bit words, for the WebAssembly kernels (xts-wasm.ts),
+ * The tables as little-endian 32-bit words, for the WebAssembly routines (xts-wasm.ts),
  * 16 KiB: E0..E3, D0..D3, then for the last rounds S(x) << 8k and Si(x) << 8k, k = 0..3
  * (pre-shifted, so a last-round lookup costs what a middle-round one does).
  */

@@ -1,11 +1,11 @@
 /**
  * A minimal WebAssembly assembler: just enough of the binary format (WebAssembly Core
- * Specification 2.0, §5) to emit the XTS kernels in xts-wasm.ts from TypeScript, so no
+ * Specification 2.0, §5) to emit the XTS routines in xts-wasm.ts from TypeScript, so no
  * opaque binary is checked in and no toolchain is needed.
  *
  * A module here is one exported memory of fixed size plus a list of functions; each
  * function is exported under its name. Bodies are flat byte arrays built with `op`.
- * Only the instructions the kernels use are defined.
+ * Only the instructions the routines use are defined.
  */
 
 export const I32 = 0x7f;

@@ -1,5 +1,5 @@
 /**
- * The XTS kernels in WebAssembly, generated at load time with wasm-asm.ts.
+ * The XTS routines in WebAssembly, generated at load time with wasm-asm.ts.
  *
  * Why, measured here (Node 20, 2 shared cores, best of many slices): one AES-128 block
  * with these T-tables takes about 84 ns as WebAssembly against 165-180 ns in JS (noble's
@@ -170,7 +170,7 @@ function pageOutFunc(): WasmFunc {
   return { name: 'pageOut', params: [I32], locals: [I32], body: code };
 }
 
-export interface XtsKernelExports {
+export interface XtsWasmExports {
   memory: WebAssembly.Memory;
   encLine(lo: number, hi: number): void;
   decLine(lo: number, hi: number): void;
@@ -187,10 +187,10 @@ let tables: Uint8Array | null = null;
 export const wasmAvailable = typeof WebAssembly === 'object';
 
 /**
- * A fresh kernel instance for AES with `nr` rounds, tables loaded, no keys yet; null when
+ * A fresh module instance for AES with `nr` rounds, tables loaded, no keys yet; null when
  * the host has no WebAssembly. Any other failure (a bad module) throws: it is a bug.
  */
-export function newKernel(nr: number): XtsKernelExports | null {
+export function newXtsModule(nr: number): XtsWasmExports | null {
   if (!wasmAvailable) return null;
   let m = modules.get(nr);
   if (m === undefined) {
@@ -199,7 +199,7 @@ export function newKernel(nr: number): XtsKernelExports | null {
     modules.set(nr, m);
   }
   tables ??= tableBytes();
-  const k = new WebAssembly.Instance(m, {}).exports as unknown as XtsKernelExports;
+  const k = new WebAssembly.Instance(m, {}).exports as unknown as XtsWasmExports;
   new Uint8Array(k.memory.buffer).set(tables, MEM.TE);
   return k;
 }

@@ -7,15 +7,15 @@
  *   T = AES(key2, addr);  C_j = AES(key1, P_j ^ T*alpha^j) ^ T*alpha^j,  j = 0..3
  *
  * Paths, chosen by measurement (bench/crypto.ts; figures in xts-wasm.ts's header):
- * - Lines: a WebAssembly kernel (xts-wasm.ts) does the five AES blocks of a line with
+ * - Lines: a WebAssembly routine (xts-wasm.ts) does the five AES blocks of a line with
  *   T-tables; JS copies the 64 bytes in and out (16 words through cached Int32 views of
  *   the caller's buffers when aligned). node:crypto cannot serve single lines: one call
- *   costs about 1 us of fixed overhead, twice a whole line in the kernel.
+ *   costs about 1 us of fixed overhead, twice a whole line in the routine.
  * - Runs of lines (encryptLines/decryptLines: up to 64 lines per call, each with its own
  *   address; a page is the run of its 64 lines): node:crypto AES-ECB contexts made once
- *   per key and reused (ecb.ts). The line addresses go into the kernel's TIN, one ECB call
- *   under key2 makes the line tweaks, the kernel multiplies them by alpha and XORs them
- *   into the lines, one ECB call under key1 runs all their blocks, and the kernel XORs the
+ *   per key and reused (ecb.ts). The line addresses go into the routine's TIN, one ECB call
+ *   under key2 makes the line tweaks, the routine multiplies them by alpha and XORs them
+ *   into the lines, one ECB call under key1 runs all their blocks, and the routine XORs the
  *   tweaks out again. Same result as one line call per line. The engine's write-combining
  *   queue and stream prefetcher use this path (engine.ts, memsys.ts).
  * - Without WebAssembly (node --jitless), or on a big-endian host, lines run in plain JS
@@ -24,10 +24,10 @@
  * Key schedules come from noble (expandKeyLE / expandKeyDecLE); every path is tested
  * against the noble-based reference.
  *
- * src and dst may be the same bytes (in-place). (The kernel copies the whole input first,
+ * src and dst may be the same bytes (in-place). (The routine copies the whole input first,
  * so any overlap works there; the JS path reads each block before writing it, so only
  * exact in-place is safe in general: that is the contract.)
- * Key material lives only in the schedules (in the kernel's memory when there is one)
+ * Key material lives only in the schedules (in the routine's memory when there is one)
  * and the node contexts; destroy() zeroes the former, drops the latter, and any later
  * call throws.
  */
@@ -35,7 +35,7 @@ import { unsafe } from '@noble/ciphers/aes.js';
 import { decryptBlock, encryptBlock, scheduleView } from './aes-block.js';
 import { EcbContext } from './ecb.js';
 import { checkAddr, checkXtsKeys } from './xts-ref.js';
-import { MEM, newKernel, type XtsKernelExports } from './xts-wasm.js';
+import { MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.js';
 
 export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
 
@@ -43,7 +43,7 @@ export const LINE_BYTES = 64;
 export const PAGE_BYTES = 4096;
 const TWO32 = 0x100000000;
 const LINE32 = MEM.LINE / 4;
-/** Lines per native call: the kernel's page areas hold 64. */
+/** Lines per native call: the routine's page areas hold 64. */
 const BATCH = 64;
 const MAX_ADDR = 2 ** 53;
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -51,7 +51,7 @@ const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const VIEWS = 4;
 
 export interface XtsOptions {
-  /** Use the WebAssembly kernel when available (default true). */
+  /** Use the WebAssembly routine when available (default true). */
   wasm?: boolean;
 }
 
@@ -104,11 +104,11 @@ function jsLine(
 }
 
 export class XtsCipher {
-  /** Schedules: views into the kernel's memory when there is a kernel. */
+  /** Schedules: views into the routine's memory when there is a routine. */
   private readonly xk1: Int32Array;
   private readonly xk1d: Int32Array;
   private readonly xk2: Int32Array;
-  private kernel: XtsKernelExports | null;
+  private wasm: XtsWasmExports | null;
   private readonly mem: Uint8Array;
   private readonly mem32: Int32Array;
   /** Word views of up to VIEWS byte arrays seen as src/dst (words()). */
@@ -118,7 +118,7 @@ export class XtsCipher {
   private nextView = 0;
   /** Byte offset in its ArrayBuffer of the array words() was last called with. */
   private base = 0;
-  /** Views of the kernel's page areas (tweak inputs, ECB input, result). */
+  /** Views of the routine's page areas (tweak inputs, ECB input, result). */
   private readonly tinView: Uint8Array;
   private readonly paView: Uint8Array;
   private readonly pbView: Uint8Array;
@@ -135,11 +135,11 @@ export class XtsCipher {
     const d1 = unsafe.expandKeyDecLE(k1);
     const e2 = unsafe.expandKeyLE(k2);
     try {
-      // The kernel's memory is little-endian; schedules and lines go in through host-order
+      // The routine's memory is little-endian; schedules and lines go in through host-order
       // Int32 views, so a big-endian host keeps to the JS path.
-      this.kernel = options.wasm === false || !HOST_LE ? null : newKernel(e1.length / 4 - 1);
-      if (this.kernel !== null) {
-        const buf = this.kernel.memory.buffer;
+      this.wasm = options.wasm === false || !HOST_LE ? null : newXtsModule(e1.length / 4 - 1);
+      if (this.wasm !== null) {
+        const buf = this.wasm.memory.buffer;
         this.mem = new Uint8Array(buf);
         this.mem32 = new Int32Array(buf);
         this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 1024);
@@ -167,7 +167,7 @@ export class XtsCipher {
   }
 
   encryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.kernel;
+    const k = this.wasm;
     if (k === null || !lineOk(addr, src, srcOff, dst, dstOff)) {
       this.checkLine(addr, src, srcOff, dst, dstOff); // throws on bad arguments or after destroy()
       if (k === null) return jsLine(encryptBlock, this.xk1, this.xk2, addr, src, srcOff, dst, dstOff);
@@ -178,7 +178,7 @@ export class XtsCipher {
   }
 
   decryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.kernel;
+    const k = this.wasm;
     if (k === null || !lineOk(addr, src, srcOff, dst, dstOff)) {
       this.checkLine(addr, src, srcOff, dst, dstOff);
       if (k === null) return jsLine(decryptBlock, this.xk1d, this.xk2, addr, src, srcOff, dst, dstOff);
@@ -215,14 +215,14 @@ export class XtsCipher {
     this.lines(false, addrs, addrOff, n, src, srcOff, dst, dstOff);
   }
 
-  /** Zero the key schedules (and all kernel memory), drop the node contexts; later calls throw. */
+  /** Zero the key schedules (and all of the routine's memory), drop the node contexts; later calls throw. */
   destroy(): void {
     this.dead = true;
     this.xk1.fill(0);
     this.xk1d.fill(0);
     this.xk2.fill(0);
     this.mem.fill(0);
-    this.kernel = null;
+    this.wasm = null;
     this.arrs.fill(null);
     this.views.fill(new Int32Array(0));
     this.ecb1?.drop();
@@ -234,11 +234,11 @@ export class XtsCipher {
   /** True once destroy() has run. */
   get destroyed(): boolean { return this.dead; }
 
-  /** Whether this cipher runs on the WebAssembly kernel. */
-  get usesWasm(): boolean { return this.kernel !== null; }
+  /** Whether this cipher runs on the WebAssembly routine. */
+  get usesWasm(): boolean { return this.wasm !== null; }
 
   private page(encrypting: boolean, addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.kernel;
+    const k = this.wasm;
     if (k === null) {
       for (let i = 0; i < PAGE_BYTES; i += LINE_BYTES) {
         if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addr + i, src, srcOff + i, dst, dstOff + i);
@@ -260,7 +260,7 @@ export class XtsCipher {
     checkSpan('src', src, srcOff, n * LINE_BYTES);
     checkSpan('dst', dst, dstOff, n * LINE_BYTES);
     for (let i = 0; i < n; i++) checkAddr(addrs[addrOff + i]);
-    const k = this.kernel;
+    const k = this.wasm;
     if (k === null) {
       for (let i = 0; i < n; i++) {
         const o = i * LINE_BYTES;
@@ -284,10 +284,10 @@ export class XtsCipher {
 
   /**
    * XTS of `b` lines (1..BATCH) whose tweak inputs are in TIN: one ECB call under key2 for
-   * the tweaks, the kernel spreads them (T * alpha^j) and XORs them in, one ECB call under
-   * key1 for all 4b blocks, the kernel XORs them out.
+   * the tweaks, the routine spreads them (T * alpha^j) and XORs them in, one ECB call under
+   * key1 for all 4b blocks, the routine XORs them out.
    */
-  private batch(k: XtsKernelExports, encrypting: boolean, b: number, src: Uint8Array, srcOff: number,
+  private batch(k: XtsWasmExports, encrypting: boolean, b: number, src: Uint8Array, srcOff: number,
     dst: Uint8Array, dstOff: number): void {
     const m = this.mem;
     const bytes = b * LINE_BYTES;
@@ -321,7 +321,7 @@ export class XtsCipher {
   }
 
   /**
-   * Copy a line into the kernel's LINE: 16 words when 4-byte aligned (unrolled: about
+   * Copy a line into the routine's LINE: 16 words when 4-byte aligned (unrolled: about
    * 40% faster than the loop here), else bytes.
    */
   private lineIn(src: Uint8Array, off: number): void {
@@ -340,7 +340,7 @@ export class XtsCipher {
     }
   }
 
-  /** Copy the kernel's LINE out to dst. */
+  /** Copy the routine's LINE out to dst. */
   private lineOut(dst: Uint8Array, off: number): void {
     const v = this.words(dst);
     const at = this.base + off;

@@ -39,9 +39,9 @@ export const X86_FEATURE_X2APIC = f(4, 21);
 export const X86_FEATURE_HYPERVISOR = f(4, 31);
 export const X86_FEATURE_SMEP = f(9, 7);
 export const X86_FEATURE_CLFLUSHOPT = f(9, 23);
-/** "tme": Intel Total Memory Encryption, CPUID.(7,0):ECX[13] (reference §1.1). */
+/** "tme": Intel Total Memory Encryption, CPUID.(7,0):ECX[13] (SDM Vol. 2A, CPUID). */
 export const X86_FEATURE_TME = f(16, 13);
-/** "pconfig": Intel PCONFIG, CPUID.(7,0):EDX[18] (reference §1.1). */
+/** "pconfig": Intel PCONFIG, CPUID.(7,0):EDX[18] (SDM Vol. 2A, CPUID). */
 export const X86_FEATURE_PCONFIG = f(18, 18);
 
 /** x86_cap_flags[]: feature number -> /proc/cpuinfo name (Linux's spellings). */

@@ -3,12 +3,13 @@
  *
  * Mainline never put the TME MSRs in msr-index.h (MSR_IA32_TME_ACTIVATE is a local
  * #define in cpu/intel.c); they are collected here with the names Fares Mehanna's 2022
- * KVM patch and Jeremy Compostella's 2023 clean-up proposed (reference §1.2).
+ * KVM patch (<20220203181432.34911-1-faresx@amazon.de>) and Jeremy Compostella's
+ * 2023 "x86/cpu/intel: Clean-up TME code" proposed.
  */
 
 export const MSR_IA32_TSC = 0x00000010;
 
-/** KeyID partitioning between MKTME and TDX (reference §1.2; no TDX on this machine). */
+/** KeyID partitioning between MKTME and TDX (Linux arch/x86/virt/vmx/tdx/tdx.h; no TDX on this machine). */
 export const MSR_IA32_MKTME_KEYID_PARTITIONING = 0x00000087;
 
 export const MSR_IA32_TME_CAPABILITY = 0x00000981;
@@ -21,10 +22,13 @@ export const MSR_IA32_TME_EXCLUDE_BASE = 0x00000984;
 export function TME_ACTIVATE_LOCKED(x: bigint): boolean { return (x & 0x1n) !== 0n; }
 /** Bit 1: hardware encryption enable. */
 export function TME_ACTIVATE_ENABLED(x: bigint): boolean { return (x & 0x2n) !== 0n; }
+/** Bit 3: save the TME key for standby (S3), restore it on resume (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
+export function TME_ACTIVATE_SAVE_KEY(x: bigint): boolean { return (x & 0x8n) !== 0n; }
 /** Bits 7:4: TME policy (an algorithm's bit index in IA32_TME_CAPABILITY). */
 export function TME_ACTIVATE_POLICY(x: bigint): bigint { return (x >> 4n) & 0xfn; }
 export const TME_ACTIVATE_POLICY_AES_XTS_128 = 0n;
-/** Policy 2 (spec §1.2): not known to Linux 2018-2024; this tree's mktme_aes_xts_256 option. */
+/** Policy 2 (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE): not known to Linux
+ * 2018-2024; this tree's mktme_aes_xts_256 option. */
 export const TME_ACTIVATE_POLICY_AES_XTS_256 = 2n;
 /** Bit 31: KeyID 0 bypasses encryption. */
 export function TME_ACTIVATE_BYPASS(x: bigint): boolean { return (x & (1n << 31n)) !== 0n; }
@@ -38,6 +42,6 @@ export const TME_ACTIVATE_CRYPTO_AES_XTS_256 = 4n;
 /** What detect_tme knows, as Linux defines it (intel.c): AES-XTS-128 only. */
 export const TME_ACTIVATE_CRYPTO_KNOWN_ALGS = TME_ACTIVATE_CRYPTO_AES_XTS_128;
 
-// IA32_TME_CAPABILITY fields (spec §1.1).
+// IA32_TME_CAPABILITY fields (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_CAPABILITY).
 export function TME_CAP_MAX_KEYID_BITS(x: bigint): number { return Number((x >> 32n) & 0xfn); }
 export function TME_CAP_MAX_KEYS(x: bigint): number { return Number((x >> 36n) & 0x7fffn); }

@@ -11,7 +11,7 @@
  *
  * Also clear_page / copy_page: ordinary stores through a kernel virtual address.
  */
-import { page_keyid_arr } from '../../../../mm/page.js';
+import { page_keyid } from './mktme.js';
 import { memcpy_fromio, memcpy_toio, memset_io } from './processor.js';
 import { PAGE_SIZE } from './pgtable_types.js';
 
@@ -63,8 +63,7 @@ export function va_keyid(va: number): number {
  * direct_mapping_size)").
  */
 export function page_address(pfn: number): number {
-  const keyid = pfn < page_keyid_arr.length ? page_keyid_arr[pfn] : 0;
-  return PAGE_OFFSET + keyid * mapping_size + pfn * PAGE_SIZE;
+  return PAGE_OFFSET + page_keyid(pfn) * mapping_size + pfn * PAGE_SIZE;
 }
 
 /** clear_page: zero one 4 KiB page through kernel virtual address `va` (REP STOSB). */

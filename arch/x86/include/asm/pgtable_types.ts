@@ -29,6 +29,12 @@ export type pgprot_t = pte_t;
 const TWO32 = 4294967296;
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
+/** 4-level paging (asm/pgtable_64_types.h): the VA bit each level's index starts at. */
+export const PGDIR_SHIFT = 39;
+export const PUD_SHIFT = 30;
+export const PMD_SHIFT = 21;
+/** Index shift by level, PML4 (0) to PT (3). */
+export const LEVEL_SHIFT: readonly number[] = [PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT, PAGE_SHIFT];
 
 /** Bits of a physical address that address memory (Linux: physical_mask); the bits
  *  above it, up to MAXPHYADDR, are the KeyID. Set by the MKTME code at boot. */

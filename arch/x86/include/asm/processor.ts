@@ -9,6 +9,7 @@
  * a synchronous cross-call.
  */
 import { Fault, X86_TRAP_GP, type CpuidRegs, type X86Cpu } from '../../hw/isa.js';
+import { EIO } from '../../../../kernel/errno.js';
 
 let cpus: X86Cpu[] = [];
 let current = 0;
@@ -51,12 +52,12 @@ export function cpuid(leaf: number): CpuidRegs { return cpuid_count(leaf, 0); }
 export function rdmsrl(msr: number): bigint { return this_cpu().rdmsr(msr); }
 export function wrmsrl(msr: number, val: bigint): void { this_cpu().wrmsr(msr, val); }
 
-/** rdmsrl_safe: the exception-table variant; returns -EIO style failure on #GP. */
+/** rdmsrl_safe: the exception-table variant (EX_TYPE_RDMSR_SAFE): -EIO on #GP. */
 export function rdmsrl_safe(msr: number): { err: number; val: bigint } {
   try {
     return { err: 0, val: this_cpu().rdmsr(msr) };
   } catch (e) {
-    if (e instanceof Fault && e.vector === X86_TRAP_GP) return { err: -5, val: 0n };
+    if (e instanceof Fault && e.vector === X86_TRAP_GP) return { err: -EIO, val: 0n };
     throw e;
   }
 }
@@ -65,12 +66,27 @@ export function wrmsrl_safe(msr: number, val: bigint): number {
     this_cpu().wrmsr(msr, val);
     return 0;
   } catch (e) {
-    if (e instanceof Fault && e.vector === X86_TRAP_GP) return -5;
+    if (e instanceof Fault && e.vector === X86_TRAP_GP) return -EIO;
     throw e;
   }
 }
 
 export function rdtsc(): number { return this_cpu().rdtsc(); }
+
+/**
+ * Run `insn` on this CPU at CPL 3, as user code runs after the kernel's IRET/SYSRET to
+ * user mode, and be back at CPL 0 however it ends (a fault's entry to the kernel, or the
+ * next system call). A fault propagates to the caller, now at CPL 0.
+ */
+export function user_mode_exec<T>(insn: (cpu: X86Cpu) => T): T {
+  const cpu = this_cpu();
+  cpu.cpl = 3;
+  try {
+    return insn(cpu);
+  } finally {
+    cpu.cpl = 0;
+  }
+}
 
 // --- control registers, TLB, caches --------------------------------------------------------
 

@@ -2,7 +2,8 @@
  * Intel-specific CPU setup (Linux arch/x86/kernel/cpu/intel.c): init_intel() and the
  * TME/MKTME detection it runs on every CPU, detect_tme().
  *
- * detect_tme() follows Linux's 2018-2024 version (reference §1.3(a)) message for
+ * detect_tme() follows Linux's 2018-2024 version (commit cb06d8e3d020 "x86/tme: Detect
+ * if TME and MKTME is activated by BIOS", until its removal in 2024) message for
  * message, in the same cases and order, with the pr_*_once() call sites printing at
  * most once per boot each, plus:
  *  - 2024: the "tme" capability is cleared on a CPU where the BIOS did not enable TME;
@@ -13,7 +14,7 @@
  *    `x86/mktme: No known encryption algorithm is supported: 0x4` (MKTME off). The key
  *    type offers every activated algorithm mm can program (mktme_set_params), so with
  *    a mask allowing both, `algorithm=aes-xts-256` keys work either way;
- *  - the v2 MKTME series (§2.1): when MKTME is usable the boot CPU hands the KeyID
+ *  - the v2 MKTME series ([PATCHv2 08/59]): when MKTME is usable the boot CPU hands the KeyID
  *    count, shift (MAXPHYADDR - KeyID bits, computed before x86_phys_bits is reduced)
  *    and the known algorithms to mm (mktme_set_params); otherwise mktme_disable().
  *  - mktme=off: the hardware state is reported as usual, then MKTME stays off.
@@ -32,7 +33,7 @@ import {
   TME_ACTIVATE_POLICY_AES_XTS_128, TME_ACTIVATE_POLICY_AES_XTS_256, TME_ACTIVATE_CRYPTO_AES_XTS_256,
 } from '../../include/asm/msr-index.js';
 import { kstrtobool } from '../../../../lib/kstrtox.js';
-import { fmt_llx_alt, pr_err, pr_info, pr_warn } from '../../../../kernel/printk.js';
+import { fmt_llx_alt, pr_err, pr_err_once, pr_info, pr_info_once, pr_warn } from '../../../../kernel/printk.js';
 import { mktme_disable, mktme_set_params } from '../../mm/mktme.js';
 import { EINVAL } from '../../../../kernel/errno.js';
 import { early_param } from '../../../../kernel/params.js';
@@ -66,20 +67,11 @@ early_param('mktme_aes_xts_256', (val) => {
   return 0;
 }, () => { mktme_aes_xts_256 = false; });
 
-/** pr_*_once() call sites, each printing at most once per boot. */
-let once = new Set<string>();
-
-function print_once(site: string, print: () => void): void {
-  if (once.has(site)) return;
-  once.add(site);
-  print();
-}
 
 /** Boot: forget the previous boot's TME state (mktme= is already parsed). */
 export function tme_init(): void {
   mktme_status = MKTME_UNINITIALIZED;
   tme_activate_cpu0 = 0n;
-  once = new Set();
 }
 
 export function get_mktme_status(): number { return mktme_status; }
@@ -111,8 +103,8 @@ export function detect_tme(c: cpuinfo_x86): void {
   if (!first) {
     if (tme_activate !== tme_activate_cpu0) {
       /* Broken BIOS? */
-      print_once('inconsistent', () => pr_err('x86/tme: configuration is inconsistent between CPUs'));
-      print_once('not-usable', () => pr_err('x86/tme: MKTME is not usable'));
+      pr_err_once('x86/tme: configuration is inconsistent between CPUs');
+      pr_err_once('x86/tme: MKTME is not usable');
       set_disabled();
       /* Proceed. We may need to exclude bits from x86_phys_bits. */
     }
@@ -121,7 +113,7 @@ export function detect_tme(c: cpuinfo_x86): void {
   }
 
   if (!TME_ACTIVATE_LOCKED(tme_activate) || !TME_ACTIVATE_ENABLED(tme_activate)) {
-    print_once('not-enabled', () => pr_info('x86/tme: not enabled by BIOS'));
+    pr_info_once('x86/tme: not enabled by BIOS');
     set_disabled();
     clear_cpu_cap(c, X86_FEATURE_TME); // 2024
     return;
@@ -148,10 +140,10 @@ export function detect_tme(c: cpuinfo_x86): void {
   const keyid_bits = TME_ACTIVATE_KEYID_BITS(tme_activate);
   const nr_keyids = 2 ** keyid_bits - 1;
   if (nr_keyids) {
-    print_once('mktme-enabled', () => pr_info('x86/mktme: enabled by BIOS'));
-    print_once('mktme-keyids', () => pr_info(`x86/mktme: ${nr_keyids} KeyIDs available`));
+    pr_info_once('x86/mktme: enabled by BIOS');
+    pr_info_once(`x86/mktme: ${nr_keyids} KeyIDs available`, 'mktme-keyids');
   } else {
-    print_once('mktme-disabled', () => pr_info('x86/mktme: disabled by BIOS'));
+    pr_info_once('x86/mktme: disabled by BIOS');
   }
 
   if (mktme_status === MKTME_UNINITIALIZED) {
@@ -160,10 +152,11 @@ export function detect_tme(c: cpuinfo_x86): void {
   }
 
   if (first) {
-    // v2 series (§2.1): publish the KeyID layout, or turn MKTME off in software.
+    // v2 series ([PATCHv2 08/59]): publish the KeyID layout, or turn MKTME off in software.
     if (mktme_status === MKTME_ENABLED && nr_keyids && !mktme_cmdline_off) {
-      // mm keeps the activated algorithms it can program (AES-XTS-128 and -256).
-      const algs = Number(TME_ACTIVATE_CRYPTO_ALGS(tme_activate));
+      // The key type offers the activated algorithms mm can program (AES-XTS-128, -256).
+      const algs = Number(TME_ACTIVATE_CRYPTO_ALGS(tme_activate) &
+        (TME_ACTIVATE_CRYPTO_KNOWN_ALGS | TME_ACTIVATE_CRYPTO_AES_XTS_256));
       mktme_set_params(nr_keyids, c.x86_phys_bits - keyid_bits, keyid_bits, algs);
     } else {
       if (mktme_status === MKTME_ENABLED && nr_keyids) pr_info('x86/mktme: disabled by kernel command line');

@@ -1,0 +1,146 @@
+/**
+ * The shell language against /bin/sh: each line runs through this shell (generic
+ * commands and filters on a dummy context) and through `sh -c` with the host's tools
+ * in the C locale, and standard output and status must agree byte for byte. Only
+ * constructs where POSIX fixes the answer are used (no echo with backslashes, no $$,
+ * nothing where dash and bash differ). Lines needing a tool the host lacks are skipped;
+ * tests/tools/filters.test.ts holds those tools' expected output as literals.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import t from 'tap';
+import { bufferIo } from '../../tools/lib/io.js';
+import { Registry, Shell } from '../../tools/registry.js';
+import { commands } from '../../tools/commands/index.js';
+
+const LINES = [
+  // quoting
+  `echo 'single $x' "double" a\\ b 'it''s' "a'b" 'a"b'`,
+  `printf '%s\\n' "a\\tb" 'a\\tb' a\\\\b "\\$x" "\\\`"`,
+  `x='a  b'; printf '[%s]\\n' $x "$x" '$x' "\${x}"`,
+  `echo a#b #c; echo '#'d`,
+  `x=" a "; y=$x; printf '[%s]\\n' "$y"`,
+  // parameters
+  `echo $?; false; echo $?; true; echo $?`,
+  `x=abc.tar.gz; echo \${x%.*} \${x%%.*} \${x#*.} \${x##*.} \${#x}`,
+  `unset x; echo "\${x-unset}" "\${x:-empty}"; x=; echo "\${x-unset}" "\${x:-empty}" "[\${x:+set}]"`,
+  `echo "[\${u:=def}]" "$u"`,
+  `x=1; x=2 true; echo $x`,
+  `IFS=,; x="a,b,,c,"; for f in $x; do echo "[$f]"; done`,
+  `IFS=' :'; x="a : b::c"; for f in $x; do echo "[$f]"; done`,
+  `x=""; for f in $x "$x"; do echo "[$f]"; done`,
+  // command substitution
+  `x=$(printf 'a\\n\\n\\n'); echo "[$x]"`,
+  `f=$(printf 'a b\\nc'); for w in $f; do echo "<$w>"; done; echo "<$f>"`,
+  `echo "$(echo "nested $(echo deep)")" \`echo back\` "\`echo q\`"`,
+  `x=$(false); echo $?; x=$(exit 5); echo $?; echo $(exit 3) $?`,
+  `a=$(echo hello | tr a-z A-Z); echo "$a"`,
+  `x=1; y=$(x=2; echo $x); echo $x $y`,
+  // arithmetic
+  `x=5; echo $((x * 2)) $(($x + 1)) $(( (1+2) * 3 )) $((7/2)) $((-7%3)) $((1<<10)) $((0x10|1)) $((3>2 && 0)) $((010))`,
+  `i=0; while [ $i -lt 3 ]; do echo $i; i=$((i+1)); done`,
+  // statuses, && || !
+  `false || echo or; true && echo and; ! true; echo $?; ! false; echo $?`,
+  `true | false; echo $?; false | true; echo $?; ! false | false; echo $?`,
+  `(exit 4); echo $?; nosuchcommand 2>/dev/null; echo $?`,
+  `exit 3`,
+  `true; exit`,
+  `false && echo no; echo $?`,
+  // control flow
+  `if false; then echo a; elif true; then echo b; else echo c; fi; if false; then echo x; fi; echo $?`,
+  `for i in 1 2 3 4; do if [ $i = 2 ]; then continue; fi; if [ $i = 4 ]; then break; fi; echo $i; done`,
+  `for i in a b; do for j in 1 2 3; do [ $j = 2 ] && continue 2; echo $i$j; done; done`,
+  `n=0; until [ $n -ge 2 ]; do n=$((n+1)); echo u$n; done; while true; do break; done; echo $?`,
+  `for x in; do echo never; done; echo $?`,
+  `{ echo a; echo b; } | wc -l; (echo c; echo d) | sort -r`,
+  `x=out; (x=in; echo $x); echo $x`,
+  // test
+  `[ -z "" ] && [ -n x ] && [ 3 -gt 2 ] && [ abc != abd ] && test ! -e /nonexist && echo ok`,
+  `test a = b; echo $?; test; echo $?; [ -n "" ]; echo $?; [ 1 -eq 1 -a 2 -gt 1 ]; echo $?; [ x = -n ]; echo $?`,
+  `[ "(" ]; echo $?; [ ! = ! ]; echo $?; [ 1 -lt 2 -o 1 -gt 2 ]; echo $?`,
+  // pipes and filters
+  `printf '3\\n1\\n2\\n10\\n' | sort -n | head -n 3 | tail -n 1`,
+  `printf 'b 2\\na 10\\nc 1\\na 10\\n' | sort; printf 'b 2\\na 10\\nc 1\\n' | sort -n -k 2; printf 'x\\ny\\nx\\n' | sort -u -r`,
+  `printf 'x\\nx\\ny\\nx\\n' | uniq -c; printf 'x\\nx\\ny\\n' | uniq -d; printf 'x\\nx\\ny\\n' | uniq -u`,
+  `printf 'a:b:c\\nd:e:f\\nnone\\n' | cut -d: -f 1,3; printf 'a:b:c\\nnone\\n' | cut -d: -f 2- -s; echo abcdef | cut -c 2-4`,
+  `echo Hello World | tr a-z A-Z; echo Hello | tr -d l; echo 'aaa  bbb' | tr -s ' a'; echo abc123 | tr -cd 0-9; echo`,
+  `printf 'one two\\nthree\\n' | wc; printf 'one two\\nthree' | wc -l; printf 'a b' | wc -w -c`,
+  `printf 'foo\\nbar\\nFoo\\n' | grep -i -n foo; printf 'foo\\nbar\\n' | grep -c -v foo; printf 'foo1 foo22\\n' | grep -o -E 'fo+[0-9]+'`,
+  `printf 'a(b\\nab\\naab\\n' | grep 'a(b'; printf 'ab\\naab\\n' | grep -E '^a{2}'; printf 'ab\\naab\\n' | grep '^a\\{2\\}'; printf 'a.b\\naxb\\n' | grep -F a.b`,
+  `printf 'a.b\\naxb\\n\\n' | grep -c .; printf 'a.b\\naxb\\n' | grep 'a\\.b'; printf 'ab\\n' | grep -c 'a.*b$'`,
+  `printf 'x\\n' | grep -q x; echo $?; printf 'x\\n' | grep y; echo $?; grep x /nonexist 2>/dev/null; echo $?`,
+  `printf 'hello world\\n\\0\\1\\377' | xxd; printf hi | xxd -p; printf 'hello' | hexdump -C; printf 'hello' | hexdump`,
+  // read
+  `printf 'a b c\\nd e\\n' | while read x y; do echo "[$x][$y]"; done`,
+  `printf 'one\\ntwo' | { read a; read b; echo "$a/$b $?"; }; read x < /dev/null; echo $? "[$x]"`,
+  `printf '  lead  trail  \\n' | { read v; echo "[$v]"; }; printf 'a:b::c\\n' | { IFS=: read x y z; echo "[$x][$y][$z]"; }`,
+  `printf 'a\\\\ b c\\\\\\nd\\n' | { read x y; echo "[$x][$y]"; }; printf 'a\\\\ b\\n' | { read -r x y; echo "[$x][$y]"; }`,
+  `printf 'x\\ny\\n' | { read a; cat; }; a=1 b=$a; echo $b`,
+  // redirections
+  `printf 'a\\nb\\n' > f; printf 'c\\n' >> f; wc -l < f; cat f | sort -r; cat < f > g; cat g`,
+  `echo err 1>&2 | wc -c; { echo out; echo err >&2; } 2>&1 | sort`,
+  `echo a | tee t1 | cat; cat t1; cat nonexist 2>/dev/null; echo $?`,
+  `printf 'a\\nb\\nc\\nd\\n' > d1; printf 'a\\nB\\nc\\nd\\ne\\n' > d2; diff d1 d2; echo $?; diff d1 d1; echo $?`,
+  `printf '%d %s\\n' 1 a 2 b; printf '%x %o %5.2f|%-3s|%03d|%c\\n' 255 8 3.14159 a 7 xyz; printf 'no newline'`,
+];
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mktme-sh-compare-'));
+const ours = path.join(dir, 'ours');
+const theirs = path.join(dir, 'sh');
+fs.mkdirSync(ours);
+fs.mkdirSync(theirs);
+const cwd = process.cwd();
+t.teardown(() => {
+  process.chdir(cwd);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function runOurs(line: string): { out: string; status: number } {
+  process.chdir(ours);
+  try {
+    const buf = bufferIo();
+    const sh = new Shell(new Registry<unknown>(commands), {}, buf.io);
+    const status = sh.runScript(line);
+    return { out: buf.stdout, status };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+function runSh(line: string): { out: string; status: number } {
+  try {
+    const out = execFileSync('/bin/sh', ['-c', line], {
+      cwd: theirs, env: { PATH: process.env.PATH, LC_ALL: 'C' }, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return { out, status: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; status: number };
+    return { out: err.stdout, status: err.status };
+  }
+}
+
+const haveSh = fs.existsSync('/bin/sh');
+/** Tools some hosts lack (xxd comes with vim, hexdump with util-linux's extras). */
+const OPTIONAL = ['xxd', 'hexdump', 'diff'];
+const missing = new Set(OPTIONAL.filter((tool) => {
+  if (!haveSh) return true;
+  try {
+    execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return true;
+  }
+}));
+
+for (const line of LINES) {
+  const lacking = OPTIONAL.filter((tool) => missing.has(tool) && new RegExp(`\\b${tool}\\b`).test(line));
+  const skip = !haveSh ? 'no /bin/sh on this host' : lacking.length ? `the host has no ${lacking.join(', ')}` : false;
+  t.test(line, { skip }, async (t) => {
+    const a = runOurs(line);
+    const b = runSh(line);
+    t.equal(a.out, b.out, 'stdout');
+    t.equal(a.status, b.status, 'status');
+  });
+}
