@@ -36,15 +36,15 @@ function dev_path(path: string): string | null {
 }
 
 /**
- * devtmpfs_create_node: a character device node at `path` (under /dev) for
+ * devtmpfs_create_node: a device node (character unless `type` is S_IFBLK) at `path` (under /dev) for
  * (major, minor) with permission bits `mode` and owner uid:gid. 0, -EEXIST or -EINVAL.
  */
 export function devtmpfs_create_node(path: string, major: number, minor: number, mode: number,
-  uid = 0, gid = 0): number {
+  uid = 0, gid = 0, type = S_IFCHR): number {
   const p = dev_path(path);
   if (!p || p === '/dev' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777) return -EINVAL;
   if (nodes.has(p)) return -EEXIST;
-  nodes.set(p, { i_mode: S_IFCHR | mode, i_uid: uid, i_gid: gid, i_rdev: MKDEV(major, minor) });
+  nodes.set(p, { i_mode: type | mode, i_uid: uid, i_gid: gid, i_rdev: MKDEV(major, minor) });
   return 0;
 }
 

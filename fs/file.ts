@@ -50,6 +50,7 @@ export const SEEK_END = 2;
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
 export const S_IFREG = 0o100000;
 
 /** The soft RLIMIT_NOFILE a process starts with (INR_OPEN_CUR). */

@@ -37,11 +37,24 @@ import { mmap_init } from '../mm/mmap.js';
 import { mktme_sysfs_init } from '../arch/x86/mm/mktme_sysfs.js';
 import { IS_ERR, PTR_ERR } from '../kernel/err.js';
 import { proc_pid_init } from '../fs/proc/base.js';
+import { acpi_table_init } from '../drivers/acpi/tables.js';
+import { genhd_init } from '../drivers/block/genhd.js';
+import { bdev_init } from '../fs/block_dev.js';
+import { vfio_init } from '../drivers/vfio/vfio.js';
+import { virtio_blk_init } from '../drivers/block/virtio_blk.js';
+import { iommu_init } from '../drivers/iommu/iommu.js';
+import { pci_subsys_init } from '../drivers/pci/probe.js';
+import { ioremap_init } from '../arch/x86/mm/ioremap.js';
+import { swiotlb_init } from '../kernel/dma/swiotlb.js';
+import { KernelPanic, panic_init } from '../kernel/panic.js';
+import { dumpstack_init } from '../arch/x86/kernel/dumpstack.js';
 import { chrdev_init } from '../fs/char_dev.js';
 import { devtmpfs_init } from '../fs/devtmpfs.js';
 import { chr_dev_init } from '../drivers/char/mem.js';
 import { misc_init } from '../drivers/char/misc.js';
+import { vmx_init } from '../arch/x86/kvm/vmx/vmx.js';
 import { msr_init } from '../arch/x86/kernel/msr.js';
+import { pm_init } from '../kernel/power/suspend.js';
 import { idt_init } from '../arch/x86/kernel/idt.js';
 import { tty_init } from '../drivers/tty/tty_io.js';
 import { serial8250_init } from '../drivers/tty/serial/8250.js';
@@ -65,10 +78,8 @@ export const UTS_RELEASE = '6.8.0-mktme';
 export const linux_banner =
   `Linux version ${UTS_RELEASE} (mktme@mktme-kernel) (TypeScript 5.9, emulated x86-64) #1 SMP`;
 
-/** A kernel panic: the boot (or a later kernel path) could not go on. */
-export class KernelPanic extends Error {
-  constructor(message: string) { super(`Kernel panic - not syncing: ${message}`); this.name = 'KernelPanic'; }
-}
+/** A kernel panic: the boot (or a later kernel path) could not go on (kernel/panic.ts). */
+export { KernelPanic } from '../kernel/panic.js';
 
 /** An initcall: 0 (or nothing) on success, a negative errno on failure. */
 export type initcall_t = () => number | void;
@@ -106,6 +117,8 @@ const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: misc_init, name: 'misc_init' },
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
+  { fn: vmx_init, name: 'vmx_init' },
+  { fn: pm_init, name: 'pm_init' },
   { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },
   { fn: sched_init, name: 'sched_init' },
@@ -122,6 +135,19 @@ function do_one_initcall(c: Initcall): void {
     pr_warn(`initcall ${c.name} failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/**
+ * The subsys/fs/device initcall levels, in Linux's order: PCI enumeration
+ * (subsys_initcall pci_subsys_init), the IOMMU (iommu_subsys_init, intel_iommu_init),
+ * block devices (genhd_device_init) and their drivers (module_init virtio_blk_init).
+ */
+const BUILTIN_INITCALLS: Initcall[] = [
+  { fn: pci_subsys_init, name: 'pci_subsys_init' },
+  { fn: iommu_init, name: 'iommu_init' },
+  { fn: () => { genhd_init(); bdev_init(); }, name: 'genhd_device_init' },
+  { fn: virtio_blk_init, name: 'virtio_blk_init' },
+  { fn: () => { vfio_init(); }, name: 'vfio_init' },
+];
 
 function do_late_initcalls(): void {
   for (const c of [...BUILTIN_LATE_INITCALLS, ...late_initcalls]) do_one_initcall(c);
@@ -140,6 +166,8 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   set_cpu_possible(bp.cpus);
   tsc_init();
   printk_init(console);
+  panic_init();
+  dumpstack_init(UTS_RELEASE);
   try {
     proc_reset();
     idt_init();
@@ -157,7 +185,10 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
     setup_arch(bp);
     smp_prepare_boot_cpu();
     print_unknown_bootoptions();
+    swiotlb_init(); // pci_iommu_alloc: the bounce pool from memblock, below 4 GiB
     mem_init();
+    acpi_table_init(bp);
+    ioremap_init();
     mmap_init();
 
     intel_pconfig_init();
@@ -165,6 +196,7 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
     smp_init();
 
     proc_root_init(linux_banner);
+    for (const c of BUILTIN_INITCALLS) do_one_initcall(c);
     do_late_initcalls();
     set_system_running();
     booted++;

@@ -9,7 +9,8 @@
  * - `--cpu max_keyid_bits=N` without max_keys sets max_keys to 2^N - 1;
  * - `--cpu max_keyid_bits=N` without `--bios keyid_bits` sets keyid_bits to N.
  */
-import { makeConfig, type AlgName, type BiosConfig, type CpuConfig, type MachineConfig } from '../arch/x86/hw/config.js';
+import { makeConfig, type AlgName, type BiosConfig, type CpuConfig, type DiskConfig, type MachineConfig } from '../arch/x86/hw/config.js';
+import * as fs from 'node:fs';
 import { buildMemMap } from '../arch/x86/hw/memmap.js';
 import { parseIntIn, parseOnOff, parseSize, parseNumber, type Result, ok, fail } from './lib/parse.js';
 
@@ -45,12 +46,17 @@ Machine:
   --mem SIZE           DRAM per node, a 4K multiple >= 16M                [128M]
   --nvram SIZE         NVRAM on node 0, a 4K multiple, 0 for none         [64M]
   --nvram-file PATH    keep NVRAM contents in a host file
+  --disk SPEC          a virtio disk (repeatable; the first replaces the default
+                       16M in-memory disk at 00:03.0): PATH (a host image file,
+                       kept across runs) or 'mem', then ,size=SIZE ,dma=32|64
   --cpu KEY=VAL,...    processor capabilities:
         tme=on|off pconfig=on|off max_keyid_bits=0..15 max_keys=N
         maxphyaddr=36..52 pconfig_rev=sdm|1.3 algs=ALG+ALG|none bypass=on|off
+        movdir64b=on|off
   --bios KEY=VAL,...   firmware settings:
         tme=on|off lock=on|off keyid_bits=0..15 policy=ALG algs=ALG+ALG|none
         bypass=on|off exclude=BASE:SIZE|none inconsistent=on|off savekey=on|off
+        vtd=on|off (the DMAR table: VT-d for the kernel)
         (ALG is aes-xts-128 or aes-xts-256; SIZE takes K/M/G suffixes)
 Kernel:
   --append 'ARGS'      kernel command line (repeatable, joined by spaces)
@@ -76,7 +82,7 @@ export function parseOptions(argv: readonly string[], stdinIsTty: boolean): Opti
 }
 
 /** Options that take a value. */
-const VALUED = new Set(['--seed', '--mem', '--nodes', '--cpus', '--nvram', '--nvram-file',
+const VALUED = new Set(['--seed', '--mem', '--nodes', '--cpus', '--nvram', '--nvram-file', '--disk',
   '--bios', '--cpu', '--append', '-c']);
 
 function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOptions> | 'help' | 'version' {
@@ -87,6 +93,7 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
   let command: string | null = null;
   let file: string | null = null;
   let nvramFile: string | null = null;
+  const disks: DiskConfig[] = [];
 
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -140,6 +147,10 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
         r = value === '' ? fail('--nvram-file needs a path') : ok(value);
         if (r.ok) nvramFile = value;
         break;
+      case '--disk':
+        r = parseDisk(value);
+        if (r.ok) disks.push(r.value as DiskConfig);
+        break;
       case '--cpu':
         r = parseCpu(value, cpu);
         break;
@@ -165,7 +176,7 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
     if (cpu.maxKeys === undefined) cpu.maxKeys = 2 ** cpu.maxKeyIdBits - 1;
     if (bios.keyIdBits === undefined) bios.keyIdBits = cpu.maxKeyIdBits;
   }
-  const config = makeConfig({ ...patch, nvramFile, cpu, bios });
+  const config = makeConfig({ ...patch, nvramFile, cpu, bios, ...(disks.length ? { disks } : {}) });
   const bad = checkConfig(config);
   if (bad) return fail(bad);
 
@@ -225,6 +236,7 @@ function parseCpu(s: string, cpu: Partial<CpuConfig>): Result<true> {
     switch (key) {
       case 'tme': r = parseOnOff(val, what); if (r.ok) cpu.tme = r.value as boolean; break;
       case 'pconfig': r = parseOnOff(val, what); if (r.ok) cpu.pconfig = r.value as boolean; break;
+      case 'movdir64b': r = parseOnOff(val, what); if (r.ok) cpu.movdir64b = r.value as boolean; break;
       case 'bypass': r = parseOnOff(val, what); if (r.ok) cpu.bypassSupported = r.value as boolean; break;
       case 'max_keyid_bits': r = parseIntIn(val, 0, 15, what); if (r.ok) cpu.maxKeyIdBits = r.value as number; break;
       case 'max_keys': r = parseIntIn(val, 0, 32767, what); if (r.ok) cpu.maxKeys = r.value as number; break;
@@ -254,16 +266,43 @@ function parseBios(s: string, bios: Partial<BiosConfig>): Result<true> {
       case 'bypass': r = parseOnOff(val, what); if (r.ok) bios.bypass = r.value as boolean; break;
       case 'inconsistent': r = parseOnOff(val, what); if (r.ok) bios.inconsistent = r.value as boolean; break;
       case 'savekey': r = parseOnOff(val, what); if (r.ok) bios.saveKey = r.value as boolean; break;
+      case 'vtd': r = parseOnOff(val, what); if (r.ok) bios.vtd = r.value as boolean; break;
       case 'keyid_bits': r = parseIntIn(val, 0, 15, what); if (r.ok) bios.keyIdBits = r.value as number; break;
       case 'policy': r = parseAlg(val, what); if (r.ok) bios.policy = r.value as AlgName; break;
       case 'algs': r = parseAlgList(val, what); if (r.ok) bios.algs = r.value as AlgName[]; break;
       case 'exclude': r = parseExclude(val); if (r.ok) bios.exclude = r.value as BiosConfig['exclude']; break;
       default:
-        r = fail(`--bios: unknown key '${key}' (tme, lock, keyid_bits, policy, algs, bypass, exclude, inconsistent, savekey)`);
+        r = fail(`--bios: unknown key '${key}' (tme, lock, keyid_bits, policy, algs, bypass, exclude, inconsistent, savekey, vtd)`);
     }
     if (!r.ok) return r;
   }
   return ok(true);
+}
+
+/**
+ * --disk PATH|mem[,size=SIZE][,dma=32|64]. A file image keeps its size when it exists
+ * (rounded down to whole sectors); a new one, or 'mem', is SIZE (default 16M).
+ */
+function parseDisk(s: string): Result<DiskConfig> {
+  const [where, ...opts] = s.split(',');
+  if (where === '') return fail('--disk needs a PATH or mem');
+  const d: DiskConfig = { file: where === 'mem' ? null : where, size: 16 * 1024 * KiB, dmaBits: 64 };
+  let sized = false;
+  for (const o of opts) {
+    const [k, v] = o.split('=');
+    if (k === 'size' && v !== undefined) {
+      const r = parseSize(v);
+      if (!r.ok || r.value < 512 || r.value % 512 || r.value > 2 ** 40) return fail(`--disk size must be a multiple of 512 up to 1T, not '${v}'`);
+      d.size = r.value;
+      sized = true;
+    } else if (k === 'dma' && (v === '32' || v === '64')) d.dmaBits = v === '32' ? 32 : 64;
+    else return fail(`--disk: unknown option '${o}' (size=SIZE, dma=32|64)`);
+  }
+  if (d.file !== null && !sized && fs.existsSync(d.file)) {
+    const size = Math.floor(fs.statSync(d.file).size / 512) * 512;
+    if (size > 0) d.size = size;
+  }
+  return ok(d);
 }
 
 /** BASE:SIZE, SIZE a power of two >= 4K, BASE a multiple of SIZE; or "none". */

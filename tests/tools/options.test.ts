@@ -115,10 +115,10 @@ t.test('--cpu', async (t) => {
 
 t.test('--bios', async (t) => {
   const o = run(['--bios', 'tme=off,lock=off,keyid_bits=3,policy=aes-xts-256,algs=aes-xts-128+aes-xts-256,' +
-    'bypass=on,exclude=0x100000:1M,inconsistent=on,savekey=on']);
+    'bypass=on,exclude=0x100000:1M,inconsistent=on,savekey=on,vtd=off']);
   t.same(o.config.bios, {
     tme: false, lock: false, keyIdBits: 3, policy: 'aes-xts-256', algs: ['aes-xts-128', 'aes-xts-256'],
-    bypass: true, exclude: { base: 0x100000, size: MiB }, inconsistent: true, saveKey: true,
+    bypass: true, exclude: { base: 0x100000, size: MiB }, inconsistent: true, saveKey: true, vtd: false,
   });
   t.same(run(['--bios', 'algs=none']).config.bios.algs, []);
   t.equal(run(['--bios', 'exclude=0:4K,exclude=none']).config.bios.exclude, null, 'last setting wins');

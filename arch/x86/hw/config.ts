@@ -27,6 +27,9 @@ export interface CpuConfig {
   bypassSupported: boolean;
   /** 'sdm': current SDM PCONFIG (#GP for bad command/KeyID/alg); '1.3': spec rev 1.3 status codes 1/3/4. */
   pconfigRev: 'sdm' | '1.3';
+  /** CPUID.7.0:ECX[28] MOVDIR64B (64-byte direct stores). Absent (off) by default: the
+   *  default model, Ice Lake-SP, lacks it. */
+  movdir64b?: boolean;
 }
 
 export interface BiosConfig {
@@ -48,6 +51,8 @@ export interface BiosConfig {
   inconsistent: boolean;
   /** IA32_TME_ACTIVATE[3]: save the platform key for standby (S3) resume. */
   saveKey: boolean;
+  /** VT-d enabled: the BIOS publishes a DMAR table (the unit exists either way). */
+  vtd: boolean;
 }
 
 export interface MachineConfig {
@@ -68,7 +73,12 @@ export interface MachineConfig {
   tlbEntries: number;
   cpu: CpuConfig;
   bios: BiosConfig;
+  /** virtio-blk disks, at PCI 00:03.0, 00:04.0, ... */
+  disks: DiskConfig[];
 }
+
+/** One disk: a sparse image or a host file; the address bits its DMA can drive. */
+export interface DiskConfig { file: string | null; size: number; dmaBits: 32 | 64 }
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -104,7 +114,9 @@ export function defaultConfig(): MachineConfig {
       exclude: null,
       inconsistent: false,
       saveKey: false,
+      vtd: true,
     },
+    disks: [{ file: null, size: 16 * MiB, dmaBits: 64 }],
   };
 }
 
@@ -118,5 +130,6 @@ export function makeConfig(patch: Partial<Omit<MachineConfig, 'cpu' | 'bios'>> &
     ...patch,
     cpu: { ...base.cpu, ...patch.cpu, algs: [...(patch.cpu?.algs ?? base.cpu.algs)] },
     bios: { ...base.bios, ...patch.bios, algs: [...(patch.bios?.algs ?? base.bios.algs)] },
+    disks: (patch.disks ?? base.disks).map((d) => ({ ...d })),
   };
 }

@@ -21,6 +21,16 @@ import { MemorySystem } from './memsys.js';
 import { Package } from './package.js';
 import { PhysicalProbe } from './probe.js';
 import { Rng } from './rng.js';
+import { buildDmar, buildMcfg } from './iommu/dmar.js';
+import { VtdUnit } from './iommu/vtd.js';
+import { PciFunction } from './pci/device.js';
+import { DmaPort } from './pci/dma.js';
+import { PciHost } from './pci/host.js';
+import { fixedRegion, MmioBus } from './pci/mmio.js';
+import { VirtioBlk } from './virtio_blk.js';
+
+/** First slot of the disks: 00:03.0, as QEMU places its first virtio-blk-pci. */
+export const FIRST_DISK_SLOT = 3;
 import { VmxPlatform } from './vmx/platform.js';
 
 export class Machine {
@@ -36,6 +46,12 @@ export class Machine {
   /** VMX's machine-wide state: text table, I/O ports, per-VMCS processor state. */
   readonly vmx = new VmxPlatform();
   private readonly stores: SparseMemory[];
+  /** I/O: the PCI hole's decoder, the host bridge, the IOMMU, the disks. */
+  readonly mmio = new MmioBus();
+  readonly pci = new PciHost();
+  readonly vtd: VtdUnit;
+  readonly dma: DmaPort;
+  readonly disks: VirtioBlk[];
   /** Warnings the firmware printed at the last power-on. */
   biosWarnings: string[] = [];
   /** Power-on count: 1 after construction. */
@@ -58,6 +74,17 @@ export class Machine {
       }
     }
     this.probe = new PhysicalProbe(this.mem);
+    this.vtd = new VtdUnit(this.caches, cfg.cpu.maxPhysAddr);
+    this.dma = new DmaPort(this.caches, this.clock, cfg.cpu.maxPhysAddr, 0, this.vtd);
+    this.pci.plug(new PciFunction(0, 0, 0, { // Q35 host bridge, as QEMU shows it
+      vendor: 0x8086, device: 0x29c0, classCode: 0x060000, revision: 0, subVendor: 0x1af4, subDevice: 0x1100,
+      interruptPin: 0,
+    }));
+    this.disks = cfg.disks.map((d, i) => new VirtioBlk(FIRST_DISK_SLOT + i, d, this.dma));
+    for (const d of this.disks) this.pci.plug(d.pci);
+    this.mmio.add(this.pci);
+    this.mmio.add(fixedRegion(this.vtd.region));
+    for (const c of this.cpus) c.mmio = this.mmio;
     this.powerOn(false);
   }
 
@@ -66,6 +93,10 @@ export class Machine {
     this.clock.reset();
     for (const p of this.packages) p.reset(keepSavedKey);
     for (const c of this.cpus) c.reset();
+    this.vtd.reset();
+    for (const d of this.disks) d.reset();
+    this.pci.reset();
+    this.pci.assignResources();
     this.biosWarnings = resume ? resumeBios(this.cfg, this.packages) : runBios(this.cfg, this.packages);
     this.boots++;
   }
@@ -78,6 +109,8 @@ export class Machine {
       cpus: this.cpus,
       cpuNode: this.cpus.map((c) => c.pkg.index),
       cmdline,
+      mcfg: buildMcfg(),
+      dmar: this.cfg.bios.vtd ? buildDmar(this.cfg.cpu.maxPhysAddr) : null,
     };
   }
 
@@ -106,9 +139,10 @@ export class Machine {
     return this.stores.reduce((n, s) => n + s.framesInUse, 0);
   }
 
-  /** Release host files (NVRAM), after the memory controllers' queues have drained. */
+  /** Release host files (NVRAM, disk images), after the memory controllers' queues have drained. */
   close(): void {
     this.mem.quiesce();
     for (const s of this.stores) s.close();
+    for (const d of this.disks) d.medium.close();
   }
 }

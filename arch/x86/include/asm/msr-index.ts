@@ -42,6 +42,3 @@ export const TME_ACTIVATE_CRYPTO_AES_XTS_256 = 4n;
 /** What detect_tme knows, as Linux defines it (intel.c): AES-XTS-128 only. */
 export const TME_ACTIVATE_CRYPTO_KNOWN_ALGS = TME_ACTIVATE_CRYPTO_AES_XTS_128;
 
-// IA32_TME_CAPABILITY fields (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_CAPABILITY).
-export function TME_CAP_MAX_KEYID_BITS(x: bigint): number { return Number((x >> 32n) & 0xfn); }
-export function TME_CAP_MAX_KEYS(x: bigint): number { return Number((x >> 36n) & 0x7fffn); }
