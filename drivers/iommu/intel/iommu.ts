@@ -32,7 +32,7 @@ import { PCI_DEVID, type pci_dev } from '../../pci/pci.js';
 import { alloc_iova, free_iova, init_iova_domain, iova_size, type iova_domain } from '../iova.js';
 import {
   DMA_GCMD_SRTP, DMA_GCMD_TE, DMA_GSTS_RTPS, DMA_GSTS_TES, DMAR_CCMD_REG, DMAR_GCMD_REG, DMAR_GSTS_REG,
-  DMAR_RTADDR_REG, cap_max_amask_val, cap_pgsel_inv, dmar_readl, dmar_readq, dmar_table_init, dmar_units,
+  DMAR_RTADDR_REG, cap_max_amask_val, cap_pgsel_inv, dmar_readl, dmar_readq, dmar_reset, dmar_table_init, dmar_units,
   dmar_writel, dmar_writeq, ecap_iotlb_offset, ecap_pass_through, type intel_iommu,
 } from './dmar.js';
 
@@ -208,6 +208,7 @@ export function intel_iommu_init(): number {
   state = new Map();
   domains = new Map();
   next_did = 1;
+  dmar_reset(); // no unit of an earlier boot survives, even with intel_iommu=off
   if (dmar_disabled) return -19;
   if (dmar_table_init() <= 0) return -19;
   for (const iommu of dmar_units()) {
