@@ -9,7 +9,7 @@ TAP      := node_modules/.bin/tap
 BENCH_FLAGS ?=
 TAP_FLAGS ?=
 
-.PHONY: all build run test bench clean
+.PHONY: all build run test bench fuzz clean
 
 all: build
 
@@ -31,6 +31,12 @@ test: build
 
 bench: build
 	@$(NODE) --expose-gc build/bench/bench.js $(BENCH_FLAGS)
+
+# Seeded fuzz campaign (tools/fuzz): FUZZ_SECONDS of cases from FUZZ_SEED.
+FUZZ_SECONDS ?= 30
+FUZZ_SEED ?= 1
+fuzz: build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) $(NODE) build/tools/fuzz/main.js
 
 clean:
 	rm -rf build .tap

@@ -21,7 +21,11 @@ const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['boot', () => import('./boot.js')],
   ['boottime', () => import('./boottime.js')],
   ['blk', () => import('./blk.js')],
+  ['fuzz', () => import('./fuzz.js')],
   ['memory', () => import('./memory.js')],
+  ['bigboot', () => import('./bigboot.js')],
+  ['vmx', () => import('./vmx.js')],
+  ['guest', () => import('./guest.js')],
 ];
 
 interface Row { section: string; key: string; value: number; goal?: Goal; ok: boolean }

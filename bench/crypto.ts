@@ -4,9 +4,14 @@
  *
  * - line_mb_s: 64-byte lines at random addresses and random buffer offsets, alternately
  *   encrypted and decrypted through XtsCipher.encryptLine/decryptLine.
- * - page_mb_s: 4 KiB pages at random page addresses, alternately encryptPage/decryptPage.
+ * - batch_mb_s: runs of 64 lines, each at its own random address (what the memory
+ *   controller's write-combining queue drains and its stream prefetcher fetches:
+ *   XtsCipher.encryptLines/decryptLines), alternately encrypted and decrypted.
+ *   (The old page_mb_s measured encryptPage, a path the machine never takes: gone.)
  * - node_xts_mb_s: createCipheriv('aes-128-xts') + update over 1 MiB in one call + final.
- * - line_ratio, page_ratio: line (page) over node in the same round.
+ * - line_ratio, batch_ratio: line (batch) over node in the same round; information only
+ *   except line_ratio (demand misses still cross the engine one line at a time). The
+ *   memory path as a whole is measured by the `memory` section.
  * MB = 1e6 bytes. After a 250 ms warm-up each, the three are measured in interleaved
  * 60 ms slices (15 rounds; about 3.5 s in all), so load on shared cores hits them alike;
  * every figure is the median over the rounds.
@@ -18,7 +23,6 @@ import { measureInterleaved, median, medianRatio, Meter, type Goals } from './ty
 
 export const goals: Goals = {
   line_ratio: { min: 0.08 },
-  page_ratio: { min: 0.35 },
 };
 
 const ROUNDS = 15;
@@ -38,15 +42,15 @@ export async function run(): Promise<Record<string, number>> {
   // Random line/page addresses below 2^46 and random offsets inside the buffers.
   const lineAddr = new Float64Array(SAMPLES);
   const lineOff = new Uint32Array(SAMPLES);
-  const pageAddr = new Float64Array(SAMPLES);
-  const pageOff = new Uint32Array(SAMPLES);
+  const runAddr = new Float64Array(SAMPLES + 64);
+  const runOff = new Uint32Array(SAMPLES);
   for (let i = 0; i < SAMPLES; i++) {
     const hi = rng.below(1 << 14) * 2 ** 32;
     lineAddr[i] = hi + rng.below(1 << 26) * 64;
-    pageAddr[i] = hi + rng.below(1 << 20) * 4096;
     lineOff[i] = rng.below(BUF_BYTES / 64) * 64;
-    pageOff[i] = rng.below(BUF_BYTES / 4096) * 4096;
+    runOff[i] = rng.below(BUF_BYTES / 4096) * 4096;
   }
+  for (let i = 0; i < SAMPLES + 64; i++) runAddr[i] = rng.below(1 << 14) * 2 ** 32 + rng.below(1 << 26) * 64;
 
   let li = 0;
   const line = new Meter(() => {
@@ -55,10 +59,11 @@ export async function run(): Promise<Record<string, number>> {
     cipher.decryptLine(lineAddr[k], dst, lineOff[k], dst, lineOff[k]);
   }, 128);
   let pi = 0;
-  const page = new Meter(() => {
+  const batch = new Meter(() => {
     const k = pi++ & (SAMPLES - 1);
-    cipher.encryptPage(pageAddr[k], src, pageOff[k], dst, pageOff[k]);
-    cipher.decryptPage(pageAddr[k], dst, pageOff[k], dst, pageOff[k]);
+    const addrs = runAddr.subarray(k, k + 64);
+    cipher.encryptLines(addrs, 0, 64, src, runOff[k], dst, runOff[k]);
+    cipher.decryptLines(addrs, 0, 64, dst, runOff[k], dst, runOff[k]);
   }, 8192);
   const mib = rng.fill(new Uint8Array(1 << 20));
   const iv = new Uint8Array(16);
@@ -68,15 +73,15 @@ export async function run(): Promise<Record<string, number>> {
     c.final();
   }, 1 << 20);
 
-  measureInterleaved([line, page, nodeXts], ROUNDS, SLICE_MS, WARM_MS);
+  measureInterleaved([line, batch, nodeXts], ROUNDS, SLICE_MS, WARM_MS);
   cipher.destroy();
   key.fill(0);
 
   return {
     line_mb_s: median(line.slices),
-    page_mb_s: median(page.slices),
+    batch_mb_s: median(batch.slices),
     node_xts_mb_s: median(nodeXts.slices),
     line_ratio: medianRatio(line, nodeXts),
-    page_ratio: medianRatio(page, nodeXts),
+    batch_ratio: medianRatio(batch, nodeXts),
   };
 }

@@ -27,18 +27,32 @@ import {
   fd_install_lowest, file_close_fd, fput, type file, type file_operations, type inode,
 } from './file.js';
 import { MAY_READ, MAY_WRITE, generic_permission } from './namei.js';
-import { proc_lookup_file, proc_normalize, proc_run_show, type proc_show } from './proc/generic.js';
+import {
+  proc_lookup_file, proc_lookup_store, proc_normalize, proc_run_show, type proc_show, type proc_store,
+} from './proc/generic.js';
 
 const PROC_FILE_MODE = S_IFREG | 0o444;
+const PROC_RW_FILE_MODE = S_IFREG | 0o644;
+
+interface proc_inode_data { show: proc_show; store: proc_store | null }
 const PROC_DIR_MODE = S_IFDIR | 0o555;
 
 /** A procfs file: its text made at open, read from f_pos (seq_read on a single_open file). */
 const proc_file_ops: file_operations = {
   open(inode, filp) {
-    const text = proc_run_show(inode.i_private as proc_show, filp.f_path);
+    const data = inode.i_private as proc_inode_data;
+    // a write-only open of a sysfs attribute does not run its show (kernfs_fop_open)
+    if (!(filp.f_mode & FMODE_READ)) { filp.private_data = new Uint8Array(0); return 0; }
+    const text = proc_run_show(data.show, filp.f_path);
     if (typeof text === 'number') return text;
     filp.private_data = new TextEncoder().encode(text);
     return 0;
+  },
+  write(filp, buf) {
+    const store = (filp.f_inode.i_private as proc_inode_data).store;
+    if (!store) return -EINVAL;
+    const ret = store(new TextDecoder().decode(buf));
+    return ret < 0 ? ret : buf.length;
   },
   read(filp, buf, pos) {
     const data = filp.private_data as Uint8Array;
@@ -65,7 +79,9 @@ function path_lookup(path: string): inode | number {
   const n = proc_lookup_file(path);
   if (typeof n === 'number') return n;
   if (n === 'dir') return { i_mode: PROC_DIR_MODE, i_uid: 0, i_gid: 0, i_rdev: 0 };
-  return { i_mode: PROC_FILE_MODE, i_uid: 0, i_gid: 0, i_rdev: 0, i_private: n };
+  const store = proc_lookup_store(path);
+  const data: proc_inode_data = { show: n, store };
+  return { i_mode: store ? PROC_RW_FILE_MODE : PROC_FILE_MODE, i_uid: 0, i_gid: 0, i_rdev: 0, i_private: data };
 }
 
 /**

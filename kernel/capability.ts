@@ -12,7 +12,8 @@
  */
 import { cap_raised } from '../include/linux/capability.js';
 import type { cred } from './cred.js';
-import { current, type task_struct } from './sched.js';
+import { smp_processor_id } from '../arch/x86/include/asm/processor.js';
+import { cpu_curr, current, type task_struct } from './sched.js';
 
 export * from '../include/linux/capability.js';
 
@@ -38,4 +39,14 @@ export function has_capability(t: task_struct, cap: number): boolean {
  */
 export function file_ns_capable(file: { f_cred: cred }, cap: number): boolean {
   return security_capable(file.f_cred, cap);
+}
+
+/**
+ * For a /proc or /sys show function, which runs as the reader (the file's text is made
+ * at open, so current is the opener and current_cred() is f_cred): does the reader
+ * hold `cap`? Kernel code reading a file with no task on the CPU is the kernel itself.
+ */
+export function reader_capable(cap: number): boolean {
+  const tsk = cpu_curr(smp_processor_id());
+  return tsk ? security_capable(tsk.cred, cap) : true;
 }

@@ -9,6 +9,7 @@ export const ENOENT = 2;
 export const ESRCH = 3;
 export const EINTR = 4;
 export const EIO = 5;
+export const E2BIG = 7;
 export const EBADF = 9;
 export const ECHILD = 10;
 export const EAGAIN = 11;
@@ -47,6 +48,7 @@ const MESSAGES: Record<number, string> = {
   [ESRCH]: 'No such process',
   [EINTR]: 'Interrupted system call',
   [EIO]: 'Input/output error',
+  [E2BIG]: 'Argument list too long',
   [EBADF]: 'Bad file descriptor',
   [ECHILD]: 'No child processes',
   [EAGAIN]: 'Resource temporarily unavailable',

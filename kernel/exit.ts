@@ -22,7 +22,6 @@ import { close_files } from '../fs/file.js';
 
 export const WNOHANG = 0x00000001;
 
-export function WIFEXITED(status: number): boolean { return (status & 0x7f) === 0; }
 export function WEXITSTATUS(status: number): number { return (status >> 8) & 0xff; }
 export function WIFSIGNALED(status: number): boolean { return ((status & 0x7f) + 1) >> 1 > 0; }
 export function WTERMSIG(status: number): number { return status & 0x7f; }
@@ -110,8 +109,3 @@ export function sys_exit(error_code: number): void {
   do_exit(current(), (error_code & 0xff) << 8);
 }
 
-/** wait4(2) without rusage: pid -1 or a child's PID; options 0 or WNOHANG. */
-export function sys_wait4(pid: number, wstatus: { value: number } | null = null, options = 0): number {
-  if (pid !== -1 && !(Number.isInteger(pid) && pid > 0)) return -EINVAL;
-  return kernel_wait4(current(), pid, wstatus, options);
-}

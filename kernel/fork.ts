@@ -40,14 +40,19 @@ export function dup_mm(oldmm: mm_struct): mm_struct | number {
   const mm = mm_alloc();
   if (IS_ERR(mm)) return mm;
   mm.mmap_base = oldmm.mmap_base;
-  for (const vma of oldmm.mmap) {
-    const tmp = vm_area_dup(vma, mm);
-    vma_link(tmp);
-    const ret = copy_page_range(tmp, vma);
-    if (ret < 0) {
-      mmput(mm);
-      return ret;
+  try {
+    for (const vma of oldmm.mmap) {
+      const tmp = vm_area_dup(vma, mm);
+      vma_link(tmp);
+      const ret = copy_page_range(tmp, vma);
+      if (ret < 0) {
+        mmput(mm);
+        return ret;
+      }
     }
+  } catch (e) {
+    mmput(mm); // an oops while copying: the half-built mm goes, with its pages and KeyIDs
+    throw e;
   }
   mm.hiwater_rss = mm.rss_anon + mm.rss_shmem;
   return mm;

@@ -36,11 +36,6 @@ export function notifier_chain_register(nh: notifier_head, nb: notifier_block): 
   nh.chain.splice(i < 0 ? nh.chain.length : i, 0, nb);
 }
 
-export function notifier_chain_unregister(nh: notifier_head, nb: notifier_block): void {
-  const i = nh.chain.indexOf(nb);
-  if (i >= 0) nh.chain.splice(i, 1);
-}
-
 /** notifier_call_chain(): run the callbacks until one sets NOTIFY_STOP_MASK; the last result. */
 export function notifier_call_chain(nh: notifier_head, action: number): number {
   let ret = NOTIFY_DONE;

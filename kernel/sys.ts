@@ -9,29 +9,6 @@ import { cred_su, INVALID_UID } from './cred.js';
 import { CAP_SETUID, capable } from './capability.js';
 import { EINVAL, EPERM } from './errno.js';
 
-/** getpid(2). */
-export function sys_getpid(): number { return current().pid; }
-
-/** getppid(2): 0 for init. */
-export function sys_getppid(): number { return current().parent?.pid ?? 0; }
-
-/** getuid(2) (uid == euid here). */
-export function sys_getuid(): number { return current().cred.uid; }
-
-/**
- * setuid(2): root (CAP_SETUID) may become any uid; others may only "become" their own.
- * Keyrings are kept, as in Linux. 0 or -errno.
- */
-export function sys_setuid(uid: number): number {
-  if (!Number.isInteger(uid) || uid < 0 || uid >= INVALID_UID) return -EINVAL;
-  const c = current().cred;
-  if (uid === c.uid) return 0;
-  if (!capable(CAP_SETUID)) return -EPERM;
-  if (c.uid === 0) c.cap_permitted = c.cap_effective = 0n; // cap_emulate_setxuid
-  c.uid = uid;
-  return 0;
-}
-
 /**
  * What `su UID` does in its new process, the way su plus pam_keyinit do it: needs
  * CAP_SETUID (-EPERM), then setuid/setgid to UID and a fresh session keyring; the

@@ -22,18 +22,25 @@ import {
   _PAGE_DIRTY, _PAGE_PRESENT, PAGE_SIZE, pfn_pte, pgprot_keyid, pte_keyid, pte_pfn,
   type pte_t,
 } from '../arch/x86/include/asm/pgtable_types.js';
-import { __flush_tlb_one, memcpy_fromio, memcpy_toio } from '../arch/x86/include/asm/processor.js';
+import { __flush_tlb_one } from '../arch/x86/include/asm/processor.js';
+import { copy_page } from '../arch/x86/include/asm/page_64.js';
 import { page_address } from '../arch/x86/mm/init.js';
 import {
   ptep_get, ptep_get_and_clear, pte_alloc_map, pte_offset_map, set_pte_at, walk_pte_range,
 } from '../arch/x86/mm/pgtable.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
-import { GFP_USER, __GFP_ZERO, __free_pages, alloc_pages, get_page, put_page } from './page_alloc.js';
+import {
+  GFP_USER, __GFP_ZERO, __free_pages, alloc_pages, get_page, max_pfn, page_count, put_page,
+} from './page_alloc.js';
+import { mktme_nr_keyids } from '../arch/x86/mm/mktme.js';
+import { TAINT_BAD_PAGE, add_taint } from '../kernel/panic.js';
+import { KERN_ALERT, printk } from '../kernel/printk.js';
 import {
   _PAGE_PROTNONE, update_hiwater_rss, vma_keyid, type mm_struct, type vm_area_struct,
 } from './vma.js';
 import { EINVAL, ENOMEM } from '../kernel/errno.js';
 import { shmem_get_page } from './shmem.js';
+import { mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 
 /* vm_fault_t bits (include/linux/mm_types.h). */
 export const VM_FAULT_OOM = 0x000001;
@@ -61,6 +68,23 @@ function account(vma: vm_area_struct, delta: number): void {
   if (vma.vm_file) mm.rss_shmem += delta;
   else mm.rss_anon += delta;
   if (delta > 0) update_hiwater_rss(mm);
+}
+
+/**
+ * vm_normal_page's sanity half: does a page entry point at a page this mm may hold (a
+ * RAM frame in use, a KeyID this machine has)? A corrupted entry does not, and is
+ * reported as print_bad_pte does ("BUG: Bad page map in process ...", taint B) instead
+ * of being followed.
+ */
+function pte_page_ok(vma: vm_area_struct, addr: number, pte: pte_t): boolean {
+  const pfn = pte_pfn(pte);
+  if (pfn < max_pfn && pte_keyid(pte) <= mktme_nr_keyids() && page_count(pfn) > 0) return true;
+  const val = ((BigInt(pte.hi >>> 0) << 32n) | BigInt(pte.lo >>> 0)).toString(16).padStart(16, '0');
+  // (Linux names the process too; the mm here does not know its task)
+  printk(KERN_ALERT, `BUG: Bad page map  pte:${val}`);
+  printk(KERN_ALERT, `addr:${(BigInt(addr)).toString(16).padStart(16, '0')} vm_flags:${vma.vm_flags.toString(16).padStart(8, '0')}`);
+  add_taint(TAINT_BAD_PAGE);
+  return false;
 }
 
 // --- faults ------------------------------------------------------------------------------
@@ -149,11 +173,13 @@ export function tlb_finish_mmu(tlb: mmu_gather): void {
 /** unmap_page_range: clear the VMA's entries in [start, end) into the gather. */
 export function unmap_page_range(tlb: mmu_gather, vma: vm_area_struct, start: number, end: number): void {
   const mm = vma.vm_mm;
+  mmu_notifier_invalidate_range_start(mm, start, end); // secondary MMUs (KVM's EPT) first
   walk_pte_range(mm, start, end, (addr, ptep) => {
     const pte = ptep_get(ptep);
     if (!(pte.lo | pte.hi)) return;
     const old = ptep_get_and_clear(mm, addr, ptep);
     if (!pte_has_page(old)) return;
+    if (!pte_page_ok(vma, addr, old)) return; // cleared, not freed: it was never ours
     tlb.pages.push(pte_pfn(old));
     tlb.start = Math.min(tlb.start, addr);
     tlb.end = Math.max(tlb.end, addr + PAGE_SIZE);
@@ -186,6 +212,7 @@ export function copy_page_range(dst: vm_area_struct, src: vm_area_struct): numbe
     if (err) return;
     const pte = ptep_get(sptep);
     if (!pte_has_page(pte)) return;
+    if (!pte_page_ok(src, addr, pte)) return; // not copied: the child gets no such entry
     const dptep = pte_alloc_map(dst.vm_mm, addr);
     if (!dptep) { err = -ENOMEM; return; }
     const pfn = pte_pfn(pte);
@@ -195,8 +222,12 @@ export function copy_page_range(dst: vm_area_struct, src: vm_area_struct): numbe
     } else {
       const npfn = alloc_pages(GFP_USER, 0, vma_keyid(src));
       if (npfn < 0) { err = -ENOMEM; return; }
-      memcpy_fromio(page_address(pfn), buf);
-      memcpy_toio(page_address(npfn), buf);
+      try {
+        copy_page(page_address(npfn), page_address(pfn), buf);
+      } catch (e) {
+        __free_pages(npfn, 0); // an oops in the copy: the new page is not left behind
+        throw e;
+      }
       set_pte_at(dst.vm_mm, addr, dptep, pte_set_pfn(pte, npfn));
     }
     account(dst, 1);

@@ -14,6 +14,7 @@
  *
  * Errors are checked before anything changes, in Linux's order.
  */
+import { mmu_notifier_release } from './mmu_notifier.js';
 import { mm_drop_all_cpus } from '../arch/x86/mm/tlb.js';
 import { free_pgd_range, pgd_free } from '../arch/x86/mm/pgtable.js';
 import { tlb_finish_mmu, tlb_gather_mmu, unmap_page_range } from './memory.js';
@@ -225,6 +226,7 @@ export function do_munmap(mm: mm_struct, start: number, len: number): number {
  * the pgd are released.
  */
 export function exit_mmap(mm: mm_struct): void {
+  mmu_notifier_release(mm);
   const tlb = tlb_gather_mmu(mm);
   for (const v of mm.mmap) unmap_page_range(tlb, v, v.vm_start, v.vm_end);
   free_pgd_range(mm, 0, USER_PGTABLES_CEILING, 0, USER_PGTABLES_CEILING, tlb.tables);

@@ -15,11 +15,14 @@
  * paddr and the keyID never occupy the same bits at the same time"). Then it merges the
  * VMA with neighbours that now match (never across KeyIDs).
  *
- * mprotect_set_encrypt DISCARDS THE CONTENTS of the range: pages mapped with the old
- * KeyID are zapped ("Unmap pages with old KeyID if there's any") and later faults
- * allocate zeroed pages with the new KeyID. Encrypting memory does not encrypt what
+ * mprotect_set_encrypt DISCARDS THE CONTENTS of the range whenever the KeyID or the
+ * protection changes: pages mapped with the old KeyID are zapped ("Unmap pages with old
+ * KeyID if there's any") and later faults allocate zeroed pages with the new KeyID. A
+ * VMA that already has the key and the protection asked for is left alone, contents
+ * included (mprotect_fixup's early return). Encrypting memory does not encrypt what
  * was in it; that is the series' semantics, not a shortcut here.
  */
+import { mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 import { pte_modify, pgprot_keyid, type pgprot_t, PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { ptep_get, set_pte_at, walk_pte_range } from '../arch/x86/mm/pgtable.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
@@ -48,6 +51,7 @@ const PROT_SEM = 0x8;
 export function change_protection(vma: vm_area_struct, start: number, end: number, newprot: pgprot_t): void {
   const mm = vma.vm_mm;
   let changed = false;
+  mmu_notifier_invalidate_range_start(mm, start, end);
   walk_pte_range(mm, start, end, (addr, ptep) => {
     const old = ptep_get(ptep);
     if (!pte_has_page(old)) return;

@@ -53,9 +53,6 @@ export function mem_map_init(nr_pages: number): void {
   page_prev = new Int32Array(nr_pages);
 }
 
-/** Number of PFNs the map covers (0 before mem_init). */
-export function mem_map_pages(): number { return page_flags.length; }
-
 /** Set the node and flags of [start, end) in one fill (boot: per memblock region). */
 export function set_page_range(start: number, end: number, nid: number, flags: number): void {
   page_flags.fill((nid << NODES_PGSHIFT) | flags, start, end);

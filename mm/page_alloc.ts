@@ -25,7 +25,7 @@ import {
 } from './memblock.js';
 import { arch_alloc_page, arch_free_page, arch_nr_keyids } from '../arch/x86/include/asm/mktme.js';
 import { page_address } from '../arch/x86/include/asm/page.js';
-import { memset_io } from '../arch/x86/include/asm/processor.js';
+import { clear_pages } from '../arch/x86/include/asm/page_64.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
 import { EINVAL, ENOMEM } from '../kernel/errno.js';
@@ -105,10 +105,64 @@ function __free_one_page(pfn: number, order: number, nid: number): void {
   add_to_free_list(pfn, nid, order);
 }
 
+// --- DEFERRED_STRUCT_PAGE_INIT ------------------------------------------------------------
+//
+// Linux boots large machines fast by leaving most struct pages for later
+// (CONFIG_DEFERRED_STRUCT_PAGE_INIT: deferred_init_memmap, or deferred_grow_zone when an
+// allocation needs them first) and by freeing memory to the buddy allocator in max-order
+// blocks (deferred_free_range). Here mem_init marks each whole max-order block free (its
+// head's PG_buddy and order; counts, buddyinfo, meminfo and memmap see it) but threads
+// none onto its free list: that is the per-page work (two links per block, spread over
+// the whole memory map) a 1 TiB machine cannot afford at boot. The blocks wait in
+// per-node runs, and rmqueue threads the highest one when the node's max-order list is
+// empty: exactly the block the eagerly built list would hand out next, since that list is
+// LIFO and was filled in address order. Lower-order blocks (range edges) go on their
+// lists at boot as before.
+
+/** Per node: runs of unthreaded max-order blocks, [start, end) PFN pairs in address order. */
+let deferred: number[][] = [[]];
+const MAX_BLOCK = 2 ** MAX_ORDER;
+
+/** Count the max-order block at `pfn` free without threading it (boot). */
+function defer_free_block(pfn: number, nid: number): void {
+  const runs = deferred[nid];
+  if (runs.length && runs[runs.length - 1] === pfn) runs[runs.length - 1] = pfn + MAX_BLOCK;
+  else runs.push(pfn, pfn + MAX_BLOCK);
+  free_nr[nid * NR_PAGE_ORDERS + MAX_ORDER]++;
+  node_free[nid] += MAX_BLOCK;
+  page_flags[pfn] |= PG_buddy;
+  page_order[pfn] = MAX_ORDER;
+}
+
+/** deferred_grow_zone: thread node `nid`'s highest waiting block onto its list; false if none. */
+function deferred_grow_zone(nid: number): boolean {
+  const runs = deferred[nid];
+  if (runs.length === 0) return false;
+  const pfn = runs[runs.length - 1] - MAX_BLOCK;
+  if (pfn === runs[runs.length - 2]) runs.length -= 2;
+  else runs[runs.length - 1] = pfn;
+  const slot = nid * NR_PAGE_ORDERS + MAX_ORDER;
+  free_nr[slot]--; // counted at boot; add_to_free_list counts it again
+  add_to_free_list(pfn, nid, MAX_ORDER);
+  return true;
+}
+
+/** The waiting blocks of node `nid`, in the order rmqueue would take them. */
+function deferred_blocks(nid: number): number[] {
+  const out: number[] = [];
+  const runs = deferred[nid] ?? [];
+  for (let i = runs.length - 2; i >= 0; i -= 2) {
+    for (let p = runs[i + 1] - MAX_BLOCK; p >= runs[i]; p -= MAX_BLOCK) out.push(p);
+  }
+  return out;
+}
+
 /** __rmqueue_smallest + expand: take a 2^order block from node `nid`, or -1. */
 function rmqueue(nid: number, order: number): number {
   for (let o = order; o <= MAX_ORDER; o++) {
-    const pfn = free_head[nid * NR_PAGE_ORDERS + o];
+    const slot = nid * NR_PAGE_ORDERS + o;
+    if (free_head[slot] < 0 && o === MAX_ORDER) deferred_grow_zone(nid);
+    const pfn = free_head[slot];
     if (pfn < 0) continue;
     del_from_free_list(pfn, nid, o);
     // expand(): hand the upper halves back, largest first.
@@ -155,7 +209,7 @@ export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): nu
     // deferred_page_zero: clear after the KeyID is set, through the new alias.
     arch_alloc_page(pfn, order, keyid, (gfp & __GFP_ZERO) !== 0);
   } else if (gfp & __GFP_ZERO) {
-    memset_io(page_address(pfn), 0, 2 ** order * PAGE_SIZE);
+    clear_pages(page_address(pfn), 2 ** order * PAGE_SIZE);
   }
   return pfn;
 }
@@ -224,8 +278,6 @@ export function node_free_pages(nid: number): number { return node_free[nid] ?? 
 export function node_managed_pages(nid: number): number { return node_managed[nid] ?? 0; }
 /** totalram_pages(): pages the buddy allocator manages. */
 export function totalram_pages(): number { let n = 0; for (const f of node_managed) n += f; return n; }
-/** Pages of RAM present (memblock.memory). */
-export function totalpresent_pages(): number { return total_present; }
 export function nr_online_nodes(): number { return nr_nodes; }
 /** Free blocks of each order on node `nid` (for /proc/buddyinfo). */
 export function free_area_counts(nid: number): number[] {
@@ -237,13 +289,15 @@ export function free_list(nid: number, order: number): number[] {
   const out: number[] = [];
   if (nid < 0 || nid >= nr_nodes || order < 0 || order > MAX_ORDER) return out;
   for (let p = free_head[nid * NR_PAGE_ORDERS + order]; p >= 0 && out.length <= max_pfn; p = page_next[p]) out.push(p);
+  if (order === MAX_ORDER) out.push(...deferred_blocks(nid)); // the list's tail, not yet threaded
   return out;
 }
 
 /**
  * mem_init: size the memory map to max_pfn, mark RAM with its node, and free
  * memblock's free ranges to the buddy allocator in maximal aligned blocks
- * (memblock_free_all / __free_pages_memory). Only typed-array fills touch every page.
+ * (memblock_free_all / __free_pages_memory), max-order ones deferred (see
+ * DEFERRED_STRUCT_PAGE_INIT above). Only typed-array fills touch every page.
  */
 export function mem_init(): void {
   const regions = memblock_memory();
@@ -251,6 +305,7 @@ export function mem_init(): void {
   nr_nodes = Math.min(MAX_NUMNODES, regions.reduce((n, r) => Math.max(n, r.nid + 1), 1));
   mem_map_init(max_pfn);
   free_head = new Int32Array(nr_nodes * NR_PAGE_ORDERS).fill(-1);
+  deferred = Array.from({ length: nr_nodes }, () => []);
   free_nr = new Float64Array(nr_nodes * NR_PAGE_ORDERS);
   node_free = new Float64Array(nr_nodes);
   node_managed = new Float64Array(nr_nodes);
@@ -269,7 +324,8 @@ export function mem_init(): void {
     while (pfn < last) {
       let order = MAX_ORDER;
       while (order > 0 && (pfn % 2 ** order !== 0 || pfn + 2 ** order > last)) order--;
-      __free_one_page(pfn, order, nid);
+      if (order === MAX_ORDER) defer_free_block(pfn, nid);
+      else __free_one_page(pfn, order, nid);
       pfn += 2 ** order;
     }
   });

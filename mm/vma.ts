@@ -55,7 +55,6 @@ export const VM_NORESERVE = 0x00200000;
  */
 export const _PAGE_PROTNONE = _PAGE_GLOBAL;
 
-
 export type { shmem_file };
 
 export interface vm_area_struct {
@@ -215,7 +214,6 @@ export function vm_area_free(vma: vm_area_struct): void {
   if (vma.vm_file) shmem_file_put(vma.vm_file);
 }
 
-
 // --- protections ---------------------------------------------------------------------------
 
 /**
@@ -235,11 +233,6 @@ export function vm_get_page_prot(vm_flags: number): pgprot_t {
 /** pgprot_modify: new protection bits, the old prot's _PAGE_CHG_MASK bits (KeyID) kept. */
 export function pgprot_modify(oldprot: pgprot_t, newprot: pgprot_t): pgprot_t {
   return pte_modify(oldprot, newprot);
-}
-
-/** vm_page_prot for `vm_flags` with `keyid` in the address bits. */
-export function vm_page_prot_keyid(vm_flags: number, keyid: number): pgprot_t {
-  return pgprot_keyid(vm_get_page_prot(vm_flags), keyid);
 }
 
 // --- merging and splitting ----------------------------------------------------------------

@@ -9,6 +9,9 @@
 import { Machine } from '../arch/x86/hw/machine.js';
 import { start_kernel } from '../init/main.js';
 import { kernel_power_off, kernel_restart } from '../arch/x86/kernel/reboot.js';
+import { suspend_set_ops } from '../kernel/power/suspend.js';
+import { host_limit_error } from './lib/hostlimits.js';
+import { hostErrorText, isHostError } from './lib/entry.js';
 import type { ShellOptions } from './options.js';
 import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
 import { parseCNumber } from './lib/parse.js';
@@ -48,11 +51,27 @@ export function onKernelBoot(fn: (ctx: KernelShellContext) => void): void {
 
 /** Build the machine, boot the kernel on it, and return the context. Throws on panic. */
 export function bootKernelShell(options: ShellOptions, io: ShellIo): KernelShellContext {
-  const machine = new Machine(options.config);
+  const limit = host_limit_error(options.config);
+  if (limit) throw new CommandError(limit);
+  let machine: Machine;
+  try {
+    machine = new Machine(options.config);
+  } catch (e) {
+    // a host file that cannot be used (--nvram-file on a directory, no permission)
+    if (isHostError(e)) throw new CommandError(`--nvram-file ${hostErrorText(e)}`);
+    throw e;
+  }
   for (const w of machine.biosWarnings) io.err(`${w}\n`);
   const consoleSink = (line: string): void => io.err(line + '\n');
   const boot = (): void => {
     start_kernel(machine.bootParams(options.cmdline), consoleSink);
+    // the platform's S3 entry (ACPI's part): the machine sleeps and its BIOS resumes
+    suspend_set_ops({
+      enter(): void {
+        machine.suspendResume();
+        for (const w of machine.biosWarnings) io.err(`${w}\n`);
+      },
+    });
     ctx.pid = 1;
     ctx.boots++;
     for (const fn of bootHooks) fn(ctx);

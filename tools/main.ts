@@ -34,7 +34,8 @@ export interface ShellMainDeps<C> {
    * Build the context the commands run with (boot the machine and kernel). Throw
    * CommandError (or anything) to fail cleanly: "sh: boot: message", status 1.
    */
-  boot(options: ShellOptions, io: ShellIo): C | Promise<C>;
+  /** `script` is the text of a -c, FILE or stdin script (null at the prompt). */
+  boot(options: ShellOptions, io: ShellIo, script: string | null): C | Promise<C>;
   /** Prompt for interactive mode; default `mktme# `. Asked before every command. */
   prompt?(ctx: C): string;
   /** Called once after the last command (also after `exit`/poweroff and Ctrl-D). */
@@ -78,6 +79,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
 
   // Everything the script needs, before anything is built.
   let commands: List | null = null;
+  let scriptText: string | null = null;
   if (mode.kind !== 'interactive') {
     let text: string;
     let source: string;
@@ -108,13 +110,14 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
       return STATUS_USAGE;
     }
     commands = parsed.value;
+    scriptText = text;
   }
 
   let registry: Registry<C>;
   let ctx: C;
   try {
     registry = new Registry(deps.commands);
-    ctx = await deps.boot(options, io);
+    ctx = await deps.boot(options, io, scriptText);
   } catch (e) {
     const msg = errorMessage(e);
     io.err(`${SHELL_NAME}: boot: ${msg}\n`);
@@ -144,7 +147,8 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
       input,
       output,
       terminal: deps.terminal ?? (deps.stdinIsTty && isTty),
-      prompt: () => (deps.prompt ? deps.prompt(shell.ctx) : promptFor(true)),
+      // While a command redirects the input (vm console), the other side prints the prompt.
+      prompt: () => (shell.redirect ? '' : deps.prompt ? deps.prompt(shell.ctx) : promptFor(true)),
       ...(deps.historyFile ? { historyFile: deps.historyFile } : {}),
     });
   }

@@ -52,6 +52,7 @@ Machine:
   --cpu KEY=VAL,...    processor capabilities:
         tme=on|off pconfig=on|off max_keyid_bits=0..15 max_keys=N
         maxphyaddr=36..52 pconfig_rev=sdm|1.3 algs=ALG+ALG|none bypass=on|off
+        movdir64b=on|off
   --bios KEY=VAL,...   firmware settings:
         tme=on|off lock=on|off keyid_bits=0..15 policy=ALG algs=ALG+ALG|none
         bypass=on|off exclude=BASE:SIZE|none inconsistent=on|off savekey=on|off
@@ -235,6 +236,7 @@ function parseCpu(s: string, cpu: Partial<CpuConfig>): Result<true> {
     switch (key) {
       case 'tme': r = parseOnOff(val, what); if (r.ok) cpu.tme = r.value as boolean; break;
       case 'pconfig': r = parseOnOff(val, what); if (r.ok) cpu.pconfig = r.value as boolean; break;
+      case 'movdir64b': r = parseOnOff(val, what); if (r.ok) cpu.movdir64b = r.value as boolean; break;
       case 'bypass': r = parseOnOff(val, what); if (r.ok) cpu.bypassSupported = r.value as boolean; break;
       case 'max_keyid_bits': r = parseIntIn(val, 0, 15, what); if (r.ok) cpu.maxKeyIdBits = r.value as number; break;
       case 'max_keys': r = parseIntIn(val, 0, 32767, what); if (r.ok) cpu.maxKeys = r.value as number; break;

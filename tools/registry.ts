@@ -50,6 +50,11 @@ export interface ShellApi<C> {
   unsetVar(name: string): void;
   /** Files for FILE operands: the host's, with the kernel's /proc and /sys over them. */
   readonly files: ShellFiles;
+  /**
+   * While set, every simple command goes here, expanded, instead of the registry
+   * (`vm console` forwards them to a guest's console until its escape line clears it).
+   */
+  redirect: ((argv: readonly string[], io: ShellIo) => number) | null;
 }
 
 export interface Command<C> {
@@ -122,6 +127,7 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   lastStatus = STATUS_OK;
   /** A command asked the shell to stop (ShellExit); scripts stop running. */
   exited = false;
+  redirect: ((argv: readonly string[], io: ShellIo) => number) | null = null;
   readonly debug: boolean;
   readonly files: ShellFiles;
   readonly vars = new Map<string, string>();
@@ -173,6 +179,7 @@ export class Shell<C> implements ShellApi<C>, ShellState {
 
   /** Run argv as a command with `io` (the runner calls this for every simple command). */
   invoke(argv: string[], io: ShellIo): number {
+    if (this.redirect) return this.runRedirected(this.redirect, argv, io);
     const [name, ...args] = argv;
     const cmd = this.registry.get(name);
     if (!cmd) {
@@ -203,6 +210,15 @@ export class Shell<C> implements ShellApi<C>, ShellState {
       }
       if (e instanceof LoopControl) return this.lastStatus;
       throw e;
+    }
+  }
+
+  private runRedirected(to: (argv: readonly string[], io: ShellIo) => number, argv: string[], io: ShellIo): number {
+    try {
+      return to(argv, io);
+    } catch (e) {
+      this.redirect = null;
+      return this.report({ name: argv[0], usage: argv[0], summary: '', run: () => 0 }, e, io);
     }
   }
 

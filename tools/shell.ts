@@ -19,6 +19,21 @@ import { kernelFiles } from './lib/kernel_files.js';
 import { shellMain, type ShellMainDeps } from './main.js';
 import { promptFor } from './repl.js';
 import { find_task_by_vpid } from '../kernel/sched.js';
+import { preloadImages } from './vmm/kernel_image.js';
+
+/**
+ * Guest kernel images load asynchronously and `vm create` runs synchronously, so they
+ * are loaded before the first command: one per `vm create` in a script's text (a loop
+ * that creates more finds none ready and says so); at the prompt, two in the background.
+ */
+async function preloadGuestImages(script: string | null): Promise<void> {
+  if (script === null) {
+    preloadImages(2).catch(() => { /* vm create will say no image is ready */ });
+    return;
+  }
+  const n = (script.match(/\bvm\s+create\b/g) ?? []).length;
+  if (n) await preloadImages(n);
+}
 
 export interface ShellResult { stdout: string; stderr: string; status: number }
 
@@ -31,7 +46,11 @@ onKernelBoot((ctx) => {
 
 export const kernelShellDeps: Omit<ShellMainDeps<KernelShellContext>, 'argv' | 'io' | 'stdin' | 'stdinIsTty'> = {
   commands: shellCommands,
-  boot: (options, io) => bootKernelShell(options, io),
+  boot: async (options, io, script) => {
+    const ctx = bootKernelShell(options, io);
+    await preloadGuestImages(script);
+    return ctx;
+  },
   // `mktme# ` for root, `mktme$ ` for anyone else, as a shell shows it.
   prompt: (ctx) => promptFor((find_task_by_vpid(ctx.pid)?.cred.uid ?? 0) === 0),
   shutdown: (ctx) => shutdownKernelShell(ctx),

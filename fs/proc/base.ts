@@ -2,19 +2,31 @@
  * The /proc/PID directories (Linux fs/proc/base.c): one directory per task, live or
  * zombie, holding `status`, `maps` and `smaps`. Contents are computed when read; a
  * task reaped in between reads as -ENOENT, as an open of a vanished /proc/PID would.
+ *
+ * `status` is for everyone; `maps` and `smaps` describe another process's memory and
+ * need ptrace_may_access(PTRACE_MODE_READ_FSCREDS), else -EACCES (proc_maps_open ->
+ * proc_mem_open -> mm_access). The text is made at open, as the opener.
  */
 import { proc_register_dir, type proc_show } from './generic.js';
 import { proc_pid_status } from './array.js';
 import { show_maps, show_smaps } from './task_mmu.js';
-import { find_task_by_vpid, for_each_process, type task_struct } from '../../kernel/sched.js';
-import { ENOENT } from '../../kernel/errno.js';
+import { cpu_curr, find_task_by_vpid, for_each_process, type task_struct } from '../../kernel/sched.js';
+import { EACCES, ENOENT } from '../../kernel/errno.js';
+import { PTRACE_MODE_READ_FSCREDS, ptrace_may_access } from '../../kernel/ptrace.js';
+import { smp_processor_id } from '../../arch/x86/include/asm/processor.js';
 
 /** The files of a PID directory (tgid_base_stuff). */
-const pid_entries: Record<string, (tsk: task_struct) => string> = {
-  maps: (tsk) => show_maps(tsk.mm),
-  smaps: (tsk) => show_smaps(tsk.mm),
+const pid_entries: Record<string, (tsk: task_struct) => string | number> = {
+  maps: (tsk) => (mm_access(tsk) ? show_maps(tsk.mm) : -EACCES),
+  smaps: (tsk) => (mm_access(tsk) ? show_smaps(tsk.mm) : -EACCES),
   status: proc_pid_status,
 };
+
+/** mm_access's permission half: may the reader (current, if any) see tsk's memory? */
+function mm_access(tsk: task_struct): boolean {
+  if (!cpu_curr(smp_processor_id())) return true; // the kernel itself reading
+  return ptrace_may_access(tsk, PTRACE_MODE_READ_FSCREDS);
+}
 
 function pid_file(pid: number, name: string): proc_show {
   return () => {

@@ -5,6 +5,7 @@
  * files' paths.
  *
  *   proc_create('/proc/meminfo', show)        a file at a full path
+ *   proc_create('/sys/power/state', show, store)   a writable one (mode 0644)
  *   proc_mkdir('/sys/kernel/mm/mktme')        an (otherwise empty) directory
  *   proc_register_dir('/proc', provider)      files computed on demand under a prefix:
  *       provider.list()      every file under the prefix, as a relative path
@@ -23,6 +24,8 @@ import { IS_ERR } from '../../kernel/err.js';
 
 /** A file's contents, or a negative errno. */
 export type proc_show = () => string | number;
+/** A write to a writable file (sysfs's store): bytes consumed or a negative errno. */
+export type proc_store = (text: string) => number;
 
 export interface proc_dir_provider {
   list(): string[];
@@ -30,12 +33,14 @@ export interface proc_dir_provider {
 }
 
 let files = new Map<string, proc_show>();
+let stores = new Map<string, proc_store>();
 let dirs = new Set<string>();
 let providers = new Map<string, proc_dir_provider>();
 
 /** Boot: no entries at all (the root directories /proc and /sys always exist). */
 export function proc_reset(): void {
   files = new Map();
+  stores = new Map();
   dirs = new Set(['/proc', '/sys']);
   providers = new Map();
 }
@@ -63,8 +68,15 @@ function check_path(path: string): string {
  * Create (or replace) the file `path` whose contents `show()` returns at each read.
  * A bad path is a programming error and throws.
  */
-export function proc_create(path: string, show: proc_show): void {
-  files.set(check_path(path), show);
+export function proc_create(path: string, show: proc_show, store?: proc_store): void {
+  const p = check_path(path);
+  files.set(p, show);
+  if (store) stores.set(p, store); else stores.delete(p);
+}
+
+/** The store of a writable file (mode 0644, root's), or null for a read-only one. */
+export function proc_lookup_store(path: string): proc_store | null {
+  return stores.get(proc_normalize(path)) ?? null;
 }
 
 /** Create an empty directory (directories holding files exist without this). */
@@ -76,6 +88,7 @@ export function proc_mkdir(path: string): void {
 export function proc_remove(path: string): void {
   const p = proc_normalize(path);
   files.delete(p);
+  stores.delete(p);
   dirs.delete(p);
   providers.delete(p);
 }

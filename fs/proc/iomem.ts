@@ -10,6 +10,10 @@
  *
  * Top-level entries are the e820 table after mem= (e820_type_to_string's names); the
  * kernel image's sections sit inside the System RAM range holding them.
+ *
+ * Without CAP_SYS_ADMIN the reader sees the names with every address zeroed, as
+ * r_show does ("start = end = 0" unless file_ns_capable(file, CAP_SYS_ADMIN)); the
+ * text is made at open, as the opener.
  */
 import {
   E820_TYPE_PMEM, E820_TYPE_RAM, E820_TYPE_RESERVED,
@@ -19,6 +23,7 @@ import {
   KERNEL_TEXT, e820_table,
 } from '../../mm/memblock.js';
 import { proc_create } from './generic.js';
+import { CAP_SYS_ADMIN, reader_capable } from '../../kernel/capability.js';
 
 /** e820_type_to_string(). */
 function type_name(type: number): string {
@@ -34,9 +39,9 @@ function type_name(type: number): string {
   }
 }
 
-function line(depth: number, start: number, end: number, name: string): string {
+function line(depth: number, start: number, end: number, name: string, root: boolean): string {
   const h = (n: number): string => n.toString(16).padStart(8, '0');
-  return `${' '.repeat(depth * 2)}${h(start)}-${h(end - 1)} : ${name}\n`;
+  return `${' '.repeat(depth * 2)}${h(root ? start : 0)}-${h(root ? end - 1 : 0)} : ${name}\n`;
 }
 
 const KERNEL_SECTIONS: [number, number, string][] = [
@@ -47,13 +52,14 @@ const KERNEL_SECTIONS: [number, number, string][] = [
 ];
 
 export function iomem_proc_show(): string {
+  const root = reader_capable(CAP_SYS_ADMIN);
   let s = '';
   for (const e of e820_table()) {
     const end = e.addr + e.size;
-    s += line(0, e.addr, end, type_name(e.type));
+    s += line(0, e.addr, end, type_name(e.type), root);
     if (e.type !== E820_TYPE_RAM) continue;
     for (const [ks, ke, name] of KERNEL_SECTIONS) {
-      if (ks >= e.addr && ke <= end) s += line(1, ks, ke, name);
+      if (ks >= e.addr && ke <= end) s += line(1, ks, ke, name, root);
     }
   }
   return s;

@@ -22,7 +22,6 @@ import {
 } from '../../mm/vma.js';
 import type { cred } from '../../kernel/cred.js';
 import { CAP_SYS_ADMIN, security_capable } from '../../kernel/capability.js';
-import { EPERM } from '../../kernel/errno.js';
 
 /** Width Linux pads the maps prefix to before a name: 25 + sizeof(void *) * 6 - 1. */
 const MAPS_PAD = 25 + 8 * 6 - 1;
@@ -144,15 +143,18 @@ export function show_smaps(mm: mm_struct | null): string {
 export interface pagemap_entry { addr: number; pte: pte_t | null }
 
 /**
- * pagemap_read: the entries of [start, end) of `mm`, page by page. Frame numbers are
- * only for CAP_SYS_ADMIN: others get -EPERM, as opening /proc/PID/pagemap did in Linux
- * 4.0 and 4.1 (later kernels zero the PFNs instead).
+ * pagemap_read: the entries of [start, end) of `mm`, page by page. Frame numbers (and
+ * the KeyID, which is part of the physical address) are only for CAP_SYS_ADMIN: for
+ * anyone else they read as zero while the flags stay, as Linux does since 4.2
+ * (pagemap_open: pm->show_pfn = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN)).
  */
 export function pagemap_read(reader: cred, mm: mm_struct, start: number, end: number): pagemap_entry[] | number {
-  if (!security_capable(reader, CAP_SYS_ADMIN)) return -EPERM;
+  const show_pfn = security_capable(reader, CAP_SYS_ADMIN);
   const out: pagemap_entry[] = [];
   for (let addr = start - (start % PAGE_SIZE); addr < end; addr += PAGE_SIZE) {
-    out.push({ addr, pte: follow_pte(mm, addr) });
+    const pte = follow_pte(mm, addr);
+    // keep the low flag bits and the high protection/NX bits, drop address and KeyID
+    out.push({ addr, pte: pte && !show_pfn ? { lo: pte.lo & 0xfff, hi: pte.hi & 0xfff00000 } : pte });
   }
   return out;
 }

@@ -109,7 +109,16 @@ export function key_create_or_update(cred: key_cred, keyring_ref: key_ref_t, typ
   const k = key_alloc(ktype, desc, cred.uid, cred.gid, cred, perm, flags);
   if (IS_ERR(k)) return fail(k);
 
-  const ret = __key_instantiate_and_link(k, prep, edit);
+  let ret: number;
+  try {
+    ret = __key_instantiate_and_link(k, prep, edit);
+  } catch (e) {
+    // an oops during instantiation: nothing of the new key may stay behind
+    key_put(k);
+    __key_link_end(edit);
+    finish(0);
+    throw e;
+  }
   if (ret < 0) {
     key_put(k);
     return fail(ret);

@@ -19,6 +19,7 @@
  * than from a work item.
  */
 import { EINVAL, ENOKEY } from './uapi.js';
+import { strerror } from '../errno.js';
 import type { key } from './types.js';
 
 import {
@@ -80,7 +81,9 @@ interface mktme_state {
 
 let mk: mktme_state | null = null;
 
+/** A status code's message; a negative value is the kernel's own errno, not a status. */
 function err_msg(status: number): string {
+  if (status < 0) return `programming failed: ${strerror(status)}`;
   return mktme_error[status]?.msg ?? `Unknown programming status ${status}`;
 }
 function err_retry(status: number): boolean { return mktme_error[status]?.retry ?? false; }
@@ -211,7 +214,15 @@ export function mktme_program_all_keytables(cpus: number[], keyid: number, ctrl:
   let err = MKTME_PROG_SUCCESS;
 
   for (let round = 0; round < MKTME_PROGRAM_RETRIES && pending.length; round++) {
-    const statuses = pending.map((cpu) => s.ops.key_program(cpu, keyid, ctrl, f1, f2));
+    const statuses: number[] = [];
+    try {
+      for (const cpu of pending) statuses.push(s.ops.key_program(cpu, keyid, ctrl, f1, f2));
+    } catch (e) {
+      // an oops in the middle: the packages that took the key give it back (best effort)
+      done.push(...pending.slice(0, statuses.length).filter((_, i) => statuses[i] === MKTME_PROG_SUCCESS));
+      try { clear_on(done, keyid); } catch { /* the same fault again: nothing more to do */ }
+      throw e;
+    }
     done.push(...pending.filter((_, i) => statuses[i] === MKTME_PROG_SUCCESS));
     const failed = statuses.filter((st) => st !== MKTME_PROG_SUCCESS);
     pending = pending.filter((_, i) => statuses[i] !== MKTME_PROG_SUCCESS);

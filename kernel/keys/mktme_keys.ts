@@ -200,7 +200,13 @@ export function mktme_instantiate_key(k: key, prep: key_preparsed_payload): numb
   const p = prep.payload as mktme_payload;
   const keyid = mktme_reserve_keyid(k);
   if (!keyid) return -ENOKEY;
-  const status = mktme_program_keyid(keyid, p.keyid_ctrl, p.data_key, p.tweak_key, p.key_size);
+  let status: number;
+  try {
+    status = mktme_program_keyid(keyid, p.keyid_ctrl, p.data_key, p.tweak_key, p.key_size);
+  } catch (e) {
+    mktme_release_keyid(keyid); // an oops on the way: the KeyID goes back to the pool
+    throw e;
+  }
   if (status !== 0) {
     mktme_release_keyid(keyid);
     return -ENOKEY;

@@ -38,7 +38,9 @@ const platform_ops: mktme_hw_ops = {
   /** One CPU per package (Linux: mktme_update_pconfig_targets). */
   lead_cpus: () => package_lead_cpus().map((l) => l.cpu),
   key_program(cpu, keyid, keyid_ctrl, key_field_1, key_field_2): number {
-    const kprog: kprog_t = { keyid, keyid_ctrl, key_field_1, key_field_2 };
+    // This package's own copy: the caller programs every package from the same fields,
+    // so wiping them here would program the next package with zeros.
+    const kprog: kprog_t = { keyid, keyid_ctrl, key_field_1: key_field_1.slice(), key_field_2: key_field_2.slice() };
     try {
       return smp_call_function_single(cpu, () => mktme_key_program(kprog));
     } finally {

@@ -6,7 +6,7 @@
  * reset in S3, and PCONFIG must run on a CPU of each package).
  */
 import {
-  notifier_call_chain, notifier_chain_register, notifier_chain_unregister, notifier_to_errno,
+  notifier_call_chain, notifier_chain_register, notifier_to_errno,
   type notifier_block, type notifier_head,
 } from '../notifier.js';
 
@@ -20,11 +20,6 @@ const pm_chain_head: notifier_head = { chain: [] };
 /** register_pm_notifier(): idempotent, so an init function may run at every boot. */
 export function register_pm_notifier(nb: notifier_block): number {
   notifier_chain_register(pm_chain_head, nb);
-  return 0;
-}
-
-export function unregister_pm_notifier(nb: notifier_block): number {
-  notifier_chain_unregister(pm_chain_head, nb);
   return 0;
 }
 

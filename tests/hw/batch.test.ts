@@ -9,6 +9,8 @@
 import t from 'tap';
 import type { Machine } from '../../arch/x86/hw/machine.js';
 import { Rng } from '../../arch/x86/hw/rng.js';
+import { makeConfig } from '../../arch/x86/hw/config.js';
+import { Fault, X86_TRAP_GP, X86_TRAP_UD } from '../../arch/x86/hw/isa.js';
 import { ALG_128, ALG_256, CMD_DIRECT, CMD_NO_ENCRYPT, alias, machine, programAll } from './helpers.js';
 
 const KiB = 1024;
@@ -16,8 +18,9 @@ const KiB = 1024;
 const WINDOW = 96 * KiB;
 
 function rig(batched: boolean): Machine {
-  // A small cache (16 KiB, 4-way) so the workload evicts constantly.
-  const m = machine({ memPerNode: 16 * 1024 * KiB, nvramSize: 4 * 1024 * KiB, cacheBytes: 16 * KiB, cacheWays: 4 });
+  // A small cache (16 KiB, 4-way) so the workload evicts constantly; MOVDIR64B present.
+  const m = machine({ memPerNode: 16 * 1024 * KiB, nvramSize: 4 * 1024 * KiB, cacheBytes: 16 * KiB, cacheWays: 4,
+    cpu: { ...makeConfig().cpu, movdir64b: true } });
   m.mem.batched = batched;
   return m;
 }
@@ -80,6 +83,11 @@ t.test('batched and per-line transfers leave the same DRAM, loads, counters and 
       a.cpus[cpu].read(pa, x);
       b.cpus[cpu].read(pa, y);
       if (Buffer.compare(x, y) !== 0) { mismatches++; t.fail(`load ${op} differs`); }
+    } else if (kind < 80) {
+      const lines = 1 + rng.below(Math.min(64, (WINDOW - off) / 64)); // MOVDIR64B: full lines around the cache
+      const data = rng.fill(new Uint8Array(64 * lines));
+      const at = pa - (pa % 64);
+      for (let i = 0; i < lines; i++) { a.cpus[cpu].movdir64b(at + 64 * i, data, 64 * i); b.cpus[cpu].movdir64b(at + 64 * i, data, 64 * i); }
     } else if (kind < 85) {
       const lines = 1 + rng.below(64);
       for (let i = 0; i < lines; i++) { a.cpus[cpu].clflush(pa + 64 * i); b.cpus[cpu].clflush(pa + 64 * i); }
@@ -128,5 +136,22 @@ t.test('the queue drains before the probe looks, and a prefetched line is droppe
   const line = new Uint8Array(64);
   m.cpus[0].read(base + 1024, line);
   t.not(line[0], 0x5a, 'the fill decrypts the tampered DIMM bytes, not the stale prefetch');
+  t.end();
+});
+
+t.test('MOVDIR64B: #UD without the feature, #GP unaligned, and the line bypasses the cache', (t) => {
+  const plain = machine();
+  const src = new Uint8Array(64).fill(7);
+  const vector = (fn: () => void): number => { try { fn(); return -1; } catch (e) { return e instanceof Fault ? e.vector : -2; } };
+  t.equal(vector(() => plain.cpus[0].movdir64b(0x400000, src)), X86_TRAP_UD, '#UD: CPUID.7.0:ECX[28] is clear');
+  const m = rig(true);
+  const at = m.map[0].base + 128 * KiB;
+  t.equal(vector(() => m.cpus[0].movdir64b(at + 8, src)), X86_TRAP_GP, '#GP(0): unaligned destination');
+  m.cpus[1].write(at, new Uint8Array(64).fill(1)); // a dirty copy in package 0's cache
+  m.cpus[2].movdir64b(at, src); // from package 1
+  t.same(m.caches.peek(at), [], 'no cache holds the line afterwards');
+  const back = new Uint8Array(64);
+  m.cpus[0].read(at, back);
+  t.same(back, src, 'memory has the direct store, not the older dirty copy');
   t.end();
 });

@@ -5,6 +5,8 @@
 import { makeConfig, type MachineConfig } from '../../arch/x86/hw/config.js';
 import { Machine } from '../../arch/x86/hw/machine.js';
 import type { Cpu } from '../../arch/x86/hw/cpu.js';
+import { Rng } from '../../arch/x86/hw/rng.js';
+import { addrTweak, xtsDecrypt, xtsEncrypt } from '../../arch/x86/hw/crypto/xts-ref.js';
 
 export type Patch = Parameters<typeof makeConfig>[0];
 
@@ -53,3 +55,30 @@ export function programAll(m: Machine, keyid: number, cmd: number, alg: number,
 export function bytes(text: string): Uint8Array { return new TextEncoder().encode(text); }
 
 export function cfgOf(m: Machine): MachineConfig { return m.cfg; }
+
+/**
+ * Package `pkg`'s TME platform key (AES-XTS-128 policy), replayed from the machine's seed:
+ * the packages share one key RNG forked from the machine's, and the BIOS activates them
+ * in order at every power-on, each drawing 32 bytes (data key, tweak key). For tests that compute what a
+ * KeyID-0 access must give, instead of asserting only that it differs.
+ */
+export function platformKey(m: Machine, pkg: number, powerCycles = 0): [Uint8Array, Uint8Array] {
+  const keyRng = new Rng(m.cfg.seed).fork();
+  let k: Uint8Array = new Uint8Array(32);
+  for (let i = 0; i <= powerCycles * m.packages.length + pkg; i++) k = keyRng.fill(new Uint8Array(32));
+  return [k.subarray(0, 16), k.subarray(16)];
+}
+
+/** `data` (whole 64-byte lines) at physical `pa` under (key1, key2): what the DIMM holds. */
+export function lineEncrypt(key: [Uint8Array, Uint8Array], pa: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let o = 0; o < data.length; o += 64) out.set(xtsEncrypt(key[0], key[1], addrTweak(pa + o), data.subarray(o, o + 64)), o);
+  return out;
+}
+
+/** The reverse: what a read through a KeyID keyed (key1, key2) returns for DIMM bytes `ct`. */
+export function lineDecrypt(key: [Uint8Array, Uint8Array], pa: number, ct: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ct.length);
+  for (let o = 0; o < ct.length; o += 64) out.set(xtsDecrypt(key[0], key[1], addrTweak(pa + o), ct.subarray(o, o + 64)), o);
+  return out;
+}

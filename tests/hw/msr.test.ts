@@ -13,10 +13,17 @@ import {
 } from '../../arch/x86/hw/msr.js';
 import { Package } from '../../arch/x86/hw/package.js';
 import { Rng } from '../../arch/x86/hw/rng.js';
+import { addrTweak, xtsEncrypt } from '../../arch/x86/hw/crypto/xts-ref.js';
 
 function mk(cpu: Partial<CpuConfig> = {}): { cfg: MachineConfig; pkg: Package } {
   const cfg = makeConfig({ cpu });
   return { cfg, pkg: new Package(0, cfg, new Rng(7)) };
+}
+
+/** The line `plain` at `addr` under mk()'s platform key: the first 32 bytes of Rng(7). */
+function tmeLine(addr: number, plain: Uint8Array): Uint8Array {
+  const k = new Rng(7).fill(new Uint8Array(32));
+  return xtsEncrypt(k.subarray(0, 16), k.subarray(16), addrTweak(addr), plain);
 }
 
 const B = (n: number): bigint => 1n << BigInt(n);
@@ -155,7 +162,7 @@ t.test('ACTIVATE: key select = 1 restore: x..x111b, or x..x100b for a zero key',
   const plain = new Uint8Array(LINE).fill(0x5a);
   const ct1 = new Uint8Array(LINE);
   pkg.engine.encrypt(0, 0x100000, plain, 0, ct1, 0);
-  t.notSame(ct1, plain, 'TME encrypts KeyID 0');
+  t.same(ct1, tmeLine(0x100000, plain), 'TME encrypts KeyID 0 under the platform key');
   pkg.reset(true);
   t.equal(readMsr(cfg, pkg, ACT, 0), 0n, 'reset clears the MSR');
   writeMsr(cfg, pkg, ACT, ENABLE | KEY_SELECT | SAVE | keyIdBits(2) | algs(1));
@@ -298,12 +305,12 @@ t.test('the exclusion range reaches the engine on lock (KeyID 0 only)', (t) => {
   pkg.engine.encrypt(0, base + 0x1000, plain, 0, out, 0);
   t.same(out, plain, 'inside the range: plaintext');
   pkg.engine.encrypt(0, base + 2 ** 21, plain, 0, out, 0);
-  t.notSame(out, plain, 'just past the range: encrypted');
+  t.same(out, tmeLine(base + 2 ** 21, plain), 'just past the range: encrypted');
   pkg.engine.encrypt(0, base - LINE, plain, 0, out, 0);
-  t.notSame(out, plain, 'just below the range: encrypted');
+  t.same(out, tmeLine(base - LINE, plain), 'just below the range: encrypted');
   t.equal(pkg.engine.keyMode(1), KEY_MODE_TME);
   pkg.engine.encrypt(1, base + 0x1000, plain, 0, out, 0);
-  t.notSame(out, plain, 'KeyID 1 is not excluded');
+  t.same(out, tmeLine(base + 0x1000, plain), 'KeyID 1 is not excluded: the TME key');
   t.end();
 });
 
@@ -315,6 +322,6 @@ t.test('exclusion with enable clear is not applied', (t) => {
   const plain = new Uint8Array(LINE).fill(1);
   const out = new Uint8Array(LINE);
   pkg.engine.encrypt(0, 0x1000, plain, 0, out, 0);
-  t.notSame(out, plain);
+  t.same(out, tmeLine(0x1000, plain), 'encrypted under the platform key, as outside any range');
   t.end();
 });

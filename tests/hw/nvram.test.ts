@@ -8,7 +8,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ALG_128, CMD_DIRECT, alias, bytes, machine, programAll } from './helpers.js';
+import { ALG_128, CMD_DIRECT, alias, bytes, lineDecrypt, machine, platformKey, programAll } from './helpers.js';
 import type { Machine } from '../../arch/x86/hw/machine.js';
 
 const SECRET = bytes('persistent secret 0123456789abcdef');
@@ -43,7 +43,10 @@ t.test('under a software key NVRAM reads back after a power cycle, once the key 
   t.same(programAll(m, 5, CMD_DIRECT, ALG_128, K1, K2), [0, 0]);
   store(m, pa, SECRET);
   m.powerCycle();
-  t.notSame(load(m, pa, SECRET.length), SECRET, 'after power-on KeyID 5 is the new TME key: garbage');
+  const line = nvramBase(m) + 0x2000;
+  const dimm = m.probe.read(line, 64)!;
+  t.same(load(m, pa, SECRET.length), lineDecrypt(platformKey(m, 0, 1), line, dimm).subarray(0, SECRET.length),
+    'after power-on KeyID 5 is the new TME key: garbage');
   t.same(programAll(m, 5, CMD_DIRECT, ALG_128, K1, K2), [0, 0]);
   m.caches.loseAll(); // drop the garbage line the previous read cached
   t.same(load(m, pa, SECRET.length), SECRET, 'the same key again: the data is back');
@@ -55,7 +58,9 @@ t.test('under the platform key NVRAM is lost at the next boot', (t) => {
   const pa = nvramBase(m) + 0x3000;
   store(m, pa, SECRET);
   m.powerCycle();
-  t.notSame(load(m, pa, SECRET.length), SECRET);
+  const dimm = m.probe.read(pa, 64)!;
+  t.same(load(m, pa, SECRET.length), lineDecrypt(platformKey(m, 0, 1), pa, dimm).subarray(0, SECRET.length),
+    'the old ciphertext under the new platform key');
   t.end();
 });
 

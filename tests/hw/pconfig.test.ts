@@ -15,6 +15,7 @@ import {
   PCONFIG_INVALID_PROG_CMD, PCONFIG_PROG_SUCCESS, pconfig, type PconfigEnv,
 } from '../../arch/x86/hw/pconfig.js';
 import { Rng } from '../../arch/x86/hw/rng.js';
+import { addrTweak, xtsEncrypt } from '../../arch/x86/hw/crypto/xts-ref.js';
 
 const SEED = 7;
 const MEM = 64 * 1024;
@@ -83,6 +84,23 @@ function ct(pkg: Package, keyid: number, addr = 0x2000): Uint8Array {
   pkg.engine.encrypt(keyid, addr, plain, 0, out, 0);
   return out;
 }
+
+/**
+ * What ct() must give for a key: the reference AES-XTS (xts-ref.ts, checked against the
+ * IEEE 1619 vectors) over the 0x3c line, with the address tweak.
+ */
+function ref(key1: ArrayLike<number>, key2: ArrayLike<number>, addr = 0x2000): Uint8Array {
+  return xtsEncrypt(Uint8Array.from(key1), Uint8Array.from(key2), addrTweak(addr), new Uint8Array(LINE).fill(0x3c));
+}
+
+/** The machine's RNG replayed: the platform key activation drew, then each later draw. */
+function rngReplay(): { platform: [Uint8Array, Uint8Array]; next(len: number): Uint8Array } {
+  const shadow = new Rng(SEED);
+  const p = shadow.fill(new Uint8Array(32));
+  return { platform: [p.subarray(0, 16), p.subarray(16)], next: (len) => shadow.fill(new Uint8Array(len)) };
+}
+
+const xor = (a: Uint8Array, b: number[]): number[] => Array.from(a, (x, i) => x ^ (b[i] ?? 0));
 
 const REVS: ('sdm' | '1.3')[] = ['sdm', '1.3'];
 
@@ -263,7 +281,8 @@ t.test('SET_KEY_DIRECT: data/tweak keys, lengths, distinct KeyIDs', (t) => {
     { rax: 0, zf: false });
   t.equal(r.pkg.engine.keyMode(1), KEY_MODE_KEY);
   const c1 = ct(r.pkg, 1);
-  t.notSame(c1, before, 'KeyID 1 no longer uses the TME key');
+  t.same(c1, ref(k1, k2), 'KeyID 1: AES-XTS-128 under (data key, tweak key)');
+  t.same(before, ref(...rngReplay().platform), 'before: the TME platform key');
   t.same(ct(r.pkg, 0), before, 'KeyID 0 still the TME key');
   // Same key on KeyID 2, with junk past byte 16 (ignored under the SDM): same ciphertext.
   const junk1 = [...k1, ...seq(48, 77)];
@@ -271,14 +290,14 @@ t.test('SET_KEY_DIRECT: data/tweak keys, lengths, distinct KeyIDs', (t) => {
   t.same(ct(r.pkg, 2), c1, 'only the first 16 bytes are used for AES-XTS-128');
   // Tweak key matters, and data/tweak are not interchangeable.
   pconfig(r.env, 0, put(r.mem, 0x100, { keyid: 3, command: 0, alg: K128, key1: k2, key2: k1 }));
-  t.notSame(ct(r.pkg, 3), c1, 'swapping data and tweak keys changes the ciphertext');
+  t.same(ct(r.pkg, 3), ref(k2, k1), 'data and tweak keys swapped: their ciphertext, not KeyID 1\'s');
   // AES-XTS-256 uses 32 bytes: differing only in byte 20 gives different ciphertext.
   const a = seq(32, 9);
   const b = a.slice(); b[20] ^= 1;
   pconfig(r.env, 0, put(r.mem, 0x100, { keyid: 4, command: 0, alg: K256, key1: a, key2: seq(32, 50) }));
   pconfig(r.env, 0, put(r.mem, 0x100, { keyid: 5, command: 0, alg: K256, key1: b, key2: seq(32, 50) }));
-  t.notSame(ct(r.pkg, 4), ct(r.pkg, 5), 'AES-XTS-256 uses bytes 16..31');
-  t.notSame(ct(r.pkg, 4), c1);
+  t.same(ct(r.pkg, 4), ref(a, seq(32, 50)), 'AES-XTS-256 under the 32-byte keys');
+  t.same(ct(r.pkg, 5), ref(b, seq(32, 50)), 'AES-XTS-256 uses bytes 16..31');
   // Key material is not left behind anywhere PCONFIG touched.
   t.ok(r.reads.every((s) => s.every((x) => x === 0)), 'every struct copy zeroed');
   t.end();
@@ -299,16 +318,18 @@ t.test('SET_KEY_RANDOM: RNG XOR software entropy, data and tweak keys', (t) => {
   const d2 = Array.from(rnd.subarray(16), (x, i) => x ^ e2[i]);
   pconfig(r.env, 0, put(r.mem, 0, { keyid: 8, command: KEYID_SET_KEY_DIRECT, alg: K128, key1: d1, key2: d2 }));
   t.same(ct(r.pkg, 8), ct(r.pkg, 7), 'data key = RNG[0:16] ^ field 1, tweak key = RNG[16:32] ^ field 2');
-  // Two RANDOM programs with the same entropy give different keys.
+  // Two RANDOM programs with the same entropy give different keys: the next RNG draw.
   pconfig(r.env, 0, put(r.mem, 0, { keyid: 9, command: KEYID_SET_KEY_RANDOM, alg: K128, key1: e1, key2: e2 }));
-  t.notSame(ct(r.pkg, 9), ct(r.pkg, 7));
+  const rnd9 = shadow.fill(new Uint8Array(32));
+  t.same(ct(r.pkg, 9), ref(xor(rnd9.subarray(0, 16), e1), xor(rnd9.subarray(16), e2)), 'the next 32 RNG bytes');
   // Deterministic: the same seed replays the same keys.
   const r2 = rig();
   pconfig(r2.env, 0, put(r2.mem, 0, { keyid: 7, command: KEYID_SET_KEY_RANDOM, alg: K128, key1: e1, key2: e2 }));
   t.same(ct(r2.pkg, 7), ct(r.pkg, 7), 'same seed, same random key');
   // AES-XTS-256 random keys work too.
   t.same(pconfig(r.env, 0, put(r.mem, 0, { keyid: 10, command: KEYID_SET_KEY_RANDOM, alg: K256 })), { rax: 0, zf: false });
-  t.notSame(ct(r.pkg, 10), ct(r.pkg, 0));
+  const rnd10 = shadow.fill(new Uint8Array(64));
+  t.same(ct(r.pkg, 10), ref(rnd10.subarray(0, 32), rnd10.subarray(32)), '64 RNG bytes, no entropy');
   t.end();
 });
 
@@ -343,7 +364,8 @@ t.test('CLEAR_KEY and NO_ENCRYPT', (t) => {
   const r = rig();
   const tme = ct(r.pkg, 6);
   pconfig(r.env, 0, put(r.mem, 0, { keyid: 6, command: 0, alg: K128, key1: seq(16, 5), key2: seq(16, 6) }));
-  t.notSame(ct(r.pkg, 6), tme);
+  t.same(ct(r.pkg, 6), ref(seq(16, 5), seq(16, 6)));
+  t.same(tme, ref(...rngReplay().platform));
   t.same(pconfig(r.env, 0, put(r.mem, 0, { keyid: 6, command: KEYID_NO_ENCRYPT, alg: K256 })), { rax: 0, zf: false });
   t.equal(r.pkg.engine.keyMode(6), KEY_MODE_NO_ENCRYPT);
   t.same(ct(r.pkg, 6), new Uint8Array(LINE).fill(0x3c), 'plaintext on the bus');
@@ -378,7 +400,13 @@ t.test('every copy of key bytes is zeroed; the engine keeps working', (t) => {
   t.equal(captured.length, 10, 'captured the derived keys and the RNG output');
   t.ok(captured.every((k) => k.length > 0 && k.every((x) => x === 0)), 'derived keys and RNG output zeroed');
   t.ok(r.reads.every((s) => s.every((x) => x === 0)), 'struct copies zeroed');
-  for (const k of [1, 2, 3, 4]) t.notSame(ct(r.pkg, k), ct(r.pkg, 0), `KeyID ${k} still encrypts with its key`);
+  const rng = rngReplay();
+  const rnd3 = rng.next(32);
+  const rnd4 = rng.next(64);
+  t.same(ct(r.pkg, 1), ref(seq(16, 1), seq(16, 2)), 'KeyID 1 still encrypts with its key');
+  t.same(ct(r.pkg, 2), ref(seq(32, 3), seq(32, 4)), 'KeyID 2 too');
+  t.same(ct(r.pkg, 3), ref(xor(rnd3.subarray(0, 16), seq(16, 5)), xor(rnd3.subarray(16), seq(16, 6))), 'KeyID 3 too');
+  t.same(ct(r.pkg, 4), ref(rnd4.subarray(0, 32), rnd4.subarray(32)), 'KeyID 4 too');
   t.end();
 });
 

@@ -5,12 +5,17 @@
  * modules are one copy for all.
  */
 import t, { type Test } from 'tap';
-import { acquireImage, type KernelImage } from '../../tools/vmm/kernel_image.js';
-import { openSession, type Session } from '../../tools/vmm/session.js';
-import { bufferIo, type BufferIo } from '../../tools/lib/io.js';
-import * as hostPrintk from '../../kernel/printk.js';
-import * as hostIsa from '../../arch/x86/hw/isa.js';
-import * as hostMachine from '../../arch/x86/hw/machine.js';
+import { acquireImage, installImageLoader, type KernelImage } from '../../tools/vmm/kernel_image.js';
+import type { Session } from '../../tools/vmm/session.js';
+import type { BufferIo } from '../../tools/lib/io.js';
+
+// The loader first, so the host's modules go through it and the images reuse their source.
+installImageLoader();
+const { openSession } = await import('../../tools/vmm/session.js');
+const { bufferIo } = await import('../../tools/lib/io.js');
+const hostPrintk = await import('../../kernel/printk.js');
+const hostIsa = await import('../../arch/x86/hw/isa.js');
+const hostMachine = await import('../../arch/x86/hw/machine.js');
 
 type SessionModule = typeof import('../../tools/vmm/session.js');
 

@@ -5,6 +5,7 @@
  * contrast, leaves plaintext in DRAM.
  */
 import t from 'tap';
+import { addrTweak, xtsDecrypt, xtsEncrypt } from '../../arch/x86/hw/crypto/xts-ref.js';
 import { bootKernel, SMALL } from '../lib/boot.js';
 import { add_mktme_key, as, dec, enc, fork, uread, uwrite } from '../lib/task.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE, sys_mmap } from '../../mm/mmap.js';
@@ -87,4 +88,33 @@ t.test('KeyID 0 (TME) memory is ciphertext in DRAM too', async (t) => {
   t.equal(dec(kernel_read(__va(pfn * 4096, 0))), SECRET, 'the kernel reads it through KeyID 0');
   clflush_cache_range(page_address(pfn), 4096);
   t.notOk(r.machine.probe.scan(pfn * 4096, 4096, enc('quick brown')), 'the platform key encrypts it');
+});
+
+t.test('a wrong KeyID reads the ciphertext decrypted under its own key, exactly', async (t) => {
+  const r = bootKernel(SMALL);
+  const init = r.init;
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const keyA = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i), twkA = Uint8Array.from({ length: 16 }, (_, i) => 0x80 + i);
+  const keyB = Uint8Array.from({ length: 16 }, (_, i) => 0x40 ^ i), twkB = Uint8Array.from({ length: 16 }, (_, i) => 0xc0 ^ i);
+  const user = (k: Uint8Array, w: Uint8Array): string => `type=user algorithm=aes-xts-128 key=${hex(k)} tweak=${hex(w)}`;
+  const map = (serial: number): number => {
+    const va = as(init, () => sys_mmap(0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS));
+    t.equal(as(init, () => sys_encrypt_mprotect(va, 4096, RW, serial)), 0);
+    return va;
+  };
+  const a = map(add_mktme_key(init.cred, 'tenant-a', user(keyA, twkA)));
+  const b = map(add_mktme_key(init.cred, 'tenant-b', user(keyB, twkB)));
+  t.ok(uwrite(init, a, SECRET).ok);
+  t.ok(uwrite(init, b, 'b').ok);
+  const pfn = pte_pfn(follow_pte(init.mm!, a)!);
+  const keyidB = pte_keyid(follow_pte(init.mm!, b)!);
+  const pa = pfn * 4096;
+  const line = new Uint8Array(64);
+  line.set(enc(SECRET));
+  const ciphertext = xtsEncrypt(keyA, twkA, addrTweak(pa), line);
+  clflush_cache_range(page_address(pfn), 4096);
+  t.same(r.machine.probe.read(pa, 64), ciphertext, 'the DIMM: AES-XTS under tenant A\'s key, tweak = the address');
+  const viaB = new Uint8Array(64);
+  memcpy_fromio(__va(pa, keyidB), viaB);
+  t.same(viaB, xtsDecrypt(keyB, twkB, addrTweak(pa), ciphertext), 'B\'s KeyID on A\'s frame: D_B(E_A(line)), no error');
 });

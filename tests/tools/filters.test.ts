@@ -53,6 +53,9 @@ t.test('diff', async (t) => {
   r = run(`diff $D/nope $D/nope2`);
   t.same([r.err, r.status], [`diff: ${dir}/nope: No such file or directory\ndiff: ${dir}/nope2: No such file or directory\n`, 2]);
   t.equal(run('diff a').status, 2, 'usage');
+  // Past MAX_EDITS the middle becomes one replacement: still a correct edit script.
+  r = run(`i=0; while [ $i -lt 1100 ]; do echo a$i; echo b$i >&2; i=$((i+1)); done > $D/big1 2> $D/big2; diff $D/big1 $D/big2 | head -n 1; diff $D/big1 $D/big2 | wc -l`);
+  t.equal(r.out, '1,1100c1,1100\n2202\n', 'one hunk: header, 1100 <, ---, 1100 >');
 });
 
 t.test('grep', async (t) => {

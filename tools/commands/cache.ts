@@ -16,7 +16,7 @@ import { board, type KernelShellContext } from '../context.js';
 export const cacheCommand: Command<KernelShellContext> = {
   name: 'cache',
   usage: 'cache ADDR',
-  summary: 'show the plaintext cached for a physical line under every KeyID (side channel)',
+  summary: 'physical attacker, outside the OS: the plaintext cached for a line under every KeyID',
   run(ctx, args, io) {
     if (args.length !== 1) throw new UsageError();
     const r = parseNumber(args[0]);

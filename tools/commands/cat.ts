@@ -8,6 +8,7 @@
  * status is then 1. At most 1 MiB is printed from one kernel file.
  */
 import type { Command } from '../registry.js';
+import { filesOf } from '../lib/kernel_files.js';
 import { FileError } from '../lib/files.js';
 import { readStdin, writeBytes } from '../lib/io.js';
 
@@ -15,11 +16,11 @@ export const catCommand: Command<unknown> = {
   name: 'cat',
   usage: 'cat [FILE...]',
   summary: 'print files (/proc, /sys, /dev, host files) or standard input',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     let status = 0;
     for (const path of args.length ? args : ['-']) {
       try {
-        writeBytes(io, path === '-' ? readStdin(io) : sh.files.read(path));
+        writeBytes(io, path === '-' ? readStdin(io) : filesOf(ctx, sh).read(path));
       } catch (e) {
         if (!(e instanceof FileError)) throw e;
         io.err(`cat: ${path}: ${e.message}\n`);

@@ -32,7 +32,7 @@ const MAX_LEN = 64 * 1024;
 export const devmemCommand: Command<KernelShellContext> = {
   name: 'devmem',
   usage: 'devmem [-w] [-k KEYID] ADDR [LEN|HEX]',
-  summary: 'read or write physical memory through a KeyID\'s direct mapping',
+  summary: 'read or write physical memory through /dev/mem (needs CAP_SYS_RAWIO)',
   help: 'Without -w, hexdump LEN bytes (default 64) at physical ADDR as read through the\n' +
     'direct mapping of KEYID (default 0). With -w, store the HEX bytes there.\n' +
     'Data written through one KeyID reads back as garbage through another.',

@@ -48,7 +48,7 @@ function hostError(path: string, e: unknown): CommandError {
 export const dimmCommand: Command<KernelShellContext> = {
   name: 'dimm',
   usage: 'dimm read ADDR LEN | write ADDR HEX | save ADDR LEN FILE | restore FILE',
-  summary: 'read, tamper with, snapshot or replay raw DIMM contents (physical attacker)',
+  summary: 'physical attacker, outside the OS: read, tamper with, snapshot or replay raw DIMM contents',
   run(ctx, args, io) {
     const probe = board(ctx).probe;
     const [sub, ...rest] = args;

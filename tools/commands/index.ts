@@ -40,6 +40,8 @@ import { cacheCommand } from './cache.js';
 import { suspendCommand } from './suspend.js';
 import { lspciCommand } from './lspci.js';
 import { blkCommand } from './blk.js';
+import { kernel_entry } from '../lib/entry.js';
+import { vmCommand } from './vm.js';
 import { colonCommand, falseCommand, trueCommand } from './true.js';
 import { breakCommand, continueCommand } from './break.js';
 import { unsetCommand } from './unset.js';
@@ -75,13 +77,19 @@ export const commands: readonly Command<unknown>[] = [
   ...filterCommands,
 ];
 
-/** Everything the kernel shell offers: the generic commands plus the kernel's. */
+/**
+ * Everything the kernel shell offers: the generic commands plus the kernel's, each
+ * behind the kernel boundary (tools/lib/entry.ts: an oops kills the process, not the
+ * shell).
+ */
 export const shellCommands: readonly Command<ShellContext>[] = [
   // read.ts is both sh's read and the memory tool.
   ...commands.filter((c) => c !== shReadCommand),
+  ...[
   keyctlCommand,
   cacheCommand,
   suspendCommand,
+  vmCommand,
   sleepCommand,
   cpuidCommand,
   dimmCommand,
@@ -110,4 +118,5 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   lspciCommand,
   blkCommand,
   ...perfCommands,
+  ].map(kernel_entry),
 ];

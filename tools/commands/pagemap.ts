@@ -1,7 +1,8 @@
 /**
  * pagemap: the page-table entry of each page of [ADDR, ADDR+LEN) in the shell's
  * process: "0xVADDR pfn=0xPFN keyid=N flags=..." (the KeyID as the PTE carries it), or
- * "0xVADDR not present". Root only, as PFNs in /proc/PID/pagemap are.
+ * "0xVADDR not present". Without CAP_SYS_ADMIN the PFN and KeyID read as 0, as in
+ * /proc/PID/pagemap.
  */
 import {
   _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_keyid, pte_pfn,
@@ -32,7 +33,7 @@ function pte_flags(pte: pte_t): string {
 export const pagemapCommand: Command<KernelShellContext> = {
   name: 'pagemap',
   usage: 'pagemap ADDR [LEN]',
-  summary: 'show the page-table entries of a range (root only)',
+  summary: 'show the page-table entries of a range (PFN and KeyID need CAP_SYS_ADMIN)',
   run(ctx, args, io) {
     nargs(args, 1, 2);
     const addr = parse_addr(args[0]);

@@ -11,18 +11,18 @@
  *      clear-key (back to the TME key), no-encrypt.
  * ALG: aes-xts-128 (16-byte keys) or aes-xts-256 (32-byte keys).
  * Key bytes are never echoed, and every copy is zeroed once programmed.
- * Status 0 when every package returned 0, else 1.
+ * Status 0 when every package returned 0, else 1. Needs CAP_SYS_ADMIN, checked by the
+ * kernel (arch/x86/kernel/cpu/pconfig_debug.ts): "pconfig: Operation not permitted".
  */
 import { strerror } from '../../kernel/errno.js';
 import {
   MKTME_AES_XTS_128, MKTME_AES_XTS_256, MKTME_KEYID_CLEAR_KEY, MKTME_KEYID_NO_ENCRYPT,
-  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, mktme_error, mktme_key_program_alloc,
-  mktme_key_program_wipe,
+  MKTME_KEYID_SET_KEY_DIRECT, MKTME_KEYID_SET_KEY_RANDOM, mktme_error,
+  mktme_key_program_alloc, mktme_key_program_wipe,
 } from '../../arch/x86/include/asm/intel_pconfig.js';
-import { mktme_key_program } from '../../arch/x86/kernel/cpu/intel_pconfig.js';
-import { smp_call_function_single } from '../../arch/x86/include/asm/processor.js';
-import { package_lead_cpus } from '../../arch/x86/kernel/smpboot.js';
-import { UsageError, type Command } from '../registry.js';
+import { pconfig_debug_key_program } from '../../arch/x86/kernel/cpu/pconfig_debug.js';
+import { CommandError, UsageError, type Command } from '../registry.js';
+import { as_task } from '../lib/process.js';
 import { parseCNumber, type KernelShellContext } from '../context.js';
 
 const COMMANDS: Record<string, number> = {
@@ -54,7 +54,7 @@ export const pconfigCommand: Command<KernelShellContext> = {
   summary: 'program a KeyID on every package (PCONFIG MKTME_KEY_PROGRAM)',
   help: 'CMD is set-key-direct, set-key-random, clear-key or no-encrypt; ALG is aes-xts-128\n' +
     'or aes-xts-256; KEY1 and KEY2 are hex (data and tweak key, or entropy), up to 64 bytes.',
-  run(_ctx, args, io) {
+  run(ctx, args, io) {
     if (args.length !== 3 && args.length !== 5) throw new UsageError('expected KEYID CMD ALG [KEY1 KEY2]');
     const [keyidArg, cmdArg, algArg] = args;
     const keyid = parseCNumber(keyidArg, 0xffffn);
@@ -71,9 +71,10 @@ export const pconfigCommand: Command<KernelShellContext> = {
         if (!fillKey(args[3], kprog.key_field_1)) throw new UsageError('KEY1 must be hex bytes, at most 64');
         if (!fillKey(args[4], kprog.key_field_2)) throw new UsageError('KEY2 must be hex bytes, at most 64');
       }
+      const results = as_task(ctx, () => pconfig_debug_key_program(kprog));
+      if (typeof results === 'number') throw new CommandError(strerror(results));
       let status = 0;
-      for (const { pkg, cpu } of package_lead_cpus()) {
-        const r = smp_call_function_single(cpu, () => mktme_key_program(kprog));
+      for (const { pkg, status: r } of results) {
         if (r !== 0) status = 1;
         io.out(`package ${pkg}: ${r} (${pconfigResultText(r)})\n`);
       }

@@ -107,7 +107,7 @@ export const perfCommand: Command<KernelShellContext> = {
       }
       selected.push(s);
     }
-    const m = board(ctx);
+    const m = board(ctx); // the machine owner's counters: not inside a guest
     const before = selected.map((s) => s.def.read(m, s.keyid));
     const t0 = m.clock.cycles;
     const refs0 = EVENTS[1].read(m, null);

@@ -9,8 +9,11 @@
  * leading-0 octal) or 'c for the character's code. Output is bytes: `printf '\377'`
  * writes one byte 0xff, which is how a script produces binary input for a pipe.
  */
-import type { Command } from '../registry.js';
+import { CommandError, type Command } from '../registry.js';
 import { fromLatin1, latin1, utf8, writeBytes } from '../lib/io.js';
+
+/** Widest field printf pads to (coreutils allows INT_MAX; this keeps host memory bounded). */
+const FIELD_MAX = 1 << 20;
 
 const SIMPLE_ESC: Record<string, string> = { '\\': '\\', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '"': '"' };
 
@@ -175,6 +178,7 @@ export const printfCommand: Command<unknown> = {
         if (width < 0) { flags += '-'; width = -width; }
         const precRaw = m[3] === undefined ? null : m[3] === '*' ? Number(number(take(), st)) : Number(m[3] || 0);
         const prec = precRaw !== null && precRaw < 0 ? null : precRaw;
+        if (width > FIELD_MAX || (prec ?? 0) > FIELD_MAX) throw new CommandError(`field width or precision larger than ${FIELD_MAX}`);
         const [body, numeric] = convert(conv, flags, prec, take(), st, stop);
         out += pad(body, flags, width, numeric && !'sbc'.includes(conv));
       }

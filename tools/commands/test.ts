@@ -7,7 +7,9 @@
  * Primaries: -n -z STRING; = != < > on strings; -eq -ne -lt -le -gt -ge on integers;
  * -e -f -d -s -r -w -x on files (host files, and /proc, /sys in the kernel shell).
  */
-import type { Command, ShellApi } from '../registry.js';
+import type { Command } from '../registry.js';
+import type { ShellFiles } from '../lib/files.js';
+import { filesOf } from '../lib/kernel_files.js';
 
 class TestError extends Error {}
 
@@ -19,13 +21,13 @@ function integer(s: string): bigint {
   return BigInt(s.trim());
 }
 
-function unary(op: string, a: string, sh: ShellApi<unknown>): boolean {
+function unary(op: string, a: string, files: ShellFiles): boolean {
   switch (op) {
     case '-n': return a !== '';
     case '-z': return a === '';
     case '-t': return false; // no descriptor of this shell is a terminal it could test
     default: {
-      const st = sh.files.stat(a);
+      const st = files.stat(a);
       if (!st) return false;
       switch (op) {
         case '-f': return st.kind === 'file';
@@ -59,7 +61,7 @@ function binary(op: string, a: string, b: string): boolean {
   }
 }
 
-function evaluate(args: string[], sh: ShellApi<unknown>): boolean {
+function evaluate(args: string[], files: ShellFiles): boolean {
   const n = args.length;
   const isBinary = (s: string): boolean => BINARY.has(s) || s === '-a' || s === '-o';
   switch (n) {
@@ -67,22 +69,22 @@ function evaluate(args: string[], sh: ShellApi<unknown>): boolean {
     case 1: return args[0] !== '';
     case 2:
       if (args[0] === '!') return args[1] === '';
-      if (UNARY.has(args[0])) return unary(args[0], args[1], sh);
+      if (UNARY.has(args[0])) return unary(args[0], args[1], files);
       throw new TestError(`${args[0]}: unary operator expected`);
     case 3:
       if (isBinary(args[1])) return binary(args[1], args[0], args[2]);
-      if (args[0] === '!') return !evaluate(args.slice(1), sh);
+      if (args[0] === '!') return !evaluate(args.slice(1), files);
       if (args[0] === '(' && args[2] === ')') return args[1] !== '';
       throw new TestError(`${args[1]}: binary operator expected`);
     case 4:
-      if (args[0] === '!') return !evaluate(args.slice(1), sh);
-      if (args[0] === '(' && args[3] === ')') return evaluate(args.slice(1, 3), sh);
+      if (args[0] === '!') return !evaluate(args.slice(1), files);
+      if (args[0] === '(' && args[3] === ')') return evaluate(args.slice(1, 3), files);
   }
-  return general(args, sh);
+  return general(args, files);
 }
 
 /** Recursive descent for more than four arguments. */
-function general(args: string[], sh: ShellApi<unknown>): boolean {
+function general(args: string[], files: ShellFiles): boolean {
   let i = 0;
   const at = (k = 0): string | undefined => args[i + k];
   const or = (): boolean => {
@@ -109,7 +111,7 @@ function general(args: string[], sh: ShellApi<unknown>): boolean {
       i++;
       return v;
     }
-    if (UNARY.has(a) && at(1) !== undefined) { i += 2; return unary(a, args[i - 1], sh); }
+    if (UNARY.has(a) && at(1) !== undefined) { i += 2; return unary(a, args[i - 1], files); }
     const op = at(1);
     if (op !== undefined && BINARY.has(op) && at(2) !== undefined) { i += 3; return binary(op, a, args[i - 1]); }
     i++;
@@ -125,7 +127,7 @@ function testCommand(name: 'test' | '['): Command<unknown> {
     name,
     usage: name === 'test' ? 'test EXPRESSION' : '[ EXPRESSION ]',
     summary: 'evaluate a condition: status 0 if true, 1 if false',
-    run(_ctx, args, io, sh) {
+    run(ctx, args, io, sh) {
       if (name === '[') {
         if (args[args.length - 1] !== ']') {
           io.err("[: missing ']'\n");
@@ -134,7 +136,7 @@ function testCommand(name: 'test' | '['): Command<unknown> {
         args = args.slice(0, -1);
       }
       try {
-        return evaluate(args, sh as ShellApi<unknown>) ? 0 : 1;
+        return evaluate(args, filesOf(ctx, sh)) ? 0 : 1;
       } catch (e) {
         if (!(e instanceof TestError)) throw e;
         io.err(`${name}: ${e.message}\n`);

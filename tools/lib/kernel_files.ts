@@ -63,3 +63,16 @@ export function kernelFiles(ctx: () => ProcessShellContext, host: ShellFiles = h
     },
   };
 }
+
+/**
+ * The files a command should use: the shell's, or, for a shell built without files of
+ * its own (the default host files) whose context is a kernel process (a guest's
+ * console shell, a VMM session, a bench rig), the kernel's as that process.
+ */
+export function filesOf(ctx: unknown, sh: { readonly files: ShellFiles }): ShellFiles {
+  if (sh.files !== hostFiles) return sh.files;
+  if (typeof ctx === 'object' && ctx !== null && typeof (ctx as { pid?: unknown }).pid === 'number') {
+    return kernelFiles(() => ctx as ProcessShellContext);
+  }
+  return sh.files;
+}

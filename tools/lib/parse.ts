@@ -12,6 +12,8 @@
  *   (<= 2^53 - 1), or as bigint for full 64-bit values (`parseU64`).
  */
 
+import { strtoul } from './strtoul.js';
+
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export function ok<T>(value: T): Result<T> { return { ok: true, value }; }
@@ -28,12 +30,16 @@ function q(s: string): string {
   return `'${s.length > 40 ? s.slice(0, 40) + '...' : s}'`;
 }
 
-/** strtoull(s, NULL, 0), strict: the value of a 0x-hex, 0-octal or decimal literal, or null. */
+/**
+ * strtoull(s, NULL, 0) (tools/lib/strtoul.ts), strict: the whole word is one 0x-hex,
+ * 0-octal or decimal literal (no blanks or sign), or null. Beyond 64 bits (strtoul's
+ * ERANGE) it is 2^64, so every range check refuses it as too large.
+ */
 function literal(s: string): bigint | null {
-  if (/^0[xX][0-9a-fA-F]+$/.test(s)) return BigInt('0x' + s.slice(2));
-  if (/^0[0-7]*$/.test(s)) return s.length > 1 ? BigInt('0o' + s.slice(1)) : 0n;
-  if (/^[1-9][0-9]*$/.test(s)) return BigInt(s);
-  return null;
+  if (!/^[0-9]/.test(s)) return null;
+  const r = strtoul(s, 0);
+  if (r.end !== s.length) return null;
+  return r.overflow ? U64_MAX + 1n : r.value;
 }
 
 /** A number as strtoull(s, NULL, 0) reads it (strictly), or null if not one or above `max`. */

@@ -87,7 +87,10 @@ export function shell_process_ended(ctx: ProcessShellContext, io: ShellIo, tsk: 
     const pid = spawn_login_shell();
     if (pid > 0) { ctx.pid = ctx.loginPid = pid; return code; }
   }
-  ctx.pid = parent.pid;
+  // An orphan's parent is init: the shell goes back to the login shell instead of
+  // running as init (where the next fault would kill init).
+  const login = ctx.loginPid !== undefined ? find_task_by_vpid(ctx.loginPid) : null;
+  ctx.pid = parent.pid === 1 && login && !login.exit_state ? login.pid : parent.pid;
   return code;
 }
 

@@ -11,7 +11,7 @@ import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
 import { user_read, user_write } from '../../mm/uaccess.js';
 import type { task_struct } from '../../kernel/sched.js';
 import type { KernelShellContext } from '../context.js';
-import { board } from '../context.js';
+import { this_cpu } from '../../arch/x86/include/asm/processor.js';
 import { CommandError, UsageError } from '../registry.js';
 import { as_task, check, shell_task } from './process.js';
 import { parseNumber } from './parse.js';
@@ -58,8 +58,12 @@ export function ustore(a: Arena, off: number, bytes: Uint8Array): void {
   if (!user_write(a.tsk, a.va + off, bytes).ok) throw new WorkloadKilled();
 }
 
-/** RDTSC as the program sees it: the machine's virtual cycles. */
-export function rdtsc(ctx: KernelShellContext): number { return board(ctx).clock.cycles; }
+/**
+ * RDTSC as the program sees it: the machine's virtual cycles, read by the instruction on
+ * the CPU the process runs on (user mode may: CR4.TSD is clear). In a guest that is the
+ * vCPU, whose TSC is the host's plus the VMCS TSC offset: no exit, no board needed.
+ */
+export function rdtsc(_ctx: KernelShellContext): number { return this_cpu().rdtsc(); }
 
 /** Virtual cycles to seconds. */
 export function seconds(cycles: number): number { return cycles / TSC_HZ; }

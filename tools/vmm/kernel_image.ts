@@ -84,13 +84,15 @@ export function imageUrl(rel: string, n: number): string {
   return url.href;
 }
 
-/** The modules a VMM needs from a guest image: the kernel's entry and the shell. */
+/** The modules a VMM needs from a guest image, loaded before it is handed out. */
 export interface KernelImage {
   readonly id: number;
   /** init/main.js of this image. */
   readonly init: typeof import('../../init/main.js');
-  /** tools/shell.js of this image: the guest's own shell, calling the guest's kernel. */
-  readonly shell: typeof import('../shell.js');
+  /** arch/x86/kernel/head64.js: the guest's entry (x86_64_start_kernel). */
+  readonly head64: typeof import('../../arch/x86/kernel/head64.js');
+  /** tools/guest/init.js: the guest's user space (console shell, guest agent). */
+  readonly guest: typeof import('../guest/init.js');
   /** Import any other module of the image, e.g. 'kernel/printk.js'. */
   module<T = unknown>(rel: string): Promise<T>;
 }
@@ -98,27 +100,51 @@ export interface KernelImage {
 const free: number[] = [];
 let next = 1;
 const images = new Map<number, KernelImage>();
+/** Loaded images no guest uses, ready to be taken synchronously. */
+const ready: KernelImage[] = [];
 
-/**
- * A kernel image for a new guest: a free one from the pool, or a fresh module graph.
- * The caller boots it with image.init.start_kernel, which resets all kernel state.
- */
-export async function acquireImage(): Promise<KernelImage> {
-  installImageLoader();
-  const id = free.length ? free.pop()! : next++;
+async function loadImage(id: number): Promise<KernelImage> {
   let img = images.get(id);
   if (!img) {
-    const [init, shell] = await Promise.all([
-      import(imageUrl('init/main.js', id)) as Promise<typeof import('../../init/main.js')>,
-      import(imageUrl('tools/shell.js', id)) as Promise<typeof import('../shell.js')>,
+    const module = <T>(rel: string): Promise<T> => import(imageUrl(rel, id)) as Promise<T>;
+    const [init, head64, guest] = await Promise.all([
+      module<typeof import('../../init/main.js')>('init/main.js'),
+      module<typeof import('../../arch/x86/kernel/head64.js')>('arch/x86/kernel/head64.js'),
+      module<typeof import('../guest/init.js')>('tools/guest/init.js'),
     ]);
-    img = { id, init, shell, module: <T>(rel: string) => import(imageUrl(rel, id)) as Promise<T> };
+    img = { id, init, head64, guest, module };
     images.set(id, img);
   }
   return img;
 }
 
-/** Give an image back when its guest is gone (its modules stay loaded for reuse). */
+/**
+ * A kernel image for a new guest: a free one from the pool, or a fresh module graph.
+ * The caller boots it (x86_64_start_kernel -> start_kernel resets all kernel state).
+ */
+export async function acquireImage(): Promise<KernelImage> {
+  installImageLoader();
+  const r = ready.shift();
+  if (r) return r;
+  return loadImage(free.length ? free.pop()! : next++);
+}
+
+/**
+ * Module loading is asynchronous and a shell command is not, so the shell loads images
+ * ahead (when it boots, as many as the script has `vm create` lines, or a couple in
+ * the background at an interactive prompt) and `vm create` takes one synchronously.
+ */
+export async function preloadImages(n: number): Promise<void> {
+  installImageLoader();
+  while (ready.length < n) ready.push(await loadImage(free.length ? free.pop()! : next++));
+}
+
+/** A preloaded image, or null when none is ready yet. */
+export function takeImage(): KernelImage | null {
+  return ready.shift() ?? null;
+}
+
+/** Give an image back when its guest is gone (its modules stay loaded, ready for reuse). */
 export function releaseImage(img: KernelImage): void {
-  if (!free.includes(img.id)) free.push(img.id);
+  if (images.get(img.id) === img && !ready.includes(img)) ready.push(img);
 }

@@ -8,7 +8,6 @@
  * `vm` command boots guests differently (on vCPUs, through KVM); this is the plain
  * "another kernel on its own board" form that tests use to show instances are separate.
  */
-import { kernelFiles } from '../lib/kernel_files.js';
 import { parseOptions } from '../options.js';
 import { Registry, Shell, type ShellIo } from '../registry.js';
 import { kernelShellDeps } from '../shell.js';
@@ -26,9 +25,10 @@ export interface Session {
 export async function openSession(argv: readonly string[], io: ShellIo): Promise<Session> {
   const parsed = parseOptions([...argv, '-c', ''], false);
   if (parsed.kind !== 'run') throw new Error(parsed.kind === 'error' ? parsed.message : 'session: --help');
-  const ctx = await kernelShellDeps.boot(parsed.options, io);
-  const shell: Shell<typeof ctx> = new Shell(new Registry(kernelShellDeps.commands), ctx, io, {
-    files: kernelFiles(() => shell.ctx),
+  const ctx = await kernelShellDeps.boot(parsed.options, io, null);
+  const shell: Shell<KernelShellContext> = new Shell(new Registry(kernelShellDeps.commands), ctx, io, {
+    files: kernelShellDeps.files!(() => shell.ctx),
+    pid: () => shell.ctx.pid,
   });
   return {
     shell,

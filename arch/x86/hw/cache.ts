@@ -136,6 +136,25 @@ export class CacheSystem {
     }
   }
 
+  /**
+   * MOVDIR64B's direct store of line `pa` (KeyID included) from package `pkg`: every
+   * cached copy is written back if dirty and invalidated (SDM MOVDIR64B), then the line
+   * goes to the memory controller whole (its write-combining queue, memsys.ts). Raises
+   * #MC for a hole before anything changes.
+   */
+  directStore(pkg: number, pa: number, src: Uint8Array, srcOff: number): void {
+    this.mem.decode(pkg, pa); // #MC first
+    const line = pa / LINE;
+    for (let p = 0; p < this.caches.length; p++) {
+      const c = this.caches[p];
+      const s = c.find(line);
+      if (s < 0) continue;
+      if (c.dirty[s]) this.writeBack(p, s);
+      c.tags[s] = INVALID;
+    }
+    this.mem.writeLine(pkg, pa, src, srcOff);
+  }
+
   /** WBINVD: write back and invalidate every line of one package's cache, in set/way order. */
   wbinvd(pkg: number): void {
     const c = this.caches[pkg];

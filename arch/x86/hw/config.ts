@@ -27,6 +27,9 @@ export interface CpuConfig {
   bypassSupported: boolean;
   /** 'sdm': current SDM PCONFIG (#GP for bad command/KeyID/alg); '1.3': spec rev 1.3 status codes 1/3/4. */
   pconfigRev: 'sdm' | '1.3';
+  /** CPUID.7.0:ECX[28] MOVDIR64B (64-byte direct stores). Absent (off) by default: the
+   *  default model, Ice Lake-SP, lacks it. */
+  movdir64b?: boolean;
 }
 
 export interface BiosConfig {

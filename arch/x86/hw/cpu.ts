@@ -15,7 +15,7 @@ import type { CacheSystem } from './cache.js';
 import { LINE } from './engine.js';
 import {
   Fault, X86_CR0_PG, X86_CR0_WP, X86_PF_INSTR, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE,
-  X86_TRAP_GP, X86_TRAP_PF, type CpuidRegs, type PconfigResult, type X86Cpu,
+  X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD, type CpuidRegs, type PconfigResult, type X86Cpu,
 } from './isa.js';
 import { checkAccess, walk, type Access, type WalkPort } from './mmu.js';
 import { readMsr, writeMsr } from './msr.js';
@@ -330,11 +330,25 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     this.caches.wbinvd(this.pkg.index);
   }
 
+  // --- MOVDIR64B: a full-line store that bypasses the caches ------------------------------
+
+  movdir64b(va: number, src: Uint8Array, srcOff = 0): void {
+    if (!this.cfg.cpu.movdir64b) throw new Fault(X86_TRAP_UD, 0, 0, 'MOVDIR64B not supported');
+    if (!(src instanceof Uint8Array) || !Number.isInteger(srcOff) || srcOff < 0 || srcOff + LINE > src.length) {
+      throw new Fault(X86_TRAP_GP, 0, 0, 'MOVDIR64B source outside its buffer');
+    }
+    if (va % LINE !== 0) throw new Fault(X86_TRAP_GP, 0, 0, 'MOVDIR64B destination not 64-byte aligned');
+    const pa = this.translate(va, 'w'); // #PF before anything changes
+    this.caches.directStore(this.pkg.index, pa, src, srcOff);
+    this.clock.tick(COST.insn);
+  }
+
   // --- HLT, port I/O, IDT, text, VMX (isa.ts "Execution model"; logic in vmx/) ----------
 
   /** The VMX unit: VMXON state, current VMCS, this CPU's combined-translation TLBs. */
   readonly vmx: VmxUnit;
-  private idt = { base: 0, limit: 0 };
+  /** IDTR as LIDT loaded it (the physical machine has no interrupt sources to deliver). */
+  idtr = { base: 0, limit: 0 };
 
   hlt(): void { this.privileged(); this.clock.tick(COST.insn); }
   private ioIn(port: number, size: 1 | 2 | 4): number {
@@ -353,7 +367,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   outb(port: number, v: number): void { this.ioOut(port, 1, v); }
   outw(port: number, v: number): void { this.ioOut(port, 2, v); }
   outl(port: number, v: number): void { this.ioOut(port, 4, v); }
-  lidt(base: number, limit: number): void { this.privileged(); this.idt = { base, limit: limit & 0xffff }; }
+  lidt(base: number, limit: number): void { this.privileged(); this.idtr = { base, limit: limit & 0xffff }; }
   registerCode(routine: Routine, name = routine.name, eptp?: number): CodeAddr {
     return this.platform.text.register(routine, name, eptp === undefined ? HOST_DOMAIN : eptRoot(eptp));
   }

@@ -53,6 +53,8 @@ export const X86_FEATURE_HT = 1 << 28;
 // Leaf 1 ECX (SDM Vol. 2A Table 3-10).
 export const X86_FEATURE_XMM3 = 1 << 0;
 export const X86_FEATURE_PCLMULQDQ = 1 << 1;
+/** VMX (SDM Vol. 3C §24.6): VMXON and the rest, see vmx/. */
+export const X86_FEATURE_VMX = 1 << 5;
 export const X86_FEATURE_SSSE3 = 1 << 9;
 export const X86_FEATURE_CX16 = 1 << 13;
 export const X86_FEATURE_PCID = 1 << 17;
@@ -77,6 +79,7 @@ export const X86_FEATURE_CLWB = 1 << 24;
 // Leaf 7.0 ECX[13] TME_EN and EDX[18] PCONFIG (Intel MKTME spec (336907-003, rev 1.3), CPUID enumeration).
 export const X86_FEATURE_TME = 1 << 13;
 export const X86_FEATURE_PCONFIG = 1 << 18;
+export const X86_FEATURE_MOVDIR64B = 1 << 28; // leaf 7.0 ECX[28]
 // Leaf 80000001H (SDM Vol. 2A Table 3-8, extended).
 export const X86_FEATURE_LAHF_LM = 1 << 0;   // ECX[0]
 export const X86_FEATURE_ABM = 1 << 5;       // ECX[5] LZCNT
@@ -170,7 +173,7 @@ function leaf1(cfg: MachineConfig, id: number): CpuidRegs {
   // IDs per package (2^coreShift, a power of two), [31:24] initial APIC ID.
   const maxIds = Math.min(255, 2 ** coreShift(cfg));
   const ebx = 8 << 8 | maxIds << 16 | (id & 0xff) << 24;
-  const ecx = X86_FEATURE_XMM3 | X86_FEATURE_PCLMULQDQ | X86_FEATURE_SSSE3 | X86_FEATURE_CX16
+  const ecx = X86_FEATURE_XMM3 | X86_FEATURE_PCLMULQDQ | X86_FEATURE_VMX | X86_FEATURE_SSSE3 | X86_FEATURE_CX16
     | X86_FEATURE_PCID | X86_FEATURE_XMM4_1 | X86_FEATURE_XMM4_2 | X86_FEATURE_X2APIC
     | X86_FEATURE_MOVBE | X86_FEATURE_POPCNT | X86_FEATURE_TSC_DEADLINE | X86_FEATURE_AES;
   const edx = X86_FEATURE_FPU | X86_FEATURE_DE | X86_FEATURE_PSE | X86_FEATURE_TSC | X86_FEATURE_MSR
@@ -187,7 +190,8 @@ function leaf7(cfg: MachineConfig, subleaf: number): CpuidRegs {
   const ebx = X86_FEATURE_FSGSBASE | X86_FEATURE_BMI1 | X86_FEATURE_SMEP | X86_FEATURE_BMI2
     | X86_FEATURE_ERMS | X86_FEATURE_INVPCID | X86_FEATURE_SMAP | X86_FEATURE_CLFLUSHOPT
     | X86_FEATURE_CLWB;
-  const ecx = cfg.cpu.tme ? X86_FEATURE_TME : 0;         // ECX[13] TME_EN
+  const ecx = (cfg.cpu.tme ? X86_FEATURE_TME : 0)         // ECX[13] TME_EN
+    | (cfg.cpu.movdir64b ? X86_FEATURE_MOVDIR64B : 0);    // ECX[28] MOVDIR64B
   const edx = cfg.cpu.pconfig ? X86_FEATURE_PCONFIG : 0; // EDX[18] PCONFIG
   return regs(0, ebx, ecx, edx);
 }

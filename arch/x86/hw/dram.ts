@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 
 const FRAME = 4096;
+const LINE = 64;
 
 export class SparseMemory {
   private readonly frames = new Map<number, Uint8Array>();
@@ -76,7 +77,9 @@ export class SparseMemory {
     const index = Math.floor(off / FRAME);
     const inFrame = off - index * FRAME;
     if (inFrame + len <= FRAME && this.fd === null) { // one frame, no host file
-      this.frame(index, true)!.set(src.subarray(srcOff, srcOff + len), inFrame);
+      const f = this.frame(index, true)!;
+      if (len === LINE) for (let i = 0; i < LINE; i++) f[inFrame + i] = src[srcOff + i]; // no view to allocate
+      else f.set(src.subarray(srcOff, srcOff + len), inFrame);
       return;
     }
     this.span(off, len, (index, inFrame, done, n) => {

@@ -93,6 +93,14 @@ export class MktmeEngine {
     return Math.floor(pa / this.addrSpan) % this.keySpan;
   }
 
+  /** stripKeyId and keyIdOf together: pa's KeyID in `keyIdOut[0]`, its address returned. */
+  splitKeyId(pa: number, keyIdOut: Int32Array): number {
+    if (this.idBits === 0) { keyIdOut[0] = 0; return pa; }
+    const hi = Math.floor(pa / this.addrSpan);
+    keyIdOut[0] = hi % this.keySpan;
+    return pa - hi * this.addrSpan;
+  }
+
   stripKeyId(pa: number): number {
     return this.idBits === 0 ? pa : pa % this.addrSpan;
   }

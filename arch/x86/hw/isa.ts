@@ -121,6 +121,16 @@ export interface X86Cpu {
   clflush(va: number): void;
   /** WBINVD: write back and invalidate this package's caches. */
   wbinvd(): void;
+
+  /**
+   * MOVDIR64B (SDM Vol. 2B): a 64-byte direct store of src[srcOff..+64) to the
+   * 64-byte-aligned linear address `va` (#GP(0) if unaligned; #UD without CPUID.7.0:
+   * ECX[28]). It bypasses the caches: a cached copy of the line is written back if
+   * modified and invalidated, then the line goes to memory whole, through the engine
+   * under the destination's KeyID, by the write-combining protocol. Optional: a CPU
+   * implementation without it (a virtual CPU) leaves it out, and CPUID says so.
+   */
+  movdir64b?(va: number, src: Uint8Array, srcOff?: number): void;
 }
 
 /** e820 entry types (ACPI / Linux arch/x86/include/uapi/asm/e820.h). */
@@ -193,9 +203,10 @@ export interface AcpiDmar { width: number; flags: number; drhd: AcpiDmarDrhd[] }
  *    #GP/#PF on bare metal. Nothing unwinds guest code midway, except a guest that shuts
  *    down (triple fault, or the host setting GUEST_ACTIVITY_STATE to shutdown in such a
  *    handler): then a `VmShutdown` is thrown through the guest's frames.
- *  - A routine started by VM entry (the one at GUEST_RIP, or an interrupt handler the
- *    CPU delivers) runs to completion. Its return is the guest's **outermost halt**: the
- *    idle loop's HLT with nothing left to run. The vCPU enters the HLT activity state
+ *  - A routine started by VM entry itself (the one at GUEST_RIP, or an interrupt handler
+ *    delivered to a halted vCPU at VMLAUNCH/VMRESUME) runs to completion. Its return,
+ *    with no guest frame below it, is the guest's **outermost halt**: the idle loop's HLT
+ *    with nothing left to run. The vCPU enters the HLT activity state
  *    (GUEST_RIP becomes 0, "the idle loop"), and the VM exit (reason 12, HLT) is delivered
  *    by *returning from VMLAUNCH/VMRESUME* instead of calling HOST_RIP. So KVM_RUN can
  *    return to the VMM there. A `hlt()` call inside a routine is an ordinary HLT exit to
@@ -218,7 +229,16 @@ export interface AcpiDmar { width: number; flags: number; drhd: AcpiDmarDrhd[] }
  * and every VMCS are 4 KiB regions in emulated memory, read and written through the
  * caches at their physical address, KeyID bits included; the physical addresses held in
  * VMCS fields (EPT_POINTER, MSR_BITMAP, IO_BITMAP_A/B, ...) likewise take their KeyID
- * from their upper address bits.
+ * from their upper address bits. As on hardware (SDM §25.11), an active VMCS is cached
+ * in the processor: VMPTRLD reads the region, VMCLEAR writes it back; VMCLEAR a VMCS
+ * before loading it on another CPU or reading its memory. Fields never written read 0
+ * only if the region was zeroed (as Linux's alloc_vmcs_cpu does).
+ *
+ * Combined (guest-linear to host-physical) translations are cached per (VPID, EPT root)
+ * on each physical CPU: keep VPID on (SECONDARY_EXEC_ENABLE_VPID, a non-zero
+ * VIRTUAL_PROCESSOR_ID) or every VM entry and exit flushes them; after changing an EPT
+ * entry, INVEPT on every CPU that may cache it (INVEPT is per logical processor). A vCPU's
+ * `index` is its position among its VM's vCPUs in the order they first entered.
  */
 export type CodeAddr = number;
 /** A routine of guest or host code; `cpu` is the (v)CPU it runs on. */

@@ -56,8 +56,3 @@ export function buildMemMap(cfg: MachineConfig): PhysRange[] {
   return ranges;
 }
 
-/** The range holding `addr` (KeyID bits already stripped), or null for a hole. */
-export function findRange(map: PhysRange[], addr: number): PhysRange | null {
-  for (const r of map) if (addr >= r.base && addr < r.base + r.size) return r;
-  return null;
-}

@@ -77,6 +77,7 @@ class StreamBuffer {
   node = 0;
   readonly live = new Uint8Array(PAGE_LINES);
   readonly data = new Uint8Array(PAGE);
+  readonly data32 = new Int32Array(this.data.buffer);
 }
 
 export class MemorySystem {
@@ -90,6 +91,7 @@ export class MemorySystem {
   private readonly runAddrs = new Float64Array(PAGE_LINES);
   private readonly srcWords = new WordViews();
   private lastRange = 0;
+  private readonly keyOut = new Int32Array(1);
   private readonly decoded: Decoded;
   /** Each package's last fill (KeyID-free address and KeyID), to see a sequential stream. */
   private readonly lastFill: Float64Array;
@@ -115,9 +117,8 @@ export class MemorySystem {
    * decodes again: write-backs route themselves), valid until the next call.
    */
   decode(reqPkg: number, pa: number): Decoded {
-    const eng = this.pkgs[reqPkg].engine;
-    const keyid = eng.keyIdOf(pa);
-    const addr = eng.stripKeyId(pa);
+    const addr = this.pkgs[reqPkg].engine.splitKeyId(pa, this.keyOut);
+    const keyid = this.keyOut[0];
     const i = this.rangeIndex(addr);
     if (i < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
     const d = this.decoded;
@@ -157,7 +158,9 @@ export class MemorySystem {
       const i = (d.addr - s.base) / LINE;
       if (s.live[i]) {
         s.live[i] = 0;
-        dst.set(s.data.subarray(i * LINE, i * LINE + LINE), dstOff);
+        const at = dst.byteOffset + dstOff;
+        if ((at & 3) === 0) copyLine32(s.data32, i * (LINE / 4), this.srcWords.of(dst), at >>> 2);
+        else dst.set(s.data.subarray(i * LINE, i * LINE + LINE), dstOff);
         eng.countDecrypted(d.keyid);
         return;
       }
@@ -186,9 +189,8 @@ export class MemorySystem {
 
   /** Write-back: encrypt the line and store it in memory (through the queue when batched). */
   writeLine(reqPkg: number, pa: number, src: Uint8Array, srcOff: number): void {
-    const view = this.pkgs[reqPkg].engine;
-    const keyid = view.keyIdOf(pa);
-    const addr = view.stripKeyId(pa);
+    const addr = this.pkgs[reqPkg].engine.splitKeyId(pa, this.keyOut);
+    const keyid = this.keyOut[0];
     const ri = this.rangeIndex(addr);
     if (ri < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
     const range = this.ranges[ri];

@@ -8,9 +8,9 @@
  * Entry bits used: P 0, R/W 1, U/S 2, A 5, D 6, PS 7, G 8, address M-1:12, XD 63.
  * The walk sets A on every level it uses and D on the leaf for a write.
  *
- * Second stage: `stage2` maps each guest-physical address (table pointers and the
- * final address) to a host-physical one. It is the identity on bare metal; an EPT
- * walker slots in here.
+ * Second stage: `stage2` maps each guest-physical address (every paging-structure
+ * entry read, and the final address) to a host-physical one. It is the identity on bare
+ * metal; on a vCPU it is the EPT walk (vmx/guest_mmu.ts), the two-dimensional walk.
  */
 import { Fault, X86_PF_INSTR, X86_PF_PROT, X86_PF_RSVD, X86_PF_USER, X86_PF_WRITE, X86_TRAP_PF } from './isa.js';
 import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
@@ -51,7 +51,7 @@ const LEVEL_SHIFT = [39, 30, 21, 12];
  */
 export function walk(port: WalkPort, cr3: number, va: number, access: Access, user: boolean,
   wp: boolean, maxPhysAddr: number): Translation {
-  let table = port.stage2(Math.floor(cr3 / 4096) * 4096 % 2 ** maxPhysAddr, 'r', false);
+  let table = Math.floor(cr3 / 4096) * 4096 % 2 ** maxPhysAddr; // (guest-)physical
   let allowUser = true;
   let allowWrite = true;
   let nx = false;
@@ -63,7 +63,7 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
 
   for (let level = 0; level < 4; level++) {
     const index = Math.floor(va / 2 ** LEVEL_SHIFT[level]) % 512;
-    const entryPa = table + index * 8;
+    const entryPa = port.stage2(table + index * 8, 'r', false);
     const lo = port.phys32(entryPa);
     const hi = port.phys32(entryPa + 4);
     if (!(lo & PTE_P)) throw fault(false, false);
@@ -94,7 +94,7 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
       return { physPage, flags, pageSize };
     }
     if (!(lo & PTE_A)) port.physStore32(entryPa, (lo | PTE_A) >>> 0);
-    table = port.stage2(addr, 'r', false);
+    table = addr;
   }
   /* c8 ignore next */
   throw new Error('walk: unreachable');

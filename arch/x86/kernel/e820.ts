@@ -74,5 +74,3 @@ export function e820__memory_setup(table: readonly E820Entry[]): void {
   e820__print_table('BIOS-e820', e820_table_firmware);
 }
 
-/** The firmware's table as the kernel received it (e820_table_firmware). */
-export function e820__table_firmware(): readonly E820Entry[] { return e820_table_firmware; }

@@ -31,7 +31,6 @@ export function smp_prepare_boot_cpu(): void {
 
 /** Online and identified (a CPU whose bring-up died half-way counts as offline). */
 export function cpu_online(cpu: number): boolean { return online[cpu] === true && cpu_identified(cpu); }
-export function num_online_cpus(): number { return online_cpus().length; }
 export function online_cpus(): number[] { return online.flatMap((_, i) => (cpu_online(i) ? [i] : [])); }
 
 /** topology_physical_package_id(). */
@@ -47,8 +46,6 @@ export function topology_core_cpus(cpu: number): number[] {
 export function online_packages(): number[] {
   return [...new Set(online_cpus().map(topology_physical_package_id))].sort((a, b) => a - b);
 }
-
-export function topology_max_packages(): number { return online_packages().length; }
 
 /**
  * One online CPU per package (the first one), ordered by package id: where the MKTME

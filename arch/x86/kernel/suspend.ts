@@ -9,12 +9,14 @@
  *    key after resume the whole of memory, page tables included, would be garbage.
  *  - On resume the BIOS restores the platform key (KEY_SELECT = 1); each CPU reloads the
  *    kernel's page tables and its current task's CR3; then the PM notifiers run
- *    (PM_POST_SUSPEND), where the key service programs every KeyID again (keys programmed by PCONFIG "are discarded on reset", SDM). A
+ *    (PM_POST_SUSPEND), where the key service programs every KeyID again (keys
+ *    programmed by PCONFIG "are discarded on reset", SDM). A
  *    software key comes back only with the mktme_storekeys boot option; a CPU-generated
  *    key cannot come back, so that memory is lost (read as garbage), which is the
  *    lesson.
  */
-import { rdmsrl, smp_call_function_single, write_cr3 } from '../include/asm/processor.js';
+import { rdmsrl_safe, smp_call_function_single, write_cr3 } from '../include/asm/processor.js';
+import { panic } from '../../../kernel/panic.js';
 import {
   MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_BYPASS, TME_ACTIVATE_SAVE_KEY, TME_ACTIVATE_ENABLED, TME_ACTIVATE_LOCKED,
 } from '../include/asm/msr-index.js';
@@ -26,15 +28,31 @@ import { pr_err, pr_info, pr_warn } from '../../../kernel/printk.js';
 import { online_cpus } from './smpboot.js';
 import { wbinvd_on_all_packages } from './reboot.js';
 
+/** IA32_TME_ACTIVATE[2] TME key select: 0 a new key, 1 restore the saved one (spec §1.2). */
+const TME_ACTIVATE_KEY_SELECT = 0x4n;
+
+/** What IA32_TME_ACTIVATE held when we went to sleep, to check the BIOS restored it. */
+let act_before: bigint | null = null;
+
 /**
- * Get ready for S3: 0, or -EOPNOTSUPP when TME's platform key would not survive.
+ * Get ready for S3: 0, or -EOPNOTSUPP when memory could not be brought back.
+ *
+ * Refused whenever TME is enabled (IA32_TME_ACTIVATE[1], locked or not) and the BIOS
+ * did not ask the CPU to keep the key for standby (IA32_TME_ACTIVATE[3]): the BIOS
+ * cannot restore a key it never saved, so TME and MKTME would come back off and
+ * unlocked. With encryption that makes all of memory garbage; under TME bypass (KeyID
+ * 0 in the clear) it still takes every MKTME KeyID the kernel maps with, so the kernel
+ * would run on KeyIDs the hardware no longer has. A CPU without TME (the MSR raises
+ * #GP, rdmsr_safe) has nothing to lose.
  * After 0 the platform may enter S3 (the machine's owner presses the button).
  */
 export function suspend_prepare(): number {
-  const act = rdmsrl(MSR_IA32_TME_ACTIVATE);
-  const encrypting = TME_ACTIVATE_LOCKED(act) && TME_ACTIVATE_ENABLED(act) && !TME_ACTIVATE_BYPASS(act);
-  if (encrypting && !TME_ACTIVATE_SAVE_KEY(act)) {
-    pr_warn('PM: TME key is not saved for standby: suspend to RAM is not available');
+  const r = rdmsrl_safe(MSR_IA32_TME_ACTIVATE);
+  act_before = r.err ? null : r.val;
+  if (act_before !== null && TME_ACTIVATE_ENABLED(act_before) && !TME_ACTIVATE_SAVE_KEY(act_before)) {
+    pr_warn(TME_ACTIVATE_BYPASS(act_before)
+      ? 'PM: TME key is not saved for standby: MKTME cannot be restored, suspend to RAM is not available'
+      : 'PM: TME key is not saved for standby: suspend to RAM is not available');
     return -EOPNOTSUPP;
   }
   pr_info('PM: suspend entry (deep)');
@@ -47,8 +65,20 @@ export function suspend_prepare(): number {
  * Returns 0, or -ENOKEY when some KeyID could not be restored.
  */
 export function suspend_resume(): number {
-  const act = rdmsrl(MSR_IA32_TME_ACTIVATE);
-  if (!TME_ACTIVATE_LOCKED(act)) pr_err('x86/tme: IA32_TME_ACTIVATE not locked after resume');
+  const r = rdmsrl_safe(MSR_IA32_TME_ACTIVATE);
+  const act = r.err ? null : r.val;
+  // the same configuration, KEY_SELECT (bit 2: new key or restored key) aside
+  const same = act === null || act_before === null ? act === act_before
+    : (act & ~TME_ACTIVATE_KEY_SELECT) === (act_before & ~TME_ACTIVATE_KEY_SELECT);
+  if (!same) {
+    // The platform did not restore what the kernel's page tables and KeyIDs rely on:
+    // going on would run on KeyIDs the hardware no longer has.
+    panic(`x86/tme: IA32_TME_ACTIVATE ${act === null ? 'gone' : '0x' + act.toString(16)} after resume, ` +
+      `was ${act_before === null ? 'absent' : '0x' + act_before.toString(16)}`);
+  }
+  if (act !== null && TME_ACTIVATE_ENABLED(act) && !TME_ACTIVATE_LOCKED(act)) {
+    pr_err('x86/tme: IA32_TME_ACTIVATE not locked after resume');
+  }
   for (const cpu of online_cpus()) {
     smp_call_function_single(cpu, () => {
       load_kernel_pgtable();

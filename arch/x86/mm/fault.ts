@@ -9,8 +9,8 @@
  * since no task installs handlers. The return value tells the caller whether to retry
  * the access.
  *
- * Faults the kernel itself takes are kernel bugs (no exception-table fixups here): they
- * are reported like Linux's oops header and the caller is told not to retry.
+ * Faults the kernel itself takes are kernel bugs (no exception-table fixups here): an
+ * oops (arch/x86/kernel/traps.ts) that kills the task; the caller is told not to retry.
  */
 import { X86_PF_INSTR, X86_PF_PROT, X86_PF_RSVD, X86_PF_USER, X86_PF_WRITE } from '../hw/isa.js';
 import {
@@ -23,6 +23,9 @@ import {
   BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGKILL, SIGSEGV, force_sig, force_sig_fault,
 } from '../../../kernel/signal.js';
 import { KERN_ALERT, pr_err, printk } from '../../../kernel/printk.js';
+import { smp_processor_id } from '../include/asm/processor.js';
+import { die, oops_begin } from '../kernel/dumpstack.js';
+import { page_fault_oops } from '../kernel/traps.js';
 
 const pr_alert = (s: string): void => printk(KERN_ALERT, s);
 
@@ -52,9 +55,10 @@ function do_user_addr_fault(error_code: number, address: number): number {
   const tsk = current();
   const mm = tsk.mm;
   if (error_code & X86_PF_RSVD) {
-    // pgtable_bad: the tables are corrupt; Linux oopses and kills the task.
+    // pgtable_bad: the tables are corrupt; an oops, and the task is killed.
+    oops_begin();
     pr_alert(`${tsk.comm}: Corrupted page table at address ${address.toString(16)}`);
-    force_sig(SIGKILL, tsk);
+    die('Bad pagetable', error_code, tsk, smp_processor_id(), SIGKILL);
     return FAULT_KILLED;
   }
   // A user access to the kernel half (do_kern_addr_fault -> bad_area_nosemaphore).
@@ -88,7 +92,7 @@ function do_user_addr_fault(error_code: number, address: number): number {
  */
 export function exc_page_fault(error_code: number, address: number): number {
   if (error_code & X86_PF_USER) return do_user_addr_fault(error_code, address);
-  pr_alert(`BUG: unable to handle page fault for address: ${address.toString(16)}`);
-  pr_alert(`#PF: supervisor ${error_code & X86_PF_INSTR ? 'instruction fetch' : error_code & X86_PF_WRITE ? 'write access' : 'read access'} in kernel mode`);
-  return FAULT_OOPS;
+  // no exception-table fixups: a kernel-mode fault is an oops (page_fault_oops)
+  page_fault_oops(error_code, address, current(), smp_processor_id());
+  return FAULT_KILLED;
 }

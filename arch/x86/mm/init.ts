@@ -176,9 +176,6 @@ export function direct_map_counts(): { k4: number; m2: number; g1: number } {
   return { k4: direct_pages_count[PG_LEVEL_4K], m2: direct_pages_count[PG_LEVEL_2M], g1: direct_pages_count[PG_LEVEL_1G] };
 }
 
-/** Page-table pages allocated for all direct mappings. */
-export function direct_map_table_pages(): number { return nr_table_pages; }
-
 /**
  * lookup_address: walk the kernel tables for `va` (reading them through KeyID 0's
  * direct map, so paging must be on) and return the leaf entry and its level, or null

@@ -17,7 +17,8 @@
  * helps in case if the page will be split"); the key service plugs its counters in
  * with mktme_set_keyid_ref_ops. mktme_mm_init() resets everything for a new boot.
  */
-import { clflush_cache_range, memset_io } from '../include/asm/processor.js';
+import { clflush_cache_range } from '../include/asm/processor.js';
+import { clear_pages } from '../include/asm/page_64.js';
 import { PAGE_SIZE, set_physical_mask_bits } from '../include/asm/pgtable_types.js';
 import { __va, page_address } from '../include/asm/page.js';
 import { mktme_set_arch_ops, type mktme_arch_ops } from '../include/asm/mktme.js';
@@ -143,7 +144,7 @@ export function prep_encrypted_page(pfn: number, order: number, keyid: number, z
   if (keyid < keyid_count.length) keyid_count[keyid] += n;
   ref_ops?.get(keyid, n);
   // 3. From now on page_address() is the new KeyID's alias.
-  if (zero) memset_io(__va(pfn * PAGE_SIZE, keyid), 0, n * PAGE_SIZE);
+  if (zero) clear_pages(__va(pfn * PAGE_SIZE, keyid), n * PAGE_SIZE);
 }
 
 /**

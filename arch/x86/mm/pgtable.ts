@@ -20,9 +20,11 @@
  */
 import { __va } from './init.js';
 import { init_mm_pgd } from './init.js';
-import { _PAGE_PRESENT, _PAGE_TABLE, PAGE_SIZE, pa_pte, pte_addr, type pte_t, LEVEL_SHIFT } from '../include/asm/pgtable_types.js';
+import {
+  _PAGE_PRESENT, _PAGE_PSE, _PAGE_TABLE, PAGE_SIZE, pa_pte, pte_addr, type pte_t, LEVEL_SHIFT,
+} from '../include/asm/pgtable_types.js';
 import { readl, writel } from '../include/asm/processor.js';
-import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../../mm/page_alloc.js';
+import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages, max_pfn } from '../../../mm/page_alloc.js';
 import { pr_err } from '../../../kernel/printk.js';
 import type { mm_struct } from '../../../mm/vma.js';
 import { ENOMEM } from '../../../kernel/errno.js';
@@ -38,6 +40,38 @@ function index_of(va: number, level: number): number {
 
 function entry_ptr(table_pa: number, index: number): number {
   return __va(table_pa + index * 8);
+}
+
+const LEVEL_NAME = ['pgd', 'pud', 'pmd'];
+
+/**
+ * pgd_bad / pud_bad / pmd_bad for a present entry of the user half: it must point at a
+ * page-table page in RAM, KeyID 0, no reserved address bits, and not be a huge-page
+ * leaf (user memory uses 4 KiB pages only). Something else there means the tables were
+ * overwritten (root's devmem, the attacker's dimm write).
+ */
+function table_entry_bad(e: pte_t): boolean {
+  return (e.lo & _PAGE_PSE) !== 0 || !(pte_addr(e) / PAGE_SIZE < max_pfn);
+}
+
+/**
+ * pgd/pud/pmd_clear_bad: report the entry (pmd_ERROR's "bad pmd PTR(VALUE)") and clear
+ * it, so no walker follows it; the table it once pointed to is lost, as in Linux.
+ */
+function clear_bad(ptep: number, level: number, e: pte_t): void {
+  const ptr = (BigInt(ptep) | 0xffff000000000000n).toString(16);
+  const val = ((BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0)).toString(16).padStart(16, '0');
+  pr_err(`pgtable: bad ${LEVEL_NAME[level]} ${ptr}(${val})`);
+  write_entry(ptep, { lo: 0, hi: 0 });
+}
+
+/** The table a present entry points to, or 0 after clearing a bad one. */
+function next_table(ptep: number, level: number, e: pte_t): number {
+  if (table_entry_bad(e)) {
+    clear_bad(ptep, level, e);
+    return 0;
+  }
+  return pte_addr(e);
 }
 
 /** ptep_get: read an entry. */
@@ -97,10 +131,13 @@ export function pgd_free(mm: mm_struct): void {
  */
 export function pte_offset_map(mm: mm_struct, addr: number): number {
   let table = mm.pgd;
+  if (!table) return 0;
   for (let level = 0; level < 3; level++) {
-    const e = ptep_get(entry_ptr(table, index_of(addr, level)));
+    const ptep = entry_ptr(table, index_of(addr, level));
+    const e = ptep_get(ptep);
     if (!(e.lo & _PAGE_PRESENT)) return 0;
-    table = pte_addr(e);
+    table = next_table(ptep, level, e);
+    if (!table) return 0;
   }
   return entry_ptr(table, index_of(addr, 3));
 }
@@ -115,8 +152,8 @@ export function pte_alloc_map(mm: mm_struct, addr: number): number {
     const ptep = entry_ptr(table, index_of(addr, level));
     const e = ptep_get(ptep);
     if (e.lo & _PAGE_PRESENT) {
-      table = pte_addr(e);
-      continue;
+      const next = next_table(ptep, level, e);
+      if (next) { table = next; continue; }
     }
     const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
     if (pfn < 0) return 0;
@@ -144,12 +181,15 @@ export function walk_pte_range(mm: mm_struct, start: number, end: number,
         fn(addr, ptep);
       } else {
         const e = ptep_get(ptep);
-        if (e.lo & _PAGE_PRESENT) walk(pte_addr(e), level + 1, addr, next);
+        if (e.lo & _PAGE_PRESENT) {
+          const t = next_table(ptep, level, e);
+          if (t) walk(t, level + 1, addr, next);
+        }
       }
       addr = next;
     }
   };
-  if (start < end) walk(mm.pgd, 0, start, end);
+  if (start < end && mm.pgd) walk(mm.pgd, 0, start, end);
 }
 
 /**
@@ -164,8 +204,11 @@ export function free_pgd_range(mm: mm_struct, addr: number, end: number, floor: 
   const free_table = (table: number, level: number): void => {
     if (level < 3) {
       for (let i = 0; i < PTRS_PER_TABLE; i++) {
-        const e = ptep_get(entry_ptr(table, i));
-        if (e.lo & _PAGE_PRESENT) free_table(pte_addr(e), level + 1);
+        const ptep = entry_ptr(table, i);
+        const e = ptep_get(ptep);
+        if (!(e.lo & _PAGE_PRESENT)) continue;
+        const t = next_table(ptep, level, e);
+        if (t) free_table(t, level + 1);
       }
     } else {
       for (let i = 0; i < PTRS_PER_TABLE; i++) {
@@ -186,13 +229,15 @@ export function free_pgd_range(mm: mm_struct, addr: number, end: number, floor: 
       const ptep = entry_ptr(table, index_of(at, level));
       const e = ptep_get(ptep);
       if (!(e.lo & _PAGE_PRESENT)) continue;
+      const t = next_table(ptep, level, e);
+      if (!t) continue;
       if (at >= floor && at + span <= ceiling) {
-        free_table(pte_addr(e), level + 1);
+        free_table(t, level + 1);
         write_entry(ptep, { lo: 0, hi: 0 });
       } else if (level < 2) {
-        walk(pte_addr(e), level + 1, Math.max(lo, at), Math.min(hi, at + span));
+        walk(t, level + 1, Math.max(lo, at), Math.min(hi, at + span));
       }
     }
   };
-  if (addr < end) walk(mm.pgd, 0, addr, end);
+  if (addr < end && mm.pgd) walk(mm.pgd, 0, addr, end);
 }

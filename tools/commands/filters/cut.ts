@@ -5,6 +5,7 @@
  * printed whole, or left out with -s.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { joinLines, put, readInputs, splitLines } from './input.js';
 
@@ -27,7 +28,7 @@ export const cutCommand: Command<unknown> = {
   name: 'cut',
   usage: 'cut -f LIST [-d DELIM] [-s] | -b LIST | -c LIST [FILE...]',
   summary: 'select fields or bytes of lines',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'b:c:f:d:sn');
     let mode: 'f' | 'b' | null = null;
     let list = '';
@@ -45,7 +46,7 @@ export const cutCommand: Command<unknown> = {
     }
     if (mode === null) throw new UsageError('you must specify a list of bytes, characters, or fields');
     const pick = parseList(list);
-    const { inputs, failed } = readInputs('cut', rest, io, sh);
+    const { inputs, failed } = readInputs('cut', rest, io, filesOf(ctx, sh));
     const out: string[] = [];
     for (const line of inputs.flatMap((i) => splitLines(i.text))) {
       if (mode === 'b') {

@@ -6,6 +6,7 @@
  * headers carry the names only, no timestamps). Status 0 same, 1 different, 2 trouble.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { put, readInputs } from './input.js';
 
@@ -20,17 +21,38 @@ function lines(text: string): { lines: string[]; noEol: boolean } {
 
 type Op = { kind: '=' | '-' | '+'; a: number; b: number };
 
+/**
+ * Edits beyond which the script is no longer searched for (the trace grows as D^2):
+ * the rest is then one replacement, still a correct diff, as GNU diff gives up on
+ * minimality for large inputs.
+ */
+const MAX_EDITS = 2000;
+
+/** The common prefix and suffix kept, the middle replaced (when Myers gives up). */
+function replaceAll(a: string[], b: string[]): Op[] {
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  let q = 0;
+  while (q < a.length - p && q < b.length - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q++;
+  const ops: Op[] = [];
+  for (let i = 0; i < p; i++) ops.push({ kind: '=', a: i, b: i });
+  for (let i = p; i < a.length - q; i++) ops.push({ kind: '-', a: i, b: p });
+  for (let j = p; j < b.length - q; j++) ops.push({ kind: '+', a: a.length - q, b: j });
+  for (let i = 0; i < q; i++) ops.push({ kind: '=', a: a.length - q + i, b: b.length - q + i });
+  return ops;
+}
+
 /** Myers' greedy shortest edit script between a and b. */
 function editScript(a: string[], b: string[]): Op[] {
   const n = a.length;
   const m = b.length;
-  const max = n + m;
+  const max = Math.min(n + m, MAX_EDITS);
   const off = max + 1;
   const v = new Int32Array(2 * max + 3);
   const trace: Int32Array[] = [];
   let done = false;
   for (let d = 0; d <= max && !done; d++) {
-    trace.push(v.slice());
+    trace.push(v.slice(off - d - 1, off + d + 2)); // the diagonals d can reach, and their neighbours
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[off + k - 1] < v[off + k + 1]) ? v[off + k + 1] : v[off + k - 1] + 1;
       let y = x - k;
@@ -39,15 +61,17 @@ function editScript(a: string[], b: string[]): Op[] {
       if (x >= n && y >= m) { done = true; break; }
     }
   }
-  // Walk back through the trace.
+  if (!done) return replaceAll(a, b);
+  // Walk back through the trace (trace[d] holds diagonals -d-1..d+1).
   const ops: Op[] = [];
   let x = n;
   let y = m;
   for (let d = trace.length - 1; d >= 0; d--) {
     const vd = trace[d];
+    const at = (k: number): number => vd[k + d + 1];
     const k = x - y;
-    const prevK = k === -d || (k !== d && vd[off + k - 1] < vd[off + k + 1]) ? k + 1 : k - 1;
-    const px = d === 0 ? 0 : vd[off + prevK];
+    const prevK = k === -d || (k !== d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1;
+    const px = d === 0 ? 0 : at(prevK);
     const py = px - prevK;
     while (x > px && y > py && x > 0 && y > 0 && a[x - 1] === b[y - 1]) { ops.push({ kind: '=', a: --x, b: --y }); }
     if (d === 0) break;
@@ -118,7 +142,7 @@ export const diffCommand: Command<unknown> = {
   name: 'diff',
   usage: 'diff [-u | -U N] [-q] FILE1 FILE2',
   summary: 'compare two files (- for standard input) line by line',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'uU:q');
     let context: number | null = null;
     let brief = false;
@@ -131,7 +155,7 @@ export const diffCommand: Command<unknown> = {
     }
     if (rest.length !== 2) throw new UsageError(rest.length < 2 ? `missing operand after '${rest[0] ?? 'diff'}'` : `extra operand '${rest[2]}'`);
     if (rest[0] === '-' && rest[1] === '-') return 0;
-    const { inputs, failed } = readInputs('diff', rest, io, sh);
+    const { inputs, failed } = readInputs('diff', rest, io, filesOf(ctx, sh));
     if (failed) return 2;
     const [A, B] = inputs.map((i) => lines(i.text));
     if (inputs[0].text === inputs[1].text) return 0;

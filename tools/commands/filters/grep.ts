@@ -6,6 +6,7 @@
  * gives 0 even after an error.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { put, readInputs, splitLines } from './input.js';
 import { RegexError, grepRegex } from './regex.js';
@@ -18,7 +19,7 @@ export const grepCommand: Command<unknown> = {
     '-n line numbers, -o only the matching parts, -q quiet, -l file names, -w words,\n' +
     '-x whole lines, -H/-h with/without file names, -s no messages about files,\n' +
     '-m NUM at most NUM selected lines per file.',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'EFGcHhilnoqsvwxe:m:');
     const has = (c: string): boolean => opts.some(([o]) => o === c);
     const patterns: string[] = [];
@@ -46,7 +47,7 @@ export const grepCommand: Command<unknown> = {
     }
     const quietErrors = has('s');
     const errIo = quietErrors ? { ...io, err: () => undefined } : io;
-    const { inputs, failed } = readInputs('grep', operands, errIo, sh);
+    const { inputs, failed } = readInputs('grep', operands, errIo, filesOf(ctx, sh));
     const names = has('H') || (operands.length > 1 && !has('h'));
     const invert = has('v');
     let selected = false;

@@ -4,6 +4,7 @@
  * but the last N; tail -n +N starts at line N. Several files get "==> F <==" headers.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { parseCount, put, readInputs } from './input.js';
 
@@ -18,7 +19,7 @@ function headTail(which: 'head' | 'tail'): Command<unknown> {
     name: which,
     usage: `${which} [-n ${which === 'head' ? '[-]' : '[+]'}N | -c ${which === 'head' ? '[-]' : '[+]'}N] [-qv] [FILE...]`,
     summary: which === 'head' ? 'print the first lines (10 by default)' : 'print the last lines (10 by default)',
-    run(_ctx, args, io, sh) {
+    run(ctx, args, io, sh) {
       // The old form -N (and tail's +N) is -n N.
       if (args.length && /^-[0-9]+$/.test(args[0])) args = ['-n', args[0].slice(1), ...args.slice(1)];
       else if (which === 'tail' && args.length && /^\+[0-9]+$/.test(args[0])) args = ['-n', args[0], ...args.slice(1)];
@@ -35,7 +36,7 @@ function headTail(which: 'head' | 'tail'): Command<unknown> {
       const n = parseCount(m[2]);
       if (n === null) throw new UsageError(`invalid number of ${bytes ? 'bytes' : 'lines'}: '${spec}'`);
       const sign = m[1];
-      const { inputs, failed } = readInputs(which, rest, io, sh);
+      const { inputs, failed } = readInputs(which, rest, io, filesOf(ctx, sh));
       const show = headers ?? rest.length > 1;
       let out = '';
       inputs.forEach((input, i) => {

@@ -5,6 +5,7 @@
  * last line is the total length.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { readBinary } from './binary.js';
 import { put } from './input.js';
@@ -21,7 +22,7 @@ export const hexdumpCommand: Command<unknown> = {
   name: 'hexdump',
   usage: 'hexdump [-C] [-v] [-n LEN] [-s OFFSET] [FILE...]',
   summary: 'hex dump of bytes (-C: canonical hex+ASCII)',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'Cvn:s:');
     let canonical = false;
     let verbose = false;
@@ -33,7 +34,7 @@ export const hexdumpCommand: Command<unknown> = {
       else if (o === 'n') len = num(v!, '-n');
       else skip = num(v!, '-s');
     }
-    const bytes = readBinary('hexdump', rest, io, sh);
+    const bytes = readBinary('hexdump', rest, io, filesOf(ctx, sh));
     if (bytes === null) return 1;
     const data = bytes.subarray(Math.min(skip, bytes.length), Math.min(bytes.length, skip + len));
     if (data.length === 0) return 0;

@@ -3,8 +3,8 @@
  * or no operand for standard input), C-locale text (one character per byte, so
  * binary data passes through unchanged), and lines.
  */
-import type { ShellApi, ShellIo } from '../../registry.js';
-import { FileError } from '../../lib/files.js';
+import type { ShellIo } from '../../registry.js';
+import { FileError, type ShellFiles } from '../../lib/files.js';
 import { fromLatin1, latin1, readStdin, writeBytes } from '../../lib/io.js';
 
 export interface Input {
@@ -20,7 +20,7 @@ export interface Input {
  * Read the operands (standard input when there are none). A file that cannot be read
  * is reported as "NAME: FILE: reason" and left out; `failed` tells the caller.
  */
-export function readInputs(name: string, operands: readonly string[], io: ShellIo, sh: ShellApi<unknown>):
+export function readInputs(name: string, operands: readonly string[], io: ShellIo, files: ShellFiles):
   { inputs: Input[]; failed: boolean } {
   const inputs: Input[] = [];
   let failed = false;
@@ -30,7 +30,7 @@ export function readInputs(name: string, operands: readonly string[], io: ShellI
       continue;
     }
     try {
-      const bytes = sh.files.read(op);
+      const bytes = files.read(op);
       inputs.push({ name: op, text: latin1(bytes), regularSize: bytes.length });
     } catch (e) {
       if (!(e instanceof FileError)) throw e;

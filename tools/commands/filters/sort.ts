@@ -7,6 +7,7 @@
  * -t gives the separator; -k N,M is fields N..M, with n/r/f/b letters per key.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { joinLines, put, readInputs, splitLines } from './input.js';
 
@@ -67,7 +68,7 @@ export const sortCommand: Command<unknown> = {
   name: 'sort',
   usage: 'sort [-bfnru] [-t SEP] [-k POS1[,POS2]]... [FILE...]',
   summary: 'sort lines',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'bfnrut:k:');
     const global = { numeric: false, reverse: false, fold: false, blanks: false };
     let unique = false;
@@ -101,7 +102,7 @@ export const sortCommand: Command<unknown> = {
       }
       return 0;
     };
-    const { inputs, failed } = readInputs('sort', rest, io, sh);
+    const { inputs, failed } = readInputs('sort', rest, io, filesOf(ctx, sh));
     const lines = inputs.flatMap((i) => splitLines(i.text));
     lines.sort((a, b) => cmp(a, b) || (unique ? 0 : (global.reverse ? -1 : 1) * compareBytes(a, b)));
     const out = unique ? lines.filter((l, i) => i === 0 || cmp(lines[i - 1], l) !== 0) : lines;

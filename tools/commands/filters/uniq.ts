@@ -4,6 +4,7 @@
  * that are not repeated, -i compares case-insensitively.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { put, readInputs, splitLines } from './input.js';
 
@@ -11,11 +12,11 @@ export const uniqCommand: Command<unknown> = {
   name: 'uniq',
   usage: 'uniq [-cdui] [INPUT]',
   summary: 'drop repeated adjacent lines',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'cdui');
     const has = (c: string): boolean => opts.some(([o]) => o === c);
     if (rest.length > 1) throw new UsageError('only one INPUT (writing to OUTPUT is done with >)');
-    const { inputs, failed } = readInputs('uniq', rest, io, sh);
+    const { inputs, failed } = readInputs('uniq', rest, io, filesOf(ctx, sh));
     if (failed) return 1;
     const lines = splitLines(inputs[0].text);
     const same = (a: string, b: string): boolean => (has('i') ? a.toLowerCase() === b.toLowerCase() : a === b);

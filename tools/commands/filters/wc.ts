@@ -5,6 +5,7 @@
  * line for several inputs. Words are runs of non-white-space (C locale).
  */
 import type { Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { put, readInputs } from './input.js';
 
@@ -12,7 +13,7 @@ export const wcCommand: Command<unknown> = {
   name: 'wc',
   usage: 'wc [-clmw] [FILE...]',
   summary: 'count lines, words and bytes',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'clmw');
     let show = { l: false, w: false, c: false };
     for (const [o] of opts) {
@@ -21,7 +22,7 @@ export const wcCommand: Command<unknown> = {
       else show.c = true; // -c and -m agree in the C locale
     }
     if (!show.l && !show.w && !show.c) show = { l: true, w: true, c: true };
-    const { inputs, failed } = readInputs('wc', rest, io, sh);
+    const { inputs, failed } = readInputs('wc', rest, io, filesOf(ctx, sh));
     const rows = inputs.map((inp) => ({
       name: inp.name === '-' && rest.length === 0 ? '' : inp.name,
       l: (inp.text.match(/\n/g) ?? []).length,

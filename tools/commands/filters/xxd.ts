@@ -4,6 +4,7 @@
  * line). Reads bytes: what `printf '\377'`, `read -r` or a file gives it.
  */
 import { UsageError, type Command } from '../../registry.js';
+import { filesOf } from '../../lib/kernel_files.js';
 import { getopt } from '../../lib/getopt.js';
 import { readBinary } from './binary.js';
 import { put } from './input.js';
@@ -18,7 +19,7 @@ export const xxdCommand: Command<unknown> = {
   name: 'xxd',
   usage: 'xxd [-p] [-u] [-c COLS] [-g BYTES] [-l LEN] [-s OFFSET] [FILE]',
   summary: 'hex dump of bytes',
-  run(_ctx, args, io, sh) {
+  run(ctx, args, io, sh) {
     const { opts, rest } = getopt(args, 'puc:g:l:s:');
     let plain = false;
     let upper = false;
@@ -35,7 +36,7 @@ export const xxdCommand: Command<unknown> = {
       else skip = num(v!, '-s');
     }
     if (rest.length > 1) throw new UsageError('at most one FILE');
-    const bytes = readBinary('xxd', rest, io, sh);
+    const bytes = readBinary('xxd', rest, io, filesOf(ctx, sh));
     if (bytes === null) return 2;
     const data = bytes.subarray(Math.min(skip, bytes.length), Math.min(bytes.length, skip + len));
     const hex = (b: number): string => {

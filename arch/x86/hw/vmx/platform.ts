@@ -18,6 +18,14 @@ export class VmxPlatform {
   readonly text = new TextTable();
   readonly io = new IoPortBus();
   private readonly vmcs = new Map<number, VmcsInfo>();
+  private readonly vcpusOf = new Map<number, number>();
+
+  /** The next vCPU position in a VM (code domain): vCPUs count in the order they first enter. */
+  nextVcpuIndex(domain: number): number {
+    const n = this.vcpusOf.get(domain) ?? 0;
+    this.vcpusOf.set(domain, n + 1);
+    return n;
+  }
 
   info(pa: number): VmcsInfo {
     let i = this.vmcs.get(pa);

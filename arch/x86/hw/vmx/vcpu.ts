@@ -2,13 +2,8 @@
  * A virtual CPU: the X86Cpu a guest runs on while its VMCS is in VMX non-root operation
  * on some physical CPU (isa.ts, "Execution model").
  *
- * Memory: guest-linear addresses go through the guest's IA paging (guest CR0/CR3, a
- * table walk in guest-physical space) and every guest-physical address, table pointers
- * included, through EPT: the two-dimensional walk (SDM Vol. 3C §29.3). Guest PTEs carry
- * no KeyID; EPT supplies it. Combined translations are cached in a TLB per (VPID, EPT
- * root) on the physical CPU: guest INVLPG and CR3 loads drop guest-linear entries,
- * INVEPT drops the EPT root's; without VPID every VM entry and exit flushes it
- * (SDM §29.4.3.3).
+ * Memory (guest paging, then EPT) is guest_mmu.ts. Without VPID every VM entry and
+ * exit flushes the vCPU's combined translations (SDM §29.4.3.3).
  *
  * Exits: CPUID (10), HLT (12) with HLT exiting, I/O (30) with unconditional I/O exiting
  * or the I/O bitmaps, RDMSR/WRMSR (31/32) without MSR bitmaps or where the bitmap bit is
@@ -19,54 +14,34 @@
 import {
   CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, CPU_BASED_HLT_EXITING, CPU_BASED_UNCOND_IO_EXITING,
   CPU_BASED_USE_IO_BITMAPS, CPU_BASED_USE_MSR_BITMAPS, CPU_BASED_VM_EXEC_CONTROL, EPT_POINTER,
-  EPT_VIOLATION_GVA_IS_VALID, EPT_VIOLATION_GVA_TRANSLATED, EXIT_QUALIFICATION, EXIT_REASON_CPUID,
-  EXIT_REASON_HLT, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE,
-  EXIT_REASON_PCONFIG, EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_WBINVD, Fault, GUEST_ACTIVITY_ACTIVE,
-  GUEST_ACTIVITY_HLT, GUEST_ACTIVITY_SHUTDOWN, GUEST_ACTIVITY_STATE, GUEST_CR0, GUEST_CR3,
+  EXIT_QUALIFICATION, EXIT_REASON_CPUID, EXIT_REASON_HLT, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MSR_READ,
+  EXIT_REASON_MSR_WRITE, EXIT_REASON_PCONFIG, EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_WBINVD, Fault,
+  GUEST_ACTIVITY_ACTIVE, GUEST_ACTIVITY_HLT, GUEST_ACTIVITY_SHUTDOWN, GUEST_ACTIVITY_STATE, GUEST_CR0, GUEST_CR3,
   GUEST_IDTR_BASE, GUEST_IDTR_LIMIT, GUEST_LINEAR_ADDRESS, GUEST_PHYSICAL_ADDRESS, GUEST_RIP,
   HOST_CR3, HOST_RIP, INTR_INFO_DELIVER_CODE_MASK, INTR_INFO_VALID_MASK, IO_BITMAP_A, IO_BITMAP_B,
   IO_QUAL_IN, IO_QUAL_PORT_SHIFT, MSR_BITMAP, PCONFIG_EXITING, SECONDARY_EXEC_ENABLE_EPT,
   SECONDARY_EXEC_ENABLE_PCONFIG, SECONDARY_EXEC_ENABLE_VPID, SECONDARY_EXEC_WBINVD_EXITING,
   SECONDARY_VM_EXEC_CONTROL, TSC_OFFSET, VIRTUAL_PROCESSOR_ID, VM_ENTRY_EXCEPTION_ERROR_CODE,
-  VM_ENTRY_INTR_INFO_FIELD, VM_EXIT_INSTRUCTION_LEN, VM_EXIT_REASON, VmShutdown, X86_CR0_PG, X86_CR0_WP,
-  X86_PF_INSTR, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE, X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD,
+  VM_ENTRY_INTR_INFO_FIELD, VM_EXIT_INSTRUCTION_LEN, VM_EXIT_REASON, VmShutdown, X86_TRAP_PF, X86_TRAP_UD,
   type CodeAddr, type CpuidRegs, type GuestRegs, type PconfigResult, type Routine, type VmxPendingAccess,
   type X86Cpu,
 } from '../isa.js';
 import type { MachineConfig } from '../config.js';
-import { checkAccess, walk, type Access, type WalkPort } from '../mmu.js';
-import { TLB_DIRTY, TLB_EPT_R, TLB_EPT_W, TLB_EPT_X, TLB_NX, TLB_USER, TLB_WRITE, type Tlb } from '../tlb.js';
-import { EptExit, eptRoot, eptWalk } from './ept.js';
+import type { Tlb } from '../tlb.js';
+import { eptRoot } from './ept.js';
+import { GuestMmu, type HostCpu } from './guest_mmu.js';
 import type { VmcsInfo, VmxPlatform } from './platform.js';
-import { fieldOffset, vmcsGet, vmcsSet, type PhysPort } from './vmcs.js';
+import type { VmcsData } from './vmcs.js';
 
-const PAGE = 4096;
-const LINE = 64;
-const LINEAR_LIMIT = 2 ** 48;
+export type { HostCpu } from './guest_mmu.js';
+
 /** A VM exit plus the VM entry back, in cycles (order of Ice Lake figures). */
 export const VMEXIT_CYCLES = 1000;
-/** The same EPT exit this many times running, with the host neither fixing EPT nor
- *  emulating the access, would hang the machine; the guest is shut down instead. */
-const EPT_EXIT_WATCHDOG = 64;
-
-/** What a vCPU needs from the physical CPU it runs on. */
-export interface HostCpu extends X86Cpu, PhysPort {
-  readonly index: number;
-  cpl: 0 | 3;
-  loadHostCr3(cr3: number): void;
-  physCopy(pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): void;
-  clflushPhys(pa: number): void;
-  wbinvdPhys(): void;
-  msrRead(msr: number): bigint;
-  msrWrite(msr: number, value: bigint): void;
-  pconfigWith(leaf: number, rbx: number, cpl: 0 | 3, readLinear: (va: number, len: number) => Uint8Array): PconfigResult;
-  tick(cycles: number): void;
-  rdtsc(): number;
-}
 
 /** What the VMX unit of the physical CPU provides to the vCPU running on it. */
 interface Unit {
   current: number;
+  cur: VmcsData | null;
   nonRoot: GuestCpu | null;
   guestTlb(vpid: number, root: number): Tlb;
 }
@@ -74,46 +49,33 @@ interface Unit {
 /** A host exit handler's exception, carried through guest frames and rethrown to the host. */
 class HostError { constructor(readonly inner: unknown) {} }
 
-class PendingAccess implements VmxPendingAccess {
-  done = false;
-  result: Uint8Array | null = null;
-  constructor(readonly gpa: number, readonly gla: number, readonly size: number,
-    readonly write: boolean, readonly data: Uint8Array) {}
-  complete(readData?: Uint8Array): void {
-    this.done = true;
-    if (readData) this.result = readData;
-  }
-}
-
-export class GuestCpu implements X86Cpu, WalkPort {
-  cpl: 0 | 3 = 0;
-  /** The access an EPT exit interrupted (for the host's emulation), else null. */
-  pending: PendingAccess | null = null;
-  private host: HostCpu | null = null;
+export class GuestCpu extends GuestMmu implements X86Cpu {
   private unit: Unit | null = null;
   private vmcs = -1;
-  private cr0 = 0;
-  private cr2 = 0;
-  private cr3 = 0;
+  private tlbOf: Unit | null = null;
+  private tlbVpid = -1;
+  private tlbRoot = -1;
+  /** The VMCS data the processor holds for our VMCS. */
+  private data: VmcsData | null = null;
   private idtBase = 0;
   private idtLimit = 0;
   private rip = 0;
   private activity = GUEST_ACTIVITY_ACTIVE;
   private primary = 0;
-  private secondary = 0;
-  private eptp = 0;
   private domain = -1;
   private vpid = 0;
-  private tlb: Tlb | null = null;
   private dead: string | null = null;
   private hostError: HostError | null = null;
-  private walkFinal = true;
-  private finalPerms = 7;
 
-  constructor(private readonly info: VmcsInfo, private readonly platform: VmxPlatform,
-    private readonly cfg: MachineConfig) {}
+  /** Position among its VM's vCPUs, in the order they first entered (the order a guest
+   *  kernel brings them up: the BSP first, then each AP at its first IPI). */
+  readonly index: number;
 
-  get index(): number { return this.vpid > 0 ? this.vpid - 1 : 0; }
+  constructor(private readonly info: VmcsInfo, private readonly platform: VmxPlatform, cfg: MachineConfig, index: number) {
+    super(cfg);
+    this.index = index;
+  }
+
 
   // --- entry and exit --------------------------------------------------------------
 
@@ -123,6 +85,7 @@ export class GuestCpu implements X86Cpu, WalkPort {
     this.host = host;
     this.unit = unit;
     this.vmcs = unit.current;
+    this.data = unit.cur;
     this.dead = null;
     this.hostError = null;
     this.load();
@@ -150,8 +113,8 @@ export class GuestCpu implements X86Cpu, WalkPort {
   /** Why the guest last shut down (diagnostics for the host), or null. */
   get shutdownReason(): string | null { return this.dead; }
 
-  private get(field: number): number { return vmcsGet(this.host!, this.vmcs, field); }
-  private set(field: number, v: number): void { vmcsSet(this.host!, this.vmcs, field, v); }
+  private get(field: number): number { return this.data!.get(field); }
+  private set(field: number, v: number): void { this.data!.set(field, v); }
 
   /** Load guest state and the controls from the VMCS. */
   private load(): void {
@@ -167,8 +130,14 @@ export class GuestCpu implements X86Cpu, WalkPort {
     this.idtLimit = this.get(GUEST_IDTR_LIMIT);
     this.rip = this.get(GUEST_RIP);
     this.activity = this.get(GUEST_ACTIVITY_STATE);
-    this.tlb = this.unit!.guestTlb(this.vpid, this.domain);
-    if (this.vpid === 0) this.tlb.flush(false);
+    // INVEPT flushes the TLB objects in place, so the last one for this (CPU, VPID, EPT root) stays valid.
+    if (this.tlbOf !== this.unit || this.tlbVpid !== this.vpid || this.tlbRoot !== this.domain) {
+      this.tlb = this.unit!.guestTlb(this.vpid, this.domain);
+      this.tlbOf = this.unit;
+      this.tlbVpid = this.vpid;
+      this.tlbRoot = this.domain;
+    }
+    if (this.vpid === 0) this.tlb!.flush(false);
     this.unit!.nonRoot = this;
   }
 
@@ -200,7 +169,7 @@ export class GuestCpu implements X86Cpu, WalkPort {
    * the physical CPU; its return is VMRESUME, after which the instruction goes on (or
    * takes the exception the host injected).
    */
-  private exit(reason: number, qual = 0, gpa = 0, gla = 0): void {
+  protected exit(reason: number, qual = 0, gpa = 0, gla = 0): void {
     this.alive();
     const host = this.host!;
     const unit = this.unit!;
@@ -217,14 +186,14 @@ export class GuestCpu implements X86Cpu, WalkPort {
     }
     host.tick(VMEXIT_CYCLES / 2);
     if (unit.current !== vmcs) this.shutdown('VMRESUME with another current VMCS');
-    unit.current = vmcs;
+    this.data = unit.cur;
     this.load();
     if (this.activity === GUEST_ACTIVITY_SHUTDOWN) this.shutdown('shut down by the host');
     this.activity = GUEST_ACTIVITY_ACTIVE;
     this.injectAtEntry(false);
   }
 
-  private alive(): void {
+  protected alive(): void {
     if (this.hostError) throw this.hostError;
     if (this.dead) throw new VmShutdown(this.dead);
     if (!this.unit || this.unit.nonRoot !== this) {
@@ -232,7 +201,7 @@ export class GuestCpu implements X86Cpu, WalkPort {
     }
   }
 
-  private shutdown(why: string): never {
+  protected shutdown(why: string): never {
     this.dead = why;
     throw new VmShutdown(why);
   }
@@ -296,11 +265,6 @@ export class GuestCpu implements X86Cpu, WalkPort {
     return { eax: r.rax % 4294967296 >>> 0, ebx: r.rbx % 4294967296 >>> 0, ecx: r.rcx % 4294967296 >>> 0, edx: r.rdx % 4294967296 >>> 0 };
   }
 
-  private privileged(): void {
-    this.alive();
-    if (this.cpl !== 0) throw new Fault(X86_TRAP_GP, 0, 0, 'privileged instruction at CPL 3');
-  }
-
   /** Does an access to `msr` exit? (SDM §25.6.9: the four 1 KiB MSR-bitmap quarters.) */
   private msrExits(msr: number, write: boolean): boolean {
     if (!(this.primary & CPU_BASED_USE_MSR_BITMAPS)) return true;
@@ -337,10 +301,7 @@ export class GuestCpu implements X86Cpu, WalkPort {
     if (!(this.secondary & SECONDARY_EXEC_ENABLE_PCONFIG)) {
       throw new Fault(X86_TRAP_UD, 0, 0, 'PCONFIG in VMX non-root operation with "enable PCONFIG" clear');
     }
-    const off = fieldOffset(PCONFIG_EXITING)!;
-    const bit = Math.min(leaf >>> 0, 63);
-    const word = this.host!.phys32(this.vmcs + off + (bit >= 32 ? 4 : 0));
-    if ((word >>> (bit % 32)) & 1) {
+    if (this.data!.bit(PCONFIG_EXITING, Math.min(leaf >>> 0, 63))) {
       const r = this.regs();
       r.rax = leaf >>> 0;
       r.rbx = rbx;
@@ -409,166 +370,6 @@ export class GuestCpu implements X86Cpu, WalkPort {
   registerCode(routine: Routine, name = routine.name): CodeAddr {
     this.alive();
     return this.platform.text.register(routine, name, this.domain);
-  }
-
-  // --- control registers, TLB --------------------------------------------------------
-
-  readCr0(): number { return this.cr0; }
-  writeCr0(value: number): void { this.privileged(); this.cr0 = value >>> 0; this.tlb!.flush(false); }
-  readCr2(): number { return this.cr2; }
-  readCr3(): number { return this.cr3; }
-  writeCr3(value: number): void {
-    this.privileged();
-    if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** this.cfg.cpu.maxPhysAddr) {
-      throw new Fault(X86_TRAP_GP, 0, 0, 'CR3 reserved bits');
-    }
-    this.cr3 = value;
-    this.tlb!.flush(true);
-  }
-  invlpg(va: number): void { this.privileged(); this.tlb!.invalidatePage(va); }
-
-  // --- translation: guest paging, then EPT ---------------------------------------------
-
-  phys32(pa: number): number { return this.host!.phys32(pa); }
-  physStore32(pa: number, v: number): void { this.host!.physStore32(pa, v); }
-
-  stage2(gpa: number, access: Access, final: boolean): number {
-    this.walkFinal = final;
-    if (!(this.secondary & SECONDARY_EXEC_ENABLE_EPT)) { if (final) this.finalPerms = 7; return gpa; }
-    this.host!.tick(16);
-    const t = eptWalk(this.host!, this.eptp, gpa, access, !final, this.cfg.cpu.maxPhysAddr);
-    if (final) this.finalPerms = t.perms;
-    return t.hpa;
-  }
-
-  private pageFault(va: number, access: Access, present: boolean): Fault {
-    this.cr2 = va;
-    return new Fault(X86_TRAP_PF, (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) |
-      (this.cpl === 3 ? X86_PF_USER : 0) | (access === 'x' ? X86_PF_INSTR : 0), va);
-  }
-
-  /** One translation attempt; throws #GP/#PF (guest faults) or EptExit. */
-  private translateOnce(va: number, access: Access): number {
-    if (!Number.isSafeInteger(va) || va < 0 || va >= LINEAR_LIMIT) {
-      throw new Fault(X86_TRAP_GP, 0, 0, 'non-canonical address');
-    }
-    const off = va % PAGE;
-    const vpn = (va - off) / PAGE;
-    const tlb = this.tlb!;
-    const paging = (this.cr0 & X86_CR0_PG) !== 0;
-    const user = this.cpl === 3;
-    const wp = (this.cr0 & X86_CR0_WP) !== 0;
-    const slot = tlb.lookup(vpn);
-    if (slot >= 0) {
-      const f = tlb.flagsOf(slot);
-      const ok = access === 'w' ? (f & TLB_DIRTY) && (f & TLB_EPT_W) : access === 'x' ? f & TLB_EPT_X : f & TLB_EPT_R;
-      if (ok) {
-        if (paging) {
-          checkAccess(access, user, wp, (f & TLB_USER) !== 0, (f & TLB_WRITE) !== 0, (f & TLB_NX) !== 0,
-            (present) => this.pageFault(va, access, present));
-        }
-        return tlb.physPage(slot) + off;
-      }
-    }
-    let physPage: number;
-    let flags: number;
-    let pageSize = PAGE;
-    if (!paging) {
-      if (va >= 2 ** this.cfg.cpu.maxPhysAddr) throw new Fault(X86_TRAP_GP, 0, 0, 'beyond MAXPHYADDR');
-      physPage = this.stage2(va - off, access, true);
-      flags = TLB_USER | TLB_WRITE;
-    } else {
-      try {
-        const t = walk(this, this.cr3, va, access, user, wp, this.cfg.cpu.maxPhysAddr);
-        physPage = t.physPage;
-        flags = t.flags & ~TLB_DIRTY;
-        pageSize = t.pageSize;
-      } catch (e) {
-        if (e instanceof Fault && e.vector === X86_TRAP_PF) this.cr2 = va;
-        throw e;
-      }
-    }
-    const p = this.finalPerms;
-    flags |= (p & 1 ? TLB_EPT_R : 0) | (p & 2 ? TLB_EPT_W : 0) | (p & 4 ? TLB_EPT_X : 0) | (access === 'w' ? TLB_DIRTY : 0);
-    tlb.insert(vpn, physPage, flags, pageSize);
-    return physPage + off;
-  }
-
-  /**
-   * Translate the piece [va, va+n) of an access, taking EPT exits until it translates or
-   * the host emulates it. Returns the host-physical address, or -1 if the host completed
-   * the access itself (then a read's bytes are already in buf).
-   */
-  private xlate(va: number, access: Access, buf: Uint8Array, off: number, n: number): number {
-    for (let tries = 0; ; tries++) {
-      try {
-        return this.translateOnce(va, access);
-      } catch (e) {
-        if (!(e instanceof EptExit)) throw e;
-        if (tries >= EPT_EXIT_WATCHDOG) this.shutdown(`EPT exit at GPA 0x${e.gpa.toString(16)} not resolved`);
-        const pending = new PendingAccess(e.gpa, va, n, access === 'w',
-          access === 'w' ? buf.slice(off, off + n) : new Uint8Array(n));
-        const qual = e.qual | EPT_VIOLATION_GVA_IS_VALID | (this.walkFinal ? EPT_VIOLATION_GVA_TRANSLATED : 0);
-        this.pending = pending;
-        try {
-          this.exit(e.reason, qual, e.gpa, va);
-        } finally { this.pending = null; }
-        if (pending.done) {
-          if (access !== 'w' && pending.result) buf.set(pending.result.subarray(0, n), off);
-          return -1;
-        }
-      }
-    }
-  }
-
-  /** Translate every page piece of [va, va+len) before any data moves. */
-  private pieces(va: number, len: number, access: Access, buf: Uint8Array): number[] {
-    this.alive();
-    if (!Number.isSafeInteger(len) || len < 0) throw new Fault(X86_TRAP_GP, 0, 0, 'bad length');
-    const out: number[] = [];
-    let done = 0;
-    while (done < len) {
-      const at = va + done;
-      const n = Math.min(len - done, PAGE - (at % PAGE));
-      out.push(this.xlate(at, access, buf, done, n), n);
-      done += n;
-    }
-    return out;
-  }
-
-  private copy(va: number, buf: Uint8Array, access: Access): void {
-    const p = this.pieces(va, buf.length, access, buf);
-    for (let i = 0, o = 0; i < p.length; i += 2) {
-      if (p[i] >= 0) this.host!.physCopy(p[i], buf, o, p[i + 1], access === 'w');
-      o += p[i + 1];
-    }
-  }
-
-  // --- data access -----------------------------------------------------------------------
-
-  read(va: number, dst: Uint8Array): void { this.copy(va, dst, 'r'); }
-  write(va: number, src: Uint8Array): void { this.copy(va, src, 'w'); }
-  fetch(va: number, len: number): Uint8Array { const b = new Uint8Array(len); this.copy(va, b, 'x'); return b; }
-  fill(va: number, byte: number, len: number): void {
-    if (!Number.isSafeInteger(len) || len < 0) throw new Fault(X86_TRAP_GP, 0, 0, 'bad length');
-    this.copy(va, new Uint8Array(len).fill(byte & 0xff), 'w');
-  }
-  load8(va: number): number { const b = new Uint8Array(1); this.read(va, b); return b[0]; }
-  store8(va: number, v: number): void { this.write(va, Uint8Array.of(v & 0xff)); }
-  load32(va: number): number { const b = new Uint8Array(4); this.read(va, b); return new DataView(b.buffer).getUint32(0, true); }
-  store32(va: number, v: number): void {
-    const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v >>> 0, true); this.write(va, b);
-  }
-  load64(va: number): bigint { const b = new Uint8Array(8); this.read(va, b); return new DataView(b.buffer).getBigUint64(0, true); }
-  store64(va: number, v: bigint): void {
-    const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true); this.write(va, b);
-  }
-
-  clflush(va: number): void {
-    const b = new Uint8Array(0);
-    this.alive();
-    const pa = this.xlate(va, 'r', b, 0, 0);
-    if (pa >= 0) this.host!.clflushPhys(pa - (pa % LINE));
   }
 
   wbinvd(): void {

@@ -4,10 +4,13 @@
  * A VMCS is a 4 KiB region at a physical address that may carry a KeyID. Bytes 3:0 hold
  * the revision identifier (bit 31: shadow-VMCS indicator), bytes 7:4 the VMX-abort
  * indicator; the rest is implementation-specific. Here byte 8 is the launch state and
- * each field has an 8-byte slot from byte 16 on, in the order of FIELDS. Real
- * processors cache the current VMCS on chip; this one reads and writes the region
- * through the caches on every VMREAD/VMWRITE, so the VMCS is plaintext in the cache
- * and ciphertext under its KeyID in DRAM.
+ * each field has an 8-byte slot from byte 16 on, in the order of FIELDS.
+ *
+ * As on real processors (SDM §25.11.1), an *active* VMCS is cached in the processor
+ * (VmcsData): VMPTRLD reads the region, through the caches and under the KeyID of its
+ * address, unless it is already active on this CPU; VMREAD/VMWRITE work on the cached
+ * copy; VMCLEAR writes it back and makes it inactive. Software must VMCLEAR a VMCS
+ * before it reads its region or loads it on another CPU.
  */
 import * as isa from '../isa.js';
 
@@ -52,35 +55,9 @@ export function fieldReadOnly(field: number): boolean { return ((field >>> 10) &
 
 export function fieldOffset(field: number): number | undefined { return SLOT.get(field); }
 
-export function read64(port: PhysPort, pa: number): number {
-  return port.phys32(pa + 4) * TWO32 + port.phys32(pa);
-}
 
-export function write64(port: PhysPort, pa: number, value: number): void {
-  const lo = value === -1 ? 0xffffffff : value % TWO32;
-  const hi = value === -1 ? 0xffffffff : Math.floor(value / TWO32);
-  port.physStore32(pa, lo >>> 0);
-  port.physStore32(pa + 4, hi >>> 0);
-}
 
-/** Field access on the VMCS region at `vmcs` (no checks: callers validated the field). */
-export function vmcsGet(port: PhysPort, vmcs: number, field: number): number {
-  const off = SLOT.get(field);
-  if (off === undefined) return 0;
-  const w = fieldWidth(field);
-  if (w === 64) return read64(port, vmcs + off);
-  const v = port.phys32(vmcs + off);
-  return w === 16 ? v & 0xffff : v;
-}
 
-export function vmcsSet(port: PhysPort, vmcs: number, field: number, value: number): void {
-  const off = SLOT.get(field);
-  if (off === undefined) return;
-  const w = fieldWidth(field);
-  if (w === 64) { write64(port, vmcs + off, value); return; }
-  port.physStore32(vmcs + off, w === 16 ? value & 0xffff : value >>> 0);
-  if (w === 16 || w === 32) port.physStore32(vmcs + off + 4, 0);
-}
 
 /** A value VMWRITE accepts: an unsigned integer that fits a double, or -1 (all ones). */
 export function validFieldValue(field: number, value: number): boolean {
@@ -88,3 +65,60 @@ export function validFieldValue(field: number, value: number): boolean {
   if (value === -1) return fieldWidth(field) === 64;
   return value >= 0;
 }
+
+/** An active VMCS held in the processor: every field as two 32-bit halves. */
+export class VmcsData {
+  readonly lo = new Uint32Array(FIELDS.length);
+  readonly hi = new Uint32Array(FIELDS.length);
+  launched = false;
+
+  constructor(readonly pa: number) {}
+
+  /** Read the region at `pa` (VMPTRLD of an inactive VMCS). */
+  static load(port: PhysPort, pa: number): VmcsData {
+    const d = new VmcsData(pa);
+    for (let i = 0; i < FIELDS.length; i++) {
+      d.lo[i] = port.phys32(pa + 16 + i * 8);
+      d.hi[i] = port.phys32(pa + 20 + i * 8);
+    }
+    d.launched = port.phys32(pa + VMCS_LAUNCH_STATE_OFFSET) === 1;
+    return d;
+  }
+
+  /** Write the data back to the region (VMCLEAR), launch state "clear". */
+  flush(port: PhysPort): void {
+    for (let i = 0; i < FIELDS.length; i++) {
+      port.physStore32(this.pa + 16 + i * 8, this.lo[i]);
+      port.physStore32(this.pa + 20 + i * 8, this.hi[i]);
+    }
+    port.physStore32(this.pa + VMCS_LAUNCH_STATE_OFFSET, 0);
+  }
+
+  get(field: number): number {
+    const i = INDEX.get(field);
+    if (i === undefined) return 0;
+    const w = fieldWidth(field);
+    return w === 64 ? this.hi[i] * TWO32 + this.lo[i] : this.lo[i];
+  }
+
+  set(field: number, value: number): void {
+    const i = INDEX.get(field);
+    if (i === undefined) return;
+    const w = fieldWidth(field);
+    if (w === 64) {
+      this.lo[i] = value === -1 ? 0xffffffff : value % TWO32;
+      this.hi[i] = value === -1 ? 0xffffffff : Math.floor(value / TWO32);
+    } else {
+      this.lo[i] = w === 16 ? value & 0xffff : value >>> 0;
+      this.hi[i] = 0;
+    }
+  }
+
+  /** Bit `bit` (0..63) of a 64-bit field, exactly (a double cannot hold bit 63 with bit 0). */
+  bit(field: number, bit: number): boolean {
+    const i = INDEX.get(field)!;
+    return ((bit >= 32 ? this.hi[i] : this.lo[i]) >>> (bit % 32) & 1) === 1;
+  }
+}
+
+const INDEX = new Map<number, number>(FIELDS.map((f, i) => [f, i]));

@@ -31,7 +31,7 @@ import type { VmxPlatform } from './platform.js';
 import { HOST_DOMAIN } from './text.js';
 import { Tlb } from '../tlb.js';
 import {
-  VMCS_LAUNCH_STATE_OFFSET, fieldOffset, fieldReadOnly, validFieldValue, vmcsGet, vmcsSet, type PhysPort,
+  VMCS_LAUNCH_STATE_OFFSET, VmcsData, fieldOffset, fieldReadOnly, validFieldValue, type PhysPort,
 } from './vmcs.js';
 import { GuestCpu, type HostCpu } from './vcpu.js';
 
@@ -40,8 +40,11 @@ const PAGE = 4096;
 export class VmxUnit {
   private on = false;
   private vmxonPa = -1;
-  /** The current-VMCS pointer, -1 for none. */
+  /** The current-VMCS pointer, -1 for none, and its data. */
   current = -1;
+  cur: VmcsData | null = null;
+  /** VMCSs active on this CPU (loaded and not VMCLEARed), by address. */
+  private readonly active = new Map<number, VmcsData>();
   /** The guest running on this CPU (VMX non-root operation), or null. */
   nonRoot: GuestCpu | null = null;
   /** Cached combined translations, per (VPID, EPT root). INVEPT drops them. */
@@ -55,8 +58,14 @@ export class VmxUnit {
   reset(): void {
     this.on = false;
     this.vmxonPa = -1;
-    this.current = -1;
+    this.setCurrent(null);
+    this.active.clear();
     this.guestTlbs.clear();
+  }
+
+  private setCurrent(d: VmcsData | null): void {
+    this.cur = d;
+    this.current = d ? d.pa : -1;
   }
 
   private check(): void {
@@ -71,8 +80,8 @@ export class VmxUnit {
 
   /** VMfailValid(err) with a current VMCS, else VMfailInvalid (SDM §31.2). */
   private fail(err: number): number {
-    if (this.current < 0) return VMX_FAIL_INVALID;
-    vmcsSet(this.host, this.current, VM_INSTRUCTION_ERROR, err);
+    if (!this.cur) return VMX_FAIL_INVALID;
+    this.cur.set(VM_INSTRUCTION_ERROR, err);
     return err;
   }
 
@@ -87,15 +96,17 @@ export class VmxUnit {
     if ((this.host.phys32(pa) & 0x7fffffff) !== VMCS_REVISION_ID) return VMX_FAIL_INVALID;
     this.on = true;
     this.vmxonPa = pa;
-    this.current = -1;
+    this.setCurrent(null);
     return VMX_SUCCEED;
   }
 
   vmxoff(): number {
     this.checkOn();
+    for (const d of this.active.values()) d.flush(this.host); // SDM: software VMCLEARs first
+    this.active.clear();
     this.on = false;
     this.vmxonPa = -1;
-    this.current = -1;
+    this.setCurrent(null);
     this.guestTlbs.clear();
     return VMX_SUCCEED;
   }
@@ -104,8 +115,11 @@ export class VmxUnit {
     this.checkOn();
     if (this.badRegionAddress(pa)) return this.fail(VMXERR_VMCLEAR_INVALID_ADDRESS);
     if (pa === this.vmxonPa) return this.fail(VMXERR_VMCLEAR_VMXON_POINTER);
-    this.host.physStore32(pa + VMCS_LAUNCH_STATE_OFFSET, 0); // launch state "clear"
-    if (pa === this.current) this.current = -1;
+    const d = this.active.get(pa);
+    if (d) { d.flush(this.host); this.active.delete(pa); } else {
+      this.host.physStore32(pa + VMCS_LAUNCH_STATE_OFFSET, 0); // launch state "clear"
+    }
+    if (pa === this.current) this.setCurrent(null);
     return VMX_SUCCEED;
   }
 
@@ -116,7 +130,9 @@ export class VmxUnit {
     if ((this.host.phys32(pa) & 0x7fffffff) !== VMCS_REVISION_ID) {
       return this.fail(VMXERR_VMPTRLD_INCORRECT_VMCS_REVISION_ID);
     }
-    this.current = pa;
+    let d = this.active.get(pa);
+    if (!d) { d = VmcsData.load(this.host, pa); this.active.set(pa, d); }
+    this.setCurrent(d);
     return VMX_SUCCEED;
   }
 
@@ -124,30 +140,30 @@ export class VmxUnit {
 
   vmread(field: number): number {
     this.checkOn();
-    if (this.current < 0) return -1;
+    if (!this.cur) return -1;
     if (fieldOffset(field) === undefined) { this.fail(VMXERR_UNSUPPORTED_VMCS_COMPONENT); return -1; }
-    return vmcsGet(this.host, this.current, field);
+    return this.cur.get(field);
   }
 
   vmwrite(field: number, value: number): number {
     this.checkOn();
-    if (this.current < 0) return VMX_FAIL_INVALID;
+    if (!this.cur) return VMX_FAIL_INVALID;
     if (fieldOffset(field) === undefined || !validFieldValue(field, value)) {
       return this.fail(VMXERR_UNSUPPORTED_VMCS_COMPONENT);
     }
     if (fieldReadOnly(field)) return this.fail(VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT);
-    vmcsSet(this.host, this.current, field, value);
+    this.cur.set(field, value);
     return VMX_SUCCEED;
   }
 
   invept(type: number, eptp: number): number {
     this.checkOn();
-    if (type === VMX_EPT_EXTENT_GLOBAL) { this.guestTlbs.clear(); return VMX_SUCCEED; }
+    if (type === VMX_EPT_EXTENT_GLOBAL) { for (const t of this.guestTlbs.values()) t.flush(false); return VMX_SUCCEED; }
     if (type !== VMX_EPT_EXTENT_CONTEXT || !eptpValid(eptp, this.cfg.cpu.maxPhysAddr)) {
       return this.fail(VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID);
     }
     const root = `:${eptRoot(eptp)}`;
-    for (const k of [...this.guestTlbs.keys()]) if (k.endsWith(root)) this.guestTlbs.delete(k);
+    for (const [k, t] of this.guestTlbs) if (k.endsWith(root)) t.flush(false);
     return VMX_SUCCEED;
   }
 
@@ -170,7 +186,7 @@ export class VmxUnit {
     return this.current < 0 ? null : this.platform.info(this.current).view?.pending ?? null;
   }
 
-  private get(field: number): number { return vmcsGet(this.host, this.current, field); }
+  private get(field: number): number { return this.cur!.get(field); }
 
   /** The control checks of §27.2.1; returns a VM-instruction error or 0. */
   private checkControls(): number {
@@ -215,26 +231,31 @@ export class VmxUnit {
 
   private enter(launch: boolean): number {
     this.checkOn();
-    if (this.current < 0) return VMX_FAIL_INVALID;
+    if (!this.cur) return VMX_FAIL_INVALID;
     const vmcs = this.current;
-    const launched = this.host.phys32(vmcs + VMCS_LAUNCH_STATE_OFFSET) === 1;
+    const data = this.cur;
+    const launched = data.launched;
     if (launch && launched) return this.fail(VMXERR_VMLAUNCH_NONCLEAR_VMCS);
     if (!launch && !launched) return this.fail(VMXERR_VMRESUME_NONLAUNCHED_VMCS);
     const err = this.checkControls();
     if (err) return this.fail(err);
     if (!this.guestStateValid()) {
-      vmcsSet(this.host, vmcs, VM_EXIT_REASON, (VMX_EXIT_REASONS_FAILED_VMENTRY | EXIT_REASON_INVALID_STATE) >>> 0);
+      data.set(VM_EXIT_REASON, (VMX_EXIT_REASONS_FAILED_VMENTRY | EXIT_REASON_INVALID_STATE) >>> 0);
       return VMX_SUCCEED; // a VM exit (entry failure), not a VMfail
     }
-    if (launch) this.host.physStore32(vmcs + VMCS_LAUNCH_STATE_OFFSET, 1);
+    if (launch) data.launched = true;
     const info = this.platform.info(vmcs);
-    info.view ??= new GuestCpu(info, this.platform, this.cfg);
+    if (!info.view) {
+      const ept = (this.get(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_EPT) !== 0;
+      const domain = ept ? eptRoot(this.get(EPT_POINTER)) : -1;
+      info.view = new GuestCpu(info, this.platform, this.cfg, this.platform.nextVcpuIndex(domain));
+    }
     const saved = this.nonRoot;
     try {
       info.view.run(this.host, this);
     } finally {
       this.nonRoot = saved;
-      this.current = vmcs;
+      this.setCurrent(data);
     }
     return VMX_SUCCEED;
   }

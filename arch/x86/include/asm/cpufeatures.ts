@@ -43,6 +43,8 @@ export const X86_FEATURE_CLFLUSHOPT = f(9, 23);
 export const X86_FEATURE_TME = f(16, 13);
 /** "pconfig": Intel PCONFIG, CPUID.(7,0):EDX[18] (SDM Vol. 2A, CPUID). */
 export const X86_FEATURE_PCONFIG = f(18, 18);
+/** "movdir64b": 64-byte direct stores, CPUID.(7,0):ECX[28] (SDM Vol. 2B MOVDIR64B). */
+export const X86_FEATURE_MOVDIR64B = f(16, 28);
 
 /** x86_cap_flags[]: feature number -> /proc/cpuinfo name (Linux's spellings). */
 export const x86_cap_flags: Readonly<Record<number, string>> = (() => {

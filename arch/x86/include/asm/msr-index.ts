@@ -41,6 +41,3 @@ export const TME_ACTIVATE_CRYPTO_AES_XTS_256 = 4n;
 /** The algorithms this kernel can program (the v2 series' TME_ACTIVATE_CRYPTO_KNOWN_ALGS). */
 export const TME_ACTIVATE_CRYPTO_KNOWN_ALGS = TME_ACTIVATE_CRYPTO_AES_XTS_128 | TME_ACTIVATE_CRYPTO_AES_XTS_256;
 
-// IA32_TME_CAPABILITY fields (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_CAPABILITY).
-export function TME_CAP_MAX_KEYID_BITS(x: bigint): number { return Number((x >> 32n) & 0xfn); }
-export function TME_CAP_MAX_KEYS(x: bigint): number { return Number((x >> 36n) & 0x7fffn); }

@@ -40,9 +40,7 @@ export const LEVEL_SHIFT: readonly number[] = [PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT
  *  above it, up to MAXPHYADDR, are the KeyID. Set by the MKTME code at boot. */
 let physical_bits = 46;
 export function set_physical_mask_bits(bits: number): void { physical_bits = bits; }
-export function physical_mask_bits(): number { return physical_bits; }
 
-export function __pte(lo: number, hi: number): pte_t { return { lo: lo >>> 0, hi: hi >>> 0 }; }
 export function __pgprot(lo: number, hi = 0): pgprot_t { return { lo: lo >>> 0, hi: hi >>> 0 }; }
 
 /** The entry pointing at physical address `pa` (page aligned, may include KeyID bits). */
@@ -79,11 +77,8 @@ export function pgprot_keyid(prot: pgprot_t, keyid: number): pgprot_t {
 
 export function pte_present(pte: pte_t): boolean { return (pte.lo & _PAGE_PRESENT) !== 0; }
 export function pte_write(pte: pte_t): boolean { return (pte.lo & _PAGE_RW) !== 0; }
-export function pte_user(pte: pte_t): boolean { return (pte.lo & _PAGE_USER) !== 0; }
 export function pte_dirty(pte: pte_t): boolean { return (pte.lo & _PAGE_DIRTY) !== 0; }
 export function pte_young(pte: pte_t): boolean { return (pte.lo & _PAGE_ACCESSED) !== 0; }
-export function pte_exec(pte: pte_t): boolean { return (pte.hi & _PAGE_NX_HI) === 0; }
-export function pte_none(pte: pte_t): boolean { return pte.lo === 0 && pte.hi === 0; }
 
 /**
  * _PAGE_CHG_MASK: what pte_modify() keeps from the old entry: the address field

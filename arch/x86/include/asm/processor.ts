@@ -23,7 +23,6 @@ export function set_cpu_possible(list: X86Cpu[]): void {
 export function nr_cpu_ids(): number { return cpus.length; }
 export function smp_processor_id(): number { return current; }
 export function this_cpu(): X86Cpu { return cpus[current]; }
-export function cpu_handle(cpu: number): X86Cpu { return cpus[cpu]; }
 
 /** Run `fn` on `cpu` and return its result (an IPI and a wait, done synchronously). */
 export function smp_call_function_single<T>(cpu: number, fn: () => T): T {
@@ -50,7 +49,6 @@ export function cpuid(leaf: number): CpuidRegs { return cpuid_count(leaf, 0); }
 
 /** rdmsrl: a #GP here is a kernel bug (Linux would oops); use rdmsrl_safe for probing. */
 export function rdmsrl(msr: number): bigint { return this_cpu().rdmsr(msr); }
-export function wrmsrl(msr: number, val: bigint): void { this_cpu().wrmsr(msr, val); }
 
 /** rdmsrl_safe: the exception-table variant (EX_TYPE_RDMSR_SAFE): -EIO on #GP. */
 export function rdmsrl_safe(msr: number): { err: number; val: bigint } {
@@ -92,7 +90,6 @@ export function user_mode_exec<T>(insn: (cpu: X86Cpu) => T): T {
 
 export function read_cr0(): number { return this_cpu().readCr0(); }
 export function write_cr0(v: number): void { this_cpu().writeCr0(v); }
-export function read_cr2(): number { return this_cpu().readCr2(); }
 export function read_cr3(): number { return this_cpu().readCr3(); }
 export function write_cr3(v: number): void { this_cpu().writeCr3(v); }
 /** Flush this CPU's TLB entry for one page (INVLPG). */
@@ -110,6 +107,17 @@ export function clflush_cache_range(va: number, size: number): void {
 }
 
 export function wbinvd(): void { this_cpu().wbinvd(); }
+
+/**
+ * MOVDIR64B (Linux: movdir64b() in asm/special_insns.h): a 64-byte direct store to the
+ * aligned `va`. The caller checks X86_FEATURE_MOVDIR64B (asm/page_64.ts does).
+ */
+export function movdir64b(va: number, src: Uint8Array, srcOff = 0): void {
+  const c = this_cpu();
+  if (!c.movdir64b) throw new Fault(6 /* #UD */, 0, 0, 'MOVDIR64B not implemented by this CPU');
+  c.movdir64b(va, src, srcOff);
+}
+export function has_movdir64b(): boolean { return typeof this_cpu().movdir64b === 'function'; }
 
 /** The PCONFIG instruction (Linux: asm volatile(PCONFIG ...)). */
 export function pconfig(leaf: number, rbx: number): { rax: number; zf: boolean } {

@@ -223,5 +223,3 @@ export function print_cpu_info(c: cpuinfo_x86): void {
     `model: 0x${c.x86_model.toString(16)}, stepping: 0x${c.x86_stepping.toString(16)})`);
 }
 
-/** Number of CPUs the firmware described (identified or not). */
-export function nr_possible_cpus(): number { return nr_cpu_ids(); }

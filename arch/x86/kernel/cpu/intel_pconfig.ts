@@ -95,6 +95,14 @@ function serialize(kprog: mktme_key_program): Uint8Array {
  * The structure goes into a freshly allocated kernel page (256-byte aligned, written
  * through the KeyID-0 direct map) and is zeroed, flushed and freed right after PCONFIG,
  * so no copy of the key outlives the call; the caller zeroes its own `kprog`.
+ *
+ * Faults: what PCONFIG itself raises (#GP for a request the hardware refuses, #PF on
+ * the structure) is logged and returned as an errno, so a bad request (the pconfig
+ * debug tool's) is an error, not an oops. A fault of the kernel's own store into the
+ * page (its direct mapping broken) is an oops and propagates
+ * (arch/x86/kernel/traps.ts); the cleanup then touches the page only if the structure
+ * was written, so it cannot fault the same way, and a page that may still hold key
+ * bytes is never returned to the allocator (it is leaked, and said so).
  */
 export function mktme_key_program(kprog: mktme_key_program): number {
   if (!pconfig_target_supported(MKTME_TARGET)) return -ENXIO;
@@ -104,20 +112,35 @@ export function mktme_key_program(kprog: mktme_key_program): number {
   if (pfn < 0) return -ENOMEM;
   const va = page_address(pfn);
   const buf = serialize(kprog);
+  let written = false;
   try {
     memcpy_toio(va, buf);
+    written = true;
     buf.fill(0);
-    const r = pconfig(MKTME_KEY_PROGRAM, va);
-    return r.rax;
-  } catch (e) {
-    if (!(e instanceof Fault)) throw e;
-    pr_err(`x86/pconfig: MKTME_KEY_PROGRAM on CPU ${smp_processor_id()} raised ${e.toString()}`);
-    return e.vector === X86_TRAP_GP ? -EINVAL : e.vector === X86_TRAP_PF ? -EFAULT : -EIO;
+    try {
+      return pconfig(MKTME_KEY_PROGRAM, va).rax;
+    } catch (e) {
+      if (!(e instanceof Fault)) throw e;
+      pr_err(`x86/pconfig: MKTME_KEY_PROGRAM on CPU ${smp_processor_id()} raised ${e.toString()}`);
+      return e.vector === X86_TRAP_GP ? -EINVAL : e.vector === X86_TRAP_PF ? -EFAULT : -EIO;
+    }
   } finally {
     buf.fill(0);
-    // Zero the structure and push the zeros out, so the key is not left in the page.
-    memset_io(va, 0, MKTME_KEY_PROGRAM_ALIGN);
-    clflush_cache_range(va, MKTME_KEY_PROGRAM_ALIGN);
-    __free_pages(pfn, 0);
+    wipe_and_free(pfn, va, written);
   }
+}
+
+/** Zero the structure and push the zeros out, then free the page (see above). */
+function wipe_and_free(pfn: number, va: number, written: boolean): void {
+  if (written) {
+    try {
+      memset_io(va, 0, MKTME_KEY_PROGRAM_ALIGN);
+      clflush_cache_range(va, MKTME_KEY_PROGRAM_ALIGN);
+    } catch (e) {
+      if (!(e instanceof Fault)) throw e;
+      pr_err(`x86/pconfig: cannot wipe the key-program page 0x${pfn.toString(16)} (${e.toString()}); leaking it`);
+      return;
+    }
+  }
+  __free_pages(pfn, 0);
 }

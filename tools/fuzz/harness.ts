@@ -1,0 +1,466 @@
+/**
+ * The fuzz harness (make fuzz, tests/fuzz/slice.test.ts): seeded cases, each a fresh
+ * machine in one of several configurations running a sequence of shell commands
+ * in-process, checked after every step.
+ *
+ *  - "valid" cases: random but meaningful key, memory, process, S3 and reboot
+ *    operations whose effect the reference model (model.ts) predicts: read-back bytes,
+ *    RSS and the mapped pages of the current process, who the shell runs as; after
+ *    `sync`, no plaintext marker of an encrypting KeyID in DRAM (and, as a control,
+ *    markers under no-encrypt found); at the end everything is torn down and MemFree,
+ *    buddyinfo, keyid_pages and every KeyID's state must equal their boot values.
+ *  - "malformed" cases: random commands with hostile arguments.
+ *  - always: no host exception, no internal error, no oops or BUG or panic, no key
+ *    bytes of a type=user key in any output; and the same case run twice gives the
+ *    same transcript.
+ *
+ * A failure is shrunk (ops removed one at a time while it still fails) and reported
+ * with a command line that replays it in the real shell.
+ */
+import { bootKernelShell, type KernelShellContext } from '../context.js';
+import '../shell.js'; // the shell's boot hook: a login shell under init after every boot
+import { kernelFiles } from '../lib/kernel_files.js';
+import { shellCommands } from '../commands/index.js';
+import { parseOptions } from '../options.js';
+import { Registry, Shell } from '../registry.js';
+import { find_task_by_vpid, for_each_process } from '../../kernel/sched.js';
+import { follow_pte } from '../../mm/memory.js';
+import { pte_keyid, pte_pfn } from '../../arch/x86/include/asm/pgtable_types.js';
+import { nr_free_pages } from '../../mm/page_alloc.js';
+import { vfs_read } from '../../fs/proc/generic.js';
+import { mktme_keyid_info } from '../../kernel/keys/index.js';
+import { mktme_nr_keyids } from '../../arch/x86/mm/mktme.js';
+import { Model, PAGE, type KeyKind } from './model.js';
+
+export interface FuzzConfig { name: string; args: string[]; savekey: boolean; storekeys: boolean; tme: boolean; kid0Plain: boolean }
+
+/** The machine configurations (issue 13's list). Small DRAM keeps boots fast. */
+export const CONFIGS: FuzzConfig[] = [
+  { name: 'default', args: [], savekey: false, storekeys: false, tme: true, kid0Plain: false },
+  { name: 'bypass', args: ['--bios', 'bypass=on'], savekey: false, storekeys: false, tme: true, kid0Plain: true },
+  { name: 'tme-off', args: ['--bios', 'tme=off'], savekey: false, storekeys: false, tme: false, kid0Plain: true },
+  { name: 'savekey', args: ['--bios', 'savekey=on'], savekey: true, storekeys: false, tme: true, kid0Plain: false },
+  { name: 'storekeys', args: ['--bios', 'savekey=on', '--append', 'mktme_storekeys'], savekey: true, storekeys: true, tme: true, kid0Plain: false },
+  { name: 'keyid-bits-2', args: ['--bios', 'keyid_bits=2'], savekey: false, storekeys: false, tme: true, kid0Plain: false },
+  { name: 'pconfig-1.3', args: ['--cpu', 'pconfig_rev=1.3'], savekey: false, storekeys: false, tme: true, kid0Plain: false },
+  { name: 'exclude', args: ['--bios', 'exclude=0x0:0x200000'], savekey: false, storekeys: false, tme: true, kid0Plain: false },
+  { name: '1x1', args: ['--nodes', '1', '--cpus', '1'], savekey: false, storekeys: false, tme: true, kid0Plain: false },
+  { name: '3x3', args: ['--nodes', '3', '--cpus', '3'], savekey: false, storekeys: false, tme: true, kid0Plain: false },
+];
+
+/** xorshift32: the generator's own randomness (the machine has its --seed). */
+export class Rng {
+  private s: number;
+  constructor(seed: number) { this.s = (seed >>> 0) || 0x9e3779b9; }
+  next(): number { let x = this.s; x ^= x << 13; x ^= x >>> 17; x ^= x << 5; this.s = x >>> 0; return this.s; }
+  int(n: number): number { return this.next() % n; }
+  pick<T>(a: readonly T[]): T { return a[this.int(a.length)]; }
+}
+
+export interface CaseSpec { seed: number; config: FuzzConfig; kind: 'valid' | 'malformed'; ops: number }
+export interface CaseResult { ops: string[][]; transcript: string; failure: string | null; failedAt: number; lastOut: string }
+
+const BAD = /internal error|kernel BUG|Oops:|BUG: |general protection fault|Kernel panic|TypeError|RangeError|ReferenceError|\n\s+at /;
+const COMMON = ['--mem', '32M', '--nvram', '0', '--append', 'quiet'];
+const hex = (n: number): string => '0x' + n.toString(16);
+
+/** A word as sh reads it back: bare when safe, else in single quotes. */
+export function quoteWord(w: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
+
+/** Boot a case's machine and run `ops`, or generate ops when `given` is null. */
+export function runCase(spec: CaseSpec, given: string[][] | null): CaseResult {
+  const rng = new Rng(spec.seed * 2654435761);
+  const argv = ['--seed', String(spec.seed), ...COMMON, ...spec.config.args, '-c', ''];
+  const parsed = parseOptions(argv, false);
+  if (parsed.kind !== 'run') throw new Error(`fuzz: bad options ${argv.join(' ')}`);
+  // stdout and stderr interleaved, as the transcript of the case
+  const pieces: string[] = [];
+  let pending: string[] = [];
+  const io = { out(s: string): void { pending.push(s); }, err(s: string): void { pending.push(s); }, isTty: false };
+  const ctx = bootKernelShell(parsed.options, io);
+  // as the real shell: /proc, /sys and /dev are the kernel's, $$ the shell's process
+  const shell: Shell<KernelShellContext> = new Shell(new Registry<KernelShellContext>(shellCommands), ctx, io, {
+    debug: false, files: kernelFiles(() => shell.ctx), pid: () => shell.ctx.pid,
+  });
+  let model = new Model(ctx.pid);
+  let baselineLogin = ctx.loginPid;
+  let baseline = snapshot();
+  const ops: string[][] = [];
+  const userKeys: string[] = [];
+  let failure: string | null = null;
+  let lastOut = '';
+  const out = (): string => { const s = pending.join(''); pieces.push(s); pending = []; return s; };
+  const fail = (m: string): void => { if (!failure) failure = m; };
+
+  const run = (cmd: string[]): { out: string; status: number } => {
+    ops.push(cmd);
+    let status: number;
+    try {
+      status = shell.runCommand(cmd);
+    } catch (e) {
+      fail(`host exception: ${e instanceof Error ? e.stack : String(e)}`);
+      status = -1;
+    }
+    const o = out();
+    lastOut = o;
+    if (BAD.test(o)) fail(`bad output from '${cmd.join(' ')}': ${o.slice(0, 400)}`);
+    for (const k of userKeys) if (o.includes(k)) fail(`key bytes in the output of '${cmd.join(' ')}'`);
+    if (shell.exited) fail(`the shell ended after '${cmd.join(' ')}'`);
+    return { out: o, status };
+  };
+
+  const n = given ? given.length : spec.ops;
+  for (let i = 0; i < n && !failure; i++) {
+    if (given) {
+      const cmd = given[i];
+      if (cmd[0] === 'keyctl' && cmd[3]?.includes('key=')) userKeys.push(...(/key=([0-9a-f]+)/.exec(cmd[3]) ?? []).slice(1));
+      run(cmd); // a replay checks what needs no model: output, host exceptions, the shell
+      continue;
+    }
+    if (spec.kind === 'malformed') run(malformed(rng));
+    else valid_step();
+  }
+  if (!failure && spec.kind === 'valid' && !given) teardown();
+  ctx.machine?.close();
+  return { ops, transcript: pieces.join('') + pending.join(''), failure, failedAt: ops.length, lastOut };
+
+  // --- the valid generator and its predictions --------------------------------------
+
+  function cur(): number { return ctx.pid; }
+
+  function valid_step(): void {
+    if (cur() === 1 && ctx.loginPid) { run(['switch', String(ctx.loginPid)]); return; }
+    const pid = cur();
+    const p = model.procs.get(pid);
+    if (!p) { fail(`shell runs as ${pid}, which the model does not know`); return; }
+    const mapped = [...p.pages.keys()].sort((a, b) => a - b);
+    const r = rng.int(1000);
+    if (r < 100 || mapped.length === 0) return op_mmap(pid);
+    if (r < 380) return op_write(pid, rng.pick(mapped));
+    if (r < 600) return op_read(pid, rng.pick(mapped));
+    if (r < 640) return op_munmap(pid, rng.pick(mapped));
+    if (r < 690) return op_mprotect(pid, rng.pick(mapped));
+    if (r < 740) return op_key(pid);
+    if (r < 810) return op_encrypt(pid, rng.pick(mapped));
+    if (r < 840) return op_fork(pid);
+    if (r < 880) return op_switch();
+    if (r < 900) return op_exit(pid);
+    if (r < 920) return op_su(pid);
+    if (r < 940) return op_sync(pid);
+    if (r < 945) return op_suspend(pid);
+    if (r < 960) return op_revoke();
+    if (r < 962) return op_reboot(pid);
+    return op_proc(pid);
+  }
+
+  function op_mmap(pid: number): void {
+    const len = (1 + rng.int(4)) * PAGE;
+    const prot = rng.pick(['rw', 'rw', 'r', 'rwx']);
+    const shared = rng.int(6) === 0;
+    const r = run(['mmap', String(len), prot, ...(shared ? ['shared'] : [])]);
+    const m = /^0x([0-9a-f]+)\n$/.exec(r.out);
+    if (!m) { fail(`mmap printed '${r.out}'`); return; }
+    model.map(pid, parseInt(m[1], 16), len, prot, shared);
+    check_state();
+  }
+
+  function marker(): string {
+    let s = 'MKR';
+    for (let i = 0; i < 13; i++) s += String.fromCharCode(97 + rng.int(26));
+    return s;
+  }
+
+  function op_write(pid: number, page: number): void {
+    const text = marker();
+    const va = page + rng.int(PAGE - text.length);
+    const ok = model.write(pid, va, new TextEncoder().encode(text));
+    const r = run(['write', hex(va), text]);
+    if (ok) { if (r.status !== 0) fail(`write failed: ${r.out}`); check_state(); return; }
+    died(pid, r, 'write to a read-only page');
+  }
+
+  function op_read(pid: number, page: number): void {
+    const len = 1 + rng.int(48);
+    const va = page + rng.int(PAGE - len);
+    const want = model.read(pid, va, len);
+    const r = run(['read', hex(va), String(len), '-x']);
+    if (!want) { died(pid, r, 'read of an unreadable page'); return; }
+    const got = [...r.out.matchAll(/^[0-9a-f]{16}  ((?:[0-9a-f]{2} +)+)/gm)].flatMap((m) => m[1].trim().split(/ +/)).map((h) => parseInt(h, 16));
+    if (got.length !== len) { fail(`read ${hex(va)} ${len}: ${r.out}`); return; }
+    for (let i = 0; i < len; i++) {
+      if (want[i] !== null && want[i] !== got[i]) { fail(`read ${hex(va)} ${len}: byte ${i} is ${got[i]}, the model says ${want[i]}`); return; }
+    }
+    check_state();
+  }
+
+  function died(pid: number, r: { out: string }, why: string): void {
+    if (!/Segmentation fault/.test(r.out)) { fail(`${why}: expected SIGSEGV, got '${r.out}'`); return; }
+    model.exit(pid);
+    adopt();
+    check_state();
+  }
+
+  /** The shell now runs as a process the model has not seen: init, or a new login shell. */
+  function adopt(): void {
+    if (!model.procs.has(cur())) model.procs.set(cur(), { pid: cur(), uid: 0, parent: 1, pages: new Map() });
+  }
+
+  function op_munmap(pid: number, page: number): void {
+    const r = run(['munmap', hex(page), String(PAGE)]);
+    if (r.status !== 0) fail(`munmap: ${r.out}`);
+    model.unmap(pid, page, PAGE);
+    check_state();
+  }
+
+  function op_mprotect(pid: number, page: number): void {
+    const prot = rng.pick(['r', 'rw', 'none', 'rwx']);
+    const r = run(['mprotect', hex(page), String(PAGE), prot]);
+    if (r.status !== 0) { fail(`mprotect: ${r.out}`); return; }
+    model.proc(pid).pages.get(page)!.prot = prot === 'none' ? '' : prot;
+    check_state();
+  }
+
+  function op_key(pid: number): void {
+    const kind: KeyKind = rng.pick(['cpu', 'cpu', 'user', 'no-encrypt']);
+    let opts = kind === 'cpu' ? 'type=cpu algorithm=aes-xts-128' : 'type=no-encrypt';
+    if (kind === 'user') {
+      let k = '';
+      for (let i = 0; i < 32; i++) k += '0123456789abcdef'[rng.int(16)];
+      userKeys.push(k);
+      opts = `type=user algorithm=aes-xts-128 key=${k} tweak=${k.split('').reverse().join('')}`;
+    }
+    const r = run(['keyctl', 'add', 'mktme', `k${ops.length}`, opts, '@u']);
+    const m = /^(\d+)\n$/.exec(r.out);
+    const uid = model.proc(pid).uid;
+    if (m) {
+      if (uid !== 0 || !spec.config.tme) { fail(`keyctl add succeeded for uid ${uid} / tme=${spec.config.tme}`); return; }
+      model.keys.set(Number(m[1]), { serial: Number(m[1]), uid, kind, revoked: false });
+    } else if (!/^add_key: (Permission denied|Required key not available|No such device|Disk quota exceeded|Invalid argument)\n$/.test(r.out)) {
+      fail(`keyctl add: '${r.out}'`);
+    } else if (uid === 0 && spec.config.tme && !/Required key|quota/.test(r.out)) {
+      fail(`keyctl add as root: '${r.out}'`);
+    }
+    check_state();
+  }
+
+  function op_revoke(): void {
+    const live = [...model.keys.values()].filter((k) => !k.revoked);
+    if (!live.length) return;
+    const k = rng.pick(live);
+    const r = run(['keyctl', 'revoke', String(k.serial)]);
+    if (r.status === 0) k.revoked = true;
+    else if (!/Permission denied|Required key not available|Key has been revoked/.test(r.out)) fail(`keyctl revoke: ${r.out}`);
+  }
+
+  function op_encrypt(pid: number, page: number): void {
+    const p = model.proc(pid);
+    const keys = [...model.keys.values()];
+    const key = keys.length && rng.int(5) ? rng.pick(keys) : null;
+    const serial = key ? key.serial : -1;
+    const prot = rng.pick(['rw', 'r', 'rw']);
+    const pg = p.pages.get(page)!;
+    if (pg.shared) return; // shmem encryption (the object's KeyID) is left to the malformed cases
+    const r = run(['encrypt_mprotect', hex(page), String(PAGE), prot, String(serial)]);
+    let want: RegExp | null = null; // sys_encrypt_mprotect looks the key up first, then the VMAs
+    if (key && key.revoked) want = /Key has been revoked|Required key not available/;
+    else if (key && key.uid !== p.uid) want = /Permission denied/;
+    else if (pg.shared) want = /Invalid argument/;
+    if (want) { if (!want.test(r.out)) fail(`encrypt_mprotect: expected ${want}, got '${r.out}'`); return; }
+    if (r.status !== 0) { fail(`encrypt_mprotect: '${r.out}'`); return; }
+    model.encrypt(pid, page, PAGE, prot, key ? key.serial : 0);
+    check_state();
+  }
+
+  function op_fork(pid: number): void {
+    const r = run(['fork']);
+    const m = /^(\d+)\n$/.exec(r.out);
+    if (!m) { fail(`fork: '${r.out}'`); return; }
+    model.fork(pid, Number(m[1]), model.proc(pid).uid);
+    check_state();
+  }
+
+  function op_switch(): void {
+    const pid = rng.pick([...model.procs.keys()]);
+    const r = run(['switch', String(pid)]);
+    if (r.status !== 0) fail(`switch ${pid}: '${r.out}'`);
+    if (cur() !== pid) fail(`switch ${pid}: the shell runs as ${cur()}`);
+    check_state();
+  }
+
+  function op_exit(pid: number): void {
+    if (pid === ctx.loginPid || pid === 1) return;
+    const parent = model.proc(pid).parent;
+    run(['exit']);
+    model.exit(pid);
+    const expect = parent === 1 && ctx.loginPid !== undefined && model.procs.has(ctx.loginPid) ? ctx.loginPid : parent;
+    if (cur() !== expect) fail(`exit: the shell runs as ${cur()}, not ${expect}`);
+    adopt();
+    check_state();
+  }
+
+  function op_su(pid: number): void {
+    const uid = model.proc(pid).uid;
+    const r = run(['su', '1000']);
+    if (uid !== 0) { if (!/Authentication failure/.test(r.out)) fail(`su as ${uid}: '${r.out}'`); return; }
+    if (r.status !== 0) { fail(`su: '${r.out}'`); return; }
+    model.fork(pid, cur(), 1000);
+    check_state();
+  }
+
+  function op_sync(pid: number): void {
+    run(['sync']);
+    const tsk = find_task_by_vpid(pid);
+    if (!tsk?.mm) return;
+    let checked = 0;
+    for (const [va, pg] of model.proc(pid).pages) {
+      if (!pg.present || !pg.cell.data || !pg.cell.known || checked >= 4) continue;
+      const text = new TextDecoder('latin1').decode(pg.cell.data);
+      const mk = /MKR[a-z]{13}/.exec(text);
+      if (!mk) continue;
+      const pte = follow_pte(tsk.mm, va);
+      if (!pte) { fail(`sync: no PTE for present page ${hex(va)}`); return; }
+      checked++;
+      const key = model.keys.get(pg.key);
+      const plain = key ? key.kind === 'no-encrypt' : spec.config.kid0Plain || (spec.config.name === 'exclude' && pte_pfn(pte) * PAGE < 0x200000);
+      const found = ctx.machine!.probe.scan(pte_pfn(pte) * PAGE, PAGE, new TextEncoder().encode(mk[0]));
+      if (found !== plain) fail(`sync: marker ${mk[0]} at ${hex(va)} (KeyID ${pte_keyid(pte)}) ${found ? 'is' : 'is not'} in DRAM in the clear`);
+    }
+  }
+
+  function op_suspend(pid: number): void {
+    const uid = model.proc(pid).uid;
+    const r = run(['suspend']);
+    if (uid !== 0) { if (!/Permission denied/.test(r.out)) fail(`suspend as ${uid}: '${r.out}'`); return; }
+    const ok = !spec.config.tme || spec.config.savekey;
+    if (ok && r.status !== 0 && !/Required key not available/.test(r.out)) { fail(`suspend: '${r.out}'`); return; }
+    if (!ok && !/Operation not supported/.test(r.out)) { fail(`suspend should be refused: '${r.out}'`); return; }
+    if (ok) model.lose_keys(spec.config.storekeys ? ['cpu'] : ['cpu', 'user']);
+    check_state();
+  }
+
+  function op_reboot(pid: number): void {
+    if (model.proc(pid).uid !== 0) return;
+    run(['reboot']);
+    model = new Model(cur());
+    baselineLogin = ctx.loginPid;
+    baseline = snapshot();
+    check_state();
+  }
+
+  function op_proc(pid: number): void {
+    const f = rng.pick(['/proc/meminfo', '/proc/keys', `/proc/${pid}/maps`, `/proc/${pid}/smaps`, '/proc/iomem', '/sys/kernel/mm/mktme/keyid_pages']);
+    const r = run(['cat', f]);
+    if (r.status !== 0) fail(`cat ${f}: '${r.out}'`);
+  }
+
+  // --- state checks ------------------------------------------------------------------
+
+  /** RSS and the mapped pages (with their protection) of the current process. */
+  function check_state(): void {
+    if (failure) return;
+    const pid = cur();
+    const p = model.procs.get(pid);
+    const tsk = find_task_by_vpid(pid);
+    if (!p || !tsk || !tsk.mm) { fail(`shell runs as ${pid}: model ${!!p}, kernel ${!!tsk?.mm}`); return; }
+    const kpages = new Map<number, string>();
+    for (const v of tsk.mm.mmap) {
+      const prot = (v.vm_flags & 1 ? 'r' : '') + (v.vm_flags & 2 ? 'w' : '') + (v.vm_flags & 4 ? 'x' : '');
+      for (let a = v.vm_start; a < v.vm_end; a += PAGE) kpages.set(a, prot);
+    }
+    if (kpages.size !== p.pages.size) { fail(`pid ${pid}: ${kpages.size} pages mapped, the model has ${p.pages.size}`); return; }
+    for (const [a, pg] of p.pages) {
+      if (kpages.get(a) !== pg.prot) { fail(`pid ${pid}: ${hex(a)} is '${kpages.get(a)}', the model says '${pg.prot}'`); return; }
+    }
+    const rss = tsk.mm.rss_anon + tsk.mm.rss_shmem;
+    if (rss !== model.rss(pid)) fail(`pid ${pid}: RSS ${rss} pages, the model says ${model.rss(pid)}`);
+  }
+
+  /**
+   * The kernel's memory and KeyID state. buddyinfo is only comparable while the same
+   * login shell lives: a respawned one has its page-table pages elsewhere.
+   */
+  function snapshot(): string {
+    const ids: string[] = [];
+    for (let k = 1; k <= mktme_nr_keyids(); k++) {
+      const i = mktme_keyid_info(k);
+      ids.push(typeof i === 'number' ? String(i) : `${i.state}/${i.refs}`);
+    }
+    const buddy = ctx.loginPid === baselineLogin ? String(vfs_read('/proc/buddyinfo')) : '(login shell respawned)\n';
+    return `free ${nr_free_pages()}\n${buddy}${String(vfs_read('/sys/kernel/mm/mktme/keyid_pages'))}keyids ${ids.join(' ')}`;
+  }
+
+  /** Exit every process but the login shell, unmap its memory, drop every key. */
+  function teardown(): void {
+    for (const t of for_each_process()) {
+      if (t.pid === 1 || t.pid === ctx.loginPid || t.exit_state) continue;
+      run(['switch', String(t.pid)]);
+      run(['exit']);
+    }
+    if (cur() !== ctx.loginPid) run(['switch', String(ctx.loginPid)]);
+    if (cur() !== ctx.loginPid) { fail(`teardown: shell runs as ${cur()}`); return; }
+    const login = find_task_by_vpid(cur());
+    for (const v of [...(login?.mm?.mmap ?? [])]) run(['munmap', hex(v.vm_start), String(v.vm_end - v.vm_start)]);
+    run(['keyctl', 'clear', '@u']);
+    run(['su', '1000']); run(['keyctl', 'clear', '@u']); run(['exit']);
+    check_teardown_if_clean();
+  }
+
+  function check_teardown_if_clean(): void {
+    if (failure) return;
+    const now = snapshot();
+    const base = ctx.loginPid === baselineLogin ? baseline : baseline.replace(/^Node .*\n/gm, '').replace(/^(free \d+\n)/, '$1(login shell respawned)\n');
+    if (now !== base) fail(`after teardown the kernel differs from boot:\n--- boot\n${baseline}\n--- now\n${now}`);
+  }
+}
+
+// --- malformed commands ---------------------------------------------------------------
+
+const NAMES = ['cat', 'ls', 'cpuid', 'rdmsr', 'devmem', 'dmesg', 'stat', 'memmap', 'keyctl', 'ps', 'fork', 'switch',
+  'su', 'mmap', 'munmap', 'mprotect', 'encrypt_mprotect', 'write', 'read', 'pagemap', 'help', 'echo', 'sync',
+  'cache', 'nosuchcmd', 'suspend'];
+const WORDS = ['', '-1', '0', '1', '0x', '0x7efffffff000', '0x7effffffe000', '0xffffffffffffffffffff', '4K', '1G',
+  '99999999999999999999G', 'NaN', '1e9', '-', '--', '-x', '-k', '-p', "'", '"', 'rw', 'rwx', 'none', 'shared', '@u', '@s',
+  '%:x', 'type=cpu', 'add', 'show', 'list', 'revoke', 'mktme', 'user', '/proc/keys', '/proc/1/maps', '/dev/mem',
+  '/dev/cpu/0/msr', '../..', 'x'.repeat(300), '\u00e9', '0x981', '0x982', '1397604227', '-2147483648', '4294967296'];
+
+function malformed(rng: Rng): string[] {
+  const name = rng.pick(NAMES);
+  const args: string[] = [];
+  for (let i = rng.int(5); i > 0; i--) args.push(rng.pick(WORDS));
+  if (name === 'devmem') return [name, ...args.filter((a) => a !== '-w')];
+  // running as init on purpose and faulting there kills init, as it would in Linux
+  if (name === 'switch') return [name, ...args.filter((a) => a !== '1')];
+  return [name, ...args];
+}
+
+// --- shrinking and replay -------------------------------------------------------------
+
+/** The shell command line that replays `ops` on the case's machine. */
+export function replayLine(spec: CaseSpec, ops: string[][]): string {
+  const script = ops.map((c) => c.map(quoteWord).join(' ')).join('; ');
+  return ['node', 'build/tools/shell.js', '--seed', String(spec.seed), ...COMMON, ...spec.config.args]
+    .map((w) => (/^[\w./=:,+-]+$/.test(w) ? w : quoteWord(w))).join(' ') + ' -c ' + quoteWord(script);
+}
+
+/**
+ * Remove ops one at a time while the case still fails (at most `budget` reruns).
+ * A failure the replay can see by itself (bad output, a host exception, the shell
+ * gone) must still happen; one found against the model must still give the same
+ * wrong output at its last command, which is kept.
+ */
+export function shrink(spec: CaseSpec, r: CaseResult, modelFree: boolean, budget = 200, seconds = 20): string[][] {
+  let cur = r.ops;
+  const t0 = performance.now();
+  const still = (cand: string[][]): boolean => {
+    const x = runCase(spec, cand);
+    return modelFree ? x.failure !== null : x.lastOut === r.lastOut;
+  };
+  for (let i = cur.length - (modelFree ? 1 : 2); i >= 0 && budget > 0 && performance.now() - t0 < seconds * 1000; i--) {
+    const cand = cur.slice(0, i).concat(cur.slice(i + 1));
+    budget--;
+    if (still(cand)) cur = cand;
+  }
+  return cur;
+}
