@@ -15,7 +15,7 @@ rdmsr
 wrmsr 0x982
 rdmsr -f 1:2 0x982
 rdmsr -q 0x982
-cpuid 7
-cpuid -c 3 0x80000008
-cpuid -c 5 0
-cpuid 0x1b 0
+cpuid -1 -r -l 7
+cpuid -r -l 0x80000008
+cpuid -1 -r -l 0
+cpuid -1 -r -l 0x1b -s 0
