@@ -1,13 +1,15 @@
 /**
  * IOVA allocation (Linux drivers/iommu/iova.c, reduced): page-granular ranges handed
- * out top-down below a limit (the device's DMA mask), size-aligned like
- * alloc_iova(..., size_aligned = true), freed ranges kept per size for reuse (the
- * role of the per-CPU rcache). Page 0 is never handed out (start_pfn = 1), so IOVA
- * 0 is never a valid mapping.
+ * out top-down below a limit, size-aligned like alloc_iova(..., size_aligned = true),
+ * freed ranges kept per size for reuse (the role of the per-CPU rcache). As
+ * iommu_dma_alloc_iova does for PCI devices, space below 4 GiB is tried first (its own
+ * cursor, like iovad->cached32_node) and the rest of the device's mask only when that is
+ * exhausted. Page 0 is never handed out (start_pfn = 1), so IOVA 0 is never valid.
  */
 export interface iova_domain {
   start_pfn: number;
-  /** Next pfn below which a fresh range is carved. */
+  /** Next pfn below which a fresh range is carved: below 4 GiB, and above it. */
+  cached32_pfn: number;
   cached_pfn: number;
   /** limit_pfn + 1 the domain was made for. */
   top_pfn: number;
@@ -18,8 +20,10 @@ export interface iova_domain {
 
 export function init_iova_domain(limit_bits: number): iova_domain {
   const top = 2 ** (Math.min(limit_bits, 48) - 12);
-  return { start_pfn: 1, cached_pfn: top, top_pfn: top, free: new Map(), allocated: new Map() };
+  return { start_pfn: 1, cached32_pfn: Math.min(top, DMA_32BIT_PFN), cached_pfn: top, top_pfn: top, free: new Map(), allocated: new Map() };
 }
+
+const DMA_32BIT_PFN = 2 ** 20;
 
 function roundup_pow_of_two(n: number): number { let p = 1; while (p < n) p *= 2; return p; }
 
@@ -29,10 +33,11 @@ export function alloc_iova(d: iova_domain, pages: number): number {
   const reuse = d.free.get(size);
   let pfn = reuse?.pop() ?? 0;
   if (!pfn) {
-    const next = Math.floor((d.cached_pfn - size) / size) * size;
-    if (next < d.start_pfn) return 0;
-    d.cached_pfn = next;
-    pfn = next;
+    const low = Math.floor((d.cached32_pfn - size) / size) * size;
+    const high = Math.floor((d.cached_pfn - size) / size) * size;
+    if (low >= d.start_pfn) { d.cached32_pfn = low; pfn = low; }
+    else if (high >= DMA_32BIT_PFN) { d.cached_pfn = high; pfn = high; }
+    else return 0;
   }
   d.allocated.set(pfn, size);
   return pfn;

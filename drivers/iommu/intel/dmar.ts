@@ -53,7 +53,7 @@ export interface intel_iommu {
 let host_address_width = 0;
 let units: intel_iommu[] = [];
 
-export function dmar_reset(): void { host_address_width = 0; units = []; }
+export function dmar_reset(): void { host_address_width = 0; units = []; fault_log = []; }
 export function dmar_units(): readonly intel_iommu[] { return units; }
 export function dmar_host_address_width(): number { return host_address_width; }
 

@@ -32,7 +32,7 @@ import { PCI_DEVID, type pci_dev } from '../../pci/pci.js';
 import { alloc_iova, free_iova, init_iova_domain, iova_size, type iova_domain } from '../iova.js';
 import {
   DMA_GCMD_SRTP, DMA_GCMD_TE, DMA_GSTS_RTPS, DMA_GSTS_TES, DMAR_CCMD_REG, DMAR_GCMD_REG, DMAR_GSTS_REG,
-  DMAR_RTADDR_REG, cap_max_amask_val, cap_pgsel_inv, dmar_readl, dmar_readq, dmar_table_init, dmar_units,
+  DMAR_RTADDR_REG, cap_max_amask_val, cap_pgsel_inv, dmar_readl, dmar_readq, dmar_reset, dmar_table_init, dmar_units,
   dmar_writel, dmar_writeq, ecap_iotlb_offset, ecap_pass_through, type intel_iommu,
 } from './dmar.js';
 
@@ -70,6 +70,10 @@ export interface dmar_domain {
   iommu: intel_iommu;
   /** Leaves currently mapped (pages), for tests and sysfs. */
   mapped: number;
+  /** Last-level table of each 2 MiB of IOVA space, once allocated: the walk's result
+   *  remembered (tables live as long as the domain), so map and unmap do not re-read
+   *  three levels of entries for every page. */
+  pt_cache: Map<number, number>;
 }
 
 interface unit_state { root: number; context: Map<number, number> }
@@ -122,6 +126,8 @@ function alloc_pgtable_page(): number {
 
 /** pfn_to_dma_pte: the leaf slot for `iov_pfn`, allocating tables (null: no memory). */
 function pfn_to_dma_pte(d: dmar_domain, iov_pfn: number): number | null {
+  const cached = d.pt_cache.get(Math.floor(iov_pfn / 512));
+  if (cached !== undefined) return cached + (iov_pfn % 512) * 8;
   let table = d.pgd;
   for (let level = 4; level > 1; level--) {
     const slot = table + (Math.floor(iov_pfn / 2 ** (9 * (level - 1))) % 512) * 8;
@@ -133,11 +139,14 @@ function pfn_to_dma_pte(d: dmar_domain, iov_pfn: number): number | null {
     pte_write(slot, mk(set_pte_mktme_keyid(next / PAGE, next), DMA_PTE_READ | DMA_PTE_WRITE));
     table = next;
   }
+  d.pt_cache.set(Math.floor(iov_pfn / 512), table);
   return table + (iov_pfn % 512) * 8;
 }
 
 /** The leaf slot for `iov_pfn` without allocating (null: no table). */
 function dma_pte_lookup(d: dmar_domain, iov_pfn: number): number | null {
+  const cached = d.pt_cache.get(Math.floor(iov_pfn / 512));
+  if (cached !== undefined) return cached + (iov_pfn % 512) * 8;
   let table = d.pgd;
   for (let level = 4; level > 1; level--) {
     const e = pte_read(table + (Math.floor(iov_pfn / 2 ** (9 * (level - 1))) % 512) * 8);
@@ -208,6 +217,7 @@ export function intel_iommu_init(): number {
   state = new Map();
   domains = new Map();
   next_did = 1;
+  dmar_reset(); // no unit of an earlier boot survives, even with intel_iommu=off
   if (dmar_disabled) return -19;
   if (dmar_table_init() <= 0) return -19;
   for (const iommu of dmar_units()) {
@@ -251,7 +261,7 @@ export function intel_iommu_attach_device(pdev: pci_dev, type: 'DMA' | 'identity
   if (slot === null) return null;
   const pgd = type === 'DMA' ? alloc_pgtable_page() : 0;
   if (pgd < 0) return null;
-  const d: dmar_domain = { did: next_did++, type, pgd, iovad: init_iova_domain(pdev.dev.dma_mask_bits), iommu, mapped: 0 };
+  const d: dmar_domain = { did: next_did++, type, pgd, iovad: init_iova_domain(pdev.dev.dma_mask_bits), iommu, mapped: 0, pt_cache: new Map() };
   const tt = type === 'DMA' ? CONTEXT_TT_MULTI_LEVEL : CONTEXT_TT_PASS_THROUGH;
   const lo = mk(type === 'DMA' ? set_pte_mktme_keyid(pgd / PAGE, pgd) : 0, (tt << 2) | 1);
   pte_write(slot + 8, { lo: (AGAW_48 | (d.did << 8)) >>> 0, hi: 0 });
@@ -282,7 +292,8 @@ export function domain_unmapping(d: dmar_domain, iov_pfn: number, pages: number,
   for (let i = 0; i < pages; i++) {
     const slot = dma_pte_lookup(d, iov_pfn + i);
     if (slot === null) continue;
-    if (pte_read(slot).lo & 3) d.mapped--;
+    const v = __va(slot);
+    if (readl(v) & 3) d.mapped--;
     pte_clear(slot);
   }
   if (flush) iommu_flush_iotlb_psi(d.iommu, d.did, iov_pfn, pages);
