@@ -232,7 +232,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     const pkg = this.pkg.index;
     // Whole lines move as 16 words when the buffer is 4-byte aligned (words.ts).
     const at0 = buf.byteOffset + bufOff;
-    const b32 = (at0 & 3) === 0 && len >= LINE ? this.bufWords.of(buf) : null;
+    const b32 = (at0 & 3) === 0 && len >= 4 * LINE ? this.bufWords.of(buf) : null; // a view pays off over a few lines
     const d32 = this.data32;
     while (done < len) {
       const at = pa + done;

@@ -61,8 +61,12 @@ class WriteQueue {
   lo = Infinity;
   hi = -Infinity;
 
+  /** The queued addresses, for the one-line question every fill asks. */
+  readonly set = new Set<number>();
+
   holds(addr: number, len: number): boolean {
     if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
+    if (len === LINE) return this.set.has(addr);
     for (let i = 0; i < this.n; i++) if (this.addrs[i] >= addr && this.addrs[i] < addr + len) return true;
     return false;
   }
@@ -207,6 +211,7 @@ export class MemorySystem {
     const i = q.n++;
     q.keyids[i] = keyid;
     q.addrs[i] = addr;
+    q.set.add(addr);
     q.stores[i] = this.stores[ri];
     q.bases[i] = range.base;
     const at = src.byteOffset + srcOff;
@@ -224,6 +229,7 @@ export class MemorySystem {
     const n = q.n;
     if (n === 0) return;
     q.n = 0;
+    q.set.clear();
     q.lo = Infinity;
     q.hi = -Infinity;
     const out = this.drainBuf;
