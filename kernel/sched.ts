@@ -13,7 +13,9 @@
  * alloc_pid does. pid 1 is init, the child reaper. New tasks are spread across CPUs
  * round-robin (select_task_rq, deterministic); sched_setaffinity moves one.
  */
-import { nr_cpu_ids, smp_call_function_single, smp_processor_id } from '../arch/x86/include/asm/processor.js';
+import {
+  cpu_waiting, nr_cpu_ids, smp_call_function_single, smp_call_function_single_async, smp_processor_id,
+} from '../arch/x86/include/asm/processor.js';
 import { switch_mm, tlb_init } from '../arch/x86/mm/tlb.js';
 import type { mm_struct } from '../mm/vma.js';
 import type { cred } from './cred.js';
@@ -156,10 +158,31 @@ function context_switch(next: task_struct): void {
  */
 export function run_as<T>(tsk: task_struct, fn: () => T): T {
   if (tsk.exit_state) throw new Error(`run_as: task ${tsk.pid} has exited`);
+  if (cpu_waiting(tsk.cpu)) return run_borrowed(tsk, fn);
   return smp_call_function_single(tsk.cpu, () => {
     if (rq_curr[tsk.cpu] !== tsk) context_switch(tsk);
     return fn();
   });
+}
+
+/**
+ * The task's CPU is waiting for this one (a cross-call in flight, asm/processor.ts) and
+ * cannot run it until this CPU's work returns. The work runs here instead, on the
+ * task's behalf and in its address space (as a kernel thread borrows an mm,
+ * kthread_use_mm), and this CPU's own task is current again afterwards. The task stays
+ * on its CPU.
+ */
+function run_borrowed<T>(tsk: task_struct, fn: () => T): T {
+  const cpu = smp_processor_id();
+  const prev = rq_curr[cpu] ?? null;
+  switch_mm(tsk.mm);
+  rq_curr[cpu] = tsk;
+  try {
+    return fn();
+  } finally {
+    rq_curr[cpu] = prev;
+    if (prev) switch_mm(prev.mm);
+  }
 }
 
 /**
@@ -188,7 +211,7 @@ export function sched_setaffinity(pid: number, cpu: number): number {
 
 /** The task ran its last: its CPU goes idle on init_mm (called by do_exit on that CPU). */
 export function task_dead(tsk: task_struct): void {
-  smp_call_function_single(tsk.cpu, () => {
+  smp_call_function_single_async(tsk.cpu, () => {
     if (rq_curr[tsk.cpu] === tsk) rq_curr[tsk.cpu] = null;
   });
 }

@@ -24,7 +24,7 @@ import { CommandError, UsageError, type Command, type ShellApi, type ShellIo } f
 import { onKernelBoot, type KernelShellContext } from '../context.js';
 import { formatHex } from '../lib/parse.js';
 import { parse_addr, parse_len, shell_task } from '../lib/process.js';
-import { Vm, vm_create, vm_destroy, vm_release, type ShareSpec, type VmConfig } from '../vmm/vmm.js';
+import { VMM_MAX_CPUS, Vm, vm_create, vm_destroy, vm_release, type ShareSpec, type VmConfig } from '../vmm/vmm.js';
 import { capable } from '../../kernel/capability.js';
 import { CAP_SYS_ADMIN } from '../../include/linux/capability.js';
 import { run_as } from '../../kernel/sched.js';
@@ -79,9 +79,9 @@ function parseCreate(args: string[]): VmConfig {
     if (opt === '--mem') cfg.memSize = parse_len(val, '--mem');
     else if (opt === '--cpus') {
       if (!/^[0-9]+$/.test(val) || Number(val) < 1 || Number(val) > 64) throw new UsageError(`--cpus: 1..64, not '${val}'`);
-      // The MP table and KVM take more; running them needs a KVM_RUN per vCPU, which
-      // this VMM does not do yet (the guest would panic on the MP table's count).
-      if (Number(val) > 1) throw new CommandError('--cpus: this VMM runs one vCPU per VM');
+      // KVM takes more; every guest CPU boots (identify_cpu) and is reached by IPIs
+      // nested on one stack, so this VMM keeps guests small.
+      if (Number(val) > VMM_MAX_CPUS) throw new CommandError(`--cpus: this VMM runs at most ${VMM_MAX_CPUS} vCPUs per VM, not ${val}`);
       cfg.cpus = Number(val);
     } else if (opt === '--key') cfg.serial = serialArg(val, '--key');
     else if (opt === '--append') cfg.append = val;
