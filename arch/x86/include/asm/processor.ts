@@ -9,16 +9,26 @@
  * CPU, running the function and switching back: what an IPI and a wait amount to for a
  * synchronous cross-call. A CPU the firmware only lists (a guest's APs: a vCPU exists
  * as an X86Cpu only once it runs, isa.ts "Execution model") announces its own handle
- * when it starts (set_cpu_present, from start_secondary) and is reached by a real IPI:
- * the call goes on its call_single_queue and smp_ops.send_call_func_single_ipi (the
- * x2APIC ICR, arch/x86/kernel/smp.ts) interrupts it (Linux kernel/smp.c).
+ * when it starts (set_cpu_present, from start_secondary). A vCPU's handle works only
+ * while that vCPU runs, so on such a machine every CPU, the boot CPU included, is
+ * reached by a real IPI: the call goes on its call_single_queue and
+ * smp_ops.send_call_func_single_ipi (the x2APIC ICR, arch/x86/kernel/smp.ts)
+ * interrupts it (Linux kernel/smp.c).
+ *
+ * One stack runs every vCPU: the target of an IPI runs nested inside the sender's
+ * WRMSR, so a CPU waiting for another (further out on the stack) cannot run anything
+ * until that one returns. A call to a waiting CPU is therefore queued when nobody waits
+ * for its result (smp_call_function_single_async: TLB flushes; it runs before the
+ * waiting CPU's next instruction, so the delay cannot be observed) and refused with
+ * SmpCallError when somebody does (callers such as the msr driver turn that into
+ * -EDEADLK; run_as runs the task's work on the calling CPU instead, kernel/sched.ts).
  */
 import { Fault, X86_TRAP_GP, type CpuidRegs, type X86Cpu } from '../../hw/isa.js';
 import { EIO } from '../../../../kernel/errno.js';
 
 let cpus: (X86Cpu | null)[] = [];
 let current = 0;
-/** Per CPU: reached by an IPI (it was not handed over at boot). */
+/** Per CPU: reached by an IPI (some CPU was not handed over at boot). */
 let by_ipi: boolean[] = [];
 
 /** A cross-call that could not run: the target is waiting for the caller, or did not
@@ -43,7 +53,10 @@ let send_call_func_single_ipi: ((cpu: number) => void) | null = null;
  */
 export function set_cpu_possible(list: X86Cpu[], nr = list.length): void {
   cpus = Array.from({ length: nr }, (_, i) => list[i] ?? null);
-  by_ipi = cpus.map((c) => c === null);
+  // A listed-only CPU means virtual CPUs: a vCPU's handle works only while that vCPU
+  // runs, so then every CPU, the boot CPU included, is reached by IPI.
+  const parked = cpus.some((c) => c === null);
+  by_ipi = cpus.map(() => parked);
   call_single_queue = cpus.map(() => []);
   waiting = new Set();
   send_call_func_single_ipi = null;
