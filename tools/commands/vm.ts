@@ -7,6 +7,8 @@
  *       VMM's anonymous memory, on the KeyID of mktme key SERIAL (KeyID 0 without
  *       --key). Each --share maps the POSIX shm object SHMNAME at guest-physical GPA, on
  *       SERIAL's KeyID (0 without): the same SHMNAME in two VMs is the same host frames.
+ *       --cpus N (1..4): N vCPUs, each with its own VMCS; the guest brings its APs up
+ *       by IPIs (x2APIC ICR writes, which KVM runs synchronously on one KVM_RUN loop).
  *   vm exec NAME 'cmd; cmd'    run shell commands in the guest (its guest agent); print
  *                              their output; the status is theirs
  *   vm console NAME            the shell's input goes to the guest's serial console until
@@ -196,7 +198,8 @@ export const vmCommand: Command<KernelShellContext> = {
     'exec NAME SCRIPT | console NAME | ept [-w] NAME GPA [LEN | HPA KEYID] | list | destroy NAME',
   summary: 'virtual machines: this kernel as a guest, run by a VMM process on /dev/kvm',
   help: `vm console ends with a line '${CONSOLE_ESCAPE}'. Guest RAM is the VMM's memory on --key's KeyID;\n` +
-    '--share maps a shm object shared by every VM that names it, on its SERIAL\'s KeyID.',
+    '--share maps a shm object shared by every VM that names it, on its SERIAL\'s KeyID.\n' +
+    `--cpus N: 1 to ${VMM_MAX_CPUS} vCPUs (a VMCS each); the guest wakes its APs by IPI.`,
   run(ctx, args, io, sh) {
     const [sub, ...rest] = args;
     switch (sub) {
