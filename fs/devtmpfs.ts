@@ -11,6 +11,7 @@
  */
 import { EEXIST, EINVAL, ENOENT, ENOTDIR } from '../kernel/errno.js';
 import { MKDEV, S_IFCHR, S_IFDIR, type inode } from './file.js';
+import { IS_ERR } from '../kernel/err.js';
 
 /** Groups udev gives device nodes (Debian's /etc/group). */
 export const KMEM_GID = 15;
@@ -78,7 +79,7 @@ export function devtmpfs_lookup(path: string): inode | number {
 /** The names in directory `path`, sorted; or -ENOENT / -ENOTDIR. */
 export function devtmpfs_readdir(path: string): string[] | number {
   const n = devtmpfs_lookup(path);
-  if (typeof n === 'number') return n;
+  if (IS_ERR(n)) return n;
   if (n !== DIR_INODE) return -ENOTDIR;
   const base = dev_path(path)! + '/';
   const names = new Set<string>();

@@ -30,6 +30,7 @@ import { MAY_READ, MAY_WRITE, generic_permission } from './namei.js';
 import {
   proc_lookup_file, proc_lookup_store, proc_normalize, proc_run_show, type proc_show, type proc_store,
 } from './proc/generic.js';
+import { IS_ERR } from '../kernel/err.js';
 
 const PROC_FILE_MODE = S_IFREG | 0o444;
 const PROC_RW_FILE_MODE = S_IFREG | 0o644;
@@ -44,7 +45,7 @@ const proc_file_ops: file_operations = {
     // a write-only open of a sysfs attribute does not run its show (kernfs_fop_open)
     if (!(filp.f_mode & FMODE_READ)) { filp.private_data = new Uint8Array(0); return 0; }
     const text = proc_run_show(data.show, filp.f_path);
-    if (typeof text === 'number') return text;
+    if (IS_ERR(text)) return text;
     filp.private_data = new TextEncoder().encode(text);
     return 0;
   },
@@ -77,7 +78,7 @@ const dir_ops: file_operations = {
 function path_lookup(path: string): inode | number {
   if (is_dev_path(path)) return devtmpfs_lookup(path);
   const n = proc_lookup_file(path);
-  if (typeof n === 'number') return n;
+  if (IS_ERR(n)) return n;
   if (n === 'dir') return { i_mode: PROC_DIR_MODE, i_uid: 0, i_gid: 0, i_rdev: 0 };
   const store = proc_lookup_store(path);
   const data: proc_inode_data = { show: n, store };
@@ -100,7 +101,7 @@ export function filp_open(path: string, flags: number, _mode = 0): file | number
   if (acc === O_ACCMODE) return -EINVAL;
   const abs = path.startsWith('/') ? path : '/' + path;
   const inode = path_lookup(abs);
-  if (typeof inode === 'number') return inode;
+  if (IS_ERR(inode)) return inode;
   if ((flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
   const type = inode.i_mode & S_IFMT;
   if ((flags & O_DIRECTORY) && type !== S_IFDIR) return -ENOTDIR;
@@ -134,7 +135,7 @@ export function sys_open(path: string, flags: number, mode = 0): number {
   const files = current().files;
   if (!files) return -EBADF;
   const f = filp_open(path, flags, mode);
-  if (typeof f === 'number') return f;
+  if (IS_ERR(f)) return f;
   const fd = fd_install_lowest(files, f, EMFILE);
   if (fd < 0) fput(f);
   return fd;

@@ -14,7 +14,7 @@ import { exit_mmap } from '../mm/mmap.js';
 import { mm_struct_init, vm_area_dup, vma_link, type mm_struct } from '../mm/vma.js';
 import { copy_creds, prepare_init_cred, put_cred, type cred } from './cred.js';
 import {
-  TASK_RUNNING, alloc_pid, attach_pid, current, select_task_rq, type task_struct,
+  TASK_RUNNING, alloc_pid, attach_pid, cpu_possible_list, current, select_task_rq, type task_struct,
 } from './sched.js';
 import { ENOMEM } from './errno.js';
 import { IS_ERR } from './err.js';
@@ -62,7 +62,8 @@ function new_task(pid: number, comm: string, parent: task_struct | null, mm: mm_
   files: files_struct): task_struct {
   return {
     pid, comm, __state: TASK_RUNNING, exit_state: 0, exit_code: 0, parent, children: [], mm, cred: c, files,
-    cpu: select_task_rq(), start_time: rdtsc(),
+    cpu: select_task_rq(parent?.cpus_mask), cpus_mask: parent ? [...parent.cpus_mask] : cpu_possible_list(),
+    nvcsw: 0, start_time: rdtsc(),
   };
 }
 

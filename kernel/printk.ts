@@ -90,7 +90,18 @@ export const pr_err = (s: string): void => printk(KERN_ERR, s);
 export const pr_warn = (s: string): void => printk(KERN_WARNING, s);
 export const pr_notice = (s: string): void => printk(KERN_NOTICE, s);
 export const pr_info = (s: string): void => printk(KERN_INFO, s);
-export const pr_debug = (s: string): void => printk(KERN_DEBUG, s);
+/**
+ * pr_debug(): compiled out, as in a kernel built without DEBUG (and before
+ * dynamic_debug_init for boot messages): the record never reaches the log.
+ */
+export const pr_debug = (_s: string): void => {};
+
+/**
+ * This tree's own messages, which Linux does not print: marked with TREE_PREFIX so a
+ * reader of the log never takes them for mainline's.
+ */
+export const TREE_PREFIX = 'mktme-kernel: ';
+export const pr_info_tree = (s: string): void => printk(KERN_INFO, TREE_PREFIX + s);
 
 /**
  * pr_*_once (include/linux/printk.h, DO_ONCE_LITE): print only the first time a call

@@ -49,6 +49,10 @@ export interface task_struct {
   files: files_struct | null;
   /** CPU the task runs on. */
   cpu: number;
+  /** The CPUs it may run on, ascending (cpus_mask; sched_setaffinity sets it). */
+  cpus_mask: number[];
+  /** Times it was switched in after giving the CPU up (nvcsw: it blocks, nothing preempts). */
+  nvcsw: number;
   /** Virtual TSC at creation (for ps). */
   start_time: number;
 }
@@ -109,11 +113,19 @@ export function set_task_comm(tsk: task_struct, name: string): void {
   tsk.comm = name.slice(0, TASK_COMM_LEN - 1);
 }
 
-/** select_task_rq for a new task: the next CPU, round-robin. */
-export function select_task_rq(): number {
-  const cpu = next_cpu % Math.max(1, nr_cpu_ids());
-  next_cpu = cpu + 1;
-  return cpu;
+/** select_task_rq for a new task: the next CPU round-robin, among `allowed` if given. */
+export function select_task_rq(allowed?: readonly number[]): number {
+  for (let i = 0; i < Math.max(1, nr_cpu_ids()); i++) {
+    const cpu = next_cpu % Math.max(1, nr_cpu_ids());
+    next_cpu = cpu + 1;
+    if (!allowed || allowed.includes(cpu)) return cpu;
+  }
+  return allowed?.[0] ?? 0;
+}
+
+/** cpu_possible_mask as a list: every CPU a task may be allowed on. */
+export function cpu_possible_list(): number[] {
+  return Array.from({ length: Math.max(1, nr_cpu_ids()) }, (_, i) => i);
 }
 
 /** The task `cpu` is running (rq->curr), null if idle. */
@@ -135,6 +147,7 @@ export function current(): task_struct {
 function context_switch(next: task_struct): void {
   switch_mm(next.mm);
   rq_curr[smp_processor_id()] = next;
+  next.nvcsw++;
 }
 
 /**
@@ -166,6 +179,7 @@ export function sched_setaffinity(pid: number, cpu: number): number {
   const tsk = find_task_by_vpid(pid);
   if (!tsk || tsk.exit_state) return -ESRCH;
   if (!Number.isInteger(cpu) || cpu < 0 || cpu >= nr_cpu_ids()) return -EINVAL;
+  tsk.cpus_mask = [cpu];
   if (cpu === tsk.cpu) return 0;
   deactivate_task(tsk);
   tsk.cpu = cpu;

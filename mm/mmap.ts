@@ -19,7 +19,7 @@ import { mm_drop_all_cpus } from '../arch/x86/mm/tlb.js';
 import { free_pgd_range, pgd_free } from '../arch/x86/mm/pgtable.js';
 import { tlb_finish_mmu, tlb_gather_mmu, unmap_page_range } from './memory.js';
 import {
-  TASK_SIZE, USER_PGTABLES_CEILING, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
+  TASK_SIZE, USER_PGTABLES_CEILING, VM_ACCOUNT, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_NORESERVE,
   VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, find_vma, find_vma_intersection, mmap_min_addr,
   split_vma, sysctl_max_map_count, vm_area_alloc, vm_area_free, vma_link, vma_merge_neighbours,
   vma_get_encrypt_ref, vma_next, vma_prev, vma_unlink, type mm_struct, type vm_area_struct,
@@ -129,6 +129,8 @@ function mmap_region(mm: mm_struct, addr: number, len: number, vm_flags: number,
     const ret = do_munmap(mm, addr, len);
     if (ret < 0) return ret;
   }
+  // accountable_mapping(): private writable memory is charged to the commit (VM_ACCOUNT).
+  if ((vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE) vm_flags |= VM_ACCOUNT;
   const file = shm ?? (vm_flags & VM_SHARED ? shmem_zero_setup() : null);
   const vma = vm_area_alloc(mm, addr, addr + len, vm_flags, pgoff, file);
   if (file?.keyid) {
@@ -166,6 +168,7 @@ export function do_mmap(mm: mm_struct, addr: number, len: number, prot: number, 
   if (flags & MAP_FIXED_NOREPLACE && find_vma_intersection(mm, addr, addr + len)) return -EEXIST;
 
   let vm_flags = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  if (flags & MAP_NORESERVE) vm_flags |= VM_NORESERVE; // overcommit_memory is not OVERCOMMIT_NEVER
   let pgoff: number;
   if (file) {
     // A shmem file mapped MAP_PRIVATE would need copy-on-write of its pages, which this

@@ -29,9 +29,9 @@ import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
 import { pte_has_page, zap_page_range } from './memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, calc_vm_prot_bits } from './mmap.js';
 import {
-  VM_EXEC, VM_READ, VM_WRITE, find_vma, pgprot_modify, split_vma, sysctl_max_map_count,
-  vm_get_page_prot, vma_get_encrypt_ref, vma_is_anonymous, vma_keyid, vma_merge_neighbours,
-  vma_next, vma_put_encrypt_ref, type mm_struct, type vm_area_struct,
+  VM_ACCOUNT, VM_EXEC, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE, find_vma, pgprot_modify, split_vma,
+  sysctl_max_map_count, vm_get_page_prot, vma_get_encrypt_ref, vma_is_anonymous, vma_keyid,
+  vma_merge_neighbours, vma_next, vma_put_encrypt_ref, type mm_struct, type vm_area_struct,
 } from './vma.js';
 import { shmem_may_encrypt, shmem_set_encrypt } from './shmem.js';
 import { current } from '../kernel/sched.js';
@@ -83,6 +83,8 @@ function mprotect_set_encrypt(vma: vm_area_struct, newkeyid: number, start: numb
  * which lies inside `vma`. The caller checked that the splits fit the map count.
  */
 function mprotect_fixup(vma: vm_area_struct, start: number, end: number, newflags: number, newkeyid: number): void {
+  // Private memory turning writable is charged to the commit from now on.
+  if (newflags & VM_WRITE && !(vma.vm_flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) newflags |= VM_ACCOUNT;
   if (newflags === vma.vm_flags && (newkeyid === NO_KEY || newkeyid === vma_keyid(vma))) return;
   if (start > vma.vm_start) {
     if (typeof split_vma(vma, start, true) === 'number') return;

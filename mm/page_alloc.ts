@@ -1,6 +1,8 @@
 /**
- * The buddy page allocator (Linux mm/page_alloc.c), one zone ("Normal") per NUMA node,
- * orders 0..MAX_ORDER (10, i.e. up to 4 MiB blocks), with the MKTME series' KeyID hooks:
+ * The buddy page allocator (Linux mm/page_alloc.c) with x86-64's zones on every NUMA
+ * node (DMA below 16 MiB, DMA32 below 4 GiB, Normal above), orders 0..MAX_ORDER (10,
+ * i.e. up to 4 MiB blocks, so no block straddles a zone boundary), with the MKTME
+ * series' KeyID hooks:
  *
  *   alloc_pages(gfp, order, keyid, nid) -> pfn | -ENOMEM | -EINVAL
  *     keyid != 0: prep_encrypted_page after the block leaves the free lists, zeroing
@@ -8,8 +10,12 @@
  *   __free_pages(pfn, order): drop a reference; at zero, arch_free_page
  *     (free_encrypted_page when the page has a KeyID), then merge with free buddies.
  *
+ * An allocation takes from the highest zone its gfp allows (gfp_zone: __GFP_DMA,
+ * __GFP_DMA32, else Normal) and falls back to lower zones, then to the other nodes in
+ * the same way (the node-ordered zonelist); there are no lowmem reserves or watermarks.
+ *
  * Free lists are doubly linked through page_next/page_prev (mm/page.ts), heads in a
- * small typed array per (node, order). A free block's head carries PG_buddy and its
+ * small typed array per (node, zone, order). A free block's head carries PG_buddy and its
  * order; an allocated block's head carries refcount >= 1 and its allocation order, so
  * a double free, a wrong order, a tail page or a reserved page is refused with an
  * error message and changes nothing. mem_init() (re)builds everything for a boot and
@@ -37,7 +43,24 @@ import { numa_node_id } from '../arch/x86/mm/numa.js';
 export const MAX_ORDER = 10;
 export const NR_PAGE_ORDERS = MAX_ORDER + 1;
 
+/** enum zone_type on x86-64 (include/linux/mmzone.h), and their names (zone_names[]). */
+export const ZONE_DMA = 0;
+export const ZONE_DMA32 = 1;
+export const ZONE_NORMAL = 2;
+export const MAX_NR_ZONES = 3;
+export const zone_names = ['DMA', 'DMA32', 'Normal'];
+/** MAX_DMA_PFN (16 MiB) and MAX_DMA32_PFN (4 GiB), arch/x86/include/asm/dma.h. */
+export const MAX_DMA_PFN = (16 * 2 ** 20) / PAGE_SIZE;
+export const MAX_DMA32_PFN = 2 ** 32 / PAGE_SIZE;
+
+/** page_zonenum(): the zone a frame belongs to, from its address. */
+export function page_zonenum(pfn: number): number {
+  return pfn < MAX_DMA_PFN ? ZONE_DMA : pfn < MAX_DMA32_PFN ? ZONE_DMA32 : ZONE_NORMAL;
+}
+
 /** gfp_t bits (a subset of Linux's include/linux/gfp_types.h; values are this tree's). */
+export const __GFP_DMA = 0x01;
+export const __GFP_DMA32 = 0x04;
 export const __GFP_IO = 0x40;
 export const __GFP_FS = 0x80;
 export const __GFP_ZERO = 0x100;
@@ -48,12 +71,19 @@ export const __GFP_HARDWALL = 0x100000;
 export const __GFP_THISNODE = 0x200000;
 export const GFP_KERNEL = __GFP_RECLAIM | __GFP_IO | __GFP_FS;
 export const GFP_USER = GFP_KERNEL | __GFP_HARDWALL;
+export const GFP_DMA = __GFP_DMA;
+export const GFP_DMA32 = __GFP_DMA32;
+
+/** gfp_zone(): the highest zone an allocation may use. */
+export function gfp_zone(gfp: number): number {
+  return gfp & __GFP_DMA ? ZONE_DMA : gfp & __GFP_DMA32 ? ZONE_DMA32 : ZONE_NORMAL;
+}
 
 /** One past the highest RAM PFN (Linux max_pfn); 0 before mem_init. */
 export let max_pfn = 0;
 
 let nr_nodes = 1;
-/** free_area[nid * NR_PAGE_ORDERS + order]: first free block (pfn) or -1. */
+/** free_area[(nid * MAX_NR_ZONES + zone) * NR_PAGE_ORDERS + order]: first free block (pfn) or -1. */
 let free_head = new Int32Array(NR_PAGE_ORDERS).fill(-1);
 /** Blocks on each free list (buddyinfo). */
 let free_nr = new Float64Array(NR_PAGE_ORDERS);
@@ -61,12 +91,18 @@ let free_nr = new Float64Array(NR_PAGE_ORDERS);
 let node_free = new Float64Array(1);
 /** Pages handed to the buddy allocator at boot, per node (totalram_pages). */
 let node_managed = new Float64Array(1);
+/** Pages of RAM present in each (node, zone): a zone is populated if it has any. */
+let zone_present = new Float64Array(MAX_NR_ZONES);
 let total_present = 0;
 
 // --- free lists ----------------------------------------------------------------------
 
+function free_slot(nid: number, zone: number, order: number): number {
+  return (nid * MAX_NR_ZONES + zone) * NR_PAGE_ORDERS + order;
+}
+
 function add_to_free_list(pfn: number, nid: number, order: number): void {
-  const slot = nid * NR_PAGE_ORDERS + order;
+  const slot = free_slot(nid, page_zonenum(pfn), order);
   const head = free_head[slot];
   page_next[pfn] = head;
   page_prev[pfn] = -1;
@@ -78,7 +114,7 @@ function add_to_free_list(pfn: number, nid: number, order: number): void {
 }
 
 function del_from_free_list(pfn: number, nid: number, order: number): void {
-  const slot = nid * NR_PAGE_ORDERS + order;
+  const slot = free_slot(nid, page_zonenum(pfn), order);
   const next = page_next[pfn];
   const prev = page_prev[pfn];
   if (prev >= 0) page_next[prev] = next;
@@ -97,7 +133,8 @@ function __free_one_page(pfn: number, order: number, nid: number): void {
     const buddy = pfn % (2 * size) === 0 ? pfn + size : pfn - size;
     if (buddy >= max_pfn) break;
     const f = page_flags[buddy];
-    if (!(f & PG_buddy) || page_order[buddy] !== order || (f >>> NODES_PGSHIFT) !== nid) break;
+    if (!(f & PG_buddy) || page_order[buddy] !== order || (f >>> NODES_PGSHIFT) !== nid ||
+      page_zonenum(buddy) !== page_zonenum(pfn)) break;
     del_from_free_list(buddy, nid, order);
     if (buddy < pfn) pfn = buddy;
     order++;
@@ -114,54 +151,54 @@ function __free_one_page(pfn: number, order: number, nid: number): void {
 // head's PG_buddy and order; counts, buddyinfo, meminfo and memmap see it) but threads
 // none onto its free list: that is the per-page work (two links per block, spread over
 // the whole memory map) a 1 TiB machine cannot afford at boot. The blocks wait in
-// per-node runs, and rmqueue threads the highest one when the node's max-order list is
-// empty: exactly the block the eagerly built list would hand out next, since that list is
+// per-(node, zone) runs, and rmqueue threads the highest one when the zone's max-order
+// list is empty: exactly the block the eagerly built list would hand out next, since that list is
 // LIFO and was filled in address order. Lower-order blocks (range edges) go on their
 // lists at boot as before.
 
-/** Per node: runs of unthreaded max-order blocks, [start, end) PFN pairs in address order. */
+/** Per (node, zone): runs of unthreaded max-order blocks, [start, end) PFN pairs in address order. */
 let deferred: number[][] = [[]];
 const MAX_BLOCK = 2 ** MAX_ORDER;
 
 /** Count the max-order block at `pfn` free without threading it (boot). */
 function defer_free_block(pfn: number, nid: number): void {
-  const runs = deferred[nid];
+  const zone = page_zonenum(pfn);
+  const runs = deferred[nid * MAX_NR_ZONES + zone];
   if (runs.length && runs[runs.length - 1] === pfn) runs[runs.length - 1] = pfn + MAX_BLOCK;
   else runs.push(pfn, pfn + MAX_BLOCK);
-  free_nr[nid * NR_PAGE_ORDERS + MAX_ORDER]++;
+  free_nr[free_slot(nid, zone, MAX_ORDER)]++;
   node_free[nid] += MAX_BLOCK;
   page_flags[pfn] |= PG_buddy;
   page_order[pfn] = MAX_ORDER;
 }
 
-/** deferred_grow_zone: thread node `nid`'s highest waiting block onto its list; false if none. */
-function deferred_grow_zone(nid: number): boolean {
-  const runs = deferred[nid];
+/** deferred_grow_zone: thread the zone's highest waiting block onto its list; false if none. */
+function deferred_grow_zone(nid: number, zone: number): boolean {
+  const runs = deferred[nid * MAX_NR_ZONES + zone];
   if (runs.length === 0) return false;
   const pfn = runs[runs.length - 1] - MAX_BLOCK;
   if (pfn === runs[runs.length - 2]) runs.length -= 2;
   else runs[runs.length - 1] = pfn;
-  const slot = nid * NR_PAGE_ORDERS + MAX_ORDER;
-  free_nr[slot]--; // counted at boot; add_to_free_list counts it again
+  free_nr[free_slot(nid, zone, MAX_ORDER)]--; // counted at boot; add_to_free_list counts it again
   add_to_free_list(pfn, nid, MAX_ORDER);
   return true;
 }
 
-/** The waiting blocks of node `nid`, in the order rmqueue would take them. */
-function deferred_blocks(nid: number): number[] {
+/** The waiting blocks of a zone, in the order rmqueue would take them. */
+function deferred_blocks(nid: number, zone: number): number[] {
   const out: number[] = [];
-  const runs = deferred[nid] ?? [];
+  const runs = deferred[nid * MAX_NR_ZONES + zone] ?? [];
   for (let i = runs.length - 2; i >= 0; i -= 2) {
     for (let p = runs[i + 1] - MAX_BLOCK; p >= runs[i]; p -= MAX_BLOCK) out.push(p);
   }
   return out;
 }
 
-/** __rmqueue_smallest + expand: take a 2^order block from node `nid`, or -1. */
-function rmqueue(nid: number, order: number): number {
+/** __rmqueue_smallest + expand: take a 2^order block from a zone of node `nid`, or -1. */
+function rmqueue(nid: number, zone: number, order: number): number {
   for (let o = order; o <= MAX_ORDER; o++) {
-    const slot = nid * NR_PAGE_ORDERS + o;
-    if (free_head[slot] < 0 && o === MAX_ORDER) deferred_grow_zone(nid);
+    const slot = free_slot(nid, zone, o);
+    if (free_head[slot] < 0 && o === MAX_ORDER) deferred_grow_zone(nid, zone);
     const pfn = free_head[slot];
     if (pfn < 0) continue;
     del_from_free_list(pfn, nid, o);
@@ -193,9 +230,19 @@ export function alloc_pages(gfp: number, order: number, keyid = 0, nid = -1): nu
     return -EINVAL;
   }
   const preferred = nid < 0 ? numa_node_id() : nid;
-  let pfn = rmqueue(preferred, order);
+  // get_page_from_freelist over the zonelist: this node's zones from gfp_zone() down,
+  // then each other node's.
+  const high = gfp_zone(gfp);
+  const from_node = (n: number): number => {
+    for (let z = high; z >= 0; z--) {
+      const p = rmqueue(n, z, order);
+      if (p >= 0) return p;
+    }
+    return -1;
+  };
+  let pfn = from_node(preferred);
   if (pfn < 0 && !(gfp & __GFP_THISNODE)) {
-    for (let n = 0; n < nr_nodes && pfn < 0; n++) if (n !== preferred) pfn = rmqueue(n, order);
+    for (let n = 0; n < nr_nodes && pfn < 0; n++) if (n !== preferred) pfn = from_node(n);
   }
   if (pfn < 0) {
     if (!(gfp & __GFP_NOWARN)) {
@@ -279,17 +326,32 @@ export function node_managed_pages(nid: number): number { return node_managed[ni
 /** totalram_pages(): pages the buddy allocator manages. */
 export function totalram_pages(): number { let n = 0; for (const f of node_managed) n += f; return n; }
 export function nr_online_nodes(): number { return nr_nodes; }
-/** Free blocks of each order on node `nid` (for /proc/buddyinfo). */
-export function free_area_counts(nid: number): number[] {
-  return Array.from(free_nr.subarray(nid * NR_PAGE_ORDERS, (nid + 1) * NR_PAGE_ORDERS));
+/** Free blocks of each order in one zone of node `nid` (for /proc/buddyinfo). */
+export function zone_free_area_counts(nid: number, zone: number): number[] {
+  const at = free_slot(nid, zone, 0);
+  return Array.from(free_nr.subarray(at, at + NR_PAGE_ORDERS));
 }
 
-/** The blocks on one free list, head first (for consistency checks and debugging). */
+/** populated_zone(): does (nid, zone) hold any RAM? */
+export function populated_zone(nid: number, zone: number): boolean {
+  return (zone_present[nid * MAX_NR_ZONES + zone] ?? 0) > 0;
+}
+
+/** Free blocks of each order on node `nid`, all zones together. */
+export function free_area_counts(nid: number): number[] {
+  const out = new Array<number>(NR_PAGE_ORDERS).fill(0);
+  for (let z = 0; z < MAX_NR_ZONES; z++) zone_free_area_counts(nid, z).forEach((n, o) => { out[o] += n; });
+  return out;
+}
+
+/** The blocks on a node's free lists of one order, zone by zone, head first (for checks). */
 export function free_list(nid: number, order: number): number[] {
   const out: number[] = [];
   if (nid < 0 || nid >= nr_nodes || order < 0 || order > MAX_ORDER) return out;
-  for (let p = free_head[nid * NR_PAGE_ORDERS + order]; p >= 0 && out.length <= max_pfn; p = page_next[p]) out.push(p);
-  if (order === MAX_ORDER) out.push(...deferred_blocks(nid)); // the list's tail, not yet threaded
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    for (let p = free_head[free_slot(nid, z, order)]; p >= 0 && out.length <= max_pfn; p = page_next[p]) out.push(p);
+    if (order === MAX_ORDER) out.push(...deferred_blocks(nid, z)); // the list's tail, not yet threaded
+  }
   return out;
 }
 
@@ -304,9 +366,10 @@ export function mem_init(): void {
   max_pfn = Math.ceil(memblock_end_of_DRAM() / PAGE_SIZE);
   nr_nodes = Math.min(MAX_NUMNODES, regions.reduce((n, r) => Math.max(n, r.nid + 1), 1));
   mem_map_init(max_pfn);
-  free_head = new Int32Array(nr_nodes * NR_PAGE_ORDERS).fill(-1);
-  deferred = Array.from({ length: nr_nodes }, () => []);
-  free_nr = new Float64Array(nr_nodes * NR_PAGE_ORDERS);
+  free_head = new Int32Array(nr_nodes * MAX_NR_ZONES * NR_PAGE_ORDERS).fill(-1);
+  deferred = Array.from({ length: nr_nodes * MAX_NR_ZONES }, () => []);
+  free_nr = new Float64Array(nr_nodes * MAX_NR_ZONES * NR_PAGE_ORDERS);
+  zone_present = new Float64Array(nr_nodes * MAX_NR_ZONES);
   node_free = new Float64Array(nr_nodes);
   node_managed = new Float64Array(nr_nodes);
   total_present = 0;
@@ -315,6 +378,10 @@ export function mem_init(): void {
     const e = Math.floor((r.base + r.size) / PAGE_SIZE);
     set_page_range(s, e, r.nid, PG_reserved);
     total_present += e - s;
+    const bounds = [0, MAX_DMA_PFN, MAX_DMA32_PFN, Infinity];
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      zone_present[r.nid * MAX_NR_ZONES + z] += Math.max(0, Math.min(e, bounds[z + 1]) - Math.max(s, bounds[z]));
+    }
   }
   for_each_free_mem_range((start, end, nid) => {
     let pfn = start / PAGE_SIZE;

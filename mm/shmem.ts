@@ -27,6 +27,7 @@
 import { GFP_USER, __GFP_ZERO, alloc_pages, put_page } from './page_alloc.js';
 import { keyid_get, keyid_put } from '../kernel/cred.js';
 import { EBUSY, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM } from '../kernel/errno.js';
+import { IS_ERR } from '../kernel/err.js';
 
 export const SHMEM_PAGE_SIZE = 4096;
 /** NAME_MAX: the longest name under /dev/shm. */
@@ -89,7 +90,7 @@ function shm_name(name: string): string | number {
  */
 export function shm_open(name: string, oflag: number): shmem_file | number {
   const n = shm_name(name);
-  if (typeof n === 'number') return n;
+  if (IS_ERR(n)) return n;
   const f = dev_shm.get(n);
   if (f) return oflag & O_CREAT && oflag & O_EXCL ? -EEXIST : f;
   if (!(oflag & O_CREAT)) return -ENOENT;
@@ -101,7 +102,7 @@ export function shm_open(name: string, oflag: number): shmem_file | number {
 /** shm_unlink: the name goes; the object stays while something maps it. */
 export function shm_unlink(name: string): number {
   const n = shm_name(name);
-  if (typeof n === 'number') return n;
+  if (IS_ERR(n)) return n;
   const f = dev_shm.get(n);
   if (!f) return -ENOENT;
   dev_shm.delete(n);

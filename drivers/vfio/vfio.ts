@@ -24,6 +24,7 @@ import { virtblk_remove } from '../block/virtio_blk.js';
 import { dev_info } from '../base/core.js';
 import { DMA_PTE_READ, DMA_PTE_WRITE, domain_mapping, domain_unmapping, intel_iommu_active, intel_iommu_attach_device, type dmar_domain } from '../iommu/intel/iommu.js';
 import { pci_clear_master, pci_set_master, type pci_dev } from '../pci/pci.js';
+import { IS_ERR } from '../../kernel/err.js';
 
 const PAGE = 4096;
 export const VFIO_DMA_MAP_FLAG_READ = 1, VFIO_DMA_MAP_FLAG_WRITE = 2;
@@ -72,7 +73,7 @@ export function vfio_iommu_map_dma(c: vfio_container, mm: mm_struct, vaddr: numb
   if (c.mappings.some((m) => iova < m.iova + m.size && m.iova < iova + size)) return -EEXIST;
   const pages = size / PAGE;
   const pfns = get_user_pages(mm, vaddr, pages, (flags & VFIO_DMA_MAP_FLAG_WRITE) !== 0);
-  if (typeof pfns === 'number') return -EFAULT;
+  if (IS_ERR(pfns)) return -EFAULT;
   const prot = (flags & VFIO_DMA_MAP_FLAG_READ ? DMA_PTE_READ : 0) | (flags & VFIO_DMA_MAP_FLAG_WRITE ? DMA_PTE_WRITE : 0);
   for (let i = 0; i < pages; i++) {
     if (domain_mapping(c.domain, iova / PAGE + i, pfns[i], 1, prot) < 0) {

@@ -1,6 +1,7 @@
 /**
  * The /proc/PID directories (Linux fs/proc/base.c): one directory per task, live or
- * zombie, holding `status`, `maps` and `smaps`. Contents are computed when read; a
+ * zombie, holding `status`, `maps` and `smaps`, and /proc/self for the reader's own
+ * (a directory here: this procfs has no symlinks). Contents are computed when read; a
  * task reaped in between reads as -ENOENT, as an open of a vanished /proc/PID would.
  *
  * `status` is for everyone; `maps` and `smaps` describe another process's memory and
@@ -35,15 +36,26 @@ function pid_file(pid: number, name: string): proc_show {
   };
 }
 
-/** Register /proc/PID/* (Linux: proc_pid_lookup / proc_pid_readdir). Call at boot. */
+/**
+ * /proc/self (proc_self_get_link): the PID of the task looking, resolved when the path
+ * is walked; 0 (no such entry) for a lookup from no task.
+ */
+function self_pid(): number {
+  return cpu_curr(smp_processor_id())?.pid ?? 0;
+}
+
+/** Register /proc/PID/* and /proc/self (Linux: proc_pid_lookup / proc_pid_readdir). Call at boot. */
 export function proc_pid_init(): void {
   proc_register_dir('/proc', {
-    list: () => for_each_process().flatMap((t) => Object.keys(pid_entries).map((n) => `${t.pid}/${n}`)),
+    list: () => {
+      const names = (dir: string | number): string[] => Object.keys(pid_entries).map((n) => `${dir}/${n}`);
+      return [...(self_pid() ? names('self') : []), ...for_each_process().flatMap((t) => names(t.pid))];
+    },
     lookup(rest: string): proc_show | null {
-      const m = /^([1-9][0-9]*)\/([a-z]+)$/.exec(rest);
+      const m = /^([1-9][0-9]*|self)\/([a-z]+)$/.exec(rest);
       if (!m || !(m[2] in pid_entries)) return null;
-      const pid = Number(m[1]);
-      return find_task_by_vpid(pid) ? pid_file(pid, m[2]) : null;
+      const pid = m[1] === 'self' ? self_pid() : Number(m[1]);
+      return pid && find_task_by_vpid(pid) ? pid_file(pid, m[2]) : null;
     },
   });
 }

@@ -168,7 +168,7 @@ export function proc_run_show(show: proc_show, path: string): string | number {
 /** Read a whole file: its text, or a negative errno. */
 export function vfs_read(path: string): string | number {
   const n = proc_lookup_file(path);
-  if (typeof n === 'number') return n;
+  if (IS_ERR(n)) return n;
   if (n === 'dir') return -EISDIR;
   return proc_run_show(n, path);
 }

@@ -8,17 +8,18 @@
  *   are shmem files: device 00:01, their inode, offset vm_pgoff << 12, and the name
  *   "/dev/zero (deleted)", as Linux shows them; a POSIX shm object is "/dev/shm/NAME".
  *
- * smaps: the maps line, then Linux's counters for the VMA's pages (walking its PTEs:
- * present and PROT_NONE entries count), then this tree's extension, a `KeyID:` line
- * with the VMA's KeyID (from vm_page_prot), before VmFlags.
+ * smaps: the maps line, then Linux 6.x's counters for the VMA's pages (walking its
+ * PTEs: present and PROT_NONE entries count; no KSM, THP or swap here, so those are 0),
+ * then this tree's extension, a `KeyID:` line with the VMA's KeyID (from vm_page_prot),
+ * before VmFlags.
  */
 import { pte_dirty, pte_pfn, pte_young, type pte_t, PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 import { ptep_get, walk_pte_range } from '../../arch/x86/mm/pgtable.js';
 import { follow_pte, pte_has_page } from '../../mm/memory.js';
 import { page_count } from '../../mm/page_alloc.js';
 import {
-  VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE,
-  vma_keyid, type mm_struct, type vm_area_struct,
+  VM_ACCOUNT, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ,
+  VM_SHARED, VM_WRITE, vma_keyid, type mm_struct, type vm_area_struct,
 } from '../../mm/vma.js';
 import type { cred } from '../../kernel/cred.js';
 import { CAP_SYS_ADMIN, security_capable } from '../../kernel/capability.js';
@@ -58,15 +59,16 @@ interface mem_size_stats {
   private_dirty: number;
   referenced: number;
   anonymous: number;
-  /** Proportional set size in bytes, fractional until printed. */
+  /** Proportional set size in bytes, fractional until printed; and of dirty pages. */
   pss: number;
+  pss_dirty: number;
 }
 
 /** smaps_pte_entry for every entry of the VMA. */
 function smaps_account(vma: vm_area_struct): mem_size_stats {
   const mss: mem_size_stats = {
     resident: 0, shared_clean: 0, shared_dirty: 0, private_clean: 0, private_dirty: 0,
-    referenced: 0, anonymous: 0, pss: 0,
+    referenced: 0, anonymous: 0, pss: 0, pss_dirty: 0,
   };
   walk_pte_range(vma.vm_mm, vma.vm_start, vma.vm_end, (_addr, ptep) => {
     const pte = ptep_get(ptep);
@@ -87,6 +89,7 @@ function smaps_account(vma: vm_area_struct): mem_size_stats {
       mss.private_clean += PAGE_SIZE;
     }
     mss.pss += PAGE_SIZE / mapcount;
+    if (dirty) mss.pss_dirty += PAGE_SIZE / mapcount;
   });
   return mss;
 }
@@ -101,6 +104,7 @@ function vma_flags(vma: vm_area_struct): string {
   const names: [number, string][] = [
     [VM_READ, 'rd'], [VM_WRITE, 'wr'], [VM_EXEC, 'ex'], [VM_SHARED, 'sh'],
     [VM_MAYREAD, 'mr'], [VM_MAYWRITE, 'mw'], [VM_MAYEXEC, 'me'], [VM_MAYSHARE, 'ms'],
+    [VM_ACCOUNT, 'ac'], [VM_NORESERVE, 'nr'],
   ];
   return names.filter(([bit]) => vma.vm_flags & bit).map(([, n]) => n + ' ').join('');
 }
@@ -114,12 +118,14 @@ export function show_smap(vma: vm_area_struct): string {
     kb('MMUPageSize:', PAGE_SIZE) +
     kb('Rss:', mss.resident) +
     kb('Pss:', mss.pss) +
+    kb('Pss_Dirty:', mss.pss_dirty) +
     kb('Shared_Clean:', mss.shared_clean) +
     kb('Shared_Dirty:', mss.shared_dirty) +
     kb('Private_Clean:', mss.private_clean) +
     kb('Private_Dirty:', mss.private_dirty) +
     kb('Referenced:', mss.referenced) +
     kb('Anonymous:', mss.anonymous) +
+    kb('KSM:', 0) +
     kb('LazyFree:', 0) +
     kb('AnonHugePages:', 0) +
     kb('ShmemPmdMapped:', 0) +
@@ -129,7 +135,7 @@ export function show_smap(vma: vm_area_struct): string {
     kb('Swap:', 0) +
     kb('SwapPss:', 0) +
     kb('Locked:', 0) +
-    `THPeligible:    0\n` +
+    `THPeligible:    ${String(0).padStart(8)}\n` +
     `${'KeyID:'.padEnd(16)}${String(vma_keyid(vma)).padStart(8)}\n` +
     `VmFlags: ${vma_flags(vma)}\n`;
 }

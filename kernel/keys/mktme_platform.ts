@@ -18,7 +18,7 @@ import { mktme_algs, mktme_nr_keyids, mktme_set_keyid_ref_ops } from '../../arch
 import { proc_create } from '../../fs/proc/generic.js';
 import { cpu_curr, find_task_by_vpid } from '../sched.js';
 import { __setup } from '../params.js';
-import { pr_info, pr_warn, printk, KERN_ERR } from '../printk.js';
+import { pr_info_tree, pr_warn, printk, KERN_ERR } from '../printk.js';
 import { NOTIFY_DONE, notifier_from_errno, type notifier_block } from '../notifier.js';
 import { PM_POST_SUSPEND, register_pm_notifier } from '../power/main.js';
 import {
@@ -86,6 +86,6 @@ export function init_mktme_keys(): number {
   register_pm_notifier(mktme_pm_notifier);
   const ret = init_mktme(platform_ops, { storekeys: mktme_storekeys });
   if (ret < 0) return ret;
-  if (mktme_nr_keyids() > 0) pr_info(`mktme: key type registered, ${mktme_nr_keyids()} KeyIDs`);
+  if (mktme_nr_keyids() > 0) pr_info_tree(`keys: mktme key type registered, ${mktme_nr_keyids()} KeyIDs`);
   return 0;
 }

@@ -75,7 +75,8 @@ t.test('type-only imports are not run-time edges', (t) => {
   const tmp = path.join(ROOT, 'tests/arch/.fixture-imports.ts');
   fs.writeFileSync(tmp, "import type { A } from './a.js';\nimport { type B } from './b.js';\n" +
     "import { type C, d } from './c.js';\nexport type { E } from './e.js';\nimport f, { type G } from './f.js';\n" +
-    "export { h } from './h.js';\nconst i = await import('./i.js');\nimport './j.js';\n");
+    "export { h } from './h.js';\nconst i = await import('./i.js');\nimport './j.js';\n" +
+    "let k: typeof import('./k.js');\n");
   try {
     t.same(valueImportsOf(tmp), ['./c.js', './f.js', './h.js', './i.js', './j.js']);
   } finally {

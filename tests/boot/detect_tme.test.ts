@@ -71,18 +71,31 @@ t.test('KeyID bits 3 on a 6-bit CPU', (t) => {
   t.end();
 });
 
-t.test('TME policy AES-XTS-256 is known (extension): no "Unknown policy"', (t) => {
+t.test('D1: TME policy AES-XTS-256: Linux warns "Unknown policy", TME and MKTME stay on', (t) => {
   bootKernel({ bios: { policy: 'aes-xts-256' } });
-  t.same(tmeLines(), ENABLED);
+  t.same(tmeLines(), ['x86/tme: enabled by BIOS', 'x86/tme: Unknown policy is active: 0x2',
+    'x86/mktme: enabled by BIOS', 'x86/mktme: 63 KeyIDs available']);
   t.equal(mktme_nr_keyids(), 63);
   t.end();
 });
 
-t.test('only AES-XTS-256 allowed: still a known algorithm (extension)', (t) => {
+t.test('D1: only AES-XTS-256 allowed: "No known encryption algorithm", MKTME off', (t) => {
   bootKernel({ bios: { algs: ['aes-xts-256'] } });
+  t.same(tmeLines(), ['x86/tme: enabled by BIOS', 'x86/mktme: No known encryption algorithm is supported: 0x4',
+    'x86/mktme: enabled by BIOS', 'x86/mktme: 63 KeyIDs available']);
+  t.equal(mktme_nr_keyids(), 0, 'MKTME_DISABLED: no KeyIDs for the key service');
+  t.end();
+});
+
+t.test("this tree's mktme_aes_xts_256 boot option: AES-XTS-256 known to detect_tme", (t) => {
+  bootKernel({ bios: { policy: 'aes-xts-256' }, cmdline: 'mktme_aes_xts_256' });
+  t.same(tmeLines(), ENABLED, 'no "Unknown policy"');
+  bootKernel({ bios: { algs: ['aes-xts-256'] }, cmdline: 'mktme_aes_xts_256=1' });
   t.same(tmeLines(), ENABLED);
   t.equal(mktme_algs(), 0b100);
   t.equal(mktme_nr_keyids(), 63);
+  bootKernel({ bios: { algs: ['aes-xts-256'] }, cmdline: 'mktme_aes_xts_256=n' });
+  t.equal(mktme_nr_keyids(), 0, '=n: Linux behaviour');
   t.end();
 });
 

@@ -15,13 +15,13 @@ export function importsOf(file: string): string[] {
 
 /**
  * The module specifiers a file needs at run time: static imports and re-exports less
- * the type-only ones (`import type`, or braces holding only `type X` names, which tsc
- * erases), plus dynamic imports.
+ * the type-only ones (`import type`, braces holding only `type X` names, and
+ * `typeof import('...')` in a type, which tsc erases), plus dynamic imports.
  */
 export function valueImportsOf(file: string): string[] {
   const src = fs.readFileSync(file, 'utf8');
   const out: string[] = [];
-  const re = /(import|export)(\s+type)?\s([^'"]*?)from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  const re = /(import|export)(\s+type)?\s([^'"]*?)from\s*['"]([^'"]+)['"]|(?<!typeof\s+)import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
   for (let m = re.exec(src); m; m = re.exec(src)) {
     if (m[5] ?? m[6]) { out.push((m[5] ?? m[6])!); continue; }
     if (m[2]) continue;

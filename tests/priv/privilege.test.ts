@@ -1,5 +1,5 @@
 /**
- * The privilege model from the shell, as an ordinary user meets it (issue 13): every
+ * The privilege model from the shell, as an ordinary user meets it: every
  * privileged interface refuses uid 1000 with Linux's errno in the tool's words and
  * changes nothing, per-reader /proc views, and the physical attacker's probe, which is
  * outside the OS, still works. Root still can.

@@ -99,7 +99,7 @@ t.test('encrypting discards the contents and re-keys new faults', async (t) => {
   t.equal(page_keyid(pte_pfn(pte)), 1, 'the new page was allocated with it');
   t.equal(keyid_refs(1), 3, 'key + VMA + page');
   void old;
-  t.match(show_smaps(init.mm!), /KeyID:\s+1\nVmFlags: rd wr mr mw me \n/, 'smaps shows the KeyID');
+  t.match(show_smaps(init.mm!), /KeyID:\s+1\nVmFlags: rd wr mr mw me ac \n/, 'smaps shows the KeyID');
   t.ok(uwrite(init, a, 'secret').ok);
   // Same key and flags again: nothing to do, nothing lost.
   t.equal(as(init, () => sys_encrypt_mprotect(a, 4096, RW, serial)), 0);

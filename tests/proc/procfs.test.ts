@@ -56,11 +56,11 @@ t.test('maps and smaps', async (t) => {
     `${hex(a + 4096)}-${hex(a + 8192)} ---p 00000000 00:00 0 \n`);
   const sm = (vfs_read('/proc/1/smaps') as string).split(/(?=^[0-9a-f]+-)/m);
   t.equal(sm.length, 3);
-  t.match(sm[0], /\nRss:\s+4 kB\nPss:\s+2 kB\nShared_Clean:\s+0 kB\nShared_Dirty:\s+4 kB\nPrivate_Clean:\s+0 kB\nPrivate_Dirty:\s+0 kB\nReferenced:\s+4 kB\nAnonymous:\s+0 kB\n/,
+  t.match(sm[0], /\nRss:\s+4 kB\nPss:\s+2 kB\nPss_Dirty:\s+2 kB\nShared_Clean:\s+0 kB\nShared_Dirty:\s+4 kB\nPrivate_Clean:\s+0 kB\nPrivate_Dirty:\s+0 kB\nReferenced:\s+4 kB\nAnonymous:\s+0 kB\n/,
     'shared page, mapped twice after fork');
   t.match(sm[0], /\nKeyID:\s+0\nVmFlags: rd wr sh mr mw me ms \n$/);
   t.match(sm[1], /^[0-9a-f-]+ rw-p 00000000 00:00 0 \nSize:\s+4 kB\nKernelPageSize:\s+4 kB\nMMUPageSize:\s+4 kB\nRss:\s+4 kB\nPss:\s+4 kB\n/);
   t.match(sm[1], /\nPrivate_Dirty:\s+4 kB\n[^]*\nAnonymous:\s+4 kB\n/);
-  t.match(sm[1], /\nTHPeligible:    0\nKeyID:                 1\nVmFlags: rd wr mr mw me \n$/, 'the KeyID line');
+  t.match(sm[1], /\nTHPeligible:           0\nKeyID:                 1\nVmFlags: rd wr mr mw me ac \n$/, 'the KeyID line');
   t.match(sm[2], /\nRss:\s+0 kB\n[^]*\nKeyID:\s+0\nVmFlags: mr mw me \n$/);
 });

@@ -45,3 +45,12 @@ t.test('D5: --help, bad usage', async (t) => {
   const o = await sh('dmesg foo');
   t.same([o.stderr, o.status], ["dmesg: bad usage\nTry 'dmesg --help' for more information.\n", 1]);
 });
+
+t.test("D2/D3: this tree's own messages are marked; init_memory_mapping is pr_debug", async (t) => {
+  const r = await sh('dmesg -t');
+  t.notMatch(r.stdout, /init_memory_mapping/, 'pr_debug() is compiled out, as without DEBUG');
+  const own = r.stdout.split('\n').filter((l) => /direct mappings|page-table pages|key type registered/.test(l));
+  t.same(own, ['mktme-kernel: x86/mm: direct mappings for KeyIDs 0-63, 1 TiB apart',
+    'mktme-kernel: x86/mm: 193 page-table pages for the direct mappings',
+    'mktme-kernel: keys: mktme key type registered, 63 KeyIDs']);
+});

@@ -4,7 +4,11 @@
  * used again, subshells that keep kernel effects but not variables, redirection into
  * /proc refused, sleep on the virtual clock, and the launcher's options.
  */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import t from 'tap';
+import { REPO_ROOT } from '../lib/paths.js';
 import { runShell } from '../../tools/shell.js';
 import { sleepCommand } from '../../tools/commands/sleep.js';
 import { Clock, TSC_HZ } from '../../arch/x86/hw/clock.js';
@@ -42,6 +46,10 @@ t.test('wc counts what cat prints', async (t) => {
   const r = await runShell([...BOOT, '-c', 'wc -l < /proc/meminfo; cat /proc/meminfo']);
   const [count, ...rest] = r.stdout.split('\n');
   t.equal(Number(count), rest.join('\n').split('\n').filter((l) => l !== '').length);
+  // /proc files have st_size 0, so wc's columns are as narrow as on Linux.
+  const v = await runShell([...BOOT, '-c', 'wc /proc/version; cat /proc/version | wc -c']);
+  const bytes = v.stdout.split('\n')[1];
+  t.match(v.stdout, new RegExp(`^1 \\d+ ${bytes} /proc/version\n`));
 });
 
 t.test('commands read standard input in -c mode', async (t) => {
@@ -74,4 +82,14 @@ t.test('--version and --help', async (t) => {
   const h = await runShell(['--help']);
   t.match(h.stdout, /--version/);
   t.match(h.stdout, /MKTME_HISTORY/);
+});
+
+t.test('tools/shell: an executable sh script, the package\'s bin', async (t) => {
+  const launcher = path.join(REPO_ROOT, 'tools', 'shell');
+  t.ok((fs.statSync(launcher).mode & 0o111) !== 0, 'executable');
+  t.match(fs.readFileSync(launcher, 'utf8'), /^#!\/bin\/sh\n/);
+  execFileSync('/bin/sh', ['-n', launcher]); // parses as sh (throws otherwise)
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+  t.same(pkg.bin, { 'mktme-shell': 'tools/shell' });
+  t.match(fs.readFileSync(path.join(REPO_ROOT, 'Makefile'), 'utf8'), /\nrun:.*\n\t@NODE=\$\(NODE\) \.\/tools\/shell \$\(ARGS\)\n/);
 });

@@ -59,3 +59,11 @@ t.test('R5: the kernel warns about a write to an MSR it does not know, rate-limi
   t.match(warn[0], /^\[ +\d+\.\d{6}\] msr: Write to unrecognized MSR 0x983 by wrmsr \(pid: 2\)\.$/);
   t.match(warn[1], /\] msr: See https:\/\/git\.kernel\.org\/pub\/scm\/linux\/kernel\/git\/tip\/tip\.git\/about for details\.$/);
 });
+
+t.test('R5: msr.allow_writes=on|off|default', async (t) => {
+  const off = await runShell(['--append', 'quiet msr.allow_writes=off', '-c', 'wrmsr 0x983 0']);
+  t.same(res(off), ['', 'wrmsr: pwrite: Operation not permitted\n', 127], 'off: filter_write refuses, -EPERM');
+  const on = await runShell(['--append', 'quiet msr.allow_writes=on', '-c', 'wrmsr 0x983 0; dmesg -l warn']);
+  t.notMatch(on.stdout, /msr: Write to unrecognized MSR/, 'on: no warning');
+  t.equal(on.stderr, 'wrmsr: CPU 0 cannot set MSR 0x00000983 to 0x0000000000000000\n', 'the write itself still goes to the CPU');
+});

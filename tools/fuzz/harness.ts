@@ -34,7 +34,7 @@ import { Model, PAGE, type KeyKind } from './model.js';
 
 export interface FuzzConfig { name: string; args: string[]; savekey: boolean; storekeys: boolean; tme: boolean; kid0Plain: boolean }
 
-/** The machine configurations (issue 13's list). Small DRAM keeps boots fast. */
+/** The machine configurations the fuzzer boots. Small DRAM keeps boots fast. */
 export const CONFIGS: FuzzConfig[] = [
   { name: 'default', args: [], savekey: false, storekeys: false, tme: true, kid0Plain: false },
   { name: 'bypass', args: ['--bios', 'bypass=on'], savekey: false, storekeys: false, tme: true, kid0Plain: true },
@@ -419,7 +419,7 @@ export function runCase(spec: CaseSpec, given: string[][] | null): CaseResult {
 
 const NAMES = ['cat', 'ls', 'cpuid', 'rdmsr', 'devmem', 'dmesg', 'stat', 'memmap', 'keyctl', 'ps', 'fork', 'switch',
   'su', 'mmap', 'munmap', 'mprotect', 'encrypt_mprotect', 'write', 'read', 'pagemap', 'help', 'echo', 'sync',
-  'cache', 'nosuchcmd', 'suspend'];
+  'cache', 'nosuchcmd', 'suspend', 'blk', 'lspci', 'vm'];
 const WORDS = ['', '-1', '0', '1', '0x', '0x7efffffff000', '0x7effffffe000', '0xffffffffffffffffffff', '4K', '1G',
   '99999999999999999999G', 'NaN', '1e9', '-', '--', '-x', '-k', '-p', "'", '"', 'rw', 'rwx', 'none', 'shared', '@u', '@s',
   '%:x', 'type=cpu', 'add', 'show', 'list', 'revoke', 'mktme', 'user', '/proc/keys', '/proc/1/maps', '/dev/mem',

@@ -10,7 +10,12 @@
 import { pathToFileURL } from 'node:url';
 import { CONFIGS, replayLine, runCase, shrink, type CaseSpec } from './harness.js';
 
-export interface FuzzSummary { cases: number; ops: number; seconds: number; failures: string[] }
+export interface FuzzSummary {
+  cases: number; ops: number; seconds: number;
+  /** CPU seconds this process used (user + system): on loaded shared cores, wall time overstates the cost. */
+  cpuSeconds: number;
+  failures: string[];
+}
 
 /** The spec of case `i` of a campaign seeded with `seed`. */
 export function caseSpec(seed: number, i: number, opsPerCase = 1000): CaseSpec {
@@ -21,6 +26,7 @@ export function caseSpec(seed: number, i: number, opsPerCase = 1000): CaseSpec {
 /** Run cases until `seconds` have passed (or `maxCases` ran); failures come shrunk. */
 export function fuzz(seed: number, seconds: number, maxCases = Infinity, opsPerCase = 1000): FuzzSummary {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const failures: string[] = [];
   let ops = 0;
   let i = 0;
@@ -40,7 +46,8 @@ export function fuzz(seed: number, seconds: number, maxCases = Infinity, opsPerC
     failures.push(`case ${i} (${spec.config.name}, ${spec.kind}, seed ${spec.seed}): ${failure}\n` +
       `  replay (${minimal.length} of ${r.ops.length} commands): ${replayLine(spec, minimal)}`);
   }
-  return { cases: i, ops, seconds: (performance.now() - t0) / 1000, failures };
+  const c = process.cpuUsage(c0);
+  return { cases: i, ops, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, failures };
 }
 
 function main(): void {
@@ -54,7 +61,8 @@ function main(): void {
   const s = fuzz(seed, seconds);
   for (const f of s.failures) process.stdout.write(`FAIL ${f}\n`);
   process.stdout.write(`fuzz: seed ${seed}: ${s.cases} cases, ${s.ops} ops in ${s.seconds.toFixed(1)} s, ` +
-    `${Math.round(s.ops / s.seconds)} ops/s, ${s.failures.length} failure${s.failures.length === 1 ? '' : 's'}\n`);
+    `${Math.round(s.ops / s.seconds)} ops/s (${Math.round(s.ops / s.cpuSeconds)} per CPU second), ` +
+    `${s.failures.length} failure${s.failures.length === 1 ? '' : 's'}\n`);
   process.exitCode = s.failures.length ? 1 : 0;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The shell's parser: script text to the syntax tree of tools/sh/ast.ts, following
- * POSIX sh's token recognition (XCU 2.3), quoting (2.2) and grammar (2.10).
+ * POSIX sh's grammar (XCU 2.10) over the tokens of tools/sh/lex.ts (token recognition,
+ * XCU 2.3, and quoting, 2.2).
  *
  * - Blanks separate words; `;` and newline end a command; `#` at the start of a word
  *   starts a comment. Operators: | || && ; ( ) < > >> >| <& >& and the IO number in
@@ -18,29 +19,15 @@
  * could complete the text (an open quote, `if` without `fi`, a trailing `|`), which the
  * prompt uses to ask for a continuation line.
  */
-import type { AndOr, Command, List, Pipeline, Redirect, Word, WordPart, ParamOp } from './ast.js';
+import type { AndOr, Command, List, Pipeline, Redirect, Word, WordPart } from './ast.js';
+import { Failure, Lexer, type Grammar, type Token } from './lex.js';
 
 export interface ParseError { ok: false; error: string; line: number; incomplete: boolean }
 export type ParseResult = { ok: true; value: List } | ParseError;
 
-type Token =
-  | { t: 'word'; word: Word; line: number }
-  | { t: 'io'; fd: number; line: number }
-  | { t: 'op'; op: string; line: number }
-  | { t: 'nl'; line: number }
-  | { t: 'eof'; line: number };
-
 const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done',
   'while', 'until', 'case', 'esac', '{', '}', '!']);
-const OPERATORS = ['&&', '||', ';;', '>>', '>|', '<&', '>&', '<<-', '<<', '<>', '|', '&', ';', '(', ')', '<', '>'];
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** readWord's `until` for "the rest of the text" (the inside of $((...))). */
-const TO_END = '\u0000';
-const SPECIAL_PARAMS = '?$#!@*-0123456789';
-
-class Failure extends Error {
-  constructor(message: string, readonly line: number, readonly incomplete: boolean) { super(message); }
-}
 
 /** Parse a whole script. */
 export function parseShell(text: string, firstLine = 1): ParseResult {
@@ -99,12 +86,34 @@ function describe(tok: Token): string {
   }
 }
 
-class Parser {
-  private pos = 0;
-  private line: number;
+class Parser implements Grammar {
+  private readonly lexer_: Lexer;
   private ahead: Token | null = null;
 
-  constructor(private readonly src: string, firstLine: number) { this.line = firstLine; }
+  constructor(src: string, firstLine: number) { this.lexer_ = new Lexer(src, firstLine, this); }
+
+  // --- what the lexer borrows -----------------------------------------------------
+
+  substitution(lexer: Lexer): List {
+    const startLine = lexer.line;
+    this.ahead = null;
+    const body = this.parseList(new Set());
+    const close = this.peek();
+    if (close.t === 'eof') throw new Failure("unterminated '$(' (expecting ')')", startLine, true);
+    if (close.t !== 'op' || close.op !== ')') this.unexpected(close, "')'");
+    this.ahead = null; // the lexer is already just after ')'
+    return body;
+  }
+
+  script(text: string, line: number): List {
+    const r = parseShell(text, line);
+    if (!r.ok) throw new Failure(r.error, r.line, false);
+    return r.value;
+  }
+
+  lexer(text: string, line: number): Lexer {
+    return new Parser(text, line).lexer_;
+  }
 
   // --- grammar --------------------------------------------------------------------
 
@@ -321,7 +330,7 @@ class Parser {
   // --- tokens ---------------------------------------------------------------------
 
   peek(): Token {
-    if (this.ahead === null) this.ahead = this.lex();
+    if (this.ahead === null) this.ahead = this.lexer_.lex();
     return this.ahead;
   }
 
@@ -331,230 +340,6 @@ class Parser {
     return tok;
   }
 
-  private lex(): Token {
-    const s = this.src;
-    for (;;) {
-      const c = s[this.pos];
-      if (c === ' ' || c === '\t' || c === '\r') { this.pos++; continue; }
-      if (c === '\\' && s[this.pos + 1] === '\n') { this.pos += 2; this.line++; continue; }
-      if (c === '#') { while (this.pos < s.length && s[this.pos] !== '\n') this.pos++; continue; }
-      break;
-    }
-    const line = this.line;
-    if (this.pos >= s.length) return { t: 'eof', line };
-    if (s[this.pos] === '\n') { this.pos++; this.line++; return { t: 'nl', line }; }
-    for (const op of OPERATORS) {
-      if (s.startsWith(op, this.pos)) { this.pos += op.length; return { t: 'op', op, line }; }
-    }
-    const start = this.pos;
-    const word = this.readWord(null);
-    const raw = s.slice(start, this.pos);
-    if (/^[0-9]+$/.test(raw) && (s[this.pos] === '<' || s[this.pos] === '>')) return { t: 'io', fd: Number(raw), line };
-    return { t: 'word', word, line };
-  }
-
-  /**
-   * Read one word from this.pos. `until` is the closing character of an enclosing
-   * ${...} (then blanks and operators are part of the word), or null for a plain word.
-   */
-  private readWord(until: string | null, inDouble = false): Word {
-    const s = this.src;
-    const parts: WordPart[] = [];
-    const lit = (text: string, quoted: boolean): void => {
-      const last = parts[parts.length - 1];
-      if (last && last.kind === 'lit' && last.quoted === quoted) last.text += text;
-      else parts.push({ kind: 'lit', text, quoted });
-    };
-    for (;;) {
-      if (this.pos >= s.length) {
-        if (until !== null && until !== TO_END) this.fail(`unterminated '\${'`, { line: this.line }, true);
-        break;
-      }
-      const c = s[this.pos];
-      if (until !== null) {
-        if (c === until) break;
-      } else if (' \t\r\n;&|()<>'.includes(c)) {
-        break;
-      }
-      if (c === '\\') {
-        const d = s[this.pos + 1];
-        if (d === undefined) this.fail('backslash at end of input', { line: this.line }, true);
-        this.pos += 2;
-        if (d === '\n') { this.line++; continue; }
-        if (inDouble && !'$`"\\}'.includes(d)) lit('\\' + d, true);
-        else lit(d, true);
-        continue;
-      }
-      if (c === "'" && !inDouble) {
-        const close = s.indexOf("'", this.pos + 1);
-        if (close < 0) this.fail("unterminated single quote (')", { line: this.line }, true);
-        const body = s.slice(this.pos + 1, close);
-        this.line += count(body, '\n');
-        lit(body, true);
-        this.pos = close + 1;
-        if (body === '') parts.push({ kind: 'lit', text: '', quoted: true });
-        continue;
-      }
-      if (c === '"') {
-        this.readDouble(parts);
-        continue;
-      }
-      if (c === '$') { parts.push(this.readDollar(inDouble)); continue; }
-      if (c === '`') { parts.push(this.readBackquote(inDouble)); continue; }
-      if (c === '\n') this.line++;
-      lit(c, inDouble);
-      this.pos++;
-    }
-    return { parts };
-  }
-
-  /** "..." at this.pos: quoted literal text and expansions. */
-  private readDouble(parts: WordPart[]): void {
-    const s = this.src;
-    const startLine = this.line;
-    this.pos++;
-    let text = '';
-    const flush = (force: boolean): void => {
-      if (text !== '' || force) parts.push({ kind: 'lit', text, quoted: true });
-      text = '';
-    };
-    let any = false;
-    for (;;) {
-      if (this.pos >= s.length) throw new Failure('unterminated double quote (")', startLine, true);
-      const c = s[this.pos];
-      if (c === '"') { this.pos++; break; }
-      if (c === '\\') {
-        const d = s[this.pos + 1];
-        if (d === undefined) throw new Failure('unterminated double quote (")', startLine, true);
-        this.pos += 2;
-        if (d === '\n') { this.line++; continue; }
-        text += '$`"\\'.includes(d) ? d : '\\' + d;
-        continue;
-      }
-      if (c === '$' || c === '`') {
-        flush(false);
-        parts.push(c === '$' ? this.readDollar(true) : this.readBackquote(true));
-        any = true;
-        continue;
-      }
-      if (c === '\n') this.line++;
-      text += c;
-      this.pos++;
-    }
-    flush(!any && text === ''); // "" is an empty word, not nothing
-  }
-
-  /** $... at this.pos. */
-  private readDollar(quoted: boolean): WordPart {
-    const s = this.src;
-    const c = s[this.pos + 1];
-    if (c === '(') {
-      if (s[this.pos + 2] === '(') return this.readArith(quoted);
-      const startLine = this.line;
-      this.pos += 2;
-      this.ahead = null;
-      const body = this.parseList(new Set());
-      const close = this.peek();
-      if (close.t === 'eof') throw new Failure("unterminated '$(' (expecting ')')", startLine, true);
-      if (close.t !== 'op' || close.op !== ')') this.unexpected(close, "')'");
-      this.ahead = null; // pos is already just after ')'
-      return { kind: 'subst', body, quoted };
-    }
-    if (c === '{') return this.readBraced(quoted);
-    if (c !== undefined && SPECIAL_PARAMS.includes(c)) {
-      this.pos += 2;
-      return { kind: 'param', name: c, op: null, arg: null, quoted };
-    }
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(s.slice(this.pos + 1, this.pos + 257));
-    if (m) {
-      this.pos += 1 + m[0].length;
-      return { kind: 'param', name: m[0], op: null, arg: null, quoted };
-    }
-    this.pos++;
-    return { kind: 'lit', text: '$', quoted };
-  }
-
-  /** ${...} at this.pos. */
-  private readBraced(quoted: boolean): WordPart {
-    const s = this.src;
-    const startLine = this.line;
-    this.pos += 2;
-    let lengthOf = false;
-    if (s[this.pos] === '#' && s[this.pos + 1] !== '}' && s[this.pos + 1] !== undefined) {
-      lengthOf = true;
-      this.pos++;
-    }
-    let name: string;
-    const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?$#!@*-])/.exec(s.slice(this.pos, this.pos + 256));
-    if (!m) {
-      if (this.pos >= s.length) throw new Failure("unterminated '${'", startLine, true);
-      throw new Failure('bad substitution', startLine, false);
-    }
-    name = m[0];
-    this.pos += name.length;
-    if (lengthOf) {
-      if (this.pos >= s.length) throw new Failure("unterminated '${'", startLine, true);
-      if (s[this.pos] !== '}') throw new Failure('bad substitution', startLine, false);
-      this.pos++;
-      return { kind: 'param', name, op: '#len', arg: null, quoted };
-    }
-    if (s[this.pos] === '}') {
-      this.pos++;
-      return { kind: 'param', name, op: null, arg: null, quoted };
-    }
-    if (this.pos >= s.length) throw new Failure("unterminated '${'", startLine, true);
-    const om = /^(?::[-=+?]|%%|##|[-=+?%#])/.exec(s.slice(this.pos, this.pos + 2));
-    if (!om) throw new Failure('bad substitution', startLine, false);
-    this.pos += om[0].length;
-    const arg = this.readWord('}', quoted);
-    if (s[this.pos] !== '}') throw new Failure("unterminated '${'", startLine, true);
-    this.pos++;
-    return { kind: 'param', name, op: om[0] as ParamOp, arg, quoted };
-  }
-
-  /** $((...)) at this.pos: the text up to the matching )) is an expandable word. */
-  private readArith(quoted: boolean): WordPart {
-    const s = this.src;
-    const startLine = this.line;
-    let depth = 0;
-    let i = this.pos + 3;
-    for (; i < s.length; i++) {
-      if (s[i] === '(') depth++;
-      else if (s[i] === ')') {
-        if (depth === 0) break;
-        depth--;
-      }
-    }
-    if (i >= s.length || s[i + 1] !== ')') throw new Failure("unterminated '$((' (expecting '))')", startLine, i >= s.length - 1);
-    const inner = new Parser(s.slice(this.pos + 3, i), startLine);
-    const expr = inner.readWord(TO_END, true);
-    this.line += count(s.slice(this.pos, i), '\n');
-    this.pos = i + 2;
-    return { kind: 'arith', expr, quoted };
-  }
-
-  /** `...` at this.pos: the text, unescaped, is parsed as a list. */
-  private readBackquote(inDouble: boolean): WordPart {
-    const s = this.src;
-    const startLine = this.line;
-    let body = '';
-    let i = this.pos + 1;
-    for (;; i++) {
-      if (i >= s.length) throw new Failure('unterminated backquote (`)', startLine, true);
-      const c = s[i];
-      if (c === '`') break;
-      if (c === '\\' && i + 1 < s.length && ('$`\\'.includes(s[i + 1]) || (inDouble && s[i + 1] === '"'))) {
-        body += s[++i];
-        continue;
-      }
-      body += c;
-    }
-    const r = parseShell(body, startLine);
-    if (!r.ok) throw new Failure(r.error, r.line, false);
-    this.line += count(s.slice(this.pos, i), '\n');
-    this.pos = i + 1;
-    return { kind: 'subst', body: r.value, quoted: inDouble };
-  }
 }
 
 /** NAME=value at the start of a simple command (XCU 2.10.2 rule 7). */
@@ -566,10 +351,4 @@ function assignmentOf(word: Word): { name: string; value: Word } | null {
   const rest = first.text.slice(m[0].length);
   const parts: WordPart[] = rest === '' ? [] : [{ kind: 'lit', text: rest, quoted: false }];
   return { name: m[1], value: { parts: [...parts, ...word.parts.slice(1)] } };
-}
-
-function count(s: string, ch: string): number {
-  let n = 0;
-  for (const c of s) if (c === ch) n++;
-  return n;
 }

@@ -19,6 +19,10 @@
  */
 import { register } from 'node:module';
 import { IMAGE_DIRS } from './layout.js';
+// Types only (erased): an image's modules are loaded by URL at run time, never imported.
+import type * as InitMain from '../../init/main.js';
+import type * as Head64 from '../../arch/x86/kernel/head64.js';
+import type * as GuestInit from '../guest/init.js';
 
 /** The root of this tree: the repository (sources) or build/ (compiled). */
 const ROOT = new URL('../../', import.meta.url).href;
@@ -88,11 +92,11 @@ export function imageUrl(rel: string, n: number): string {
 export interface KernelImage {
   readonly id: number;
   /** init/main.js of this image. */
-  readonly init: typeof import('../../init/main.js');
+  readonly init: typeof InitMain;
   /** arch/x86/kernel/head64.js: the guest's entry (x86_64_start_kernel). */
-  readonly head64: typeof import('../../arch/x86/kernel/head64.js');
+  readonly head64: typeof Head64;
   /** tools/guest/init.js: the guest's user space (console shell, guest agent). */
-  readonly guest: typeof import('../guest/init.js');
+  readonly guest: typeof GuestInit;
   /** Import any other module of the image, e.g. 'kernel/printk.js'. */
   module<T = unknown>(rel: string): Promise<T>;
 }
@@ -108,9 +112,9 @@ async function loadImage(id: number): Promise<KernelImage> {
   if (!img) {
     const module = <T>(rel: string): Promise<T> => import(imageUrl(rel, id)) as Promise<T>;
     const [init, head64, guest] = await Promise.all([
-      module<typeof import('../../init/main.js')>('init/main.js'),
-      module<typeof import('../../arch/x86/kernel/head64.js')>('arch/x86/kernel/head64.js'),
-      module<typeof import('../guest/init.js')>('tools/guest/init.js'),
+      module<typeof InitMain>('init/main.js'),
+      module<typeof Head64>('arch/x86/kernel/head64.js'),
+      module<typeof GuestInit>('tools/guest/init.js'),
     ]);
     img = { id, init, head64, guest, module };
     images.set(id, img);

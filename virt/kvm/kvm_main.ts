@@ -40,8 +40,8 @@ import {
 import { hardware_disable_all, hardware_enable_all } from '../../arch/x86/kvm/vmx/vmx_enable.js';
 import { vmcs_read, vmcs_write, vmx_guest_regs } from '../../arch/x86/kvm/vmx/vmx_ops.js';
 import { kvm_arch_vcpu_ioctl_run, kvm_x86 } from '../../arch/x86/kvm/x86.js';
+import { PAGE_SIZE } from '../../arch/x86/include/asm/pgtable_types.js';
 
-const PAGE_SIZE = 4096;
 let vm_count = 0;
 
 const u = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;

@@ -13,10 +13,11 @@
  * Registered as major 202 ("cpu/msr") with one node per online CPU by msr_init (Linux:
  * module_init, here a late initcall run after SMP bring-up).
  *
- * Writes go through filter_write() first: this kernel keeps no list of MSRs that user
- * space may write (Linux's allow_writes=default), so every write is allowed and logged
- * as Linux logs it, "msr: Write to unrecognized MSR 0x%x by %s (pid: %d).", at most
- * once every 30 seconds.
+ * Writes go through filter_write() first, with Linux's msr.allow_writes=on|off|default:
+ * `default` (this kernel keeps no list of MSRs user space may write, like Linux) allows
+ * every write and logs it as Linux does, "msr: Write to unrecognized MSR 0x%x by %s
+ * (pid: %d).", at most once every 30 seconds; `on` allows silently; `off` refuses with
+ * -EPERM.
  */
 import { rdmsrl_safe, smp_call_function_single, wrmsrl_safe } from '../include/asm/processor.js';
 import { X86_FEATURE_MSR } from '../include/asm/cpufeatures.js';
@@ -27,6 +28,7 @@ import { EINVAL, EIO, ENXIO, EPERM } from '../../../kernel/errno.js';
 import { pr_warn } from '../../../kernel/printk.js';
 import { __ratelimit, ratelimit_state_init, type ratelimit_state } from '../../../kernel/ratelimit.js';
 import { current } from '../../../kernel/sched.js';
+import { module_param, type kernel_param_ops } from '../../../kernel/params.js';
 import { register_chrdev } from '../../../fs/char_dev.js';
 import { devtmpfs_create_node } from '../../../fs/devtmpfs.js';
 import { MINOR, type file, type file_operations } from '../../../fs/file.js';
@@ -94,8 +96,22 @@ const msr_fops: file_operations = {
  * every 30 seconds (msr.c: DEFINE_RATELIMIT_STATE(fw_rs, 30 * HZ, 1)). */
 let fw_rs: ratelimit_state = ratelimit_state_init(30_000, 1);
 
+type allow_write_msrs = 'on' | 'off' | 'default';
+/** set_allow_writes/get_allow_writes: "on", "off", anything else is "default". */
+const allow_writes_ops: kernel_param_ops<allow_write_msrs> = {
+  set(val, kp) {
+    const v = (val ?? '').trim();
+    kp.value = v === 'on' || v === 'off' ? v : 'default';
+    return 0;
+  },
+  get: (kp) => kp.value,
+};
+const allow_writes = module_param('msr', 'allow_writes', allow_writes_ops, 'default');
+
 /** filter_write(): 0 to let the write go ahead (warning, rate-limited), or -EPERM. */
 function filter_write(reg: number): number {
+  if (allow_writes.value === 'on') return 0;
+  if (allow_writes.value === 'off') return -EPERM;
   if (!__ratelimit(fw_rs)) return 0;
   const tsk = current();
   pr_warn(`msr: Write to unrecognized MSR 0x${reg.toString(16)} by ${tsk.comm} (pid: ${tsk.pid}).`);

@@ -18,7 +18,8 @@
 import { rdmsrl_safe, smp_call_function_single, write_cr3 } from '../include/asm/processor.js';
 import { panic } from '../../../kernel/panic.js';
 import {
-  MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_BYPASS, TME_ACTIVATE_SAVE_KEY, TME_ACTIVATE_ENABLED, TME_ACTIVATE_LOCKED,
+  MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_BYPASS, TME_ACTIVATE_ENABLED, TME_ACTIVATE_KEY_SELECT, TME_ACTIVATE_LOCKED,
+  TME_ACTIVATE_SAVE_KEY,
 } from '../include/asm/msr-index.js';
 import { cpu_loaded_mm } from '../mm/tlb.js';
 import { load_kernel_pgtable } from '../mm/init.js';
@@ -28,8 +29,6 @@ import { pr_err, pr_info, pr_warn } from '../../../kernel/printk.js';
 import { online_cpus } from './smpboot.js';
 import { wbinvd_on_all_packages } from './reboot.js';
 
-/** IA32_TME_ACTIVATE[2] TME key select: 0 a new key, 1 restore the saved one (spec §1.2). */
-const TME_ACTIVATE_KEY_SELECT = 0x4n;
 
 /** What IA32_TME_ACTIVATE held when we went to sleep, to check the BIOS restored it. */
 let act_before: bigint | null = null;

@@ -26,7 +26,7 @@ import {
 import { memcpy_toio, read_cr0, readl, write_cr0, write_cr3 } from '../include/asm/processor.js';
 import { e820_table, memblock_phys_alloc } from '../../../mm/memblock.js';
 import { mktme_disable, mktme_nr_keyids } from './mktme.js';
-import { pr_err, pr_info } from '../../../kernel/printk.js';
+import { pr_debug, pr_err, pr_info_tree } from '../../../kernel/printk.js';
 
 export { PAGE_OFFSET, __va, __pa, page_address, direct_mapping_size } from '../include/asm/page.js';
 
@@ -153,14 +153,16 @@ export function init_mem_mapping(): void {
   pgd_pa = b.root.pa;
   nr_table_pages = b.tables.size;
   for (const r of ranges) {
-    pr_info(`init_memory_mapping: [mem 0x${hex16(r.start)}-0x${hex16(r.end - 1)}]`);
+    // init_memory_mapping(): pr_debug("init_memory_mapping: [mem %#010lx-%#010lx]\n")
+    pr_debug(`init_memory_mapping: [mem ${hex010(r.start)}-${hex010(r.end - 1)}]`);
   }
-  if (nr) pr_info(`x86/mktme: direct mappings for KeyIDs 0-${nr}, ${size / 2 ** 40} TiB apart`);
-  pr_info(`x86/mm: ${nr_table_pages} page-table pages for the direct mappings`);
+  if (nr) pr_info_tree(`x86/mm: direct mappings for KeyIDs 0-${nr}, ${size / 2 ** 40} TiB apart`);
+  pr_info_tree(`x86/mm: ${nr_table_pages} page-table pages for the direct mappings`);
   load_kernel_pgtable();
 }
 
-function hex16(n: number): string { return n.toString(16).padStart(16, '0'); }
+/** The kernel's %#010lx: 0x, then at least 8 digits ("0x" counts in the width). */
+function hex010(n: number): string { return '0x' + n.toString(16).padStart(8, '0'); }
 
 /** Load the kernel page tables on the current CPU (boot CPU and each AP). */
 export function load_kernel_pgtable(): void {

@@ -12,7 +12,7 @@ export interface Input {
   name: string;
   /** The contents as a byte string (latin1). */
   text: string;
-  /** Host size in bytes for regular files, null for standard input. */
+  /** The file's size as stat(2) reports it (0 for /proc files), null for standard input. */
   regularSize: number | null;
 }
 
@@ -31,7 +31,8 @@ export function readInputs(name: string, operands: readonly string[], io: ShellI
     }
     try {
       const bytes = files.read(op);
-      inputs.push({ name: op, text: latin1(bytes), regularSize: bytes.length });
+      // The size stat(2) reports: 0 for /proc and /sys files, as on Linux.
+      inputs.push({ name: op, text: latin1(bytes), regularSize: files.stat(op)?.size ?? bytes.length });
     } catch (e) {
       if (!(e instanceof FileError)) throw e;
       io.err(`${name}: ${op}: ${e.message}\n`);

@@ -32,7 +32,11 @@ const FIELDS: number[] = [
   isa.HOST_RSP, isa.HOST_RIP,
 ];
 
-const SLOT = new Map<number, number>(FIELDS.map((f, i) => [f, 16 + i * 8]));
+/** Slot index of each encoding (encodings are below 0x8000), -1 for none: VMREAD and
+ *  VMWRITE are on every exit's path, so this is an array, not a Map. */
+const INDEX = new Int16Array(0x8000).fill(-1);
+FIELDS.forEach((f, i) => { INDEX[f] = i; });
+function slot(field: number): number { return Number.isInteger(field) && field >= 0 && field < 0x8000 ? INDEX[field] : -1; }
 export const VMCS_LAUNCH_STATE_OFFSET = 8;
 export const VMCS_SIZE = 4096;
 
@@ -53,7 +57,10 @@ export function fieldWidth(field: number): 16 | 32 | 64 {
 /** Exit-information fields (type 1, bits 11:10) are read-only to VMWRITE. */
 export function fieldReadOnly(field: number): boolean { return ((field >>> 10) & 3) === 1; }
 
-export function fieldOffset(field: number): number | undefined { return SLOT.get(field); }
+export function fieldOffset(field: number): number | undefined {
+  const i = slot(field);
+  return i < 0 ? undefined : 16 + i * 8;
+}
 
 
 
@@ -95,15 +102,15 @@ export class VmcsData {
   }
 
   get(field: number): number {
-    const i = INDEX.get(field);
-    if (i === undefined) return 0;
+    const i = slot(field);
+    if (i < 0) return 0;
     const w = fieldWidth(field);
     return w === 64 ? this.hi[i] * TWO32 + this.lo[i] : this.lo[i];
   }
 
   set(field: number, value: number): void {
-    const i = INDEX.get(field);
-    if (i === undefined) return;
+    const i = slot(field);
+    if (i < 0) return;
     const w = fieldWidth(field);
     if (w === 64) {
       this.lo[i] = value === -1 ? 0xffffffff : value % TWO32;
@@ -116,9 +123,8 @@ export class VmcsData {
 
   /** Bit `bit` (0..63) of a 64-bit field, exactly (a double cannot hold bit 63 with bit 0). */
   bit(field: number, bit: number): boolean {
-    const i = INDEX.get(field)!;
+    const i = slot(field);
     return ((bit >= 32 ? this.hi[i] : this.lo[i]) >>> (bit % 32) & 1) === 1;
   }
 }
 
-const INDEX = new Map<number, number>(FIELDS.map((f, i) => [f, i]));

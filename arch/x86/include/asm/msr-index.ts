@@ -22,12 +22,15 @@ export const MSR_IA32_TME_EXCLUDE_BASE = 0x00000984;
 export function TME_ACTIVATE_LOCKED(x: bigint): boolean { return (x & 0x1n) !== 0n; }
 /** Bit 1: hardware encryption enable. */
 export function TME_ACTIVATE_ENABLED(x: bigint): boolean { return (x & 0x2n) !== 0n; }
+/** Bit 2 (mask): key select, 0 a new platform key, 1 the one saved for standby. */
+export const TME_ACTIVATE_KEY_SELECT = 0x4n;
 /** Bit 3: save the TME key for standby (S3), restore it on resume (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
 export function TME_ACTIVATE_SAVE_KEY(x: bigint): boolean { return (x & 0x8n) !== 0n; }
 /** Bits 7:4: TME policy (an algorithm's bit index in IA32_TME_CAPABILITY). */
 export function TME_ACTIVATE_POLICY(x: bigint): bigint { return (x >> 4n) & 0xfn; }
 export const TME_ACTIVATE_POLICY_AES_XTS_128 = 0n;
-/** Policy 2 (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE); known to this kernel, not to Linux 2018-2024. */
+/** Policy 2 (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE): not known to Linux
+ * 2018-2024; this tree's mktme_aes_xts_256 option. */
 export const TME_ACTIVATE_POLICY_AES_XTS_256 = 2n;
 /** Bit 31: KeyID 0 bypasses encryption. */
 export function TME_ACTIVATE_BYPASS(x: bigint): boolean { return (x & (1n << 31n)) !== 0n; }
@@ -36,8 +39,8 @@ export function TME_ACTIVATE_KEYID_BITS(x: bigint): number { return Number((x >>
 /** Bits 63:48: MK_TME_CRYPTO_ALGS (bit 48+n = algorithm n of IA32_TME_CAPABILITY). */
 export function TME_ACTIVATE_CRYPTO_ALGS(x: bigint): bigint { return (x >> 48n) & 0xffffn; }
 export const TME_ACTIVATE_CRYPTO_AES_XTS_128 = 1n;
-/** Extension: this kernel also knows AES-XTS-256 (bit 50). */
+/** AES-XTS-256 (bit 50): not known to Linux 2018-2024; this tree's mktme_aes_xts_256 option. */
 export const TME_ACTIVATE_CRYPTO_AES_XTS_256 = 4n;
-/** The algorithms this kernel can program (the v2 series' TME_ACTIVATE_CRYPTO_KNOWN_ALGS). */
-export const TME_ACTIVATE_CRYPTO_KNOWN_ALGS = TME_ACTIVATE_CRYPTO_AES_XTS_128 | TME_ACTIVATE_CRYPTO_AES_XTS_256;
+/** What detect_tme knows, as Linux defines it (intel.c): AES-XTS-128 only. */
+export const TME_ACTIVATE_CRYPTO_KNOWN_ALGS = TME_ACTIVATE_CRYPTO_AES_XTS_128;
 

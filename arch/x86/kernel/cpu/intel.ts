@@ -7,8 +7,13 @@
  * message, in the same cases and order, with the pr_*_once() call sites printing at
  * most once per boot each, plus:
  *  - 2024: the "tme" capability is cleared on a CPU where the BIOS did not enable TME;
- *  - extension: this kernel knows AES-XTS-256, so TME policy 2 is not an "Unknown
- *    policy" and a crypto-algorithm mask with only AES-XTS-256 has a known algorithm;
+ *  - this tree's boot option `mktme_aes_xts_256`: detect_tme also knows AES-XTS-256,
+ *    so TME policy 2 is not an "Unknown policy" and a crypto-algorithm mask with only
+ *    AES-XTS-256 leaves MKTME usable. Without it (the default) the log and the outcome
+ *    are Linux's: `x86/tme: Unknown policy is active: 0x2` (TME stays on) and
+ *    `x86/mktme: No known encryption algorithm is supported: 0x4` (MKTME off). The key
+ *    type offers every activated algorithm mm can program (mktme_set_params), so with
+ *    a mask allowing both, `algorithm=aes-xts-256` keys work either way;
  *  - the v2 MKTME series ([PATCHv2 08/59]): when MKTME is usable the boot CPU hands the KeyID
  *    count, shift (MAXPHYADDR - KeyID bits, computed before x86_phys_bits is reduced)
  *    and the known algorithms to mm (mktme_set_params); otherwise mktme_disable().
@@ -25,8 +30,9 @@ import { X86_FEATURE_TME } from '../../include/asm/cpufeatures.js';
 import {
   MSR_IA32_TME_ACTIVATE, TME_ACTIVATE_CRYPTO_ALGS, TME_ACTIVATE_CRYPTO_KNOWN_ALGS,
   TME_ACTIVATE_ENABLED, TME_ACTIVATE_KEYID_BITS, TME_ACTIVATE_LOCKED, TME_ACTIVATE_POLICY,
-  TME_ACTIVATE_POLICY_AES_XTS_128, TME_ACTIVATE_POLICY_AES_XTS_256,
+  TME_ACTIVATE_POLICY_AES_XTS_128, TME_ACTIVATE_POLICY_AES_XTS_256, TME_ACTIVATE_CRYPTO_AES_XTS_256,
 } from '../../include/asm/msr-index.js';
+import { kstrtobool } from '../../../../lib/kstrtox.js';
 import { fmt_llx_alt, pr_err, pr_err_once, pr_info, pr_info_once, pr_warn } from '../../../../kernel/printk.js';
 import { mktme_disable, mktme_set_params } from '../../mm/mktme.js';
 import { EINVAL } from '../../../../kernel/errno.js';
@@ -48,6 +54,19 @@ early_param('mktme', (val) => {
   else return -EINVAL;
   return 0;
 }, () => { mktme_cmdline_off = false; });
+/**
+ * mktme_aes_xts_256[=BOOL] (this tree's, not Linux's): detect_tme accepts TME policy 2
+ * and MKTME algorithm AES-XTS-256 as known.
+ */
+let mktme_aes_xts_256 = false;
+early_param('mktme_aes_xts_256', (val) => {
+  if (val === null) { mktme_aes_xts_256 = true; return 0; }
+  const r = { val: false };
+  if (kstrtobool(val, r)) return -EINVAL;
+  mktme_aes_xts_256 = r.val;
+  return 0;
+}, () => { mktme_aes_xts_256 = false; });
+
 
 /** Boot: forget the previous boot's TME state (mktme= is already parsed). */
 export function tme_init(): void {
@@ -104,12 +123,14 @@ export function detect_tme(c: cpuinfo_x86): void {
     pr_info('x86/tme: enabled by BIOS');
 
     const tme_policy = TME_ACTIVATE_POLICY(tme_activate);
-    if (tme_policy !== TME_ACTIVATE_POLICY_AES_XTS_128 && tme_policy !== TME_ACTIVATE_POLICY_AES_XTS_256) {
+    if (tme_policy !== TME_ACTIVATE_POLICY_AES_XTS_128 &&
+        !(mktme_aes_xts_256 && tme_policy === TME_ACTIVATE_POLICY_AES_XTS_256)) {
       pr_warn(`x86/tme: Unknown policy is active: ${fmt_llx_alt(tme_policy)}`);
     }
 
     const tme_crypto_algs = TME_ACTIVATE_CRYPTO_ALGS(tme_activate);
-    if (!(tme_crypto_algs & TME_ACTIVATE_CRYPTO_KNOWN_ALGS)) {
+    const known = TME_ACTIVATE_CRYPTO_KNOWN_ALGS | (mktme_aes_xts_256 ? TME_ACTIVATE_CRYPTO_AES_XTS_256 : 0n);
+    if (!(tme_crypto_algs & known)) {
       pr_err(`x86/mktme: No known encryption algorithm is supported: ${fmt_llx_alt(tme_crypto_algs)}`);
       mktme_status = MKTME_DISABLED;
     }
@@ -133,7 +154,9 @@ export function detect_tme(c: cpuinfo_x86): void {
   if (first) {
     // v2 series ([PATCHv2 08/59]): publish the KeyID layout, or turn MKTME off in software.
     if (mktme_status === MKTME_ENABLED && nr_keyids && !mktme_cmdline_off) {
-      const algs = Number(TME_ACTIVATE_CRYPTO_ALGS(tme_activate) & TME_ACTIVATE_CRYPTO_KNOWN_ALGS);
+      // The key type offers the activated algorithms mm can program (AES-XTS-128, -256).
+      const algs = Number(TME_ACTIVATE_CRYPTO_ALGS(tme_activate) &
+        (TME_ACTIVATE_CRYPTO_KNOWN_ALGS | TME_ACTIVATE_CRYPTO_AES_XTS_256));
       mktme_set_params(nr_keyids, c.x86_phys_bits - keyid_bits, keyid_bits, algs);
     } else {
       if (mktme_status === MKTME_ENABLED && nr_keyids) pr_info('x86/mktme: disabled by kernel command line');

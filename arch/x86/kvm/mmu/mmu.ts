@@ -29,7 +29,7 @@ import {
 } from '../../hw/isa.js';
 import { nr_cpu_ids, readl, smp_call_function_single, writel } from '../../include/asm/processor.js';
 import { page_address } from '../../include/asm/page.js';
-import { pte_pfn, pte_write } from '../../include/asm/pgtable_types.js';
+import { LEVEL_SHIFT, PAGE_SIZE, pte_pfn, pte_write } from '../../include/asm/pgtable_types.js';
 import { page_keyid } from '../../include/asm/mktme.js';
 import { mktme_keyid_shift } from '../../mm/mktme.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../../../mm/page_alloc.js';
@@ -41,9 +41,7 @@ import type { kvm, kvm_memory_slot } from '../../../../include/linux/kvm_host.js
 import { __invept } from '../vmx/vmx_ops.js';
 import { vmx_enabled_on } from '../vmx/vmx_enable.js';
 
-const PAGE_SIZE = 4096;
 const TWO32 = 4294967296;
-const LEVEL_SHIFT = [39, 30, 21, 12];
 /** Leaves map RAM write-back, ignoring guest PAT (KVM's vmx_get_mt_mask for RAM). */
 const EPT_MT_WB = 6 << VMX_EPT_MT_EPTE_SHIFT;
 
