@@ -128,6 +128,13 @@ t.test('a guest kernel on two vCPUs', async (t: Test) => {
   t.equal(gtlb.tlb_stats.nr_tlb_local_flush_all - before.nr_tlb_local_flush_all, 2, 'a full flush on each CPU (tables freed)');
   t.match(buf.stderr, /Segmentation fault\n$/, 'the read on CPU 1 after the shootdown faults');
 
+  // What one stack cannot do: CPU 0 waits while the command's process runs on CPU 1.
+  const at = buf.stdout.length;
+  const e2 = errOut(`vm exec vm1 'taskset -pc 1 $$ >/dev/null; rdmsr -p 1 0x10 >/dev/null && echo cpu1 ok; rdmsr -p 0 0x10; taskset -pc 2 $$'`);
+  t.equal(buf.stdout.slice(at), 'cpu1 ok\n', "the process's own CPU answers");
+  t.match(e2, /^rdmsr: pread: Resource deadlock avoided\ntaskset: failed to set pid \d+'s affinity: Invalid argument\n$/,
+    'a call needing the waiting CPU 0 is refused (EDEADLK); an offline CPU is EINVAL');
+
   s.run('vm destroy vm1');
   t.end();
 });
