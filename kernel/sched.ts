@@ -17,6 +17,7 @@ import {
   cpu_waiting, nr_cpu_ids, smp_call_function_single, smp_call_function_single_async, smp_processor_id,
 } from '../arch/x86/include/asm/processor.js';
 import { switch_mm, tlb_init } from '../arch/x86/mm/tlb.js';
+import { cpu_online } from '../arch/x86/kernel/smpboot.js';
 import type { mm_struct } from '../mm/vma.js';
 import type { cred } from './cred.js';
 import type { files_struct } from '../fs/file.js';
@@ -115,12 +116,14 @@ export function set_task_comm(tsk: task_struct, name: string): void {
   tsk.comm = name.slice(0, TASK_COMM_LEN - 1);
 }
 
-/** select_task_rq for a new task: the next CPU round-robin, among `allowed` if given. */
+/** select_task_rq for a new task: the next online CPU round-robin, among `allowed` if
+ *  given (is_cpu_allowed: a CPU whose bring-up failed gets no tasks). */
 export function select_task_rq(allowed?: readonly number[]): number {
-  for (let i = 0; i < Math.max(1, nr_cpu_ids()); i++) {
-    const cpu = next_cpu % Math.max(1, nr_cpu_ids());
+  const n = Math.max(1, nr_cpu_ids());
+  for (let i = 0; i < n; i++) {
+    const cpu = next_cpu % n;
     next_cpu = cpu + 1;
-    if (!allowed || allowed.includes(cpu)) return cpu;
+    if ((!allowed || allowed.includes(cpu)) && (cpu === 0 || cpu_online(cpu))) return cpu;
   }
   return allowed?.[0] ?? 0;
 }

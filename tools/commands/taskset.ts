@@ -25,7 +25,7 @@ export const tasksetCommand: Command<KernelShellContext> = {
   run(ctx, args, io) {
     const rest = args[0] === '-pc' || args[0] === '-cp' ? args.slice(1)
       : args[0] === '-p' && args[1] === '-c' ? args.slice(2) : null;
-    if (!rest || rest.length !== 2) throw new UsageError('taskset -pc CPU PID');
+    if (!rest || rest.length !== 2) throw new UsageError();
     const cpu = parseNumber(rest[0]);
     const pid = parseNumber(rest[1]);
     if (!cpu.ok) throw new UsageError(`CPU: ${cpu.error}`);
