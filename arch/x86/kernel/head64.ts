@@ -20,6 +20,7 @@ import {
   E820_MAX_ENTRIES_ZEROPAGE, MP_PROCESSOR, ZP_CMD_LINE_PTR, ZP_CMDLINE_SIZE, ZP_E820_ENTRIES, ZP_E820_TABLE,
 } from '../include/uapi/asm/bootparam.js';
 import { start_kernel } from '../../../init/main.js';
+import { acpi_guest_mcfg } from '../../../drivers/acpi/tbxfroot.js';
 
 function readPhys(cpu: X86Cpu, pa: number, len: number): Uint8Array {
   const b = new Uint8Array(len);
@@ -91,6 +92,8 @@ export function guest_boot_params(cpu: X86Cpu, zp: number, cpus: X86Cpu[]): Boot
     cpus,
     cpuNode: cpus.map(() => 0),
     cmdline,
+    // ACPI MCFG (a VMM with a PCI device writes one); no DMAR: a guest has no vIOMMU.
+    mcfg: acpi_guest_mcfg(cpu, Math.max(...ram.map((e) => e.addr + e.size))),
   };
 }
 
