@@ -1,20 +1,21 @@
 /**
  * Finding ACPI tables in a guest's memory (Linux drivers/acpi/acpica/tbxfroot.c
- * acpi_find_root_pointer, tbutils.c acpi_tb_parse_root_table, and
- * arch/x86/pci/mmconfig-shared.c pci_parse_mcfg): the "RSD PTR " root pointer on a
- * 16-byte boundary in the BIOS area [0xe0000, 0x100000), its XSDT, and the MCFG
+ * acpi_tb_validate_rsdp, tbutils.c acpi_tb_parse_root_table, and
+ * arch/x86/pci/mmconfig-shared.c pci_parse_mcfg): the "RSD PTR " root pointer, its
+ * XSDT, and the MCFG
  * table's allocation entries (PCI Firmware Specification 3.2 §4.1.2: base u64,
  * segment u16, start bus u8, end bus u8, 4 reserved). Only the MCFG is read: it is
  * the one table a VMM with a PCI device writes (no DMAR: the guest has no vIOMMU).
  *
  * A physical board's firmware hands BootParams over directly; a guest reads these
- * with paging off (linear = guest-physical), as head64 reads the zero page. Bad
- * checksums or lengths: the table is ignored, as ACPICA does (with a warning).
+ * with paging off (linear = guest-physical), as head64 reads the zero page. The RSDP
+ * is where boot_params.acpi_rsdp_addr says (x86_default_get_root_pointer); this tree
+ * does not fall back to scanning the BIOS area when it is 0, since the VMM always sets
+ * it when it writes ACPI tables, and a scan would fault in 32 more guest pages at every
+ * boot. Bad checksums or lengths: the table is ignored, as ACPICA does.
  */
 import type { AcpiMcfgAllocation, X86Cpu } from '../../arch/x86/hw/isa.js';
 
-export const ACPI_RSDP_SCAN_BEGIN = 0xe0000;
-export const ACPI_RSDP_SCAN_END = 0x100000;
 const SIG_RSDP = 'RSD PTR ';
 const HEADER = 36; // struct acpi_table_header
 const MCFG_ENTRIES = 44; // header + 8 reserved bytes
@@ -45,24 +46,23 @@ function table(cpu: X86Cpu, pa: number, limit: number): Uint8Array | null {
   return sum8(t, 0, len) === 0 ? t : null;
 }
 
-/** acpi_find_root_pointer: the RSDP's XSDT address (ACPI 2.0+), or 0. */
-function acpi_find_root_pointer(cpu: X86Cpu): number {
-  const area = new Uint8Array(ACPI_RSDP_SCAN_END - ACPI_RSDP_SCAN_BEGIN);
-  cpu.read(ACPI_RSDP_SCAN_BEGIN, area);
-  for (let off = 0; off + 36 <= area.length; off += 16) {
-    if (sig(area, off, 8) !== SIG_RSDP || sum8(area, off, 20) !== 0) continue;
-    if (area[off + 15] < 2 || sum8(area, off, 36) !== 0) continue; // revision 2: XSDT, extended checksum
-    return le(area, off + 24, 8);
-  }
-  return 0;
+/** acpi_tb_validate_rsdp at `rsdp`: the XSDT's address (ACPI 2.0+), or 0. */
+function acpi_rsdp_xsdt(cpu: X86Cpu, rsdp: number, limit: number): number {
+  if (!rsdp || rsdp % 16 || rsdp + 36 > limit) return 0;
+  const r = new Uint8Array(36);
+  cpu.read(rsdp, r);
+  if (sig(r, 0, 8) !== SIG_RSDP || sum8(r, 0, 20) !== 0) return 0;
+  if (r[15] < 2 || le(r, 20, 4) < 36 || sum8(r, 0, 36) !== 0) return 0; // revision 2: XSDT, extended checksum
+  return le(r, 24, 8);
 }
 
 /**
- * The MCFG allocations the firmware view lists (empty without an RSDP or MCFG).
- * `limit` is the end of guest RAM: every table must lie inside it.
+ * The MCFG allocations of the tables whose RSDP is at `rsdp` (empty without an RSDP
+ * or MCFG). `limit` is the end of guest RAM: every table must lie inside it.
  */
-export function acpi_guest_mcfg(cpu: X86Cpu, limit: number): AcpiMcfgAllocation[] {
-  const xsdt = table(cpu, acpi_find_root_pointer(cpu), limit);
+export function acpi_guest_mcfg(cpu: X86Cpu, rsdp: number, limit: number): AcpiMcfgAllocation[] {
+  const x = acpi_rsdp_xsdt(cpu, rsdp, limit);
+  const xsdt = x ? table(cpu, x, limit) : null;
   if (!xsdt || sig(xsdt, 0, 4) !== 'XSDT') return [];
   for (let e = HEADER; e + 8 <= xsdt.length; e += 8) {
     const t = table(cpu, le(xsdt, e, 8), limit);

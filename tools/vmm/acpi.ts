@@ -6,8 +6,10 @@
  * naming the guest's ECAM window for segment 0. No DMAR: the guest gets no vIOMMU;
  * its DMA addresses are guest-physical and the host's IOMMU domain translates them.
  *
- * The guest reads them in drivers/acpi/tbxfroot.ts.
+ * The zero page's acpi_rsdp_addr points at the RSDP (as QEMU's and cloud-hypervisor's
+ * direct kernel boot set it); the guest reads the tables in drivers/acpi/tbxfroot.ts.
  */
+import { ZP_ACPI_RSDP_ADDR } from '../../arch/x86/include/uapi/asm/bootparam.js';
 export const ACPI_RSDP_GPA = 0xe0000;
 /** The guest's ECAM window (QEMU q35 puts MMCONFIG at 0xb0000000; this board's host uses 0xe0000000). */
 export const GUEST_ECAM_BASE = 0xe000_0000;
@@ -65,3 +67,6 @@ export function acpiTables(): [number, Uint8Array] {
   b[mcfg + 9] = checksum(b, mcfg, mcfgLen);
   return [ACPI_RSDP_GPA, b];
 }
+
+/** Point the zero page's acpi_rsdp_addr at the RSDP. */
+export function setRsdpAddr(zeroPage: Uint8Array): void { put(zeroPage, ZP_ACPI_RSDP_ADDR, ACPI_RSDP_GPA, 8); }

@@ -29,7 +29,7 @@
  */
 import { CommandError } from '../registry.js';
 import { releaseImage, takeImage, type KernelImage } from './kernel_image.js';
-import { firmwareImage, type GuestLayout } from './bootparams.js';
+import { BOOT_PARAMS_GPA, firmwareImage, type GuestLayout } from './bootparams.js';
 import { COM1, COM2, Serial8250 } from './serial8250.js';
 import type { GuestAgentReply } from '../guest/init.js';
 import {
@@ -52,7 +52,7 @@ import { encrypt_key_lookup } from '../../kernel/cred.js';
 import { strerror } from '../../kernel/errno.js';
 import type { X86Cpu } from '../../arch/x86/hw/isa.js';
 import { VfioBus } from './vfio.js';
-import { acpiTables } from './acpi.js';
+import { acpiTables, setRsdpAddr } from './acpi.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const ISA_IRQ_VECTOR = (irq: number): number => 0x30 + irq;
@@ -231,7 +231,10 @@ function vm_setup(vm: Vm): void {
     const layout: GuestLayout = { ramSize: cfg.memSize, regions: cfg.shares.map((s) => ({ gpa: s.gpa, size: s.size })) };
     const cmdline = cfg.append ? `${GUEST_CMDLINE} ${cfg.append}` : GUEST_CMDLINE;
     const fw = firmwareImage(layout, cfg.cpus, cmdline);
-    if (vm.pci) fw.push(acpiTables()); // the MCFG naming the guest's ECAM window
+    if (vm.pci) { // the MCFG naming the guest's ECAM window, found through the zero page
+      fw.push(acpiTables());
+      setRsdpAddr(fw.find(([gpa]) => gpa === BOOT_PARAMS_GPA)![1]);
+    }
     for (const [gpa, bytes] of fw) {
       const r = user_write(vm.task, vm.hva(gpa), bytes);
       if (!r.ok) throw new CommandError('cannot write the guest firmware view');
