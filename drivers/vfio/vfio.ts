@@ -31,9 +31,10 @@ import {
   pci_set_master, pci_write_config_word, type pci_dev, type pci_driver,
 } from '../pci/pci.js';
 import { IS_ERR } from '../../kernel/err.js';
+import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from '../../include/uapi/linux/vfio.js';
+
 
 const PAGE = 4096;
-export const VFIO_DMA_MAP_FLAG_READ = 1, VFIO_DMA_MAP_FLAG_WRITE = 2;
 
 interface dma_mapping { iova: number; size: number; pfns: number[] }
 
@@ -80,6 +81,7 @@ export function vfio_assign_device(pdev: pci_dev): vfio_container | number {
  */
 export function vfio_iommu_map_dma(c: vfio_container, mm: mm_struct, vaddr: number, iova: number, size: number,
   flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE): number {
+  if (!(flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))) return -EINVAL;
   if (!(size > 0) || vaddr % PAGE || iova % PAGE || size % PAGE || !Number.isSafeInteger(iova + size) || iova + size > 2 ** 48) return -EINVAL;
   if (c.mappings.some((m) => iova < m.iova + m.size && m.iova < iova + size)) return -EEXIST;
   const pages = size / PAGE;
@@ -165,6 +167,8 @@ export function vfio_release(c: vfio_container): void {
   pci_clear_master(c.pdev);
   for (const va of c.barmap) if (va) iounmap(va);
   c.barmap = [];
+  c.pdev.driver = null; // unbound from vfio-pci
+  c.pdev.dev.driver = null;
   containers = containers.filter((x) => x !== c);
   pr_info(`vfio-pci ${c.pdev.dev.name}: released`);
 }

@@ -8,6 +8,8 @@
 k1=$(keyctl add mktme vm1 'type=cpu algorithm=aes-xts-128' @u)
 k2=$(keyctl add mktme vm2 'type=cpu algorithm=aes-xts-128' @u)
 vm create vm1 --mem 16M --key $k1
+# the VMM binds 00:03.0 to vfio-pci, then uses /dev/vfio/vfio (the container) and
+# /dev/vfio/1 (the device's IOMMU group) as QEMU does
 vm create vm2 --mem 16M --key $k2 --device 00:03.0
 dmesg | tail -2
 lspci -v -s 00:03.0
@@ -32,7 +34,9 @@ dimm read 0x$(vm ept vm2 0x110000 | grep -o 'hpa=0x[0-9a-f]*' | cut -dx -f2) 32
 # VM1 has no device; the device cannot reach VM1: its domain maps VM2's RAM only
 # (tests/kvm/vfio_vm.test.ts points it at VM1's frame: a DMAR fault)
 vm list
+# destroy: the container's release unmaps and unpins, the host driver takes the disk back
 vm destroy vm2
-dmesg | tail -1
+dmesg | tail -2
+blk list
 vm create vm3 --mem 16M --device 00:03.0
 vm exec vm3 'blk read 8 512 $(mmap 4K)'

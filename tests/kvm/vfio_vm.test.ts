@@ -21,6 +21,7 @@ const { addrTweak, xtsEncrypt } = await import('../../arch/x86/hw/crypto/xts.js'
 const { bufferIo } = await import('../../tools/lib/io.js');
 const { openSession } = await import('../../tools/vmm/session.js');
 const { vm_lookup } = await import('../../tools/commands/vm.js');
+const { vfio_containers } = await import('../../drivers/vfio/vfio.js');
 const { dma_pte_addr, dma_pte_keyid, domain_walk } = await import('../../drivers/iommu/intel/iommu.js');
 const { dmar_fault_poll } = await import('../../drivers/iommu/intel/dmar.js');
 
@@ -110,7 +111,7 @@ t.test('a disk assigned to VM2', async (t: Test) => {
       "DRAM = AES-XTS under VM2's key at the HPA the IOMMU translated the GPA to");
 
     // The device's domain: IOVA = GPA, every leaf the EPT's frame and KeyID; VM1's frame in none.
-    const vc = vm_lookup('vm2')!.pci!.containers[0];
+    const vc = vfio_containers().find((c) => c.pdev.devfn === SID)!;
     const e = domain_walk(vc.domain, gpa)[3];
     t.same({ hpa: dma_pte_addr(e), keyid: dma_pte_keyid(e) }, leaf, 'IOMMU leaf = EPT leaf for the buffer');
     let mismatch = 0, vm1hits = 0;
@@ -158,6 +159,8 @@ t.test('a disk assigned to VM2', async (t: Test) => {
     t.match(out('vm list'), /^NAME.*\nvm1 .*\nvm2 .*\n$/, 'failed creates left no VM');
     out('vm destroy vm2');
     t.equal(vm_lookup('vm2'), null);
+    t.equal(out('blk list'), 'vda 32768 sectors (16777216 bytes)\n', "the host's driver has its disk back");
+    t.match(out('dmesg | tail -2'), /vfio-pci 0000:00:03.0: released\n.*virtio_blk virtio0: \[vda\]/);
     t.equal(machine.dma.read(SID, 0, new Uint8Array(4)), 'fault', 'nothing mapped after destroy');
     t.match(out('vm create vm3 --mem 16M --device 00:03.0'), /vm3: running/, 'assignable again');
     t.match(out("vm exec vm3 'blk read 8 512 $(mmap 4K)' "), /512 bytes read/);

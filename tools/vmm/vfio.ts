@@ -1,10 +1,12 @@
 /**
  * PCI device assignment in the VMM (QEMU hw/vfio/pci.c and kvmtool vfio/pci.c, in
- * small): for each `--device BB:DD.F` the VMM takes the host function through VFIO
- * (drivers/vfio/vfio.ts: the host driver unbinds, the device gets its own IOMMU
- * domain), maps every memslot of the VM into that domain at IOVA = GPA
- * (VFIO_IOMMU_MAP_DMA; each leaf carries the KeyID of the host page, the one KVM's EPT
- * uses), and shows the guest a PCI bus of its own:
+ * small): for each `--device BB:DD.F` the VMM binds the host function to vfio-pci
+ * (libvirt's managed mode: the host driver lets go; drivers/vfio/vfio_main.ts), then
+ * uses VFIO's file descriptors as QEMU does (include/uapi/linux/vfio.ts): open
+ * /dev/vfio/vfio and /dev/vfio/GROUP, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU(type1v2),
+ * VFIO_IOMMU_MAP_DMA of every memslot at IOVA = GPA (each leaf carries the KeyID of the
+ * host page, the one KVM's EPT uses), VFIO_GROUP_GET_DEVICE_FD, and pread/pwrite on the
+ * device fd's config and BAR regions. The guest sees a PCI bus of its own:
  *
  *  - an ECAM window at GUEST_ECAM_BASE, named by the MCFG in the guest's ACPI tables
  *    (tools/vmm/acpi.ts). Config space is emulated here, as QEMU's vfio-pci does for
@@ -32,12 +34,18 @@
  */
 import { CommandError } from '../registry.js';
 import { strerror } from '../../kernel/errno.js';
-import { current } from '../../kernel/sched.js';
 import { pci_get_slot } from '../../drivers/pci/pci.js';
+import { vfio_pci_bind, vfio_pci_unbind } from '../../drivers/vfio/vfio_main.js';
 import {
-  vfio_assign_device, vfio_iommu_map_dma, vfio_pci_bar_read, vfio_pci_bar_write, vfio_pci_config_read,
-  vfio_pci_config_write_command, vfio_release, type vfio_container,
-} from '../../drivers/vfio/vfio.js';
+  VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO, VFIO_DMA_MAP_FLAG_READ,
+  VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_MAP_SIZE, VFIO_GET_API_VERSION, VFIO_GROUP_FLAGS_VIABLE, VFIO_GROUP_GET_DEVICE_FD,
+  VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_PCI_BAR0_REGION_INDEX,
+  VFIO_PCI_BAR5_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU,
+  type vfio_device_info, type vfio_group_status, type vfio_region_info,
+} from '../../include/uapi/linux/vfio.js';
+import { O_RDWR, sys_close, sys_open } from '../../fs/open.js';
+import { sys_ioctl } from '../../fs/ioctl.js';
+import { sys_pread64, sys_pwrite64 } from '../../fs/read_write.js';
 import { GUEST_ECAM_BASE, GUEST_ECAM_BUSES } from './acpi.js';
 
 /** Where the guest's BARs go (the start of this board's BAR window, as on the host). */
@@ -54,6 +62,40 @@ export function parseBdf(s: string): { bus: number; devfn: number } | null {
   return { bus: parseInt(m[1], 16), devfn: (dev << 3) | Number(m[3]) };
 }
 
+/** A device as the VMM holds it: its VFIO descriptors and region offsets. */
+class VfioDevice {
+  container = -1;
+  group = -1;
+  device = -1;
+  groupId = -1;
+  /** Offset and size of each region (BAR0-5, config) from VFIO_DEVICE_GET_REGION_INFO. */
+  readonly regions: { offset: number; size: number }[] = [];
+  private readonly word = new Uint8Array(4);
+
+  constructor(readonly name: string) {}
+
+  read32(index: number, off: number): number {
+    const r = this.regions[index];
+    if (!r || sys_pread64(this.device, this.word, r.offset + off) !== 4) return 0xffffffff;
+    return new DataView(this.word.buffer).getUint32(0, true);
+  }
+
+  write32(index: number, off: number, v: number): void {
+    const r = this.regions[index];
+    if (!r) return;
+    new DataView(this.word.buffer).setUint32(0, v >>> 0, true);
+    sys_pwrite64(this.device, this.word, r.offset + off);
+  }
+
+  /** Close the descriptors (the container's release unmaps and unpins) and unbind. */
+  close(): void {
+    for (const fd of [this.device, this.group, this.container]) if (fd >= 0) sys_close(fd);
+    this.device = this.group = this.container = -1;
+    if (this.groupId >= 0) vfio_pci_unbind(this.groupId);
+    this.groupId = -1;
+  }
+}
+
 /** One function on the guest's bus 0: an emulated config header and its BARs. */
 class GuestFunction {
   readonly cfg = new Uint8Array(CFG);
@@ -61,7 +103,7 @@ class GuestFunction {
   /** Guest BAR i: base (0 = unassigned) and size, or null where the device has none. */
   readonly bars: ({ base: number; size: number } | null)[] = [];
 
-  constructor(readonly devfn: number, readonly vc: vfio_container | null) {}
+  constructor(readonly devfn: number, readonly vc: VfioDevice | null) {}
 
   dword(off: number): number { return this.v.getUint32(off, true); }
   setDword(off: number, val: number): void { this.v.setUint32(off, val >>> 0, true); }
@@ -74,7 +116,10 @@ class GuestFunction {
       const cmd = val & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
       const was = this.command;
       this.v.setUint16(PCI_COMMAND, cmd, true);
-      if (this.vc && ((was ^ cmd) & PCI_COMMAND_MASTER)) vfio_pci_config_write_command(this.vc, (cmd & PCI_COMMAND_MASTER) !== 0);
+      if (this.vc && ((was ^ cmd) & PCI_COMMAND_MASTER)) {
+        // Memory Space stays on in the device (the VMM's forwarding needs it); vfio-pci passes Bus Master.
+        this.vc.write32(VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, PCI_COMMAND_MEMORY | (cmd & PCI_COMMAND_MASTER));
+      }
     } else if (off >= PCI_BAR0 && off < PCI_BAR0 + 24) {
       const b = this.bars[(off - PCI_BAR0) / 4];
       if (!b) return;
@@ -100,7 +145,7 @@ export interface DmaSlot { gpa: number; size: number; va: number }
 /** The guest's PCI bus and the host devices behind it. */
 export class VfioBus {
   private readonly fns = new Map<number, GuestFunction>();
-  readonly containers: vfio_container[] = [];
+  readonly devices: VfioDevice[] = [];
   /** KVM_EXIT_MMIOs served (ECAM + BARs). */
   exits = 0;
 
@@ -118,23 +163,48 @@ export class VfioBus {
    */
   assign(bdf: string, slots: readonly DmaSlot[]): void {
     const what = `--device ${bdf}`;
+    const fail = (step: string, ret: number | bigint): number => {
+      const n = Number(ret);
+      if (n < 0) throw new CommandError(`${what}: ${step}${strerror(n)}`);
+      return n;
+    };
     const id = parseBdf(bdf);
     if (!id) throw new CommandError(`${what}: a PCI address BB:DD.F, such as 00:03.0`);
     const pdev = pci_get_slot(id.bus, id.devfn);
     if (!pdev) throw new CommandError(`${what}: no such device`);
     if (pdev.class >>> 16 === 0x06) throw new CommandError(`${what}: a bridge cannot be assigned`);
     if (id.bus !== 0 || this.fns.has(id.devfn)) throw new CommandError(`${what}: the guest's slot is taken`);
-    const vc = vfio_assign_device(pdev);
-    if (typeof vc === 'number') throw new CommandError(`${what}: ${strerror(vc)}`);
-    this.containers.push(vc);
-    for (const s of slots) {
-      const ret = vfio_iommu_map_dma(vc, current().mm!, s.va, s.gpa, s.size);
-      if (ret < 0) throw new CommandError(`${what}: VFIO_IOMMU_MAP_DMA: ${strerror(ret)}`);
+    const vd = new VfioDevice(pdev.dev.name);
+    vd.groupId = fail('', vfio_pci_bind(pdev));
+    this.devices.push(vd); // from here on, release() undoes it
+    vd.container = fail('/dev/vfio/vfio: ', sys_open('/dev/vfio/vfio', O_RDWR));
+    if (fail('VFIO_GET_API_VERSION: ', sys_ioctl(vd.container, VFIO_GET_API_VERSION)) !== VFIO_API_VERSION ||
+      fail('VFIO_CHECK_EXTENSION: ', sys_ioctl(vd.container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU)) !== 1) {
+      throw new CommandError(`${what}: no VFIO type1v2 IOMMU`);
     }
-    const f = new GuestFunction(id.devfn, vc);
-    for (const off of [0x00, 0x08, 0x2c]) f.setDword(off, vfio_pci_config_read(vc, off));
+    vd.group = fail(`/dev/vfio/${vd.groupId}: `, sys_open(`/dev/vfio/${vd.groupId}`, O_RDWR));
+    const st: vfio_group_status = { argsz: 8, flags: 0 };
+    fail('VFIO_GROUP_GET_STATUS: ', sys_ioctl(vd.group, VFIO_GROUP_GET_STATUS, st));
+    if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) throw new CommandError(`${what}: group ${vd.groupId} is not viable`);
+    fail('VFIO_GROUP_SET_CONTAINER: ', sys_ioctl(vd.group, VFIO_GROUP_SET_CONTAINER, vd.container));
+    fail('VFIO_SET_IOMMU: ', sys_ioctl(vd.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+    for (const s of slots) {
+      fail('VFIO_IOMMU_MAP_DMA: ', sys_ioctl(vd.container, VFIO_IOMMU_MAP_DMA, {
+        argsz: VFIO_DMA_MAP_SIZE, flags: VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, vaddr: s.va, iova: s.gpa, size: s.size,
+      }));
+    }
+    vd.device = fail('VFIO_GROUP_GET_DEVICE_FD: ', sys_ioctl(vd.group, VFIO_GROUP_GET_DEVICE_FD, vd.name));
+    const info: vfio_device_info = { argsz: 16, flags: 0, num_regions: 0, num_irqs: 0 };
+    fail('VFIO_DEVICE_GET_INFO: ', sys_ioctl(vd.device, VFIO_DEVICE_GET_INFO, info));
+    for (let i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_CONFIG_REGION_INDEX && i < info.num_regions; i++) {
+      const r: vfio_region_info = { argsz: 32, flags: 0, index: i, size: 0, offset: 0 };
+      fail('VFIO_DEVICE_GET_REGION_INFO: ', sys_ioctl(vd.device, VFIO_DEVICE_GET_REGION_INFO, r));
+      if (r.size) vd.regions[i] = { offset: r.offset, size: r.size };
+    }
+    const f = new GuestFunction(id.devfn, vd);
+    for (const off of [0x00, 0x08, 0x2c]) f.setDword(off, vd.read32(VFIO_PCI_CONFIG_REGION_INDEX, off));
     f.cfg[0x0e] = 0; // single-function type-0 header in the guest
-    f.cfg[0x3d] = vfio_pci_config_read(vc, 0x3c) >>> 8 & 0xff;
+    f.cfg[0x3d] = vd.read32(VFIO_PCI_CONFIG_REGION_INDEX, 0x3c) >>> 8 & 0xff;
     this.fns.set(id.devfn, f);
   }
 
@@ -143,9 +213,9 @@ export class VfioBus {
     let next = GUEST_BAR_BASE;
     for (const f of [...this.fns.values()].sort((a, b) => a.devfn - b.devfn)) {
       if (!f.vc) continue;
-      f.vc.pdev.resource.forEach((r, i) => {
-        if (!r) return;
-        const size = r.end - r.start + 1;
+      f.vc.regions.forEach((r, i) => {
+        if (!r || i > VFIO_PCI_BAR5_REGION_INDEX) return;
+        const size = r.size;
         next = Math.ceil(next / size) * size;
         f.bars[i] = { base: 0, size };
         f.write(PCI_BAR0 + 4 * i, next);
@@ -174,8 +244,8 @@ export class VfioBus {
         const b = f.barAt(gpa);
         if (!b || !f.vc) continue;
         const vc = f.vc;
-        hit = () => vfio_pci_bar_read(vc, b.bar, b.off);
-        put = (v) => { vfio_pci_bar_write(vc, b.bar, b.off, v); };
+        hit = () => vc.read32(b.bar, b.off);
+        put = (v) => vc.write32(b.bar, b.off, v);
         break;
       }
     }
@@ -191,8 +261,8 @@ export class VfioBus {
     return true;
   }
 
-  /** Give every device back (unmap, IOTLB invalidate, unpin, bus mastering off). */
+  /** Give every device back (unmap, IOTLB invalidate, unpin, bus mastering off, unbind). */
   release(): void {
-    for (const vc of this.containers.splice(0)) vfio_release(vc);
+    for (const vd of this.devices.splice(0)) vd.close();
   }
 }
