@@ -42,6 +42,7 @@ import { acpi_table_init } from '../drivers/acpi/tables.js';
 import { genhd_init } from '../drivers/block/genhd.js';
 import { bdev_init } from '../fs/block_dev.js';
 import { vfio_init } from '../drivers/vfio/vfio.js';
+import { vfio_main_init } from '../drivers/vfio/vfio_main.js';
 import { virtio_blk_init } from '../drivers/block/virtio_blk.js';
 import { iommu_init } from '../drivers/iommu/iommu.js';
 import { pci_subsys_init } from '../drivers/pci/probe.js';
@@ -119,6 +120,7 @@ const BUILTIN_LATE_INITCALLS: Initcall[] = [
   { fn: chr_dev_init, name: 'chr_dev_init' },
   { fn: msr_init, name: 'msr_init' },
   { fn: vmx_init, name: 'vmx_init' },
+  { fn: vfio_main_init, name: 'vfio_main_init' },
   { fn: pm_init, name: 'pm_init' },
   { fn: serial8250_init, name: 'serial8250_init' },
   { fn: init_mktme_keys, name: 'init_mktme_keys' },

@@ -21,6 +21,8 @@ export interface miscdevice {
   minor: number;
   name: string;
   fops: file_operations;
+  /** The node's path under /dev when not NAME (Linux's .nodename, e.g. "vfio/vfio"). */
+  nodename?: string;
   mode?: number;
   uid?: number;
   gid?: number;
@@ -56,7 +58,7 @@ export function misc_register(dev: miscdevice): number {
   }
   if (dev.minor < 0 || dev.minor > 255) return -EINVAL;
   if (misc_list.has(dev.minor)) return -EBUSY;
-  const ret = devtmpfs_create_node(`/dev/${dev.name}`, MISC_MAJOR, dev.minor, dev.mode ?? 0o600, dev.uid ?? 0, dev.gid ?? 0);
+  const ret = devtmpfs_create_node(`/dev/${dev.nodename ?? dev.name}`, MISC_MAJOR, dev.minor, dev.mode ?? 0o600, dev.uid ?? 0, dev.gid ?? 0);
   if (ret < 0) return ret === -EINVAL ? ret : -EBUSY;
   misc_list.set(dev.minor, dev);
   return 0;
@@ -66,5 +68,5 @@ export function misc_register(dev: miscdevice): number {
 export function misc_deregister(dev: miscdevice): void {
   if (misc_list.get(dev.minor) !== dev) return;
   misc_list.delete(dev.minor);
-  devtmpfs_delete_node(`/dev/${dev.name}`);
+  devtmpfs_delete_node(`/dev/${dev.nodename ?? dev.name}`);
 }

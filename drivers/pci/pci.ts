@@ -176,6 +176,15 @@ function pci_device_probe(d: pci_dev, drv: pci_driver, id: pci_device_id): void 
   d.driver = drv;
 }
 
+/** device_attach (a write to /sys/bus/pci/drivers_probe): bind an unbound device to a matching driver. */
+export function pci_device_attach(d: pci_dev): void {
+  if (d.driver) return;
+  for (const drv of drivers) {
+    const id = pci_bus_match(d, drv);
+    if (id) { pci_device_probe(d, drv, id); return; }
+  }
+}
+
 /** pci_register_driver: bind to every matching device now, and to later ones. */
 export function pci_register_driver(drv: pci_driver): number {
   drivers.push(drv);

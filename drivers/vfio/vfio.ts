@@ -23,11 +23,18 @@ import type { mm_struct } from '../../mm/vma.js';
 import { virtblk_remove } from '../block/virtio_blk.js';
 import { dev_info } from '../base/core.js';
 import { DMA_PTE_READ, DMA_PTE_WRITE, domain_mapping, domain_unmapping, intel_iommu_active, intel_iommu_attach_device, type dmar_domain } from '../iommu/intel/iommu.js';
-import { pci_clear_master, pci_set_master, type pci_dev } from '../pci/pci.js';
+import { readl, writel } from '../../arch/x86/include/asm/processor.js';
+import { iounmap } from '../../arch/x86/mm/ioremap.js';
+import { dmar_fault_poll } from '../iommu/intel/dmar.js';
+import {
+  PCI_COMMAND, PCI_COMMAND_MASTER, pci_clear_master, pci_iomap, pci_read_config_dword, pci_read_config_word,
+  pci_set_master, pci_write_config_word, type pci_dev, type pci_driver,
+} from '../pci/pci.js';
 import { IS_ERR } from '../../kernel/err.js';
+import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from '../../include/uapi/linux/vfio.js';
+
 
 const PAGE = 4096;
-export const VFIO_DMA_MAP_FLAG_READ = 1, VFIO_DMA_MAP_FLAG_WRITE = 2;
 
 interface dma_mapping { iova: number; size: number; pfns: number[] }
 
@@ -36,7 +43,12 @@ export interface vfio_container {
   pdev: pci_dev;
   domain: dmar_domain;
   mappings: dma_mapping[];
+  /** The host's uncached mappings of the BARs (vfio_pci_core's barmap), made on first use. */
+  barmap: number[];
 }
+
+/** vfio-pci, bound by hand (driver_override), never by ID match. */
+const vfio_pci_driver: pci_driver = { name: 'vfio-pci', id_table: [], probe: () => 0 };
 
 let containers: vfio_container[] = [];
 export function vfio_init(): void { containers = []; }
@@ -51,13 +63,13 @@ export function vfio_assign_device(pdev: pci_dev): vfio_container | number {
   if (!intel_iommu_active()) return -ENODEV;
   if (containers.some((c) => c.pdev === pdev)) return -EBUSY;
   if (pdev.driver?.name === 'virtio-pci') virtblk_remove(pdev);
-  pdev.driver = null;
+  pdev.driver = vfio_pci_driver;
   pdev.dev.driver = 'vfio-pci';
   const domain = intel_iommu_attach_device(pdev, 'DMA');
   if (!domain) return -ENOMEM;
   pdev.dev.dma_ops = null; // the host does no DMA API work for it any more
   pci_set_master(pdev);
-  const c: vfio_container = { pdev, domain, mappings: [] };
+  const c: vfio_container = { pdev, domain, mappings: [], barmap: [] };
   containers.push(c);
   dev_info(pdev.dev, `assigned to a VM: IOMMU domain ${domain.did}`);
   return c;
@@ -69,6 +81,7 @@ export function vfio_assign_device(pdev: pci_dev): vfio_container | number {
  */
 export function vfio_iommu_map_dma(c: vfio_container, mm: mm_struct, vaddr: number, iova: number, size: number,
   flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE): number {
+  if (!(flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))) return -EINVAL;
   if (!(size > 0) || vaddr % PAGE || iova % PAGE || size % PAGE || !Number.isSafeInteger(iova + size) || iova + size > 2 ** 48) return -EINVAL;
   if (c.mappings.some((m) => iova < m.iova + m.size && m.iova < iova + size)) return -EEXIST;
   const pages = size / PAGE;
@@ -99,10 +112,63 @@ export function vfio_iommu_unmap_dma(c: vfio_container, iova: number, size: numb
   return done;
 }
 
+/**
+ * The device's config region (vfio_pci_config.c, reduced): a dword of the real
+ * configuration space. Only offsets inside the 256-byte header; -1 (all ones) beyond.
+ */
+export function vfio_pci_config_read(c: vfio_container, off: number): number {
+  if (!Number.isInteger(off) || off < 0 || off > 252 || off % 4) return 0xffffffff;
+  return pci_read_config_dword(c.pdev, off) >>> 0;
+}
+
+/**
+ * A config write from the VMM: only the command register's Bus Master bit reaches
+ * the device (vfio-pci virtualizes the rest; Memory Space stays on so BAR accesses
+ * can be forwarded). Other offsets are dropped here: the VMM emulates them.
+ */
+export function vfio_pci_config_write_command(c: vfio_container, master: boolean): void {
+  const cmd = pci_read_config_word(c.pdev, PCI_COMMAND);
+  pci_write_config_word(c.pdev, PCI_COMMAND, master ? cmd | PCI_COMMAND_MASTER : cmd & ~PCI_COMMAND_MASTER);
+}
+
+function bar_va(c: vfio_container, bar: number, off: number): number {
+  const r = c.pdev.resource[bar];
+  if (!r || !Number.isInteger(off) || off < 0 || off % 4 || off + 4 > r.end - r.start + 1) return 0;
+  if (!c.barmap[bar]) c.barmap[bar] = pci_iomap(c.pdev, bar);
+  return c.barmap[bar] ? c.barmap[bar] + off : 0;
+}
+
+/**
+ * A BAR region's read (pread on the device fd at VFIO_PCI_BAR0_REGION_INDEX's
+ * offset, vfio_pci_bar_rw): one aligned 32-bit register. -1 for an offset outside
+ * the BAR.
+ */
+export function vfio_pci_bar_read(c: vfio_container, bar: number, off: number): number {
+  const va = bar_va(c, bar, off);
+  return va ? readl(va) >>> 0 : 0xffffffff;
+}
+
+/**
+ * A BAR region's write (pwrite, vfio_pci_bar_rw). The doorbell may start DMA on the
+ * spot; any fault it took is reported at once in the host's log (the host has no
+ * interrupt controller to deliver dmar_fault's interrupt). 0, or -EINVAL outside the BAR.
+ */
+export function vfio_pci_bar_write(c: vfio_container, bar: number, off: number, value: number): number {
+  const va = bar_va(c, bar, off);
+  if (!va) return -EINVAL;
+  writel(va, value >>> 0);
+  dmar_fault_poll();
+  return 0;
+}
+
 /** Release the device: every mapping undone, bus mastering off. */
 export function vfio_release(c: vfio_container): void {
   for (const m of [...c.mappings]) vfio_iommu_unmap_dma(c, m.iova, m.size);
   pci_clear_master(c.pdev);
+  for (const va of c.barmap) if (va) iounmap(va);
+  c.barmap = [];
+  c.pdev.driver = null; // unbound from vfio-pci
+  c.pdev.dev.driver = null;
   containers = containers.filter((x) => x !== c);
   pr_info(`vfio-pci ${c.pdev.dev.name}: released`);
 }

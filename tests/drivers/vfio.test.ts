@@ -20,6 +20,18 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, sys_mmap } from '../
 import { sys_encrypt_mprotect } from '../../mm/mprotect.js';
 import type { task_struct } from '../../kernel/sched.js';
 import { bootKernel, logLines, SMALL } from '../lib/boot.js';
+import { vfio_pci_bind, vfio_pci_unbind } from '../../drivers/vfio/vfio_main.js';
+import {
+  VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO,
+  VFIO_DMA_MAP_SIZE, VFIO_GET_API_VERSION, VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE,
+  VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER,
+  VFIO_IOMMU_MAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU,
+} from '../../include/uapi/linux/vfio.js';
+import { O_RDWR, sys_close, sys_open } from '../../fs/open.js';
+import { sys_ioctl } from '../../fs/ioctl.js';
+import { sys_pread64 } from '../../fs/read_write.js';
+import { cred_su } from '../../kernel/cred.js';
+import { EACCES, EBADF, EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, EPERM } from '../../kernel/errno.js';
 import { add_mktme_key, as, dec, enc, fork, uread, uwrite } from '../lib/task.js';
 
 const RAM = 64 * 1024;
@@ -110,5 +122,85 @@ t.test('a disk assigned to VM2 DMAs into VM2\'s encrypted RAM, never VM1\'s', (t
 t.test('no IOMMU, no assignment', (t) => {
   bootKernel({ ...SMALL, seed: 11, cmdline: 'intel_iommu=off' });
   t.equal(vfio_assign_device(pci_get_slot(0, SID)!), -19, 'ENODEV');
+  t.end();
+});
+
+t.test("VFIO's descriptors: the VMM's path, bad ioctls, privilege", (t) => {
+  const rig = bootKernel({ ...SMALL, seed: 11 });
+  const vmm = fork(rig.init);
+  const user = fork(rig.init);
+  t.equal(cred_su(user.cred, 1000), 0);
+  const pdev = pci_get_slot(0, SID)!;
+  t.equal(as(user, () => vfio_pci_bind(pdev)), -EPERM, 'only root binds a device to vfio-pci');
+  t.not(get_disk('vda'), null, '...and nothing changed');
+  const group = as(vmm, () => vfio_pci_bind(pdev));
+  t.equal(group, 1, 'the IOMMU group of 00:03.0');
+  t.equal(as(vmm, () => vfio_pci_bind(pdev)), -EBUSY);
+  t.equal(as(user, () => sys_open('/dev/vfio/1', O_RDWR)), -EACCES, '/dev/vfio/1 is 0600 root');
+
+  const io = (fd: number, cmd: number, arg?: unknown): number => Number(as(vmm, () => sys_ioctl(fd, cmd, arg)));
+  const ct = as(vmm, () => sys_open('/dev/vfio/vfio', O_RDWR));
+  const ct2 = as(user, () => sys_open('/dev/vfio/vfio', O_RDWR));
+  t.ok(ct >= 0 && ct2 >= 0, 'the container node is 0666');
+  t.equal(io(ct, VFIO_GET_API_VERSION), VFIO_API_VERSION);
+  t.equal(io(ct, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU), 1);
+  t.equal(io(ct, VFIO_CHECK_EXTENSION, 99), 0);
+  t.equal(io(ct, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), -EINVAL, 'SET_IOMMU before a group');
+  const gfd = as(vmm, () => sys_open('/dev/vfio/1', O_RDWR));
+  t.equal(as(vmm, () => sys_open('/dev/vfio/1', O_RDWR)), -EBUSY, 'one opener of a group');
+  const st = { argsz: 8, flags: 0 };
+  t.equal(io(gfd, VFIO_GROUP_GET_STATUS, st), 0);
+  t.equal(st.flags, VFIO_GROUP_FLAGS_VIABLE, 'viable, no container');
+  t.equal(io(gfd, VFIO_GROUP_GET_DEVICE_FD, '0000:00:03.0'), -EINVAL, 'no device fd before the IOMMU is set');
+  t.equal(io(gfd, VFIO_GROUP_SET_CONTAINER, 999), -EBADF);
+  t.equal(io(gfd, VFIO_GROUP_SET_CONTAINER, gfd), -EINVAL, 'not a container');
+  t.equal(io(gfd, VFIO_GROUP_SET_CONTAINER, ct), 0);
+  t.equal(io(ct, VFIO_SET_IOMMU, 7), -EINVAL, 'unknown IOMMU type');
+  t.equal(io(ct, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), 0);
+  t.equal(io(gfd, VFIO_GROUP_GET_STATUS, st), 0);
+  t.equal(st.flags, VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET);
+
+  const ram = as(vmm, () => sys_mmap(0, RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS));
+  const map = (o: Record<string, unknown>): number => io(ct, VFIO_IOMMU_MAP_DMA, { argsz: VFIO_DMA_MAP_SIZE, flags: 3, vaddr: ram, iova: 0, size: RAM, ...o });
+  const bad: [Record<string, unknown>, number, string][] = [
+    [{ argsz: 8 }, -EINVAL, 'argsz too small'], [{ flags: 8 }, -EINVAL, 'unknown flag'], [{ flags: 0 }, -EINVAL, 'neither read nor write'],
+    [{ vaddr: ram + 1 }, -EINVAL, 'unaligned vaddr'], [{ size: 0 }, -EINVAL, 'size 0'], [{ iova: -4096 }, -EFAULT, 'negative iova'],
+    [{ vaddr: 0x1000 }, -EFAULT, 'vaddr not mapped'],
+  ];
+  for (const [o, want, what] of bad) t.equal(map(o), want, what);
+  t.equal(io(ct, VFIO_IOMMU_MAP_DMA, 'x'), -EFAULT, 'not a structure');
+  t.equal(rig.machine.dma.read(SID, 0, new Uint8Array(4)), 'fault', 'bad maps mapped nothing');
+  t.equal(map({}), 0);
+  t.equal(map({}), -EEXIST, 'overlap');
+  t.equal(rig.machine.dma.read(SID, 0x2000, new Uint8Array(4)), 'ok', 'IOVA = GPA mapped');
+
+  t.equal(io(gfd, VFIO_GROUP_GET_DEVICE_FD, '0000:00:04.0'), -ENODEV);
+  const dfd = io(gfd, VFIO_GROUP_GET_DEVICE_FD, '0000:00:03.0');
+  t.ok(dfd >= 0);
+  const info = { argsz: 16, flags: 0, num_regions: 0, num_irqs: 0 };
+  t.equal(io(dfd, VFIO_DEVICE_GET_INFO, info), 0);
+  t.same(info, { argsz: 16, flags: VFIO_DEVICE_FLAGS_PCI, num_regions: 9, num_irqs: 5 });
+  const reg = (index: number): Record<string, number> => { const r = { argsz: 32, flags: 0, index, size: 0, offset: 0 }; io(dfd, VFIO_DEVICE_GET_REGION_INFO, r); return r; };
+  t.same(reg(0), { argsz: 32, flags: 3, index: 0, size: 4096, offset: 0 }, 'BAR0: 4 KiB');
+  t.same(reg(7), { argsz: 32, flags: 3, index: 7, size: 256, offset: 7 * 2 ** 40 }, 'config space');
+  t.equal(reg(1).size, 0, 'no BAR1');
+  t.equal(io(dfd, VFIO_DEVICE_GET_REGION_INFO, { argsz: 32, index: 9 }), -EINVAL);
+  const w = new Uint8Array(4);
+  t.equal(as(vmm, () => sys_pread64(dfd, w, 7 * 2 ** 40)), 4);
+  t.same(w, new Uint8Array([0xf4, 0x1a, 0x01, 0x10]), 'config dword 0: 1af4:1001');
+  t.equal(as(vmm, () => sys_pread64(dfd, w, 0x000)), 4);
+  t.equal(new DataView(w.buffer).getUint32(0, true), 0x74726976, "BAR0 offset 0: virtio-mmio's MagicValue 'virt'");
+  t.equal(as(vmm, () => sys_pread64(dfd, w, 4096)), -EINVAL, 'beyond BAR0');
+  t.equal(as(vmm, () => sys_pread64(dfd, new Uint8Array(2), 0)), -EINVAL, 'not a 32-bit access');
+  t.equal(as(vmm, () => sys_pread64(dfd, w, 2 ** 40)), -EINVAL, 'BAR1 does not exist');
+  t.equal(io(gfd, VFIO_GROUP_UNSET_CONTAINER), -EBUSY, 'a device fd is open');
+  t.equal(vfio_pci_unbind(group), -EBUSY, 'cannot unbind while open');
+
+  // Closing: the container's release unmaps (IOTLB invalidated) and unpins.
+  for (const fd of [dfd, gfd, ct, ct2]) as(fd === ct2 ? user : vmm, () => sys_close(fd));
+  t.equal(rig.machine.dma.read(SID, 0x2000, new Uint8Array(4)), 'fault', 'unmapped on close');
+  t.equal(vfio_pci_unbind(group), 0);
+  t.not(get_disk('vda'), null, 'the host driver has the disk again');
+  t.equal(as(vmm, () => sys_open('/dev/vfio/1', O_RDWR)), -ENOENT, 'the group node is gone');
   t.end();
 });

@@ -2,13 +2,14 @@
  * vm: virtual machines on this kernel's KVM, each run by a VMM process (tools/vmm/vmm.ts).
  *
  *   vm create NAME [--mem SIZE] [--cpus N] [--key SERIAL] [--append 'CMDLINE']
- *                  [--share SHMNAME:GPA:SIZE[:SERIAL]]...
+ *                  [--share SHMNAME:GPA:SIZE[:SERIAL]]... [--device BB:DD.F]...
  *       boot a guest (this kernel, unmodified) to its shell prompt. Guest RAM is the
  *       VMM's anonymous memory, on the KeyID of mktme key SERIAL (KeyID 0 without
  *       --key). Each --share maps the POSIX shm object SHMNAME at guest-physical GPA, on
  *       SERIAL's KeyID (0 without): the same SHMNAME in two VMs is the same host frames.
  *       --cpus N (1..4): N vCPUs, each with its own VMCS; the guest brings its APs up
  *       by IPIs (x2APIC ICR writes, which KVM runs synchronously on one KVM_RUN loop).
+ *       Each --device assigns that host PCI function to the guest (VFIO; tools/vmm/vfio.ts).
  *   vm exec NAME 'cmd; cmd'    run shell commands in the guest (its guest agent); print
  *                              their output; the status is theirs
  *   vm console NAME            the shell's input goes to the guest's serial console until
@@ -75,7 +76,7 @@ function parseCreate(args: string[]): VmConfig {
   for (let i = 0; i < rest.length; i++) {
     const opt = rest[i];
     const val = rest[i + 1];
-    if (!['--mem', '--cpus', '--key', '--append', '--share'].includes(opt)) throw new UsageError(`unknown option '${opt}'`);
+    if (!['--mem', '--cpus', '--key', '--append', '--share', '--device'].includes(opt)) throw new UsageError(`unknown option '${opt}'`);
     if (val === undefined) throw new UsageError(`${opt} needs a value`);
     i++;
     if (opt === '--mem') cfg.memSize = parse_len(val, '--mem');
@@ -87,6 +88,7 @@ function parseCreate(args: string[]): VmConfig {
       cfg.cpus = Number(val);
     } else if (opt === '--key') cfg.serial = serialArg(val, '--key');
     else if (opt === '--append') cfg.append = val;
+    else if (opt === '--device') (cfg.devices ??= []).push(val);
     else cfg.shares.push(parseShare(val));
   }
   if (cfg.memSize < 16 << 20 || cfg.memSize % (2 << 20) || cfg.memSize > 1 << 30) {
@@ -194,7 +196,7 @@ function console_(args: string[], io: ShellIo, sh: ShellApi<KernelShellContext>)
 
 export const vmCommand: Command<KernelShellContext> = {
   name: 'vm',
-  usage: 'vm create NAME [--mem SIZE] [--cpus N] [--key SERIAL] [--append CMDLINE] [--share SHM:GPA:SIZE[:SERIAL]]... | ' +
+  usage: 'vm create NAME [--mem SIZE] [--cpus N] [--key SERIAL] [--append CMDLINE] [--share SHM:GPA:SIZE[:SERIAL]]... [--device BB:DD.F]... | ' +
     'exec NAME SCRIPT | console NAME | ept [-w] NAME GPA [LEN | HPA KEYID] | list | destroy NAME',
   summary: 'virtual machines: this kernel as a guest, run by a VMM process on /dev/kvm',
   help: `vm console ends with a line '${CONSOLE_ESCAPE}'. Guest RAM is the VMM's memory on --key's KeyID;\n` +

@@ -33,7 +33,7 @@
  */
 import { CommandError } from '../registry.js';
 import { releaseImage, takeImage, type KernelImage } from './kernel_image.js';
-import { firmwareImage, type GuestLayout } from './bootparams.js';
+import { BOOT_PARAMS_GPA, firmwareImage, type GuestLayout } from './bootparams.js';
 import { COM1, COM2, Serial8250 } from './serial8250.js';
 import type { GuestAgentReply } from '../guest/init.js';
 import {
@@ -55,6 +55,8 @@ import { find_task_by_vpid, run_as, set_task_comm, type task_struct } from '../.
 import { encrypt_key_lookup } from '../../kernel/cred.js';
 import { strerror } from '../../kernel/errno.js';
 import type { X86Cpu } from '../../arch/x86/hw/isa.js';
+import { VfioBus } from './vfio.js';
+import { acpiTables, setRsdpAddr } from './acpi.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const ISA_IRQ_VECTOR = (irq: number): number => 0x30 + irq;
@@ -71,6 +73,8 @@ export interface VmConfig {
   serial: number | null;
   append: string;
   shares: ShareSpec[];
+  /** Host PCI functions to assign (--device BB:DD.F; tools/vmm/vfio.ts). */
+  devices?: string[];
 }
 
 interface Slot { gpa: number; size: number; va: number; what: string }
@@ -97,6 +101,8 @@ export class Vm {
   /** Why the guest stopped (shutdown, internal error), or null while it runs. */
   dead: string | null = null;
   exits = 0;
+  /** The guest's PCI bus with its assigned devices, when --device is given. */
+  pci: VfioBus | null = null;
 
   constructor(readonly cfg: VmConfig, readonly task: task_struct) {
     this.run = kvm_run_alloc((r) => this.handle(r));
@@ -120,6 +126,7 @@ export class Vm {
       }
     } else if (r.exit_reason === KVM_EXIT_MMIO) {
       if (!r.mmio.is_write) r.mmio.data.fill(0xff);
+      if (this.pci) this.sys(() => this.pci!.mmio(r.mmio.phys_addr, r.mmio.data, r.mmio.len, r.mmio.is_write !== 0));
     }
   }
 
@@ -219,10 +226,22 @@ function vm_setup(vm: Vm): void {
       }));
     });
 
+    // Assigned devices: VFIO, every memslot in the device's IOMMU domain at IOVA = GPA.
+    if (cfg.devices?.length) {
+      vm.pci = new VfioBus();
+      for (const bdf of cfg.devices) vm.pci.assign(bdf, vm.slots);
+      vm.pci.assignBars();
+    }
+
     // The firmware view, written through the VMM's own mapping of guest RAM.
     const layout: GuestLayout = { ramSize: cfg.memSize, regions: cfg.shares.map((s) => ({ gpa: s.gpa, size: s.size })) };
     const cmdline = cfg.append ? `${GUEST_CMDLINE} ${cfg.append}` : GUEST_CMDLINE;
-    for (const [gpa, bytes] of firmwareImage(layout, cfg.cpus, cmdline)) {
+    const fw = firmwareImage(layout, cfg.cpus, cmdline);
+    if (vm.pci) { // the MCFG naming the guest's ECAM window, found through the zero page
+      fw.push(acpiTables());
+      setRsdpAddr(fw.find(([gpa]) => gpa === BOOT_PARAMS_GPA)![1]);
+    }
+    for (const [gpa, bytes] of fw) {
       const r = user_write(vm.task, vm.hva(gpa), bytes);
       if (!r.ok) throw new CommandError('cannot write the guest firmware view');
     }
@@ -290,6 +309,7 @@ function map_share(vm: Vm, sh: ShareSpec): number {
 /** Close the VM (KVM tears down its EPT) and end the VMM process; the parent reaps it. */
 export function vm_destroy(vm: Vm, parent: task_struct): void {
   vm.sys(() => {
+    vm.pci?.release(); // devices first: unmapped and unpinned before guest RAM goes
     for (const fd of vm.vcpufds) sys_close(fd);
     if (vm.vmfd >= 0) sys_close(vm.vmfd);
     if (vm.kvmfd >= 0) sys_close(vm.kvmfd);

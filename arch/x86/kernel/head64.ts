@@ -5,7 +5,8 @@
  * that start_kernel takes from a real board's firmware.
  *
  *  - the zero page (struct boot_params): e820_entries at 0x1e8, e820_table at 0x2d0,
- *    hdr.cmd_line_ptr at 0x228 and hdr.cmdline_size at 0x238;
+ *    hdr.cmd_line_ptr at 0x228 and hdr.cmdline_size at 0x238, acpi_rsdp_addr at 0x070
+ *    (ACPI tables, when the VMM gives the guest PCI: drivers/acpi/tbxfroot.ts);
  *  - the MP table (MultiProcessor Specification 1.4): smp_scan_config looks for the
  *    "_MP_" floating pointer in the BIOS area [0xf0000, 0x100000) on 16-byte
  *    boundaries, checks both checksums, and counts the enabled processor entries.
@@ -17,10 +18,11 @@
 import { E820_TYPE_RAM, type BootParams, type E820Entry, type X86Cpu } from '../hw/isa.js';
 import {
   BIOS_BEGIN, BIOS_END, BOOT_E820_ENTRY_SIZE, BOOT_PARAMS_GPA, COMMAND_LINE_SIZE, CPU_ENABLED,
-  E820_MAX_ENTRIES_ZEROPAGE, MP_PROCESSOR, ZP_CMD_LINE_PTR, ZP_CMDLINE_SIZE, ZP_E820_ENTRIES, ZP_E820_TABLE,
+  E820_MAX_ENTRIES_ZEROPAGE, MP_PROCESSOR, ZP_ACPI_RSDP_ADDR, ZP_CMD_LINE_PTR, ZP_CMDLINE_SIZE, ZP_E820_ENTRIES, ZP_E820_TABLE,
 } from '../include/uapi/asm/bootparam.js';
 import { start_kernel } from '../../../init/main.js';
 import { start_secondary } from './smpboot.js';
+import { acpi_guest_mcfg } from '../../../drivers/acpi/tbxfroot.js';
 
 function readPhys(cpu: X86Cpu, pa: number, len: number): Uint8Array {
   const b = new Uint8Array(len);
@@ -41,7 +43,7 @@ function sum8(b: Uint8Array, start: number, len: number): number {
 }
 
 /** copy_bootdata + the e820 table of the zero page at `zp`. */
-export function parse_boot_params(cpu: X86Cpu, zp: number): { e820: E820Entry[]; cmdline: string } {
+export function parse_boot_params(cpu: X86Cpu, zp: number): { e820: E820Entry[]; cmdline: string; acpi_rsdp_addr: number } {
   const page = readPhys(cpu, zp, 4096);
   const n = page[ZP_E820_ENTRIES];
   if (n > E820_MAX_ENTRIES_ZEROPAGE) throw new Error(`boot_params: ${n} e820 entries`);
@@ -53,7 +55,7 @@ export function parse_boot_params(cpu: X86Cpu, zp: number): { e820: E820Entry[];
   const ptr = le(page, ZP_CMD_LINE_PTR, 4);
   const size = Math.min(le(page, ZP_CMDLINE_SIZE, 4), COMMAND_LINE_SIZE - 1);
   const cmdline = ptr ? new TextDecoder().decode(readPhys(cpu, ptr, size)).replace(/\0.*$/s, '') : '';
-  return { e820, cmdline };
+  return { e820, cmdline, acpi_rsdp_addr: le(page, ZP_ACPI_RSDP_ADDR, 8) };
 }
 
 /** smp_scan_config + the processor entries: how many CPUs the MP table enables. */
@@ -82,7 +84,7 @@ export function mp_processor_count(cpu: X86Cpu): number {
  * CPUs are APs that the VMM parked at secondary_startup_64.
  */
 export function guest_boot_params(bsp: X86Cpu, zp: number): BootParams {
-  const { e820, cmdline } = parse_boot_params(bsp, zp);
+  const { e820, cmdline, acpi_rsdp_addr } = parse_boot_params(bsp, zp);
   const n = mp_processor_count(bsp);
   if (n < 1) throw new Error('MP table enables no CPU');
   const ram = e820.filter((e) => e.type === E820_TYPE_RAM);
@@ -93,6 +95,8 @@ export function guest_boot_params(bsp: X86Cpu, zp: number): BootParams {
     nrCpus: n,
     cpuNode: new Array<number>(n).fill(0),
     cmdline,
+    // ACPI MCFG (a VMM with a PCI device writes one); no DMAR: a guest has no vIOMMU.
+    mcfg: acpi_guest_mcfg(bsp, acpi_rsdp_addr, Math.max(...ram.map((e) => e.addr + e.size))),
   };
 }
 

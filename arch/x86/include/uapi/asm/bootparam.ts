@@ -14,6 +14,7 @@ export const BIOS_BEGIN = 0xf0000;
 export const BIOS_END = 0x100000;
 
 /** struct boot_params offsets. */
+export const ZP_ACPI_RSDP_ADDR = 0x070; // __u64 acpi_rsdp_addr (boot protocol 2.14)
 export const ZP_E820_ENTRIES = 0x1e8;   // __u8 e820_entries
 export const ZP_CMD_LINE_PTR = 0x228;   // hdr.cmd_line_ptr (__u32)
 export const ZP_CMDLINE_SIZE = 0x238;   // hdr.cmdline_size (__u32)
