@@ -91,6 +91,8 @@ export class MemorySystem {
   private readonly queues: WriteQueue[];
   private readonly streams: StreamBuffer[];
   private readonly drainBuf = new Uint8Array(QUEUE_LINES * LINE);
+  /** drainBuf's lines as views made once, so storing a drained line allocates nothing. */
+  private readonly drainLines = Array.from({ length: QUEUE_LINES }, (_, i) => this.drainBuf.subarray(i * LINE, i * LINE + LINE));
   private readonly rawBuf = new Uint8Array(PAGE);
   private readonly runAddrs = new Float64Array(PAGE_LINES);
   private readonly srcWords = new WordViews();
@@ -234,7 +236,8 @@ export class MemorySystem {
     q.hi = -Infinity;
     const out = this.drainBuf;
     cryptLines(this.pkgs[node].engine, true, q.keyids, 0, q.addrs, n, q.data, 0, out, 0);
-    for (let i = 0; i < n; i++) q.stores[i].write(q.addrs[i] - q.bases[i], out, i * LINE, LINE);
+    const lines = this.drainLines;
+    for (let i = 0; i < n; i++) q.stores[i].write(q.addrs[i] - q.bases[i], lines[i], 0, LINE);
     q.stores.fill(undefined as unknown as SparseMemory, 0, n);
   }
 
