@@ -10,7 +10,7 @@
  * Where hardware moves runs of lines, so does this model (`batched`, on by default):
  * - Write-combining queue: each memory controller queues written-back lines (already
  *   decoded, so the KeyID is the writer's) and drains them in batches of up to 64, each
- *   run sharing a cipher one call into the line cipher (engine.ts cryptLines). WBINVD,
+ *   run sharing a cipher one call into the line cipher (engine.ts encryptRuns). WBINVD,
  *   a CLFLUSH loop over a range and a stream of evictions all pass through it.
  * - Stream prefetcher: a fill that follows a fill of the line before it (same package,
  *   same KeyID) reads the rest of its 4 KiB page from the DIMM and decrypts it in one
@@ -29,7 +29,8 @@
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
 import { transferCycles } from './timing.js';
-import { cryptLines, LINE } from './engine.js';
+import { cryptLines, encryptRuns, LINE } from './engine.js';
+import type { XtsCipher } from './crypto/xts.js';
 import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
 import type { PhysRange } from './memmap.js';
@@ -51,7 +52,8 @@ const PAGE_LINES = PAGE / LINE;
 /** One memory controller's write-combining queue (plaintext, decoded, in arrival order). */
 class WriteQueue {
   n = 0;
-  readonly keyids = new Uint16Array(QUEUE_LINES);
+  /** Each line's cipher, looked up when it was queued (null: plaintext). */
+  readonly ciphers: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
   readonly addrs = new Float64Array(QUEUE_LINES);
   readonly stores: SparseMemory[] = new Array(QUEUE_LINES);
   readonly bases = new Float64Array(QUEUE_LINES);
@@ -202,7 +204,8 @@ export class MemorySystem {
     const range = this.ranges[ri];
     const node = range.node;
     const eng = this.pkgs[node].engine;
-    this.clock.tick(transferCycles(eng.lineCipher(keyid, addr) !== null, false));
+    const cipher = eng.lineCipher(keyid, addr);
+    this.clock.tick(transferCycles(cipher !== null, false));
     if (!this.batched) {
       eng.encrypt(keyid, addr, src, srcOff, this.scratch, 0);
       this.stores[ri].write(addr - range.base, this.scratch, 0, LINE);
@@ -211,7 +214,7 @@ export class MemorySystem {
     this.dropStreams(node, addr, LINE);
     const q = this.queues[node];
     const i = q.n++;
-    q.keyids[i] = keyid;
+    q.ciphers[i] = cipher;
     q.addrs[i] = addr;
     q.set.add(addr);
     q.stores[i] = this.stores[ri];
@@ -235,10 +238,11 @@ export class MemorySystem {
     q.lo = Infinity;
     q.hi = -Infinity;
     const out = this.drainBuf;
-    cryptLines(this.pkgs[node].engine, true, q.keyids, 0, q.addrs, n, q.data, 0, out, 0);
+    encryptRuns(q.ciphers, q.addrs, n, q.data, out);
     const lines = this.drainLines;
     for (let i = 0; i < n; i++) q.stores[i].write(q.addrs[i] - q.bases[i], lines[i], 0, LINE);
     q.stores.fill(undefined as unknown as SparseMemory, 0, n);
+    q.ciphers.fill(null, 0, n);
   }
 
   /** Drop prefetched lines of node `node` in [addr, addr+len): their DIMM bytes change. */
