@@ -35,6 +35,7 @@ import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
 import type { PhysRange } from './memmap.js';
 import { copyLine32, WordViews } from './words.js';
+import { LineSet, LINESET_MAX } from './lineset.js';
 
 export interface Decoded {
   keyid: number;
@@ -46,6 +47,7 @@ export interface Decoded {
 
 /** Lines a write-combining queue holds before it drains; lines a prefetch covers at most. */
 const QUEUE_LINES = 64;
+if (QUEUE_LINES > LINESET_MAX) throw new Error('memsys: queue larger than its LineSet');
 const PAGE = 4096;
 const PAGE_LINES = PAGE / LINE;
 
@@ -55,8 +57,8 @@ class WriteQueue {
   /** Each line's cipher, looked up when it was queued (null: plaintext). */
   readonly ciphers: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
   readonly addrs = new Float64Array(QUEUE_LINES);
-  readonly stores: SparseMemory[] = new Array(QUEUE_LINES);
-  readonly bases = new Float64Array(QUEUE_LINES);
+  /** Each line's memory range (an index into MemorySystem.ranges/stores). */
+  readonly ranges = new Int32Array(QUEUE_LINES);
   readonly data = new Uint8Array(QUEUE_LINES * LINE);
   readonly data32 = new Int32Array(this.data.buffer);
   /** Lowest and highest queued address, for a quick "not here" on fills. */
@@ -64,7 +66,7 @@ class WriteQueue {
   hi = -Infinity;
 
   /** The queued addresses, for the one-line question every fill asks. */
-  readonly set = new Set<number>();
+  readonly set = new LineSet();
 
   holds(addr: number, len: number): boolean {
     if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
@@ -217,8 +219,7 @@ export class MemorySystem {
     q.ciphers[i] = cipher;
     q.addrs[i] = addr;
     q.set.add(addr);
-    q.stores[i] = this.stores[ri];
-    q.bases[i] = range.base;
+    q.ranges[i] = ri;
     const at = src.byteOffset + srcOff;
     if ((at & 3) === 0) copyLine32(this.srcWords.of(src), at >>> 2, q.data32, i * (LINE / 4));
     else q.data.set(src.subarray(srcOff, srcOff + LINE), i * LINE);
@@ -240,8 +241,10 @@ export class MemorySystem {
     const out = this.drainBuf;
     encryptRuns(q.ciphers, q.addrs, n, q.data, out);
     const lines = this.drainLines;
-    for (let i = 0; i < n; i++) q.stores[i].write(q.addrs[i] - q.bases[i], lines[i], 0, LINE);
-    q.stores.fill(undefined as unknown as SparseMemory, 0, n);
+    for (let i = 0; i < n; i++) {
+      const ri = q.ranges[i];
+      this.stores[ri].write(q.addrs[i] - this.ranges[ri].base, lines[i], 0, LINE);
+    }
     q.ciphers.fill(null, 0, n);
   }
 
