@@ -9,7 +9,7 @@
  *
  * Where hardware moves runs of lines, so does this model (`batched`, on by default):
  * - Write-combining queue: each memory controller queues written-back lines (already
- *   decoded, so the KeyID is the writer's) and drains them in batches of up to 64, each
+ *   decoded, so the KeyID is the writer's) and drains them in batches of up to 256, each
  *   run sharing a cipher one call into the line cipher (engine.ts encryptRuns). WBINVD,
  *   a CLFLUSH loop over a range and a stream of evictions all pass through it.
  * - Stream prefetcher: a fill that follows a fill of the line before it (same package,
@@ -45,8 +45,8 @@ export interface Decoded {
   store: SparseMemory;
 }
 
-/** Lines a write-combining queue holds before it drains; lines a prefetch covers at most. */
-const QUEUE_LINES = 64;
+/** Lines a write-combining queue holds before it drains (the line cipher takes 256 a call). */
+const QUEUE_LINES = 256;
 if (QUEUE_LINES > LINESET_MAX) throw new Error('memsys: queue larger than its LineSet');
 const PAGE = 4096;
 const PAGE_LINES = PAGE / LINE;
