@@ -36,6 +36,9 @@ export class SparseMemory {
     }
   }
 
+  /** Whether frames come from a host file (read on first touch, even by a read). */
+  get fileBacked(): boolean { return this.fd !== null; }
+
   /** Frames currently allocated (host memory in use is this times 4 KiB). */
   get framesInUse(): number { return this.count; }
 
