@@ -22,6 +22,7 @@ import { reboot_init, set_system_running } from '../arch/x86/kernel/reboot.js';
 import { setup_arch } from '../arch/x86/kernel/setup.js';
 import { smp_init, smp_prepare_boot_cpu } from '../arch/x86/kernel/smpboot.js';
 import { proc_reset } from '../fs/proc/generic.js';
+import { resource_init } from '../kernel/resource.js';
 import { proc_root_init } from '../fs/proc/root.js';
 import {
   early_param, print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
@@ -170,6 +171,7 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   dumpstack_init(UTS_RELEASE);
   try {
     proc_reset();
+    resource_init();
     idt_init();
     tty_init();
     // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes

@@ -14,6 +14,11 @@ import {
   pci_bus_read_config_dword, pci_core_init, pci_device_add, pci_mmcfg_map, pci_read_config_byte,
   pci_read_config_dword, pci_read_config_word, pci_write_config_dword, pci_write_config_word, type pci_dev,
 } from './pci.js';
+import { insert_resource } from '../../kernel/resource.js';
+
+/** The host bridge's memory window: [3 GiB, 0xfec00000), the hole's MMIO part. */
+const PCI_WINDOW_START = 0xc0000000;
+const PCI_WINDOW_END = 0xfebfffff;
 
 function hex(n: number, w = 0): string { return n.toString(16).padStart(w, '0'); }
 
@@ -31,6 +36,7 @@ function pci_read_bases(d: pci_dev): void {
     const size = (~(sz & 0xfffffff0) >>> 0) + 1;
     const start = (orig & 0xfffffff0) >>> 0;
     d.resource[i] = { start, end: start + size - 1, flags: IORESOURCE_MEM };
+    insert_resource(d.dev.name, start, start + size - 1);
     pr_info(`pci ${d.dev.name}: BAR ${i} [mem 0x${hex(start, 8)}-0x${hex(start + size - 1, 8)}]`);
   }
   if (cmd & PCI_COMMAND_MEMORY) pci_write_config_word(d, PCI_COMMAND, cmd);
@@ -69,6 +75,10 @@ export function pci_subsys_init(): number {
   const end = m.base + ((m.endBus - m.startBus + 1) << 20) - 1;
   pr_info(`PCI: ECAM [mem 0x${hex(m.base, 8)}-0x${hex(end, 8)}] (base 0x${hex(m.base)}) for domain 0000 [bus ${hex(m.startBus, 2)}-${hex(m.endBus, 2)}]`);
   if (pci_mmcfg_map(m.base, 1) < 0) return -12; // only bus 0 is populated on this board
+  // The host bridge's window is the board's MMIO hole below 4 GiB, up to the local
+  // APIC/IOAPIC/DMAR area at 0xfec00000, as a real board's _CRS describes it.
+  insert_resource('PCI Bus 0000:00', PCI_WINDOW_START, PCI_WINDOW_END);
+  insert_resource(`PCI ECAM 0000 [bus ${hex(m.startBus, 2)}-${hex(m.endBus, 2)}]`, m.base, end);
   pr_info('PCI host bridge to bus 0000:00');
   pr_info(`pci_bus 0000:00: root bus resource [bus ${hex(m.startBus, 2)}-${hex(m.endBus, 2)}]`);
   for (let slot = 0; slot < 32; slot++) {

@@ -9,7 +9,9 @@
  *   100000000-103ffffff : Persistent Memory
  *
  * Top-level entries are the e820 table after mem= (e820_type_to_string's names); the
- * kernel image's sections sit inside the System RAM range holding them.
+ * kernel image's sections sit inside the System RAM range holding them; drivers' claims
+ * (kernel/resource.ts: the PCI host bridge window, ECAM, BARs, the IOMMU's registers)
+ * sit where their addresses fall.
  *
  * Without CAP_SYS_ADMIN the reader sees the names with every address zeroed, as
  * r_show does ("start = end = 0" unless file_ns_capable(file, CAP_SYS_ADMIN)); the
@@ -23,6 +25,7 @@ import {
   KERNEL_TEXT, e820_table,
 } from '../../mm/memblock.js';
 import { proc_create } from './generic.js';
+import { insert_into, iomem_resources, type resource } from '../../kernel/resource.js';
 import { CAP_SYS_ADMIN, reader_capable } from '../../kernel/capability.js';
 
 /** e820_type_to_string(). */
@@ -51,17 +54,31 @@ const KERNEL_SECTIONS: [number, number, string][] = [
   [KERNEL_BSS, KERNEL_END, 'Kernel bss'],
 ];
 
+/** The e820 ranges (with the kernel image inside System RAM), then every driver's claim. */
+function iomem_tree(): resource[] {
+  const top: resource[] = [];
+  for (const e of e820_table()) {
+    const end = e.addr + e.size;
+    insert_into(top, type_name(e.type), e.addr, end - 1);
+    if (e.type !== E820_TYPE_RAM) continue;
+    for (const [ks, ke, name] of KERNEL_SECTIONS) {
+      if (ks >= e.addr && ke <= end) insert_into(top, name, ks, ke - 1);
+    }
+  }
+  const add = (rs: readonly resource[]): void => {
+    for (const r of rs) { insert_into(top, r.name, r.start, r.end); add(r.children); }
+  };
+  add(iomem_resources());
+  return top;
+}
+
 export function iomem_proc_show(): string {
   const root = reader_capable(CAP_SYS_ADMIN);
   let s = '';
-  for (const e of e820_table()) {
-    const end = e.addr + e.size;
-    s += line(0, e.addr, end, type_name(e.type), root);
-    if (e.type !== E820_TYPE_RAM) continue;
-    for (const [ks, ke, name] of KERNEL_SECTIONS) {
-      if (ks >= e.addr && ke <= end) s += line(1, ks, ke, name, root);
-    }
-  }
+  const walk = (rs: readonly resource[], depth: number): void => {
+    for (const r of rs) { s += line(depth, r.start, r.end + 1, r.name, root); walk(r.children, depth + 1); }
+  };
+  walk(iomem_tree(), 0);
   return s;
 }
 

@@ -13,7 +13,8 @@
  */
 import { __va } from '../../arch/x86/include/asm/page.js';
 import { memcpy_fromio, memcpy_toio } from '../../arch/x86/include/asm/processor.js';
-import { memblock_phys_alloc } from '../../mm/memblock.js';
+import { for_each_free_mem_range, memblock_end_of_DRAM, memblock_reserve } from '../../mm/memblock.js';
+import { mktme_enabled } from '../../arch/x86/mm/mktme.js';
 import { pr_info, pr_warn } from '../printk.js';
 
 export const IO_TLB_SHIFT = 11;
@@ -33,14 +34,27 @@ export const swiotlb_stats = { maps: 0, bytes: 0 };
 
 /**
  * swiotlb_init (from mem_init, as x86's pci_iommu_alloc does): the pool from memblock,
- * below 4 GiB (memblock_alloc_low), before the buddy allocator takes the rest.
+ * below 4 GiB (memblock_alloc_low), before the buddy allocator takes the rest. As in
+ * pci_swiotlb_detect, only when something may need it: memory above 4 GiB, or memory
+ * encryption (here MKTME, whose force_dma_unencrypted devices bounce). A guest (no TME
+ * in its CPUID, all RAM below 4 GiB) has none.
  */
 export function swiotlb_init(): void {
   start = 0;
   used = new Uint8Array(0);
   orig = new Map();
   swiotlb_stats.maps = swiotlb_stats.bytes = 0;
-  const pa = memblock_phys_alloc(POOL_BYTES, PAGE_SIZE_POOL_ALIGN);
+  if (!mktme_enabled() && memblock_end_of_DRAM() <= 2 ** 32) return;
+  // memblock_alloc_low: memblock allocates top-down by default, so the pool sits at the
+  // top of node 0's memory below 4 GiB, out of the way of the kernel's early allocations.
+  let pa = -1;
+  for_each_free_mem_range((start, end, nid) => {
+    if (nid !== 0) return; // the root complex's node (the devices sit on socket 0)
+    const top = Math.min(end, 2 ** 32);
+    const at = Math.floor((top - POOL_BYTES) / PAGE_SIZE_POOL_ALIGN) * PAGE_SIZE_POOL_ALIGN;
+    if (at >= start && at > pa) pa = at;
+  });
+  if (pa >= 0) memblock_reserve(pa, POOL_BYTES);
   if (pa < 0 || pa + POOL_BYTES > 2 ** 32) {
     pr_warn('software IO TLB: Cannot allocate buffer');
     return;

@@ -63,11 +63,15 @@ t.test('/proc/iomem', (t) => {
     '  01300000-0137ffff : Kernel data',
     '  01380000-013fffff : Kernel bss',
     '08000000-0fffffff : System RAM',
+    'c0000000-febfffff : PCI Bus 0000:00',
+    '  e0000000-efffffff : PCI ECAM 0000 [bus 00-ff]',
+    '  fe000000-fe000fff : 0000:00:03.0',
+    'fed90000-fed90fff : dmar0',
     '100000000-103ffffff : Persistent Memory',
     '',
   ].join('\n'));
   boot({ cmdline: 'mem=0x9000000' });
-  t.match(read('/proc/iomem'), /\n08000000-08ffffff : System RAM\n100000000-103ffffff : Persistent Memory\n$/, 'after mem=');
+  t.match(read('/proc/iomem'), /\n08000000-08ffffff : System RAM\nc0000000-febfffff : PCI Bus 0000:00\n(?:  .*\n)*fed90000-fed90fff : dmar0\n100000000-103ffffff : Persistent Memory\n$/, 'after mem=');
   t.end();
 });
 

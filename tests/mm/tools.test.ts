@@ -87,7 +87,8 @@ t.test('memmap', (t) => {
   t.equal(r.status, 0, r.err);
   const lines = r.out.split('\n');
   t.match(lines[0], /^physical memory 0x0-0x104000000: \d+ pages in \d+ runs$/);
-  t.match(lines[1], /^#\.#0\.05\/\._%$/, 'cells: reserved, free, kernel, init\'s page (KeyID 0), free, KeyIDs 0 5 63, free, hole, NVRAM');
+  t.match(lines[1], /^#\.#0\.#\.05\/\._%$/,
+    'cells: reserved, free, kernel, init\'s page (KeyID 0), free, the swiotlb pool, free, KeyIDs 0 5 63, free, hole, NVRAM');
   const hex = (pfn: number): string => (pfn * 4096).toString(16).padStart(16, '0');
   t.match(r.out, new RegExp(`  5 ${hex(b)}-[0-9a-f]{16}        16 pages  KeyID 5\n`));
   t.match(r.out, new RegExp(`  / ${hex(c)}-[0-9a-f]{16}        16 pages  KeyID 63\n`));

@@ -12,6 +12,7 @@ import { readl, writel } from '../../../arch/x86/include/asm/processor.js';
 import { ioremap } from '../../../arch/x86/mm/ioremap.js';
 import { pr_err, pr_info } from '../../../kernel/printk.js';
 import { acpi_dmar } from '../../acpi/tables.js';
+import { insert_resource } from '../../../kernel/resource.js';
 
 export const DMAR_VER_REG = 0x00, DMAR_CAP_REG = 0x08, DMAR_ECAP_REG = 0x10, DMAR_GCMD_REG = 0x18;
 export const DMAR_GSTS_REG = 0x1c, DMAR_RTADDR_REG = 0x20, DMAR_CCMD_REG = 0x28, DMAR_FSTS_REG = 0x34;
@@ -92,6 +93,7 @@ export function dmar_table_init(): number {
     const ver = dmar_readl(iommu, DMAR_VER_REG);
     pr_info(`DMAR: ${iommu.name}: reg_base_addr ${hex(drhd.address)} ver ${ver >>> 4}:${ver & 0xf} cap ${hex(iommu.cap)} ecap ${hex(iommu.ecap)}`);
     units.push(iommu);
+    insert_resource(iommu.name, drhd.address, drhd.address + 4095);
   }
   return units.length;
 }
