@@ -234,9 +234,11 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     const at0 = buf.byteOffset + bufOff;
     const b32 = (at0 & 3) === 0 && len >= 4 * LINE ? this.bufWords.of(buf) : null; // a view pays off over a few lines
     const d32 = this.data32;
+    // pa % LINE without a floating-point remainder (pa exceeds 32 bits under a KeyID;
+    // ToUint32 keeps it mod 2^32, a multiple of 64); every later piece starts a line.
+    let inLine = (pa >>> 0) & (LINE - 1);
     while (done < len) {
       const at = pa + done;
-      const inLine = at % LINE;
       const n = Math.min(len - done, LINE - inLine);
       const off = this.caches.line(pkg, at - inLine, write, write && n === LINE) + inLine;
       if (n === LINE && b32 !== null) {
@@ -245,6 +247,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
       } else if (write) this.data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
       else buf.set(this.data.subarray(off, off + n), bufOff + done);
       done += n;
+      inLine = 0;
     }
     this.clock.tick(COST.insn);
   }

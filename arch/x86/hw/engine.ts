@@ -273,6 +273,27 @@ export function cryptLines(eng: MktmeEngine, encrypting: boolean, keyids: Uint16
   }
 }
 
+/**
+ * The write-combining queue's drain (memsys.ts): encrypt `n` lines whose ciphers were
+ * looked up as they were queued (ciphers[i]; null: the line travels in plaintext), in
+ * runs that share a cipher, one encryptLines call per run. The lookup done at queue time
+ * is the one the per-line model does at write-back time: any engine change drains the
+ * queue first, so no queued line's cipher can change before its drain.
+ */
+export function encryptRuns(ciphers: (XtsCipher | null)[], addrs: Float64Array, n: number,
+  src: Uint8Array, dst: Uint8Array): void {
+  let i = 0;
+  while (i < n) {
+    const c = ciphers[i];
+    let j = i + 1;
+    while (j < n && ciphers[j] === c) j++;
+    const o = i * LINE, len = (j - i) * LINE;
+    if (c === null) dst.set(src.subarray(o, o + len), o);
+    else c.encryptLines(addrs, i, j - i, src, o, dst, o);
+    i = j;
+  }
+}
+
 /** a & b for non-negative integers below 2^53, without 32-bit truncation. */
 export function andBits(a: number, b: number): number {
   const hi = (Math.floor(a / 4294967296) & Math.floor(b / 4294967296)) >>> 0;

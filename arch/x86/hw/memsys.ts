@@ -9,14 +9,18 @@
  *
  * Where hardware moves runs of lines, so does this model (`batched`, on by default):
  * - Write-combining queue: each memory controller queues written-back lines (already
- *   decoded, so the KeyID is the writer's) and drains them in batches of up to 64, each
- *   run sharing a cipher one call into the line cipher (engine.ts cryptLines). WBINVD,
+ *   decoded, so the KeyID is the writer's) and drains them in batches of up to 256, each
+ *   run sharing a cipher one call into the line cipher (engine.ts encryptRuns). WBINVD,
  *   a CLFLUSH loop over a range and a stream of evictions all pass through it.
  * - Stream prefetcher: a fill that follows a fill of the line before it (same package,
  *   same KeyID) reads the rest of its 4 KiB page from the DIMM and decrypts it in one
  *   call; the following fills are served from that buffer. (Hardware L2 streamers do not
  *   cross 4 KiB pages: Intel 64 and IA-32 Architectures Optimization Reference Manual,
- *   "Data Prefetch to the L2 and Last Level Cache".)
+ *   "Data Prefetch to the L2 and Last Level Cache".) The host-side batch reaches up to
+ *   three pages further (256 lines, the line cipher's batch): physically adjacent pages
+ *   are common in a stream, and a 16 KiB cipher call costs little more than a 4 KiB one.
+ *   That is bookkeeping only: virtual time charges each fill by the sequential rule of
+ *   timing.ts whether or not a buffer served it, so nothing observable depends on it.
  * Both are invisible. The queue drains before anything could see the DIMM without it: a
  * fill of a queued address, the physical probe, an engine change (PCONFIG, activation,
  * the exclusion range, reset: cold boot and S3 included), host-side reads of the stores.
@@ -29,11 +33,13 @@
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
 import { transferCycles } from './timing.js';
-import { cryptLines, LINE } from './engine.js';
+import { cryptLines, encryptRuns, LINE } from './engine.js';
+import type { XtsCipher } from './crypto/xts.js';
 import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
 import type { PhysRange } from './memmap.js';
 import { copyLine32, WordViews } from './words.js';
+import { LineSet, LINESET_MAX } from './lineset.js';
 
 export interface Decoded {
   keyid: number;
@@ -43,18 +49,22 @@ export interface Decoded {
   store: SparseMemory;
 }
 
-/** Lines a write-combining queue holds before it drains; lines a prefetch covers at most. */
-const QUEUE_LINES = 64;
+/** Lines a write-combining queue holds before it drains (the line cipher takes 256 a call). */
+const QUEUE_LINES = 256;
+if (QUEUE_LINES > LINESET_MAX) throw new Error('memsys: queue larger than its LineSet');
 const PAGE = 4096;
 const PAGE_LINES = PAGE / LINE;
+/** Lines one prefetch decrypts at most: the rest of a page and up to three pages after it. */
+const STREAM_LINES = 4 * PAGE_LINES;
 
 /** One memory controller's write-combining queue (plaintext, decoded, in arrival order). */
 class WriteQueue {
   n = 0;
-  readonly keyids = new Uint16Array(QUEUE_LINES);
+  /** Each line's cipher, looked up when it was queued (null: plaintext). */
+  readonly ciphers: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
   readonly addrs = new Float64Array(QUEUE_LINES);
-  readonly stores: SparseMemory[] = new Array(QUEUE_LINES);
-  readonly bases = new Float64Array(QUEUE_LINES);
+  /** Each line's memory range (an index into MemorySystem.ranges/stores). */
+  readonly ranges = new Int32Array(QUEUE_LINES);
   readonly data = new Uint8Array(QUEUE_LINES * LINE);
   readonly data32 = new Int32Array(this.data.buffer);
   /** Lowest and highest queued address, for a quick "not here" on fills. */
@@ -62,7 +72,7 @@ class WriteQueue {
   hi = -Infinity;
 
   /** The queued addresses, for the one-line question every fill asks. */
-  readonly set = new Set<number>();
+  readonly set = new LineSet();
 
   holds(addr: number, len: number): boolean {
     if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
@@ -79,8 +89,8 @@ class StreamBuffer {
   base = 0;
   keyid = 0;
   node = 0;
-  readonly live = new Uint8Array(PAGE_LINES);
-  readonly data = new Uint8Array(PAGE);
+  readonly live = new Uint8Array(STREAM_LINES);
+  readonly data = new Uint8Array(STREAM_LINES * LINE);
   readonly data32 = new Int32Array(this.data.buffer);
 }
 
@@ -91,8 +101,10 @@ export class MemorySystem {
   private readonly queues: WriteQueue[];
   private readonly streams: StreamBuffer[];
   private readonly drainBuf = new Uint8Array(QUEUE_LINES * LINE);
-  private readonly rawBuf = new Uint8Array(PAGE);
-  private readonly runAddrs = new Float64Array(PAGE_LINES);
+  /** drainBuf's lines as views made once, so storing a drained line allocates nothing. */
+  private readonly drainLines = Array.from({ length: QUEUE_LINES }, (_, i) => this.drainBuf.subarray(i * LINE, i * LINE + LINE));
+  private readonly rawBuf = new Uint8Array(STREAM_LINES * LINE);
+  private readonly runAddrs = new Float64Array(STREAM_LINES);
   private readonly srcWords = new WordViews();
   private lastRange = 0;
   private readonly keyOut = new Int32Array(1);
@@ -170,9 +182,12 @@ export class MemorySystem {
       }
     }
     if (sequential) {
-      // The rest of the 4 KiB page, within the range: fetched and decrypted in one call.
+      // The rest of the 4 KiB page, within the range: fetched and decrypted in one call;
+      // and, host side only, the following pages too (see the header), unless their
+      // frames would be read from a host file on first touch (framesInUse would see it).
       const inPage = (d.addr % PAGE) / LINE;
-      const n = Math.min(PAGE_LINES - inPage, (d.range.base + d.range.size - d.addr) / LINE);
+      const ahead = d.store.fileBacked ? 0 : STREAM_LINES - PAGE_LINES;
+      const n = Math.min(PAGE_LINES - inPage + ahead, (d.range.base + d.range.size - d.addr) / LINE);
       if (n > 1) {
         if (q.n !== 0 && q.holds(d.addr, n * LINE)) this.drain(node);
         d.store.read(d.addr - d.range.base, this.rawBuf, 0, n * LINE);
@@ -200,7 +215,8 @@ export class MemorySystem {
     const range = this.ranges[ri];
     const node = range.node;
     const eng = this.pkgs[node].engine;
-    this.clock.tick(transferCycles(eng.lineCipher(keyid, addr) !== null, false));
+    const cipher = eng.lineCipher(keyid, addr);
+    this.clock.tick(transferCycles(cipher !== null, false));
     if (!this.batched) {
       eng.encrypt(keyid, addr, src, srcOff, this.scratch, 0);
       this.stores[ri].write(addr - range.base, this.scratch, 0, LINE);
@@ -209,11 +225,10 @@ export class MemorySystem {
     this.dropStreams(node, addr, LINE);
     const q = this.queues[node];
     const i = q.n++;
-    q.keyids[i] = keyid;
+    q.ciphers[i] = cipher;
     q.addrs[i] = addr;
     q.set.add(addr);
-    q.stores[i] = this.stores[ri];
-    q.bases[i] = range.base;
+    q.ranges[i] = ri;
     const at = src.byteOffset + srcOff;
     if ((at & 3) === 0) copyLine32(this.srcWords.of(src), at >>> 2, q.data32, i * (LINE / 4));
     else q.data.set(src.subarray(srcOff, srcOff + LINE), i * LINE);
@@ -233,9 +248,13 @@ export class MemorySystem {
     q.lo = Infinity;
     q.hi = -Infinity;
     const out = this.drainBuf;
-    cryptLines(this.pkgs[node].engine, true, q.keyids, 0, q.addrs, n, q.data, 0, out, 0);
-    for (let i = 0; i < n; i++) q.stores[i].write(q.addrs[i] - q.bases[i], out, i * LINE, LINE);
-    q.stores.fill(undefined as unknown as SparseMemory, 0, n);
+    encryptRuns(q.ciphers, q.addrs, n, q.data, out);
+    const lines = this.drainLines;
+    for (let i = 0; i < n; i++) {
+      const ri = q.ranges[i];
+      this.stores[ri].write(q.addrs[i] - this.ranges[ri].base, lines[i], 0, LINE);
+    }
+    q.ciphers.fill(null, 0, n);
   }
 
   /** Drop prefetched lines of node `node` in [addr, addr+len): their DIMM bytes change. */

@@ -11,7 +11,7 @@
  *   T-tables; JS copies the 64 bytes in and out (16 words through cached Int32 views of
  *   the caller's buffers when aligned). node:crypto cannot serve single lines: one call
  *   costs about 1 us of fixed overhead, twice a whole line in the routine.
- * - Runs of lines (encryptLines/decryptLines: up to 64 lines per call, each with its own
+ * - Runs of lines (encryptLines/decryptLines: up to 256 lines per native call, each with its own
  *   address; a page is the run of its 64 lines): node:crypto AES-ECB contexts made once
  *   per key and reused (ecb.ts). The line addresses go into the routine's TIN, one ECB call
  *   under key2 makes the line tweaks, the routine multiplies them by alpha and XORs them
@@ -35,7 +35,7 @@ import { unsafe } from '@noble/ciphers/aes.js';
 import { decryptBlock, encryptBlock, scheduleView } from './aes-block.js';
 import { EcbContext } from './ecb.js';
 import { checkAddr, checkXtsKeys } from './xts-ref.js';
-import { MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.js';
+import { BATCH_LINES, MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.js';
 
 export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
 
@@ -43,8 +43,10 @@ export const LINE_BYTES = 64;
 export const PAGE_BYTES = 4096;
 const TWO32 = 0x100000000;
 const LINE32 = MEM.LINE / 4;
-/** Lines per native call: the routine's page areas hold 64. */
-const BATCH = 64;
+/** Lines per native call: what the routine's batch areas hold. */
+const BATCH = BATCH_LINES;
+/** Lines of a page (the page path is one batch of these). */
+const PAGE_LINES = PAGE_BYTES / LINE_BYTES;
 const MAX_ADDR = 2 ** 53;
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** How many caller arrays keep a cached word view (see XtsCipher.words). */
@@ -118,10 +120,13 @@ export class XtsCipher {
   private nextView = 0;
   /** Byte offset in its ArrayBuffer of the array words() was last called with. */
   private base = 0;
-  /** Views of the routine's page areas (tweak inputs, ECB input, result). */
+  /** Views of the routine's batch areas (tweak inputs, ECB input, result): whole, and a page's worth. */
   private readonly tinView: Uint8Array;
   private readonly paView: Uint8Array;
   private readonly pbView: Uint8Array;
+  private readonly tinPage: Uint8Array;
+  private readonly paPage: Uint8Array;
+  private readonly pbPage: Uint8Array;
   private ecb1: EcbContext | null = null;
   private ecb1d: EcbContext | null = null;
   private ecb2: EcbContext | null = null;
@@ -142,9 +147,12 @@ export class XtsCipher {
         const buf = this.wasm.memory.buffer;
         this.mem = new Uint8Array(buf);
         this.mem32 = new Int32Array(buf);
-        this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 1024);
-        this.paView = this.mem.subarray(MEM.PA, MEM.PA + PAGE_BYTES);
-        this.pbView = this.mem.subarray(MEM.PB, MEM.PB + PAGE_BYTES);
+        this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 16 * BATCH);
+        this.paView = this.mem.subarray(MEM.PA, MEM.PA + BATCH * LINE_BYTES);
+        this.pbView = this.mem.subarray(MEM.PB, MEM.PB + BATCH * LINE_BYTES);
+        this.tinPage = this.tinView.subarray(0, 16 * PAGE_LINES);
+        this.paPage = this.paView.subarray(0, PAGE_BYTES);
+        this.pbPage = this.pbView.subarray(0, PAGE_BYTES);
         this.xk1 = new Int32Array(buf, MEM.XK1, e1.length);
         this.xk1d = new Int32Array(buf, MEM.XK1D, d1.length);
         this.xk2 = new Int32Array(buf, MEM.XK2, e2.length);
@@ -156,6 +164,7 @@ export class XtsCipher {
         this.ecb2 = new EcbContext(k2, false);
       } else {
         this.mem = this.tinView = this.paView = this.pbView = new Uint8Array(0);
+        this.tinPage = this.paPage = this.pbPage = this.mem;
         this.mem32 = new Int32Array(0);
         this.xk1 = scheduleView(e1.slice());
         this.xk1d = scheduleView(d1.slice());
@@ -247,7 +256,7 @@ export class XtsCipher {
       return;
     }
     k.tweakIn(addr | 0, (addr / TWO32) | 0);
-    this.batch(k, encrypting, BATCH, src, srcOff, dst, dstOff);
+    this.batch(k, encrypting, PAGE_LINES, src, srcOff, dst, dstOff);
   }
 
   private lines(encrypting: boolean, addrs: Float64Array, addrOff: number, n: number, src: Uint8Array,
@@ -291,12 +300,14 @@ export class XtsCipher {
     dst: Uint8Array, dstOff: number): void {
     const m = this.mem;
     const bytes = b * LINE_BYTES;
-    m.set(this.ecb2!.update(b === BATCH ? this.tinView : this.tinView.subarray(0, 16 * b)), MEM.TOUT);
+    const page = b === PAGE_LINES;
+    const whole = b === BATCH;
+    m.set(this.ecb2!.update(page ? this.tinPage : whole ? this.tinView : this.tinView.subarray(0, 16 * b)), MEM.TOUT);
     m.set(src.subarray(srcOff, srcOff + bytes), MEM.PA);
     k.pageIn(b);
-    m.set((encrypting ? this.ecb1! : this.ecb1d!).update(b === BATCH ? this.paView : this.paView.subarray(0, bytes)), MEM.PB);
+    m.set((encrypting ? this.ecb1! : this.ecb1d!).update(page ? this.paPage : whole ? this.paView : this.paView.subarray(0, bytes)), MEM.PB);
     k.pageOut(b);
-    dst.set(b === BATCH ? this.pbView : this.pbView.subarray(0, bytes), dstOff);
+    dst.set(page ? this.pbPage : whole ? this.pbView : this.pbView.subarray(0, bytes), dstOff);
   }
 
   /**
