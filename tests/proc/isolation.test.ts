@@ -49,7 +49,7 @@ t.test('a page under a CPU key', async (t) => {
   t.equal(as(other, () => sys_mmap(a, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)), a);
   const ro = uread(other, a, SECRET.length);
   t.ok(ro.ok && ro.value.every((x) => x === 0), 'a fresh page, not the secret');
-  t.not(pte_pfn(follow_pte(other.mm!, a)!), pfn, 'a different frame');
+  t.not(pte_pfn(follow_pte(other.mm!, a)!), pfn, 'a different frame'); // which one is the allocator's choice
 
   // The kernel's aliases of the frame.
   const via0 = kernel_read(__va(pfn * 4096, 0));
