@@ -232,6 +232,3 @@ export const vmCommand: Command<KernelShellContext> = {
     }
   },
 };
-
-/** The VM named `name` (tests, bench). */
-export function vm_lookup(name: string): Vm | null { return vms.get(name) ?? null; }
