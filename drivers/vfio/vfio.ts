@@ -40,6 +40,7 @@ export interface vfio_container {
 
 let containers: vfio_container[] = [];
 export function vfio_init(): void { containers = []; }
+export function vfio_containers(): readonly vfio_container[] { return containers; }
 
 /**
  * Bind `pdev` to vfio-pci for a VM: the host driver lets go (its disk disappears), the

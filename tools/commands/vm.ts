@@ -232,3 +232,6 @@ export const vmCommand: Command<KernelShellContext> = {
     }
   },
 };
+
+/** The VM named `name` (tests, bench). */
+export function vm_lookup(name: string): Vm | null { return vms.get(name) ?? null; }
