@@ -164,7 +164,7 @@ export function boot_count(): number { return booted; }
  * newline), or null for none. Returns when the system is running. Throws KernelPanic.
  */
 export function start_kernel(bp: BootParams, console: ((line: string) => void) | null): void {
-  set_cpu_possible(bp.cpus);
+  set_cpu_possible(bp.cpus, bp.nrCpus);
   tsc_init();
   printk_init(console);
   panic_init();

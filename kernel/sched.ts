@@ -13,8 +13,11 @@
  * alloc_pid does. pid 1 is init, the child reaper. New tasks are spread across CPUs
  * round-robin (select_task_rq, deterministic); sched_setaffinity moves one.
  */
-import { nr_cpu_ids, smp_call_function_single, smp_processor_id } from '../arch/x86/include/asm/processor.js';
+import {
+  cpu_waiting, nr_cpu_ids, smp_call_function_single, smp_call_function_single_async, smp_processor_id,
+} from '../arch/x86/include/asm/processor.js';
 import { switch_mm, tlb_init } from '../arch/x86/mm/tlb.js';
+import { cpu_online } from '../arch/x86/kernel/smpboot.js';
 import type { mm_struct } from '../mm/vma.js';
 import type { cred } from './cred.js';
 import type { files_struct } from '../fs/file.js';
@@ -113,12 +116,14 @@ export function set_task_comm(tsk: task_struct, name: string): void {
   tsk.comm = name.slice(0, TASK_COMM_LEN - 1);
 }
 
-/** select_task_rq for a new task: the next CPU round-robin, among `allowed` if given. */
+/** select_task_rq for a new task: the next online CPU round-robin, among `allowed` if
+ *  given (is_cpu_allowed: a CPU whose bring-up failed gets no tasks). */
 export function select_task_rq(allowed?: readonly number[]): number {
-  for (let i = 0; i < Math.max(1, nr_cpu_ids()); i++) {
-    const cpu = next_cpu % Math.max(1, nr_cpu_ids());
+  const n = Math.max(1, nr_cpu_ids());
+  for (let i = 0; i < n; i++) {
+    const cpu = next_cpu % n;
     next_cpu = cpu + 1;
-    if (!allowed || allowed.includes(cpu)) return cpu;
+    if ((!allowed || allowed.includes(cpu)) && (cpu === 0 || cpu_online(cpu))) return cpu;
   }
   return allowed?.[0] ?? 0;
 }
@@ -156,10 +161,31 @@ function context_switch(next: task_struct): void {
  */
 export function run_as<T>(tsk: task_struct, fn: () => T): T {
   if (tsk.exit_state) throw new Error(`run_as: task ${tsk.pid} has exited`);
+  if (cpu_waiting(tsk.cpu)) return run_borrowed(tsk, fn);
   return smp_call_function_single(tsk.cpu, () => {
     if (rq_curr[tsk.cpu] !== tsk) context_switch(tsk);
     return fn();
   });
+}
+
+/**
+ * The task's CPU is waiting for this one (a cross-call in flight, asm/processor.ts) and
+ * cannot run it until this CPU's work returns. The work runs here instead, on the
+ * task's behalf and in its address space (as a kernel thread borrows an mm,
+ * kthread_use_mm), and this CPU's own task is current again afterwards. The task stays
+ * on its CPU.
+ */
+function run_borrowed<T>(tsk: task_struct, fn: () => T): T {
+  const cpu = smp_processor_id();
+  const prev = rq_curr[cpu] ?? null;
+  switch_mm(tsk.mm);
+  rq_curr[cpu] = tsk;
+  try {
+    return fn();
+  } finally {
+    rq_curr[cpu] = prev;
+    if (prev) switch_mm(prev.mm);
+  }
 }
 
 /**
@@ -188,7 +214,7 @@ export function sched_setaffinity(pid: number, cpu: number): number {
 
 /** The task ran its last: its CPU goes idle on init_mm (called by do_exit on that CPU). */
 export function task_dead(tsk: task_struct): void {
-  smp_call_function_single(tsk.cpu, () => {
+  smp_call_function_single_async(tsk.cpu, () => {
     if (rq_curr[tsk.cpu] === tsk) rq_curr[tsk.cpu] = null;
   });
 }

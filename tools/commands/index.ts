@@ -25,6 +25,7 @@ import { wrmsrCommand } from './wrmsr.js';
 import { psCommand } from './ps.js';
 import { forkCommand } from './fork.js';
 import { switchCommand } from './switch.js';
+import { tasksetCommand } from './taskset.js';
 import { suCommand } from './su.js';
 import { mmapCommand } from './mmap.js';
 import { munmapCommand } from './munmap.js';
@@ -105,6 +106,7 @@ export const shellCommands: readonly Command<ShellContext>[] = [
   psCommand,
   forkCommand,
   switchCommand,
+  tasksetCommand,
   suCommand,
   mmapCommand,
   munmapCommand,

@@ -7,6 +7,8 @@
  *       VMM's anonymous memory, on the KeyID of mktme key SERIAL (KeyID 0 without
  *       --key). Each --share maps the POSIX shm object SHMNAME at guest-physical GPA, on
  *       SERIAL's KeyID (0 without): the same SHMNAME in two VMs is the same host frames.
+ *       --cpus N (1..4): N vCPUs, each with its own VMCS; the guest brings its APs up
+ *       by IPIs (x2APIC ICR writes, which KVM runs synchronously on one KVM_RUN loop).
  *   vm exec NAME 'cmd; cmd'    run shell commands in the guest (its guest agent); print
  *                              their output; the status is theirs
  *   vm console NAME            the shell's input goes to the guest's serial console until
@@ -24,7 +26,7 @@ import { CommandError, UsageError, type Command, type ShellApi, type ShellIo } f
 import { onKernelBoot, type KernelShellContext } from '../context.js';
 import { formatHex } from '../lib/parse.js';
 import { parse_addr, parse_len, shell_task } from '../lib/process.js';
-import { Vm, vm_create, vm_destroy, vm_release, type ShareSpec, type VmConfig } from '../vmm/vmm.js';
+import { VMM_MAX_CPUS, Vm, vm_create, vm_destroy, vm_release, type ShareSpec, type VmConfig } from '../vmm/vmm.js';
 import { capable } from '../../kernel/capability.js';
 import { CAP_SYS_ADMIN } from '../../include/linux/capability.js';
 import { run_as } from '../../kernel/sched.js';
@@ -79,9 +81,9 @@ function parseCreate(args: string[]): VmConfig {
     if (opt === '--mem') cfg.memSize = parse_len(val, '--mem');
     else if (opt === '--cpus') {
       if (!/^[0-9]+$/.test(val) || Number(val) < 1 || Number(val) > 64) throw new UsageError(`--cpus: 1..64, not '${val}'`);
-      // The MP table and KVM take more; running them needs a KVM_RUN per vCPU, which
-      // this VMM does not do yet (the guest would panic on the MP table's count).
-      if (Number(val) > 1) throw new CommandError('--cpus: this VMM runs one vCPU per VM');
+      // KVM takes more; every guest CPU boots (identify_cpu) and is reached by IPIs
+      // nested on one stack, so this VMM keeps guests small.
+      if (Number(val) > VMM_MAX_CPUS) throw new CommandError(`--cpus: this VMM runs at most ${VMM_MAX_CPUS} vCPUs per VM, not ${val}`);
       cfg.cpus = Number(val);
     } else if (opt === '--key') cfg.serial = serialArg(val, '--key');
     else if (opt === '--append') cfg.append = val;
@@ -196,7 +198,8 @@ export const vmCommand: Command<KernelShellContext> = {
     'exec NAME SCRIPT | console NAME | ept [-w] NAME GPA [LEN | HPA KEYID] | list | destroy NAME',
   summary: 'virtual machines: this kernel as a guest, run by a VMM process on /dev/kvm',
   help: `vm console ends with a line '${CONSOLE_ESCAPE}'. Guest RAM is the VMM's memory on --key's KeyID;\n` +
-    '--share maps a shm object shared by every VM that names it, on its SERIAL\'s KeyID.',
+    '--share maps a shm object shared by every VM that names it, on its SERIAL\'s KeyID.\n' +
+    `--cpus N: 1 to ${VMM_MAX_CPUS} vCPUs (a VMCS each); the guest wakes its APs by IPI.`,
   run(ctx, args, io, sh) {
     const [sub, ...rest] = args;
     switch (sub) {

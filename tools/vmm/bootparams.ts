@@ -75,7 +75,7 @@ function mpTable(ncpus: number): Uint8Array {
   const tableLen = 44 + 20 * entries;
   const b = new Uint8Array(16 + tableLen);
   const ascii = (off: number, s: string): void => { for (let i = 0; i < s.length; i++) b[off + i] = s.charCodeAt(i); };
-  // Floating pointer structure (MP Intel MKTME spec (336907-003, rev 1.3), exclusion range, S3 standby and runtime rules).
+  // Floating pointer structure (MultiProcessor Specification 1.4, §4.1).
   ascii(0, '_MP_');
   put(b, 4, MPTABLE_GPA + 16, 4); // physical address of the configuration table
   b[8] = 1; // length in 16-byte units

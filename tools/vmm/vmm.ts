@@ -16,9 +16,13 @@
  *   KVM_SET_USER_MEMORY_REGION: slot 0 = RAM at GPA 0, one slot per shared region;
  *   the firmware view written into guest RAM through the VMM's own mapping (zero page,
  *     command line, MP table: tools/vmm/bootparams.ts);
- *   KVM_CREATE_VCPU, KVM_GET_SUPPORTED_CPUID + KVM_SET_CPUID2, KVM_REGISTER_CODE of the
- *     guest image's entry (a fresh instance of this kernel: tools/vmm/kernel_image.ts),
- *     KVM_SET_REGS (rip), then KVM_RUN.
+ *   KVM_CREATE_VCPU per vCPU (each its own VMCS), KVM_GET_SUPPORTED_CPUID +
+ *     KVM_SET_CPUID2, KVM_REGISTER_CODE of the guest image's entries (a fresh instance
+ *     of this kernel: tools/vmm/kernel_image.ts), KVM_SET_REGS (the boot vCPU's rip at
+ *     startup_64; each AP's at secondary_startup_64, where it waits for its first IPI),
+ *     then KVM_RUN of the boot vCPU. The APs run inside it: the guest's IPIs (x2APIC
+ *     ICR writes) make KVM run the target vCPU before the sender's WRMSR retires, so
+ *     one KVM_RUN loop drives every vCPU.
  *
  * Devices are kvmtool's: two 16550A UARTs (COM1 = the console, COM2 = the guest agent
  * channel, tools/vmm/serial8250.ts); any other port reads all ones and ignores writes,
@@ -56,6 +60,8 @@ const RW = PROT_READ | PROT_WRITE;
 const ISA_IRQ_VECTOR = (irq: number): number => 0x30 + irq;
 /** What every guest's command line starts with (lkvm puts console=ttyS0 there too). */
 export const GUEST_CMDLINE = 'console=ttyS0 8250.nr_uarts=2';
+/** vCPUs per VM this VMM runs (KVM allows KVM_MAX_VCPUS). */
+export const VMM_MAX_CPUS = 4;
 
 export interface ShareSpec { name: string; gpa: number; size: number; serial: number | null }
 export interface VmConfig {
@@ -235,16 +241,24 @@ function vm_setup(vm: Vm): void {
   if (!img) throw new CommandError('no guest kernel image loaded yet (the shell loads them in the background; try again)');
   vm.image = img;
   const entry = (cpu: X86Cpu): void => {
-    img.head64.x86_64_start_kernel([cpu]);
+    img.head64.x86_64_start_kernel(cpu);
     img.guest.guest_init();
   };
   vm.sys(() => {
-    const rip = check('KVM_REGISTER_CODE', sys_ioctl(vm.vmfd, KVM_REGISTER_CODE, { routine: entry, name: 'startup_64' }));
-    const regs = { rax: 0, rbx: 0, rcx: 0, rdx: 0, rsi: 0, rdi: 0, rsp: 0, rbp: 0, rip: 0, rflags: 2 } as kvm_regs;
-    check('KVM_GET_REGS', sys_ioctl(vm.vcpufds[0], KVM_GET_REGS, regs));
-    regs.rip = rip;
-    regs.rsi = 0x10000; // the zero page, as the boot protocol passes it
-    check('KVM_SET_REGS', sys_ioctl(vm.vcpufds[0], KVM_SET_REGS, regs));
+    const bsp = check('KVM_REGISTER_CODE', sys_ioctl(vm.vmfd, KVM_REGISTER_CODE, { routine: entry, name: 'startup_64' }));
+    // The APs are parked at the kernel's AP entry; each runs it at its first IPI.
+    const ap = cfg.cpus > 1
+      ? check('KVM_REGISTER_CODE', sys_ioctl(vm.vmfd, KVM_REGISTER_CODE, {
+        routine: img.head64.secondary_startup_64, name: 'secondary_startup_64',
+      }))
+      : 0;
+    vm.vcpufds.forEach((fd, i) => {
+      const regs = { rax: 0, rbx: 0, rcx: 0, rdx: 0, rsi: 0, rdi: 0, rsp: 0, rbp: 0, rip: 0, rflags: 2 } as kvm_regs;
+      check('KVM_GET_REGS', sys_ioctl(fd, KVM_GET_REGS, regs));
+      regs.rip = i === 0 ? bsp : ap;
+      if (i === 0) regs.rsi = 0x10000; // the zero page, as the boot protocol passes it
+      check('KVM_SET_REGS', sys_ioctl(fd, KVM_SET_REGS, regs));
+    });
   });
   vm.kvmRun(); // boot to the idle loop: the login shell's prompt is on the console
 }

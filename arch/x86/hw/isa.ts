@@ -149,6 +149,9 @@ export interface BootParams {
   memAffinity: MemAffinity[];
   /** Logical CPUs; cpus[0] is the boot CPU. Node of each is from CPUID topology. */
   cpus: X86Cpu[];
+  /** CPUs the firmware lists (MP table), when more than `cpus`: the others are APs that
+   *  exist as an X86Cpu only once they run (a guest's vCPUs), woken by an IPI. */
+  nrCpus?: number;
   /** CPU index -> NUMA node (SRAT processor affinity). */
   cpuNode: number[];
   cmdline: string;

@@ -20,6 +20,7 @@ import {
   E820_MAX_ENTRIES_ZEROPAGE, MP_PROCESSOR, ZP_CMD_LINE_PTR, ZP_CMDLINE_SIZE, ZP_E820_ENTRIES, ZP_E820_TABLE,
 } from '../include/uapi/asm/bootparam.js';
 import { start_kernel } from '../../../init/main.js';
+import { start_secondary } from './smpboot.js';
 
 function readPhys(cpu: X86Cpu, pa: number, len: number): Uint8Array {
   const b = new Uint8Array(len);
@@ -76,20 +77,21 @@ export function mp_processor_count(cpu: X86Cpu): number {
 }
 
 /**
- * x86_64_start_kernel for a guest: the BootParams its firmware view describes. `cpus`
- * are the virtual CPUs the VMM created (the handles a board's firmware would hand
- * over); the MP table must enable exactly that many.
+ * x86_64_start_kernel for a guest: the BootParams its firmware view describes. `bsp` is
+ * the boot vCPU (the handle a board's firmware would hand over); the MP table's other
+ * CPUs are APs that the VMM parked at secondary_startup_64.
  */
-export function guest_boot_params(cpu: X86Cpu, zp: number, cpus: X86Cpu[]): BootParams {
-  const { e820, cmdline } = parse_boot_params(cpu, zp);
-  const n = mp_processor_count(cpu);
-  if (n !== cpus.length) throw new Error(`MP table lists ${n} CPUs, ${cpus.length} present`);
+export function guest_boot_params(bsp: X86Cpu, zp: number): BootParams {
+  const { e820, cmdline } = parse_boot_params(bsp, zp);
+  const n = mp_processor_count(bsp);
+  if (n < 1) throw new Error('MP table enables no CPU');
   const ram = e820.filter((e) => e.type === E820_TYPE_RAM);
   return {
     e820,
     memAffinity: ram.map((e) => ({ base: e.addr, size: e.size, node: 0 })),
-    cpus,
-    cpuNode: cpus.map(() => 0),
+    cpus: [bsp],
+    nrCpus: n,
+    cpuNode: new Array<number>(n).fill(0),
     cmdline,
   };
 }
@@ -100,6 +102,15 @@ export function guest_boot_params(cpu: X86Cpu, zp: number, cpus: X86Cpu[]): Boot
  * (ttyS0 from the 8250 driver); there is no host sink. Returns when the system is
  * running: the caller (the image's init, see tools/guest/init.ts) starts user space.
  */
-export function x86_64_start_kernel(cpus: X86Cpu[]): void {
-  start_kernel(guest_boot_params(cpus[0], BOOT_PARAMS_GPA, cpus), null);
+export function x86_64_start_kernel(bsp: X86Cpu): void {
+  start_kernel(guest_boot_params(bsp, BOOT_PARAMS_GPA), null);
+}
+
+/**
+ * secondary_startup_64: where the VMM points each AP's RIP (kvmtool and QEMU start APs
+ * in the firmware's wait loop; here the firmware view parks them at the kernel's AP
+ * entry). It runs when the first IPI reaches the AP (start_secondary).
+ */
+export function secondary_startup_64(cpu: X86Cpu): void {
+  start_secondary(cpu);
 }

@@ -13,7 +13,8 @@
  * PIC's lines (IRQ0_VECTOR = FIRST_EXTERNAL_VECTOR + 0x10). Interrupt delivery runs the
  * gate's routine; its return is IRET.
  */
-import { this_cpu, on_each_cpu } from '../include/asm/processor.js';
+import type { Routine } from '../hw/isa.js';
+import { cpu_present, nr_cpu_ids, this_cpu, on_each_cpu } from '../include/asm/processor.js';
 import { page_address } from '../mm/init.js';
 import { GFP_KERNEL, __GFP_ZERO, alloc_pages } from '../../../mm/page_alloc.js';
 import { ENOMEM, EBUSY, EINVAL } from '../../../kernel/errno.js';
@@ -57,12 +58,32 @@ export function pack_gate(addr: number): Uint8Array {
   return g;
 }
 
+/** Allocate the table and load it on every CPU the kernel holds (an AP that starts
+ *  later loads it itself: load_current_idt). */
 function idt_setup(): number {
   if (idt_va) return 0;
   const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
   if (pfn < 0) return -ENOMEM;
   idt_va = page_address(pfn);
-  on_each_cpu(() => this_cpu().lidt(idt_va, IDT_ENTRIES * GATE_SIZE - 1));
+  const present = Array.from({ length: nr_cpu_ids() }, (_, c) => c).filter(cpu_present);
+  on_each_cpu(() => load_current_idt(), present);
+  return 0;
+}
+
+/** load_current_idt: LIDT of the table on this CPU (start_secondary), if there is one. */
+export function load_current_idt(): void {
+  if (idt_va) this_cpu().lidt(idt_va, IDT_ENTRIES * GATE_SIZE - 1);
+}
+
+/**
+ * alloc_intr_gate for a system vector (FIRST_SYSTEM_VECTOR and up: the APIC's IPIs):
+ * the gate of `vector` runs `handler` on the interrupted CPU. 0 or -ENOMEM.
+ */
+export function alloc_intr_gate(vector: number, handler: Routine, name: string): number {
+  const err = idt_setup();
+  if (err) return err;
+  const cpu = this_cpu();
+  cpu.write(idt_va + vector * GATE_SIZE, pack_gate(cpu.registerCode(handler, name)));
   return 0;
 }
 

@@ -19,12 +19,12 @@
  * (pid: %d).", at most once every 30 seconds; `on` allows silently; `off` refuses with
  * -EPERM.
  */
-import { rdmsrl_safe, smp_call_function_single, wrmsrl_safe } from '../include/asm/processor.js';
+import { cpu_waiting, rdmsrl_safe, smp_call_function_single, wrmsrl_safe } from '../include/asm/processor.js';
 import { X86_FEATURE_MSR } from '../include/asm/cpufeatures.js';
 import { cpu_data, cpu_has } from './cpu/common.js';
 import { cpu_online, online_cpus } from './smpboot.js';
 import { CAP_SYS_RAWIO, capable } from '../../../kernel/capability.js';
-import { EINVAL, EIO, ENXIO, EPERM } from '../../../kernel/errno.js';
+import { EDEADLK, EINVAL, EIO, ENXIO, EPERM } from '../../../kernel/errno.js';
 import { pr_warn } from '../../../kernel/printk.js';
 import { __ratelimit, ratelimit_state_init, type ratelimit_state } from '../../../kernel/ratelimit.js';
 import { current } from '../../../kernel/sched.js';
@@ -35,13 +35,16 @@ import { MINOR, type file, type file_operations } from '../../../fs/file.js';
 
 export const MSR_MAJOR = 202;
 
-/** rdmsr_safe_on_cpu(): the value, or err = -EIO on #GP. */
+/** rdmsr_safe_on_cpu(): the value, or err = -EIO on #GP; -EDEADLK when `cpu` is
+ *  waiting for this one (a guest's IPI chain, asm/processor.ts). */
 export function rdmsr_safe_on_cpu(cpu: number, msr: number): { err: number; val: bigint } {
+  if (cpu_waiting(cpu)) return { err: -EDEADLK, val: 0n };
   return smp_call_function_single(cpu, () => rdmsrl_safe(msr));
 }
 
-/** wrmsr_safe_on_cpu(): 0, or -EIO on #GP. */
+/** wrmsr_safe_on_cpu(): 0, or -EIO on #GP; -EDEADLK as rdmsr_safe_on_cpu. */
 export function wrmsr_safe_on_cpu(cpu: number, msr: number, val: bigint): number {
+  if (cpu_waiting(cpu)) return -EDEADLK;
   return smp_call_function_single(cpu, () => wrmsrl_safe(msr, val));
 }
 

@@ -13,9 +13,17 @@
  *
  * Each AP loads the kernel page tables, then identifies itself (detect_tme runs there).
  * An AP whose bring-up faults stays offline ("do_boot_cpu failed"), as in Linux.
+ *
+ * The board's CPUs are handed to the kernel at boot. A guest's APs are only listed (the
+ * MP table): the VMM points each one at secondary_startup_64 (head64.ts), and the AP
+ * runs it when the first IPI reaches it (do_boot_cpu's call): start_secondary records
+ * its handle by its APIC ID and loads the IDT, then the IPI is delivered and the AP
+ * runs the bring-up call like any other (arch/x86/kernel/smp.ts).
  */
-import { Fault } from '../hw/isa.js';
-import { nr_cpu_ids, smp_call_function_single } from '../include/asm/processor.js';
+import { Fault, type X86Cpu } from '../hw/isa.js';
+import { SmpCallError, nr_cpu_ids, on_this_cpu, set_cpu_present, smp_call_function_single } from '../include/asm/processor.js';
+import { load_current_idt } from './idt.js';
+import { native_smp_prepare_cpus } from './smp.js';
 import { load_kernel_pgtable } from '../mm/init.js';
 import { cpu_to_node } from '../mm/numa.js';
 import { pr_err, pr_info } from '../../../kernel/printk.js';
@@ -68,6 +76,22 @@ function bogomips(lpj: number): string {
   return `${whole}.${String(frac).padStart(2, '0')}`;
 }
 
+/**
+ * start_secondary: an AP's first code, with paging off and no IDT. It finds out which
+ * CPU it is (its APIC ID), turns paging on with the kernel's tables (what
+ * trampoline_64.S does) and loads the IDT, so that the IPI waiting for it can be
+ * delivered; the rest of its bring-up is do_boot_cpu's call. An AP the MP table does
+ * not list stays parked (returns at once).
+ */
+export function start_secondary(handle: X86Cpu): void {
+  const cpu = set_cpu_present(handle);
+  if (cpu < 0) return;
+  on_this_cpu(cpu, () => {
+    load_kernel_pgtable(); // the trampoline's paging: the IDT is at a kernel address
+    load_current_idt();
+  });
+}
+
 /** Bring one AP up: kernel page tables, then identify (detect_tme). */
 function do_boot_cpu(cpu: number): boolean {
   try {
@@ -77,8 +101,8 @@ function do_boot_cpu(cpu: number): boolean {
     });
     return true;
   } catch (e) {
-    if (!(e instanceof Fault)) throw e;
-    pr_err(`smpboot: do_boot_cpu failed(-1) to wakeup CPU#${cpu}: ${e.toString()}`);
+    if (!(e instanceof Fault) && !(e instanceof SmpCallError)) throw e;
+    pr_err(`smpboot: do_boot_cpu failed(-1) to wakeup CPU#${cpu}: ${e instanceof Fault ? e.toString() : e.message}`);
     return false;
   }
 }
@@ -86,6 +110,8 @@ function do_boot_cpu(cpu: number): boolean {
 /** smp_init(): bring up every other CPU, announcing them per node (announce_cpu). */
 export function smp_init(): void {
   const n = nr_cpu_ids();
+  const err = native_smp_prepare_cpus();
+  if (err) pr_err(`smpboot: cannot set up IPIs (${err}): the APs stay offline`);
   update_sibling_info();
   pr_info('smp: Bringing up secondary CPUs ...');
   if (n > 1) {
@@ -104,7 +130,7 @@ export function smp_init(): void {
       }
       if (first) line += ' '.repeat(width + 1); // padding for the BSP
       first = false;
-      if (do_boot_cpu(cpu)) {
+      if (!err && do_boot_cpu(cpu)) {
         online[cpu] = true;
         line += `${' '.repeat(Math.max(1, width - num_digits(cpu)))}#${cpu}`;
       }

@@ -13,7 +13,7 @@
  * beyond, or when page tables were freed. Counters keep Linux's vmstat names.
  */
 import {
-  __flush_tlb_local, __flush_tlb_one, nr_cpu_ids, smp_call_function_single, smp_processor_id, write_cr3,
+  __flush_tlb_local, __flush_tlb_one, nr_cpu_ids, smp_call_function_single_async, smp_processor_id, write_cr3,
 } from '../include/asm/processor.js';
 import { init_mm_pgd } from './init.js';
 import type { mm_struct } from '../../../mm/vma.js';
@@ -63,7 +63,7 @@ export function switch_mm(next: mm_struct | null): void {
  * its cpumask, lazy or not, switches to init_mm.
  */
 export function mm_drop_all_cpus(mm: mm_struct): void {
-  for (const cpu of [...mm.cpumask]) smp_call_function_single(cpu, () => switch_mm(null));
+  for (const cpu of [...mm.cpumask]) smp_call_function_single_async(cpu, () => switch_mm(null));
 }
 
 function flush_tlb_func(start: number, end: number, full: boolean): void {
@@ -93,7 +93,7 @@ export function flush_tlb_mm_range(mm: mm_struct, start: number, end: number, fr
     } else {
       remote = true;
       tlb_stats.nr_tlb_remote_flush_received++;
-      smp_call_function_single(cpu, () => flush_tlb_func(start, end, full));
+      smp_call_function_single_async(cpu, () => flush_tlb_func(start, end, full));
     }
   }
   if (remote) tlb_stats.nr_tlb_remote_flush++;
