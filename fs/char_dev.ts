@@ -55,13 +55,6 @@ export function unregister_chrdev(major: number, name: string): void {
   if (cd && cd.name === name) chrdevs.delete(major);
 }
 
-/** The registered drivers by major, as /proc/devices lists them ("Character devices:"). */
-export function chrdev_show(): string {
-  const lines = [...chrdevs.values()].sort((a, b) => a.major - b.major)
-    .map((cd) => `${String(cd.major).padStart(3)} ${cd.name}\n`);
-  return 'Character devices:\n' + lines.join('');
-}
-
 /** chrdev_open: the driver of the inode's major takes the open; -ENXIO if none. */
 export function chrdev_open(inode: inode, filp: file): number {
   const cd = chrdevs.get(MAJOR(inode.i_rdev));

@@ -51,9 +51,6 @@ export function print_tainted(): string {
   return s;
 }
 
-/** The message of the panic this kernel died of, or null while it runs. */
-export function kernel_panicked(): string | null { return panicked; }
-
 /** panic(): never returns. */
 export function panic(msg: string): never {
   if (panicked === null) {

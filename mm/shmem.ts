@@ -111,9 +111,6 @@ export function shm_unlink(name: string): number {
   return 0;
 }
 
-/** The named objects (/dev/shm), by name. */
-export function shm_objects(): ReadonlyMap<string, shmem_file> { return dev_shm; }
-
 /** ftruncate: set the object's size; pages beyond it are dropped. 0 or -EINVAL. */
 export function shmem_truncate(file: shmem_file, size: number): number {
   if (!Number.isSafeInteger(size) || size < 0) return -EINVAL;

@@ -13,7 +13,7 @@ import { suspend_set_ops } from '../kernel/power/suspend.js';
 import { host_limit_error } from './lib/hostlimits.js';
 import { hostErrorText, isHostError } from './lib/entry.js';
 import type { ShellOptions } from './options.js';
-import { CommandError, ShellExit, UsageError, errorMessage, type ShellIo } from './registry.js';
+import { CommandError, ShellExit, errorMessage, type ShellIo } from './registry.js';
 import { parseCNumber } from './lib/parse.js';
 
 /** The shell's one C-number parser (tools/lib/parse.ts), for the kernel commands. */
@@ -125,12 +125,5 @@ export function board(ctx: KernelShellContext): Machine {
 }
 
 
-
-/** A CPU number argument, or a UsageError. */
-export function parseCpuArg(s: string, what = 'CPU'): number {
-  const v = parseCNumber(s, 0xffffn);
-  if (v === null) throw new UsageError(`${what} must be a number, not '${s}'`);
-  return Number(v);
-}
 
 export { getopt, type Getopt } from './lib/getopt.js';

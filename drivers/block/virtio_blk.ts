@@ -22,7 +22,7 @@ import { memset_io, readl, writel } from '../../arch/x86/include/asm/processor.j
 import { page_address } from '../../arch/x86/include/asm/page.js';
 import { pr_info } from '../../kernel/printk.js';
 import {
-  DMA_FROM_DEVICE, DMA_MAPPING_ERROR, DMA_TO_DEVICE, dma_alloc_coherent, dma_map_page, dma_map_single,
+  DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_mapping_error, dma_alloc_coherent, dma_map_page, dma_map_single,
   dma_free_coherent, dma_set_mask_and_coherent, dma_unmap_page, type dma_coherent,
 } from '../../kernel/dma/mapping.js';
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
@@ -139,14 +139,14 @@ function virtblk_submit(vb: virtio_blk, op: number, sector: number, vecs: bio_ve
   const maps: { addr: number; size: number; dir: number }[] = [];
   const unmap_all = (): void => { for (const m of maps) dma_unmap_page(dev, m.addr, m.size, m.dir); };
   const map = (addr: number, size: number, dir: number): number => {
-    if (addr !== DMA_MAPPING_ERROR) maps.push({ addr, size, dir });
+    if (!dma_mapping_error(dev, addr)) maps.push({ addr, size, dir });
     return addr;
   };
   const h = map(dma_map_single(dev, vb.req_va, 16, DMA_TO_DEVICE), 16, DMA_TO_DEVICE);
   const dataDir = op === REQ_OP_READ ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
   const data = vecs.map((v) => map(dma_map_page(dev, v.pfn, v.offset, v.len, dataDir), v.len, dataDir));
   const st = map(dma_map_single(dev, vb.req_va + 16, 1, DMA_FROM_DEVICE), 1, DMA_FROM_DEVICE);
-  if (h === DMA_MAPPING_ERROR || st === DMA_MAPPING_ERROR || data.includes(DMA_MAPPING_ERROR)) {
+  if (dma_mapping_error(dev, h) || dma_mapping_error(dev, st) || data.some((a) => dma_mapping_error(dev, a))) {
     unmap_all();
     return -12;
   }

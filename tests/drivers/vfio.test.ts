@@ -62,7 +62,7 @@ t.test('a disk assigned to VM2 DMAs into VM2\'s encrypted RAM, never VM1\'s', (t
   const vm2 = fork(rig.init);
   const r1 = vmm(vm1, 'vm1', '1');
   const r2 = vmm(vm2, 'vm2', '3');
-  t.not(r1.keyid, r2.keyid, 'two VMs, two KeyIDs');
+  t.same([r1.keyid, r2.keyid], [1, 2], 'two VMs, two KeyIDs: the pool hands out the lowest free');
   t.ok(uwrite(vm1, r1.va + 0x2000, enc('VM1 secret')).ok);
 
   const pdev = pci_get_slot(0, SID)!;

@@ -11,7 +11,7 @@ import type { Machine } from '../../arch/x86/hw/machine.js';
 import { Rng } from '../../arch/x86/hw/rng.js';
 import { makeConfig } from '../../arch/x86/hw/config.js';
 import { Fault, X86_TRAP_GP, X86_TRAP_UD } from '../../arch/x86/hw/isa.js';
-import { ALG_128, ALG_256, CMD_DIRECT, CMD_NO_ENCRYPT, alias, machine, programAll } from './helpers.js';
+import { ALG_128, ALG_256, CMD_DIRECT, CMD_NO_ENCRYPT, alias, homeNode, lineDecrypt, lineEncrypt, machine, platformKey, programAll } from './helpers.js';
 
 const KiB = 1024;
 /** Windows of each DRAM/NVRAM range exercised: its first and its last WINDOW bytes. */
@@ -124,7 +124,8 @@ t.test('the queue drains before the probe looks, and a prefetched line is droppe
   m.cpus[0].write(base, page);
   for (let i = 0; i < 4096; i += 64) m.cpus[0].clflush(base + i); // 64 write-backs: queued, then drained
   const ct = m.probe.read(base, 4096)!;
-  t.not(ct[0], 0, 'the DIMM holds the write-backs (ciphertext, not the zeros it held)');
+  const key = platformKey(m, homeNode(m, base));
+  t.same(ct, lineEncrypt(key, base, page), 'the DIMM holds the write-backs: the page under the platform key');
   // Stream the page back (the prefetcher decrypts the rest of the page at the second miss)...
   const back = new Uint8Array(128);
   m.cpus[0].read(base, back);
@@ -135,7 +136,9 @@ t.test('the queue drains before the probe looks, and a prefetched line is droppe
   m.probe.write(base + 1024, flip);
   const line = new Uint8Array(64);
   m.cpus[0].read(base + 1024, line);
-  t.not(line[0], 0x5a, 'the fill decrypts the tampered DIMM bytes, not the stale prefetch');
+  const tampered = ct.slice(1024, 1088);
+  tampered[0] ^= 1;
+  t.same(line, lineDecrypt(key, base + 1024, tampered), 'the fill decrypts the tampered DIMM bytes, not the stale prefetch');
   t.end();
 });
 

@@ -69,6 +69,13 @@ export function platformKey(m: Machine, pkg: number, powerCycles = 0): [Uint8Arr
   return [k.subarray(0, 16), k.subarray(16)];
 }
 
+/** The node whose memory controller (and so whose package's engine) owns physical `pa`. */
+export function homeNode(m: Machine, pa: number): number {
+  const r = m.map.find((x) => pa >= x.base && pa < x.base + x.size);
+  if (!r) throw new Error(`no memory at ${pa.toString(16)}`);
+  return r.node;
+}
+
 /** `data` (whole 64-byte lines) at physical `pa` under (key1, key2): what the DIMM holds. */
 export function lineEncrypt(key: [Uint8Array, Uint8Array], pa: number, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(data.length);

@@ -46,6 +46,7 @@ t.test('serial numbers are deterministic for a seed', async (t) => {
     add_key(b.alice, 'user', 'b', enc('1'), KEY_SPEC_USER_KEYRING)];
   t.same(s1, s2);
   const c = boot({ seed: 8 });
+  // Serials are random draws: that another seed draws others is the whole point.
   t.not(add_key(c.alice, 'user', 'a', enc('1'), KEY_SPEC_USER_KEYRING), s1[0], 'another seed, other serials');
 });
 
@@ -68,7 +69,7 @@ t.test('special keyrings', async (t) => {
 
   t.equal(keyctl_get_keyring_ID(alice, KEY_SPEC_SESSION_KEYRING, 0), us, 'no session: @s is @us');
   const ses = keyctl_get_keyring_ID(alice, KEY_SPEC_SESSION_KEYRING, 1);
-  t.not(ses, us, 'create on a user-session session gives a private session');
+  t.not(ses, us, 'create on a user-session session gives a private session'); // a new keyring: "another" is the point
   t.equal(keyctl_describe_alloc(alice, ses), 'keyring;1000;1000;3f030000;_ses');
   t.equal(keyctl_get_keyring_ID(alice, KEY_SPEC_SESSION_KEYRING, 1), ses, 'and keeps it');
 
@@ -102,7 +103,7 @@ t.test('link, unlink and clear', async (t) => {
   /* a second key with the same index displaces the first from the keyring */
   const a = add_key(alice, 'keyring', 'dup', null, ring);
   const b = add_key(alice, 'keyring', 'dup', null, ring);
-  t.not(a, b);
+  t.not(a, b); // a new key, a new (random) serial: "another" is the point
   t.same(keyctl_list_serials(alice, ring), [b]);
 });
 

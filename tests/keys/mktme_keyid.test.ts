@@ -138,7 +138,7 @@ t.test('invalidate and garbage collection drop the key\'s reference', async (t) 
   /* a second key with the same name displaces the first; the collector destroys it */
   const a = add_key(root, 'mktme', 'same', enc(CPU128), KEY_SPEC_USER_KEYRING);
   const b = add_key(root, 'mktme', 'same', enc(CPU128), KEY_SPEC_USER_KEYRING);
-  t.not(a, b);
+  t.not(a, b); // a new key, a new (random) serial: "another" is the point
   t.equal(keyid_of(root, b), 2);
   key_gc();
   t.same(mktme_keyid_info(1), { state: KEYID_AVAILABLE, refs: 0, serial: 0 }, 'displaced key\'s KeyID freed');

@@ -24,6 +24,7 @@ import { kvm_from_fd, kvm_vm_count } from '../../virt/kvm/kvm_main.js';
 import { mktme_keyid_shift } from '../../arch/x86/mm/mktme.js';
 import { add_mktme_key, as, fork } from '../lib/task.js';
 import { bootKernel, SMALL } from '../lib/boot.js';
+import { homeNode, lineDecrypt, platformKey } from '../hw/helpers.js';
 import { createVm, ioctl, runGuest, type Vm } from './helpers.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
@@ -117,7 +118,9 @@ t.test('EPT leaves carry the backing page\'s KeyID; guest RAM in DRAM is AES-XTS
   t.equal(ioctl(vm, vm.vmfd, KVM_SET_EPT_ENTRY, { gpa: 0x9000, hpa: e.hpa, keyid: 0, flags: 7 }), 0);
   let alias = new Uint8Array(64);
   runGuest(vm, function readAlias(cpu) { alias = new Uint8Array(64); cpu.read(0x9000, alias); });
-  t.notSame(alias, line, 'the same frame through a KeyID-0 EPT entry: not the plaintext');
+  const m = vm.rig.machine;
+  t.same(alias, lineDecrypt(platformKey(m, homeNode(m, e.hpa)), e.hpa, m.probe.read(e.hpa, 64)!),
+    'the same frame through a KeyID-0 EPT entry: the DIMM\'s ciphertext decrypted under the platform key');
   t.equal(as(vm.tsk, () => do_su(1000)), 0, 'the VMM drops root');
   t.equal(ioctl(vm, vm.vmfd, KVM_GET_EPT_ENTRY, { gpa: 0x3000 }), -EPERM, 'KVM_GET_EPT_ENTRY needs CAP_SYS_ADMIN');
   t.end();

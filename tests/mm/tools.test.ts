@@ -95,7 +95,7 @@ t.test('memmap', (t) => {
   t.match(r.out, /  _ 0000000010000000-00000000ffffffff    983040 pages  hole\n/);
   t.match(r.out, /  % 0000000100000000-0000000103ffffff     16384 pages  persistent memory\n/);
   t.match(lines[lines.length - 2], /^legend: \. free  # reserved  _ hole  % persistent memory  0 KeyID 0  5 KeyID 5  \/ KeyID 63$/);
-  t.notMatch(r.out, /\x1b\[/, 'no colour when not a terminal');
+  t.notMatch(r.out, /\x1b\[/, 'no colour when not a terminal'); // absence is the point
   r = sh(['memmap'], true);
   t.match(r.out, /\x1b\[48;5;\d+m/, 'colour on a terminal');
   t.equal(sh(['memmap', 'x']).status, 2);

@@ -39,14 +39,14 @@ for (const mode of ['KeyID 0', 'cpu key', 'no-encrypt key'] as const) {
     const free = nr_free_pages();
 
     const child = fork(init);
-    t.not(child.cpu, init.cpu, 'the child runs on another CPU');
+    t.equal(child.cpu, (init.cpu + 1) % 4, 'the child runs on another CPU: the next one, round robin (select_task_rq)');
     for (const [va, text] of [[priv, 'private page 0'], [priv + 4096, 'private page 1'], [shared, 'shared page']] as const) {
       const c = uread(child, va, text.length);
       t.equal(c.ok && dec(c.value), text, `child reads ${text}`);
     }
     const p0 = follow_pte(init.mm!, priv)!;
     const c0 = follow_pte(child.mm!, priv)!;
-    t.not(pte_pfn(c0), pte_pfn(p0), 'private page copied into a new page');
+    t.not(pte_pfn(c0), pte_pfn(p0), 'private page copied into a new page'); // which frame is the allocator's choice
     t.equal(pte_keyid(c0), keyid, 'the copy is mapped with the same KeyID');
     t.equal(page_keyid(pte_pfn(c0)), keyid, 'and allocated with it');
     const ps = follow_pte(init.mm!, shared)!;

@@ -36,7 +36,7 @@ function push(runs: Run[], start: number, end: number, kind: number): void {
 }
 
 /** The runs of physical memory, from PFN 0 to the end of the last e820 range. */
-export function memmap_runs(): Run[] {
+function memmap_runs(): Run[] {
   const runs: Run[] = [];
   let pfn = 0;
   while (pfn < max_pfn) {

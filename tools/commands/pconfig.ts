@@ -43,7 +43,7 @@ function fillKey(s: string, field: Uint8Array): boolean {
 }
 
 /** What a result means: a status code's message or an errno's text. */
-export function pconfigResultText(r: number): string {
+function pconfigResultText(r: number): string {
   if (r < 0) return strerror(r);
   return mktme_error[r]?.msg ?? 'unknown status';
 }

@@ -39,7 +39,7 @@ function pad(s: string, width: number): string {
 }
 
 /** The value as msr-tools' rdmsr prints it (its printf patterns, case by case), newline included. */
-export function formatMsr(raw: bigint, base: Base, c: boolean, fill: boolean, high = 63, low = 0): string {
+function formatMsr(raw: bigint, base: Base, c: boolean, fill: boolean, high = 63, low = 0): string {
   const bits = high - low + 1;
   let data = raw;
   if (bits < 64) data = (data >> BigInt(low)) & ((1n << BigInt(bits)) - 1n);

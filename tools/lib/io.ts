@@ -142,7 +142,7 @@ export interface BufferIo {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Bytes as text for a transcript: UTF-8 when they are, else one character per byte. */
-export function transcriptText(b: Uint8Array): string {
+function transcriptText(b: Uint8Array): string {
   try {
     return strictUtf8.decode(b);
   } catch {

@@ -15,7 +15,7 @@ import { read_all, with_open } from './file.js';
 import { as_task, type ProcessShellContext } from './process.js';
 
 /** Does `path` name something in the kernel's file systems? */
-export function isKernelPath(path: string): boolean {
+function isKernelPath(path: string): boolean {
   return /^\/+(proc|sys)(\/|$)/.test(path) || is_dev_path(path);
 }
 

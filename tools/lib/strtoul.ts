@@ -51,12 +51,6 @@ export function strtoul(s: string, base = 0): StrtoulResult {
   return { value: neg && v !== 0n ? (1n << 64n) - v : v, end: i, overflow };
 }
 
-/** strtoul() that must consume the whole string (`if (*end) error`), or null. */
-export function strtoulAll(s: string, base = 0): bigint | null {
-  const r = strtoul(s, base);
-  return r.end === s.length ? r.value : null;
-}
-
 /** (int) of an unsigned long, as keyutils stores a key_serial_t. */
 export function toInt32(v: bigint): number { return Number(BigInt.asIntN(32, v)); }
 

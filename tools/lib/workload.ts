@@ -29,7 +29,7 @@ export interface Arena {
 export class WorkloadKilled extends Error {}
 
 /** Map `len` bytes (rounded up to pages) rw, under the mktme key `serial` if given. */
-export function map_arena(ctx: KernelShellContext, len: number, serial: number | null): Arena {
+function map_arena(ctx: KernelShellContext, len: number, serial: number | null): Arena {
   const size = Math.ceil(len / PAGE) * PAGE;
   const va = check(as_task(ctx, () => sys_mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)));
   if (serial !== null) {
@@ -42,7 +42,7 @@ export function map_arena(ctx: KernelShellContext, len: number, serial: number |
   return { va, len: size, tsk: shell_task(ctx) };
 }
 
-export function unmap_arena(ctx: KernelShellContext, a: Arena): void {
+function unmap_arena(ctx: KernelShellContext, a: Arena): void {
   if (!a.tsk.exit_state) as_task(ctx, () => sys_munmap(a.va, a.len));
 }
 

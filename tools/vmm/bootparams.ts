@@ -70,7 +70,7 @@ function checksum(b: Uint8Array, start: number, len: number): number {
 }
 
 /** An MP floating pointer (16 bytes) followed by its configuration table. */
-export function mpTable(ncpus: number): Uint8Array {
+function mpTable(ncpus: number): Uint8Array {
   const entries = ncpus;
   const tableLen = 44 + 20 * entries;
   const b = new Uint8Array(16 + tableLen);

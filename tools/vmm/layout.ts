@@ -23,8 +23,3 @@ export const KERNEL_DIRS: readonly string[] = [
 export const USER_DIRS: readonly string[] = ['tools'];
 
 export const IMAGE_DIRS: readonly string[] = [...KERNEL_DIRS, ...USER_DIRS];
-
-/** Whether `rel` (a root-relative path with '/' separators) lies in one of `dirs`. */
-export function inDirs(rel: string, dirs: readonly string[]): boolean {
-  return dirs.some((d) => rel === d || rel.startsWith(d + '/'));
-}

@@ -295,7 +295,7 @@ export function encryptRuns(ciphers: (XtsCipher | null)[], addrs: Float64Array, 
 }
 
 /** a & b for non-negative integers below 2^53, without 32-bit truncation. */
-export function andBits(a: number, b: number): number {
+function andBits(a: number, b: number): number {
   const hi = (Math.floor(a / 4294967296) & Math.floor(b / 4294967296)) >>> 0;
   const lo = ((a >>> 0) & (b >>> 0)) >>> 0;
   return hi * 4294967296 + lo;

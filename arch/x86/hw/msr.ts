@@ -32,27 +32,27 @@ export const TME_ACTIVATE_BYPASS = 1n << 31n;    // bit 31, KeyID 0 bypass
 export const TME_EXCLUDE_ENABLE = 1n << 11n;
 
 /** IA32_TME_ACTIVATE[7:4] TME_POLICY: a bit index into CAPABILITY[15:0] (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
-export function actPolicy(v: bigint): number { return Number((v >> 4n) & 0xfn); }
+function actPolicy(v: bigint): number { return Number((v >> 4n) & 0xfn); }
 /** IA32_TME_ACTIVATE[35:32] MK_TME_KEYID_BITS (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
 export function actKeyIdBits(v: bigint): number { return Number((v >> 32n) & 0xfn); }
 /** IA32_TME_ACTIVATE[63:48] MK_TME_CRYPTO_ALGS, same bit order as CAPABILITY[15:0] (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_ACTIVATE). */
 export function actAlgs(v: bigint): number { return Number((v >> 48n) & 0xffffn); }
 
 /** CAPABILITY[15:0] as a bit mask of the algorithms this CPU implements (Intel MKTME spec (336907-003, rev 1.3), IA32_TME_CAPABILITY). */
-export function capAlgMask(cfg: MachineConfig): number {
+function capAlgMask(cfg: MachineConfig): number {
   let m = 0;
   for (const a of cfg.cpu.algs) m |= 1 << ALG_BIT[a];
   return m;
 }
 
 /** The algorithm whose CAPABILITY bit index is `bit`, or null. */
-export function algOfBit(bit: number): AlgName | null {
+function algOfBit(bit: number): AlgName | null {
   for (const [name, b] of Object.entries(ALG_BIT)) if (b === bit) return name as AlgName;
   return null;
 }
 
 /** The value RDMSR 0x981 returns. */
-export function tmeCapability(cfg: MachineConfig): bigint {
+function tmeCapability(cfg: MachineConfig): bigint {
   let v = BigInt(capAlgMask(cfg));                             // bits 15:0 algorithms
   if (cfg.cpu.bypassSupported) v |= TME_CAP_BYPASS_SUPPORTED;  // bit 31
   v |= BigInt(cfg.cpu.maxKeyIdBits & 0xf) << 32n;              // bits 35:32 MK_TME_MAX_KEYID_BITS

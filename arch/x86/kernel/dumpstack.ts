@@ -33,9 +33,6 @@ export function dumpstack_init(release: string, oops_panics = false): void {
   panic_on_oops = oops_panics;
 }
 
-/** How many oopses this kernel has had. */
-export function oops_count(): number { return die_counter; }
-
 /** console_verbose(): every message reaches the console from now on. */
 function console_verbose(): void {
   set_console_loglevel(CONSOLE_LOGLEVEL_MOTORMOUTH);

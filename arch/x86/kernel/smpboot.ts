@@ -50,11 +50,6 @@ export function topology_core_cpus(cpu: number): number[] {
   return online_cpus().filter((c) => cpu_data(c).phys_proc_id === pkg);
 }
 
-/** The packages with an online CPU, ascending. */
-export function online_packages(): number[] {
-  return [...new Set(online_cpus().map(topology_physical_package_id))].sort((a, b) => a - b);
-}
-
 /**
  * One online CPU per package (the first one), ordered by package id: where the MKTME
  * key service runs PCONFIG (mktme_leadcpus) and where package caches are flushed.

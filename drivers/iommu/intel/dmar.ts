@@ -24,15 +24,10 @@ export const DMA_FRCD_F = 0x8000_0000;
 const PRIMARY_FAULT_REG_LEN = 16;
 
 /** The capability fields the driver uses (cap_* / ecap_* macros). */
-export const cap_nd = (c: bigint): number => Number(c & 7n);
-export const cap_sagaw = (c: bigint): number => Number((c >> 8n) & 0x1fn);
-export const cap_mgaw = (c: bigint): number => Number((c >> 16n) & 0x3fn) + 1;
 export const cap_fault_reg_offset = (c: bigint): number => Number((c >> 24n) & 0x3ffn) * 16;
 export const cap_num_fault_regs = (c: bigint): number => Number((c >> 40n) & 0xffn) + 1;
-export const cap_super_page_val = (c: bigint): number => Number((c >> 34n) & 0xfn);
 export const cap_pgsel_inv = (c: bigint): boolean => ((c >> 39n) & 1n) === 1n;
 export const cap_max_amask_val = (c: bigint): number => Number((c >> 48n) & 0x3fn);
-export const ecap_coherent = (e: bigint): boolean => (e & 1n) === 1n;
 export const ecap_pass_through = (e: bigint): boolean => ((e >> 6n) & 1n) === 1n;
 export const ecap_iotlb_offset = (e: bigint): number => Number((e >> 8n) & 0x3ffn) * 16;
 
@@ -56,7 +51,6 @@ let units: intel_iommu[] = [];
 
 export function dmar_reset(): void { host_address_width = 0; units = []; fault_log = []; }
 export function dmar_units(): readonly intel_iommu[] { return units; }
-export function dmar_host_address_width(): number { return host_address_width; }
 
 export function dmar_readq(iommu: intel_iommu, off: number): bigint {
   return BigInt(readl(iommu.reg + off) >>> 0) | (BigInt(readl(iommu.reg + off + 4) >>> 0) << 32n);
@@ -124,7 +118,6 @@ export function dmar_get_fault_reason(r: number): string {
 export interface dmar_fault_info { source_id: number; addr: number; reason: number; read: boolean }
 let fault_log: dmar_fault_info[] = [];
 export function dmar_fault_log(): readonly dmar_fault_info[] { return fault_log; }
-export function dmar_fault_log_reset(): void { fault_log = []; }
 
 /** dmar_fault_do_one: the line Linux prints for a fault without PASID. */
 function dmar_fault_do_one(f: dmar_fault_info): void {

@@ -55,7 +55,6 @@ const OLD_SERIAL_PORT = [
 
 interface uart_8250_port { name: string; base: number; irq: number; tty: tty_struct }
 
-let ports: uart_8250_port[] = [];
 
 const nr_uarts = module_param('8250', 'nr_uarts', param_ops_uint, 0);
 let preferred_console = '';
@@ -103,14 +102,12 @@ function serial8250_startup(up: uart_8250_port): number {
 
 /** serial8250_init (module_init): probe the legacy ports, register ttys and the console. */
 export function serial8250_init(): number {
-  ports = [];
   for (const p of OLD_SERIAL_PORT.slice(0, nr_uarts.value)) {
     if (!autoconfig(p.base)) continue;
     const up = { ...p, tty: null as unknown as tty_struct };
     up.tty = tty_register_device(p.name, { write: (b) => serial_out_bytes(up, b) });
     const err = serial8250_startup(up);
     if (err) continue;
-    ports.push(up);
     pr_info(`${p.name}: at I/O 0x${p.base.toString(16)} (irq = ${p.irq}, base_baud = ${BASE_BAUD}) is a 16550A`);
     if (p.name === preferred_console) {
       register_console((line) => tty_write(up.tty, line + '\n'));
@@ -119,6 +116,3 @@ export function serial8250_init(): number {
   }
   return 0;
 }
-
-/** The serial ports found (names). */
-export function serial8250_ports(): string[] { return ports.map((p) => p.name); }

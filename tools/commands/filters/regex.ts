@@ -51,7 +51,7 @@ function bracket(p: string, i: number): [string, number] {
 }
 
 /** Translate a POSIX pattern (`extended` for ERE) to RegExp source. */
-export function posixToJs(p: string, extended: boolean): string {
+function posixToJs(p: string, extended: boolean): string {
   let out = '';
   let atStart = true; // where `*` is literal and (BRE) `^` anchors
   for (let i = 0; i < p.length; i++) {

@@ -13,7 +13,7 @@ export const I64 = 0x7e;
 export type ValType = typeof I32 | typeof I64;
 
 /** Unsigned LEB128 (§5.2.2) of a non-negative integer below 2^32. */
-export function uleb(n: number): number[] {
+function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -25,7 +25,7 @@ export function uleb(n: number): number[] {
 }
 
 /** Signed LEB128 of a 32-bit integer. */
-export function sleb(n: number): number[] {
+function sleb(n: number): number[] {
   n |= 0;
   const out: number[] = [];
   for (;;) {

@@ -34,7 +34,7 @@ export function readWord(b: Uint8Array, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 }
 
-export function writeWord(b: Uint8Array, o: number, w: number): void {
+function writeWord(b: Uint8Array, o: number, w: number): void {
   b[o] = w; b[o + 1] = w >>> 8; b[o + 2] = w >>> 16; b[o + 3] = w >>> 24;
 }
 

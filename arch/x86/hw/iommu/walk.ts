@@ -44,7 +44,7 @@ const PAGE = 4096;
 const TWO32 = 2 ** 32;
 
 /** Bits 51:12 of an entry as a number (KeyID bits included). */
-export function entryAddr(e: Entry): number {
+function entryAddr(e: Entry): number {
   return (e.lo >>> 12) * PAGE + (e.hi & 0xfffff) * TWO32;
 }
 

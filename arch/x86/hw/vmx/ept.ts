@@ -52,7 +52,7 @@ export function eptpValid(eptp: number, maxPhysAddr: number): boolean {
 }
 
 export function eptRoot(eptp: number): number { return eptp - (eptp % 4096); }
-export function eptAdEnabled(eptp: number): boolean { return (eptp & 0x40) !== 0; }
+function eptAdEnabled(eptp: number): boolean { return (eptp & 0x40) !== 0; }
 
 function accessBits(access: Access): number {
   return access === 'w' ? EPT_VIOLATION_ACC_WRITE : access === 'x' ? EPT_VIOLATION_ACC_INSTR : EPT_VIOLATION_ACC_READ;

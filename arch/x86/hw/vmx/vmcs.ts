@@ -49,7 +49,7 @@ export interface PhysPort {
 const TWO32 = 4294967296;
 
 /** Width in bits of a field from its encoding (bits 14:13); natural width is 64 here. */
-export function fieldWidth(field: number): 16 | 32 | 64 {
+function fieldWidth(field: number): 16 | 32 | 64 {
   const w = (field >>> 13) & 3;
   return w === 0 ? 16 : w === 2 ? 32 : 64;
 }

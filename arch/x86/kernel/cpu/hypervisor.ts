@@ -65,6 +65,3 @@ export function init_hypervisor_platform(): void {
 
 /** hypervisor_is_type(X86_HYPER_...). */
 export function hypervisor_is_type(type: number): boolean { return x86_hyper_type === type; }
-
-/** Running as a guest of any hypervisor (the CPUID hypervisor bit). */
-export function running_as_guest(): boolean { return boot_cpu_has(X86_FEATURE_HYPERVISOR); }

@@ -20,9 +20,6 @@ let revision_id = 0;
 /** cpu_has_vmx: CPUID.1:ECX.VMX. */
 export function cpu_has_vmx(): boolean { return (cpuid(1).ecx & X86_FEATURE_VMX) !== 0; }
 
-/** The VMCS revision identifier every VMCS and VMXON region starts with. */
-export function vmcs_revision_id(): number { return revision_id; }
-
 /** Boot: nothing enabled yet (module state is per kernel instance). */
 export function vmx_enable_reset(): void {
   vmxon_region = [];
