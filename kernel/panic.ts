@@ -19,6 +19,7 @@ export class KernelPanic extends Error {
 
 /* taint_flags[] order of Linux 6.8: P F S R M B U D A W C I O E L K X T N */
 const TAINT_CHARS = 'PFSRMBUDAWCIOELKXTN';
+export const TAINT_CPU_OUT_OF_SPEC = 2;
 export const TAINT_MACHINE_CHECK = 4;
 export const TAINT_BAD_PAGE = 5;
 export const TAINT_DIE = 7;

@@ -67,3 +67,15 @@ t.test('R5: msr.allow_writes=on|off|default', async (t) => {
   t.equal(on.stdout, '', 'on: no warning (dmesg -l warn prints nothing)');
   t.equal(on.stderr, 'wrmsr: CPU 0 cannot set MSR 0x00000983 to 0x0000000000000000\n', 'the write itself still goes to the CPU');
 });
+
+t.test('an MSR write from user space taints the kernel (TAINT_CPU_OUT_OF_SPEC, S)', async (t) => {
+  const { test_taint, TAINT_CPU_OUT_OF_SPEC } = await import('../../kernel/panic.js');
+  await sh('rdmsr 0x10');
+  t.equal(test_taint(TAINT_CPU_OUT_OF_SPEC), false, 'reads do not taint');
+  await sh('wrmsr 0x982 0');
+  t.equal(test_taint(TAINT_CPU_OUT_OF_SPEC), true, 'even a write the CPU refused (Linux taints before wrmsr_safe_on_cpu)');
+  await sh('wrmsr -a 0x10 0');
+  t.equal(test_taint(TAINT_CPU_OUT_OF_SPEC), true);
+  await sh(':');
+  t.equal(test_taint(TAINT_CPU_OUT_OF_SPEC), false, 'a new boot starts untainted');
+});

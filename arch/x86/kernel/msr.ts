@@ -32,6 +32,7 @@ import { module_param, type kernel_param_ops } from '../../../kernel/params.js';
 import { register_chrdev } from '../../../fs/char_dev.js';
 import { devtmpfs_create_node } from '../../../fs/devtmpfs.js';
 import { MINOR, type file, type file_operations } from '../../../fs/file.js';
+import { TAINT_CPU_OUT_OF_SPEC, add_taint } from '../../../kernel/panic.js';
 
 export const MSR_MAJOR = 202;
 
@@ -83,6 +84,9 @@ const msr_fops: file_operations = {
     let bytes = 0;
     let err = 0;
     for (; bytes < buf.length; bytes += 8) {
+      // Linux's msr_write taints before every write that passed the filter: whatever
+      // user space does to an MSR, the CPU may now run out of specification.
+      add_taint(TAINT_CPU_OUT_OF_SPEC);
       err = wrmsr_safe_on_cpu(file_cpu(f), reg, view.getBigUint64(bytes, true));
       if (err) break;
     }
