@@ -10,8 +10,7 @@
  * (DEFERRED_STRUCT_PAGE_INIT) and memory freed to the buddy allocator in max-order
  * blocks (mm/page_alloc.ts), on a sparse DRAM that costs nothing until touched.
  */
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
+import { freshBoot } from './freshboot.js';
 import type { Goals } from './types.js';
 
 export const goals: Goals = {
@@ -19,26 +18,8 @@ export const goals: Goals = {
 };
 
 function once(): [ms: number, rss: number] {
-  const here = import.meta.dirname;
-  const opts = path.resolve(here, '../tools/options.js');
-  const ctx = path.resolve(here, '../tools/context.js');
-  const io = path.resolve(here, '../tools/lib/io.js');
-  const script = `
-    const { parseOptions } = await import(${JSON.stringify(opts)});
-    const { bootKernelShell, shutdownKernelShell } = await import(${JSON.stringify(ctx)});
-    const { bufferIo } = await import(${JSON.stringify(io)});
-    const r = parseOptions(['-c', 'true', '--nodes', '2', '--mem', '512G'], false);
-    if (r.kind !== 'run') throw new Error('options');
-    const t0 = performance.now();
-    const c = bootKernelShell(r.options, bufferIo().io);
-    const ms = performance.now() - t0;
-    const rss = process.memoryUsage().rss;
-    shutdownKernelShell(c);
-    process.stdout.write(ms + ' ' + rss);
-  `;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  const [ms, rss] = out.trim().split(' ').map(Number);
-  return [ms, rss];
+  const b = freshBoot(['--nodes', '2', '--mem', '512G']);
+  return [b.ms, b.rssBytes];
 }
 
 export async function run(): Promise<Record<string, number>> {
