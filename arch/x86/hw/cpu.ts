@@ -31,6 +31,7 @@ import { VmxPlatform } from './vmx/platform.js';
 import { HOST_DOMAIN } from './vmx/text.js';
 import type { HostCpu } from './vmx/vcpu.js';
 import { VmxUnit } from './vmx/vmx.js';
+import { checkCr3Write } from './cr.js';
 
 const PAGE = 4096;
 const LINEAR_LIMIT = 2 ** 48;
@@ -138,9 +139,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   readCr3(): number { return this.cr3; }
   writeCr3(value: number): void {
     this.privileged();
-    if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** this.cfg.cpu.maxPhysAddr) {
-      throw new Fault(X86_TRAP_GP, 0, 0, 'CR3 reserved bits');
-    }
+    checkCr3Write(value, this.cfg.cpu.maxPhysAddr);
     this.cr3 = value;
     this.tlb.flush(true);
   }

@@ -25,6 +25,7 @@ import { checkAccess, walk, type Access, type WalkPort } from '../mmu.js';
 import { TLB_DIRTY, TLB_EPT_R, TLB_EPT_W, TLB_EPT_X, TLB_NX, TLB_USER, TLB_WRITE, type Tlb } from '../tlb.js';
 import { EptExit, eptWalk } from './ept.js';
 import type { PhysPort } from './vmcs.js';
+import { checkCr3Write } from '../cr.js';
 
 const PAGE = 4096;
 const LINE = 64;
@@ -94,9 +95,7 @@ export abstract class GuestMmu implements WalkPort {
   readCr3(): number { return this.cr3; }
   writeCr3(value: number): void {
     this.privileged();
-    if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** this.cfg.cpu.maxPhysAddr) {
-      throw new Fault(X86_TRAP_GP, 0, 0, 'CR3 reserved bits');
-    }
+    checkCr3Write(value, this.cfg.cpu.maxPhysAddr);
     this.cr3 = value;
     this.tlb!.flush(true);
   }
