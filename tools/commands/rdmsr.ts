@@ -22,7 +22,7 @@ import { EIO, ENXIO, strerror } from '../../kernel/errno.js';
 import { pread_full, with_open } from '../lib/file.js';
 import { getopt_long, type LongOption } from '../lib/getopt_long.js';
 import { strtoul, toUint32 } from '../lib/strtoul.js';
-import { asTool } from './msr_tool.js';
+import { asTool, msrOpenFailed } from './msr_tool.js';
 
 /** msr-tools' VERSION_STRING. */
 export const MSR_TOOLS_VERSION = 'msr-tools-1.3';
@@ -153,12 +153,7 @@ function rdmsr(ctx: KernelShellContext, args: string[], io: ShellIo): number {
     // open("/dev/cpu/N/msr", O_RDONLY), then pread(fd, &data, 8, reg)
     const buf = new Uint8Array(8);
     const r = with_open(ctx, `/dev/cpu/${on}/msr`, O_RDONLY, (fd) => pread_full(fd, buf, reg));
-    if (!r.ok) {
-      if (r.errno === ENXIO) { io.err(`rdmsr: No CPU ${on}\n`); return 2; }
-      if (r.errno === EIO) { io.err(`rdmsr: CPU ${on} doesn't support MSRs\n`); return 3; }
-      io.err(`rdmsr: open: ${strerror(r.errno)}\n`);
-      return 127;
-    }
+    if (!r.ok) return msrOpenFailed('rdmsr', on, r.errno, io);
     if (r.value === EIO) { io.err(`rdmsr: CPU ${on} cannot read MSR 0x${reg.toString(16).padStart(8, '0')}\n`); return 4; }
     if (r.value) { io.err(`rdmsr: pread: ${strerror(r.value)}\n`); return 127; }
     io.out(formatMsr(new DataView(buf.buffer).getBigUint64(0, true), base, c, fill, high, low));

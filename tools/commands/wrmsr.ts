@@ -18,7 +18,7 @@ import { EIO, ENXIO, strerror } from '../../kernel/errno.js';
 import { getopt_long, type LongOption } from '../lib/getopt_long.js';
 import { strtoul, toUint32 } from '../lib/strtoul.js';
 import { MSR_TOOLS_VERSION, parseMsrCpu } from './rdmsr.js';
-import { asTool } from './msr_tool.js';
+import { asTool, msrOpenFailed } from './msr_tool.js';
 
 const LONG: LongOption[] = [
   { name: 'help', has_arg: 0, val: 'h' }, { name: 'version', has_arg: 0, val: 'V' },
@@ -66,12 +66,7 @@ function wrmsr(ctx: KernelShellContext, args: string[], io: ShellIo): number {
       }
       return null;
     });
-    if (!r.ok) {
-      if (r.errno === ENXIO) { io.err(`wrmsr: No CPU ${on}\n`); return 2; }
-      if (r.errno === EIO) { io.err(`wrmsr: CPU ${on} doesn't support MSRs\n`); return 3; }
-      io.err(`wrmsr: open: ${strerror(r.errno)}\n`);
-      return 127;
-    }
+    if (!r.ok) return msrOpenFailed('wrmsr', on, r.errno, io);
     if (r.value && r.value.errno === EIO) {
       io.err(`wrmsr: CPU ${on} cannot set MSR 0x${hex(BigInt(reg), 8)} to 0x${hex(r.value.data, 16)}\n`);
       return 4;
