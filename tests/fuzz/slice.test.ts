@@ -7,7 +7,9 @@
  */
 import t from 'tap';
 import { fuzz, caseSpec } from '../../tools/fuzz/main.js';
-import { replayLine, runCase, shrink, CONFIGS } from '../../tools/fuzz/harness.js';
+import { prepareVms, replayLine, runCase, shrink, CONFIGS } from '../../tools/fuzz/harness.js';
+
+t.before(prepareVms);
 
 t.test('a fixed slice: no failures', (t) => {
   const s = fuzz(20251201, 1e9, 4, 100);

@@ -8,7 +8,7 @@
  *   make fuzz FUZZ_SECONDS=300 FUZZ_SEED=7
  */
 import { pathToFileURL } from 'node:url';
-import { CONFIGS, replayLine, runCase, shrink, type CaseSpec } from './harness.js';
+import { CONFIGS, prepareVms, replayLine, runCase, shrink, type CaseSpec } from './harness.js';
 
 export interface FuzzSummary {
   cases: number; ops: number; seconds: number;
@@ -50,7 +50,7 @@ export function fuzz(seed: number, seconds: number, maxCases = Infinity, opsPerC
   return { cases: i, ops, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, failures };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const seconds = Number(process.env.FUZZ_SECONDS ?? 30);
   const seed = Number(process.env.FUZZ_SEED ?? 1);
   if (!(seconds > 0) || !Number.isInteger(seed)) {
@@ -58,6 +58,7 @@ function main(): void {
     process.exitCode = 2;
     return;
   }
+  await prepareVms();
   const s = fuzz(seed, seconds);
   for (const f of s.failures) process.stdout.write(`FAIL ${f}\n`);
   process.stdout.write(`fuzz: seed ${seed}: ${s.cases} cases, ${s.ops} ops in ${s.seconds.toFixed(1)} s, ` +
@@ -66,4 +67,4 @@ function main(): void {
   process.exitCode = s.failures.length ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();
