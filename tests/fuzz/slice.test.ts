@@ -19,6 +19,17 @@ t.test('a fixed slice: no failures', (t) => {
   t.end();
 });
 
+t.test('a valid case that drives the disk and a VM', (t) => {
+  // seed 42 on the default machine: blk write/read checked against the model, and one
+  // guest created (on a key), a marker written and read in it, destroyed
+  const r = runCase({ seed: 42, config: CONFIGS[0], kind: 'valid', ops: 60 }, null);
+  t.equal(r.failure, null);
+  t.match(r.transcript, /bytes read from vda at sector/);
+  t.match(r.transcript, /running, VMM pid \d+/);
+  t.ok(r.ops.some((o) => o[0] === 'vm' && o[1] === 'destroy'), 'the VM was destroyed');
+  t.end();
+});
+
 t.test('same seed, same transcript', (t) => {
   const spec = caseSpec(7, 0, 80);
   t.equal(runCase(spec, null).transcript, runCase(spec, null).transcript);
