@@ -99,14 +99,8 @@ export function logon_vet_description(desc: string): number {
  * to user space: there is no read(), so KEYCTL_READ gives -EOPNOTSUPP.
  */
 export const key_type_logon: key_type = {
+  ...key_type_user,
   name: 'logon',
-  def_datalen: 0,
   vet_description: logon_vet_description,
-  preparse: user_preparse,
-  free_preparse: user_free_preparse,
-  instantiate: generic_key_instantiate,
-  update: user_update,
-  revoke: user_revoke,
-  destroy: user_destroy,
-  describe: user_describe,
+  read: undefined,
 };

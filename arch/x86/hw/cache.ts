@@ -143,6 +143,11 @@ export class CacheSystem {
     const line = Math.floor(pa / LINE);
     this.counters.cacheFlushes++;
     this.clock.tick(COST.flushLine);
+    this.evictEverywhere(line);
+  }
+
+  /** Write line number `line` back from every cache that holds it dirty, and drop it. */
+  private evictEverywhere(line: number): void {
     for (let p = 0; p < this.caches.length; p++) {
       const c = this.caches[p];
       const s = c.find(line);
@@ -160,14 +165,7 @@ export class CacheSystem {
    */
   directStore(pkg: number, pa: number, src: Uint8Array, srcOff: number): void {
     this.mem.decode(pkg, pa); // #MC first
-    const line = pa / LINE;
-    for (let p = 0; p < this.caches.length; p++) {
-      const c = this.caches[p];
-      const s = c.find(line);
-      if (s < 0) continue;
-      if (c.dirty[s]) this.writeBack(p, s);
-      c.tags[s] = INVALID;
-    }
+    this.evictEverywhere(pa / LINE);
     this.mem.writeLine(pkg, pa, src, srcOff);
   }
 
