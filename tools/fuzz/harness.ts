@@ -4,7 +4,9 @@
  * in-process, checked after every step.
  *
  *  - "valid" cases: random but meaningful key, memory, process, S3 and reboot
- *    operations whose effect the reference model (model.ts) predicts: read-back bytes,
+ *    operations, direct disk I/O (blk write then blk read of the same sectors) and now
+ *    and then a VM (create, a marker in a guest process, destroy: the host's free pages
+ *    and keyid_pages as before), whose effect the reference model (model.ts) predicts: read-back bytes,
  *    RSS and the mapped pages of the current process, who the shell runs as; after
  *    `sync`, no plaintext marker of an encrypting KeyID in DRAM (and, as a control,
  *    markers under no-encrypt found); at the end everything is torn down and MemFree,
