@@ -23,6 +23,7 @@ import { setup_arch } from '../arch/x86/kernel/setup.js';
 import { smp_init, smp_prepare_boot_cpu } from '../arch/x86/kernel/smpboot.js';
 import { proc_reset } from '../fs/proc/generic.js';
 import { resource_init } from '../kernel/resource.js';
+import { syscore_init } from '../drivers/base/syscore.js';
 import { proc_root_init } from '../fs/proc/root.js';
 import {
   early_param, print_early_param_warnings, print_unknown_bootoptions, setup_boot_params,
@@ -174,6 +175,7 @@ export function start_kernel(bp: BootParams, console: ((line: string) => void) |
   try {
     proc_reset();
     resource_init();
+    syscore_init();
     idt_init();
     tty_init();
     // vfs_caches_init's chrdev_init and driver_init's devtmpfs_init: no drivers, no nodes

@@ -28,9 +28,12 @@ import {
 import { GFP_KERNEL, __GFP_ZERO, __free_pages, alloc_pages } from '../../mm/page_alloc.js';
 import { dev_err, dev_info } from '../base/core.js';
 import { dmar_fault_poll } from '../iommu/intel/dmar.js';
-import { pci_enable_device_mem, pci_iomap, pci_register_driver, pci_set_master, type pci_dev } from '../pci/pci.js';
+import {
+  pci_enable_device_mem, pci_iomap, pci_register_driver, pci_restore_state, pci_save_state, pci_set_master, type pci_dev,
+} from '../pci/pci.js';
 import { REQ_OP_READ, add_disk, del_gendisk, type bio_vec, type gendisk } from './genhd.js';
 import { bdev_add, bdev_del, VIRTBLK_MAJOR } from '../../fs/block_dev.js';
+import { register_device_resume, type syscore_ops } from '../base/syscore.js';
 
 const VIRTIO_MMIO_MAGIC = 0x74726976;
 const R = {
@@ -220,8 +223,23 @@ function virtblk_probe(pdev: pci_dev): number {
   pr_info(`virtio_blk ${vb.name}: [${name}] ${capacity} 512-byte logical blocks (${string_get_size(capacity * 512, 1000)}/${string_get_size(capacity * 512, 1024)})`);
   add_disk(vb.disk);
   bdev_add(vb.disk, VIRTBLK_MAJOR, index * 16); // virtblk: 16 minors per disk
+  pci_save_state(pdev);
   return 0;
 }
+
+/**
+ * virtblk_restore (Linux drivers/block/virtio_blk.c, after virtio_device_restore): the
+ * device was reset by S3. Restore its configuration space, then set the queue up again
+ * on the same ring page; requests are synchronous here, so none was in flight.
+ */
+const virtblk_pm: syscore_ops = {
+  resume(): void {
+    for (const vb of devices) {
+      pci_restore_state(vb.pdev);
+      if (virtblk_setup(vb) < 0) dev_err(vb.pdev.dev, 'virtio: restore after resume failed');
+    }
+  },
+};
 
 /** virtblk_remove: the device is being taken away (unbind): reset it, drop the disk. */
 export function virtblk_remove(pdev: pci_dev): void {
@@ -239,6 +257,7 @@ export function virtblk_remove(pdev: pci_dev): void {
 /** module_init(virtio_blk_init): bind to every virtio-blk PCI function. */
 export function virtio_blk_init(): number {
   devices = [];
+  register_device_resume(virtblk_pm);
   return pci_register_driver({
     name: 'virtio-pci',
     id_table: [{ vendor: 0x1af4, device: 0x1001 }],

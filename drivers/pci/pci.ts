@@ -41,6 +41,8 @@ export interface pci_dev {
   resource: resource[];
   dev: device;
   driver: pci_driver | null;
+  /** Configuration dwords 0x04-0x3c as pci_save_state() last saw them. */
+  saved_config_space?: number[];
 }
 
 export interface pci_device_id { vendor: number; device: number }
@@ -194,4 +196,21 @@ export function pci_register_driver(drv: pci_driver): number {
     if (id) pci_device_probe(d, drv, id);
   }
   return 0;
+}
+
+/** pci_save_state(): keep the command register, BARs and the rest of the header. */
+export function pci_save_state(d: pci_dev): void {
+  d.saved_config_space = [];
+  for (let where = 0x04; where <= 0x3c; where += 4) d.saved_config_space.push(pci_read_config_dword(d, where));
+}
+
+/**
+ * pci_restore_state(): write the saved header back after the function was reset (S3),
+ * BARs before the command register that enables decoding them, as Linux's
+ * pci_restore_config_space does (it restores from the top dword down).
+ */
+export function pci_restore_state(d: pci_dev): void {
+  const saved = d.saved_config_space;
+  if (!saved) return;
+  for (let i = saved.length - 1; i >= 0; i--) pci_write_config_dword(d, 0x04 + 4 * i, saved[i]);
 }

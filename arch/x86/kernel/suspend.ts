@@ -28,6 +28,7 @@ import { PM_POST_SUSPEND, pm_notifier_call_chain } from '../../../kernel/power/m
 import { pr_err, pr_info, pr_warn } from '../../../kernel/printk.js';
 import { online_cpus } from './smpboot.js';
 import { wbinvd_on_all_packages } from './reboot.js';
+import { syscore_resume } from '../../../drivers/base/syscore.js';
 
 
 /** What IA32_TME_ACTIVATE held when we went to sleep, to check the BIOS restored it. */
@@ -85,6 +86,7 @@ export function suspend_resume(): number {
       if (mm) write_cr3(mm.pgd);
     });
   }
+  syscore_resume(); // the IOMMU, then PCI functions and their drivers (drivers/base/syscore.ts)
   const ret = pm_notifier_call_chain(PM_POST_SUSPEND);
   pr_info('PM: suspend exit');
   return ret;

@@ -35,6 +35,7 @@ import {
   DMAR_RTADDR_REG, cap_max_amask_val, cap_pgsel_inv, dmar_readl, dmar_readq, dmar_reset, dmar_table_init, dmar_units,
   dmar_writel, dmar_writeq, ecap_iotlb_offset, ecap_pass_through, type intel_iommu,
 } from './dmar.js';
+import { register_syscore_ops } from '../../base/syscore.js';
 
 const PAGE = 4096;
 const TWO32 = 2 ** 32;
@@ -231,9 +232,29 @@ export function intel_iommu_init(): number {
     iommu_enable_translation(iommu);
   }
   intel_iommu_enabled = true;
+  register_syscore_ops(iommu_syscore_ops);
   pr_info('DMAR: Intel(R) Virtualization Technology for Directed I/O');
   return 0;
 }
+
+/**
+ * iommu_resume (Linux drivers/iommu/intel/iommu.c, iommu_syscore_ops): after S3 each
+ * unit has lost its root-table pointer and translation enable; the tables themselves
+ * are in DRAM and survived. Point the unit at its root table again, invalidate its
+ * caches globally and turn translation back on.
+ */
+const iommu_syscore_ops = {
+  resume(): void {
+    if (!intel_iommu_enabled) return;
+    for (const [iommu, st] of state) {
+      iommu.gcmd = 0;
+      iommu_set_root_entry(iommu, set_pte_mktme_keyid(st.root / PAGE, st.root));
+      iommu_flush_context(iommu, 0, 0, 1);
+      iommu_flush_iotlb(iommu, 0, 0, 0, 1);
+      iommu_enable_translation(iommu);
+    }
+  },
+};
 
 /** The context entry slot of a device, allocating its bus's context table. */
 function context_slot(iommu: intel_iommu, bus: number, devfn: number): number | null {
