@@ -18,8 +18,7 @@
  * small typed array per (node, zone, order). A free block's head carries PG_buddy and its
  * order; an allocated block's head carries refcount >= 1 and its allocation order, so
  * a double free, a wrong order, a tail page or a reserved page is refused with an
- * error message and changes nothing. mem_init() (re)builds everything for a boot and
- * registers /proc/{meminfo,iomem,buddyinfo} and /sys/kernel/mm/mktme.
+ * error message and changes nothing. mem_init() (re)builds everything for a boot.
  */
 import {
   MAX_NUMNODES, NODES_PGSHIFT, PG_buddy, PG_reserved, mem_map_init, page_flags, page_refcount,
@@ -35,49 +34,18 @@ import { clear_pages } from '../arch/x86/include/asm/page_64.js';
 import { PAGE_SIZE } from '../arch/x86/include/asm/pgtable_types.js';
 import { pr_err, pr_info, pr_warn } from '../kernel/printk.js';
 import { EINVAL, ENOMEM } from '../kernel/errno.js';
-// The files below read this module back (an import cycle of functions only: nothing is
-// used while the modules evaluate). mem_init registers them: procfs is reset before it.
 import { vmstat_init } from './vmstat.js';
 import { numa_node_id } from '../arch/x86/mm/numa.js';
 
 export const MAX_ORDER = 10;
 export const NR_PAGE_ORDERS = MAX_ORDER + 1;
 
-/** enum zone_type on x86-64 (include/linux/mmzone.h), and their names (zone_names[]). */
-export const ZONE_DMA = 0;
-export const ZONE_DMA32 = 1;
-export const ZONE_NORMAL = 2;
-export const MAX_NR_ZONES = 3;
-export const zone_names = ['DMA', 'DMA32', 'Normal'];
-/** MAX_DMA_PFN (16 MiB) and MAX_DMA32_PFN (4 GiB), arch/x86/include/asm/dma.h. */
-export const MAX_DMA_PFN = (16 * 2 ** 20) / PAGE_SIZE;
-export const MAX_DMA32_PFN = 2 ** 32 / PAGE_SIZE;
-
-/** page_zonenum(): the zone a frame belongs to, from its address. */
-export function page_zonenum(pfn: number): number {
-  return pfn < MAX_DMA_PFN ? ZONE_DMA : pfn < MAX_DMA32_PFN ? ZONE_DMA32 : ZONE_NORMAL;
-}
-
-/** gfp_t bits (a subset of Linux's include/linux/gfp_types.h; values are this tree's). */
-export const __GFP_DMA = 0x01;
-export const __GFP_DMA32 = 0x04;
-export const __GFP_IO = 0x40;
-export const __GFP_FS = 0x80;
-export const __GFP_ZERO = 0x100;
-export const __GFP_RECLAIM = 0xc00;
-export const __GFP_NOWARN = 0x2000;
-export const __GFP_HARDWALL = 0x100000;
-/** Allocate from the requested node only, no fallback. */
-export const __GFP_THISNODE = 0x200000;
-export const GFP_KERNEL = __GFP_RECLAIM | __GFP_IO | __GFP_FS;
-export const GFP_USER = GFP_KERNEL | __GFP_HARDWALL;
-export const GFP_DMA = __GFP_DMA;
-export const GFP_DMA32 = __GFP_DMA32;
-
-/** gfp_zone(): the highest zone an allocation may use. */
-export function gfp_zone(gfp: number): number {
-  return gfp & __GFP_DMA ? ZONE_DMA : gfp & __GFP_DMA32 ? ZONE_DMA32 : ZONE_NORMAL;
-}
+// Zones and gfp flags are defined in include/linux/{mmzone,gfp}.ts; re-exported here,
+// where every caller of alloc_pages already imports from.
+export * from '../include/linux/mmzone.js';
+export * from '../include/linux/gfp.js';
+import { MAX_DMA32_PFN, MAX_DMA_PFN, MAX_NR_ZONES, page_zonenum } from '../include/linux/mmzone.js';
+import { __GFP_NOWARN, __GFP_THISNODE, __GFP_ZERO, gfp_zone } from '../include/linux/gfp.js';
 
 /** One past the highest RAM PFN (Linux max_pfn); 0 before mem_init. */
 export let max_pfn = 0;
