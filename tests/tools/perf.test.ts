@@ -4,33 +4,28 @@
  * virtual-time model's claim (encryption costs only below the cache), and bad input.
  */
 import t from 'tap';
-import { parseOptions } from '../../tools/options.js';
-import { bootKernelShell, shutdownKernelShell } from '../../tools/context.js';
+import { openSession } from '../../tools/vmm/session.js';
 import { bufferIo } from '../../tools/lib/io.js';
-import { Registry, Shell } from '../../tools/registry.js';
-import { shellCommands } from '../../tools/commands/index.js';
 import { TIMING } from '../../arch/x86/hw/timing.js';
 import { TSC_HZ } from '../../arch/x86/hw/clock.js';
 
-function shell(argv: string[] = []) {
-  const r = parseOptions(['-c', 'true', '--mem', '32M', '--nvram', '0', ...argv], false);
-  if (r.kind !== 'run') throw new Error('options');
+/** A booted kernel shell (the VMM's session helper: the shell `make run` starts, /proc included). */
+async function shell(argv: string[] = []) {
   const buf = bufferIo();
-  const ctx = bootKernelShell(r.options, buf.io);
-  const sh = new Shell(new Registry(shellCommands), ctx, buf.io);
+  const s = await openSession(['--mem', '32M', '--nvram', '0', ...argv], buf.io);
   let seen = 0;
   const run = (line: string): { out: string; status: number } => {
-    const status = sh.runScript(line);
+    const status = s.run(line);
     const out = buf.all.slice(seen);
     seen = buf.all.length;
     return { out, status };
   };
   run('true');
-  return { ctx, run, close: () => shutdownKernelShell(ctx) };
+  return { ctx: s.ctx, run, close: () => s.close() };
 }
 
-t.test('perf stat counts the lines one read makes the engine decrypt, per KeyID', (t) => {
-  const { run, close } = shell();
+t.test('perf stat counts the lines one read makes the engine decrypt, per KeyID', async (t) => {
+  const { run, close } = await shell();
   const serial = run("keyctl add mktme k 'type=cpu algorithm=aes-xts-128' @u").out.trim();
   const va = run('mmap 8K').out.trim();
   t.equal(run(`encrypt_mprotect ${va} 8K rw ${serial}`).status, 0);
@@ -49,8 +44,8 @@ t.test('perf stat counts the lines one read makes the engine decrypt, per KeyID'
   close();
 });
 
-t.test('perf stat defaults, exit status and bad input', (t) => {
-  const { run, close } = shell();
+t.test('perf stat defaults, exit status and bad input', async (t) => {
+  const { run, close } = await shell();
   const r = run('perf stat echo hi');
   t.equal(r.status, 0);
   t.match(r.out, /^hi\n\n Performance counter stats for 'echo hi':\n\n +[0-9,]+ +cycles\n +[0-9,]+ +cache-references\n +[0-9,]+ +cache-misses.*\n +[0-9,]+ +dTLB-load-misses\n +[0-9,]+ +mktme\/lines_encrypted\/\n +[0-9,]+ +mktme\/lines_decrypted\/\n\n +[0-9.]+ seconds time elapsed\n\n$/);
@@ -66,17 +61,17 @@ t.test('perf stat defaults, exit status and bad input', (t) => {
 });
 
 /** Run `cmds` on a fresh machine (one kernel per process at a time), with `{k}` the serial of an mktme key. */
-function session(argv: string[], cmds: string[]): { out: string; status: number }[] {
-  const { run, close } = shell(argv);
+async function session(argv: string[], cmds: string[]): Promise<{ out: string; status: number }[]> {
+  const { run, close } = await shell(argv);
   const serial = run("keyctl add mktme k 'type=cpu algorithm=aes-xts-128' @u").out.trim();
   const outs = cmds.map((c) => run(c.replace('{k}', serial)));
   close();
   return outs;
 }
 
-t.test('the cache-resident loop costs the same under every KeyID: a hit never reaches the engine', (t) => {
-  const [a, bad, nokey] = session(['--bios', 'tme=off'], ['loop 8K 10', 'loop 100', 'loop -k 12345 4K']);
-  const [b] = session([], ['loop -k {k} 8K 10']);
+t.test('the cache-resident loop costs the same under every KeyID: a hit never reaches the engine', async (t) => {
+  const [a, bad, nokey] = await session(['--bios', 'tme=off'], ['loop 8K 10', 'loop 100', 'loop -k 12345 4K']);
+  const [b] = await session([], ['loop -k {k} 8K 10']);
   const perLoad = TIMING.CACHE_HIT + TIMING.INSN; // one hit and one instruction per load
   t.equal(a.out, `loop: 8192 bytes x 10 passes: ${1280 * perLoad} cycles, ${(128 * perLoad).toFixed(1)} cycles/pass, ${perLoad.toFixed(3)} cycles/load\n`);
   t.equal(b.out, a.out, 'identical under an mktme key');
@@ -85,9 +80,9 @@ t.test('the cache-resident loop costs the same under every KeyID: a hit never re
   t.end();
 });
 
-t.test('lat_mem_rd: lmbench table; a DRAM-bound chase pays the engine latency per load', (t) => {
-  const [a, s7, none] = session(['--bios', 'tme=off'], ['lat_mem_rd 1 256', 'lat_mem_rd 1 7', 'lat_mem_rd']);
-  const [b] = session([], ['lat_mem_rd -k {k} 1 256']);
+t.test('lat_mem_rd: lmbench table; a DRAM-bound chase pays the engine latency per load', async (t) => {
+  const [a, s7, none] = await session(['--bios', 'tme=off'], ['lat_mem_rd 1 256', 'lat_mem_rd 1 7', 'lat_mem_rd']);
+  const [b] = await session([], ['lat_mem_rd -k {k} 1 256']);
   t.equal(a.status, 0);
   const rows = (s: string) => s.split('\n').filter((l) => /^[0-9.]+ [0-9.]+$/.test(l)).map((l) => l.split(' ').map(Number));
   t.match(a.out, /^"stride=256\n0\.00049 [0-9.]+\n0\.00098 /);
@@ -105,8 +100,8 @@ t.test('lat_mem_rd: lmbench table; a DRAM-bound chase pays the engine latency pe
   t.end();
 });
 
-t.test('stream: McCalpin report, validated, virtual-time rates', (t) => {
-  const { run, close } = shell();
+t.test('stream: McCalpin report, validated, virtual-time rates', async (t) => {
+  const { run, close } = await shell();
   const r = run('stream -n 8K');
   t.equal(r.status, 0);
   t.match(r.out, /\nArray size = 8192 \(elements\), Offset = 0 \(elements\)\nMemory per array = 0\.1 MiB \(= 0\.0 GiB\)\.\n/);
