@@ -18,11 +18,11 @@ import {
   wrmsrl_safe,
 } from '../include/asm/processor.js';
 import { alloc_intr_gate } from './idt.js';
+import { MSR_X2APIC_ICR } from '../include/asm/msr-index.js';
 
 /** asm/irq_vectors.h. */
 export const CALL_FUNCTION_SINGLE_VECTOR = 0xfb;
 /** x2APIC interrupt command register (APIC_BASE_MSR + (APIC_ICR >> 4)). */
-export const MSR_X2APIC_ICR = 0x830;
 const APIC_DM_FIXED = 0x0;
 const APIC_DEST_PHYSICAL = 0x0;
 

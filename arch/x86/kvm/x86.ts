@@ -21,6 +21,10 @@ import {
 } from '../hw/isa.js';
 import { rdtsc, smp_processor_id } from '../include/asm/processor.js';
 import {
+  APIC_DEFAULT_PHYS_BASE, MSR_IA32_APICBASE, MSR_IA32_APICBASE_BSP, MSR_IA32_APICBASE_ENABLE, MSR_IA32_APICBASE_EXTD,
+  MSR_IA32_TSC, MSR_X2APIC_ICR, MSR_X2APIC_ID,
+} from '../include/asm/msr-index.js';
+import {
   KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_IO, KVM_EXIT_IO_IN, KVM_EXIT_IO_OUT,
   KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN, KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
   type kvm_run,
@@ -30,15 +34,6 @@ import { EBUSY, EIO } from '../../../kernel/errno.js';
 import { current } from '../../../kernel/sched.js';
 import { vmcs_read, vmcs_write, vmx_guest_regs, vmx_pending_access } from './vmx/vmx_ops.js';
 
-const MSR_IA32_TSC = 0x10;
-const MSR_IA32_APICBASE = 0x1b;
-/** x2APIC MSRs (SDM Vol. 3A §11.12): the APIC ID and the interrupt command register. */
-const X2APIC_MSR_ID = 0x802;
-const X2APIC_MSR_ICR = 0x830;
-const APIC_DEFAULT_PHYS_BASE = 0xfee00000;
-const MSR_IA32_APICBASE_BSP = 1 << 8;
-const MSR_IA32_APICBASE_EXTD = 1 << 10;
-const MSR_IA32_APICBASE_ENABLE = 1 << 11;
 
 /** The vendor backend (struct kvm_x86_ops), registered by vmx_init. */
 export interface kvm_x86_ops {
@@ -128,7 +123,7 @@ function kvm_get_msr(vcpu: kvm_vcpu, msr: number): bigint | null {
     return BigInt(APIC_DEFAULT_PHYS_BASE + MSR_IA32_APICBASE_ENABLE + MSR_IA32_APICBASE_EXTD +
       (vcpu.vcpu_id === 0 ? MSR_IA32_APICBASE_BSP : 0));
   }
-  if (msr === X2APIC_MSR_ID) return BigInt(vcpu.vcpu_id);
+  if (msr === MSR_X2APIC_ID) return BigInt(vcpu.vcpu_id);
   return null;
 }
 
@@ -166,7 +161,7 @@ export function kvm_emulate_rdmsr(vcpu: kvm_vcpu): void {
 /** kvm_emulate_wrmsr: the x2APIC ICR (an IPI); any other MSR is #GP. */
 export function kvm_emulate_wrmsr(vcpu: kvm_vcpu): void {
   const regs = vmx_guest_regs();
-  if ((regs.rcx >>> 0) === X2APIC_MSR_ICR) {
+  if ((regs.rcx >>> 0) === MSR_X2APIC_ICR) {
     kvm_x2apic_icr_write(vcpu, (BigInt(regs.rdx >>> 0) << 32n) | BigInt(regs.rax >>> 0));
     return;
   }

@@ -9,6 +9,16 @@
 
 export const MSR_IA32_TSC = 0x00000010;
 
+/** The local APIC's base MSR and its bits (Linux msr-index.h, apicdef.h). */
+export const MSR_IA32_APICBASE = 0x0000001b;
+export const MSR_IA32_APICBASE_BSP = 1 << 8;
+export const MSR_IA32_APICBASE_EXTD = 1 << 10; // x2APIC mode (Linux X2APIC_ENABLE)
+export const MSR_IA32_APICBASE_ENABLE = 1 << 11;
+export const APIC_DEFAULT_PHYS_BASE = 0xfee00000;
+/** x2APIC registers as MSRs (0x800 + offset/16, SDM Vol. 3A §11.12.1): the ID and the ICR. */
+export const MSR_X2APIC_ID = 0x00000802;
+export const MSR_X2APIC_ICR = 0x00000830;
+
 /** KeyID partitioning between MKTME and TDX (Linux arch/x86/virt/vmx/tdx/tdx.h; no TDX on this machine). */
 export const MSR_IA32_MKTME_KEYID_PARTITIONING = 0x00000087;
 

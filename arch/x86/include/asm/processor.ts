@@ -25,6 +25,7 @@
  */
 import { Fault, X86_TRAP_GP, type CpuidRegs, type X86Cpu } from '../../hw/isa.js';
 import { EIO } from '../../../../kernel/errno.js';
+import { MSR_X2APIC_ID } from './msr-index.js';
 
 let cpus: (X86Cpu | null)[] = [];
 let current = 0;
@@ -70,7 +71,6 @@ export function this_cpu(): X86Cpu { return cpus[current]!; }
 export function cpu_present(cpu: number): boolean { return cpus[cpu] != null; }
 
 /** x2APIC ID register (SDM Vol. 3A §11.12.5.1): the CPU number in this kernel. */
-const MSR_X2APIC_ID = 0x802;
 
 /**
  * An AP's first instruction (start_secondary): read its x2APIC ID (the MP table lists
