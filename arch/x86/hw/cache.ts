@@ -17,6 +17,7 @@ import type { Counters } from './counters.js';
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
 import type { Rng } from './rng.js';
+import { copyLine32 } from './words.js';
 
 const INVALID = -1;
 
@@ -24,6 +25,16 @@ class Cache {
   readonly tags: Float64Array;
   readonly dirty: Uint8Array;
   readonly data: Uint8Array;
+  readonly data32: Int32Array;
+  /**
+   * Each slot's line as the memory system decoded it at the fill: KeyID, KeyID-free
+   * address and memory range (host-side bookkeeping, so a write-back need not decode
+   * again). Valid while `epoch` equals the memory system's `viewEpoch`.
+   */
+  readonly mKey: Uint16Array;
+  readonly mAddr: Float64Array;
+  readonly mRange: Int16Array;
+  epoch = -1;
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
   private readonly setMask: number;
@@ -32,8 +43,15 @@ class Cache {
     this.tags = new Float64Array(sets * ways).fill(INVALID);
     this.dirty = new Uint8Array(sets * ways);
     this.data = new Uint8Array(sets * ways * LINE);
+    this.data32 = new Int32Array(this.data.buffer);
+    this.mKey = new Uint16Array(sets * ways);
+    this.mAddr = new Float64Array(sets * ways);
+    this.mRange = new Int16Array(sets * ways);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
   }
+
+  /** Whether setBase can be computed from a line number's low word (power-of-two sets). */
+  get maskable(): boolean { return this.setMask >= 0; }
 
   /**
    * The first slot of line number `line`'s set: (line mod sets) * ways. Line numbers
@@ -56,8 +74,13 @@ class Cache {
   }
 }
 
+/** Victim draws made ahead (the cache's generator has no other consumer). */
+const DRAWS = 1024;
+
 export class CacheSystem {
   private readonly caches: Cache[];
+  private readonly draws = new Uint32Array(DRAWS);
+  private drawn = DRAWS;
 
   constructor(
     packages: number,
@@ -91,15 +114,62 @@ export class CacheSystem {
     }
     this.counters.cacheMisses++;
     const d = this.mem.decode(pkg, pa); // #MC before anything changes
+    const keyid = d.keyid, addr = d.addr, ri = d.ri;
     this.snoop(pkg, line, forWrite);
     slot = this.victim(pkg, c, line);
     if (!fullLine) this.mem.readLine(pkg, d, c.data, slot * LINE);
     c.tags[slot] = line;
     c.dirty[slot] = forWrite ? 1 : 0;
+    c.mKey[slot] = keyid; c.mAddr[slot] = addr; c.mRange[slot] = ri;
     return slot * LINE;
   }
 
+  /**
+   * physCopy's whole lines when the memory system batches: `n` lines from line-aligned
+   * `pa`, all in one 4 KiB page, to (write) or from buf32 at word `w`. The same events in
+   * the same order as n calls of line() with a 16-word copy after each (the batch test
+   * compares the two); only the host work is fused: the page is decoded once, at its
+   * first miss (memory ranges are 4 KiB-aligned, so its lines share KeyID, range and
+   * hole-ness), and each slot keeps its decode for the write-back.
+   */
+  copyRun(pkg: number, pa: number, n: number, buf32: Int32Array, w: number, write: boolean): void {
+    const c = this.caches[pkg];
+    const tags = c.tags, dirty = c.dirty, d32 = c.data32, ways = c.ways;
+    const line0 = pa / LINE;
+    let dkey = 0, daddr = 0, dri = -1; // the page's decode (address of its line 0)
+    for (let k = 0; k < n; k++, w += 16) {
+      const line = line0 + k;
+      const base = c.setBase(line);
+      let slot = -1;
+      for (let i = base; i < base + ways; i++) if (tags[i] === line) { slot = i; break; }
+      if (slot >= 0) {
+        this.counters.cacheHits++;
+        this.clock.tick(COST.cacheHit);
+        if (write && !dirty[slot]) { this.invalidateOthers(pkg, line); dirty[slot] = 1; }
+      } else {
+        this.counters.cacheMisses++;
+        if (dri < 0) { // #MC before anything of this line changes, as line() raises it
+          const d = this.mem.decode(pkg, pa + k * LINE);
+          dkey = d.keyid; daddr = d.addr - k * LINE; dri = d.ri;
+        }
+        this.snoop(pkg, line, write);
+        slot = this.victim(pkg, c, line);
+        const addr = daddr + k * LINE;
+        if (!write) this.mem.fill(pkg, dkey, addr, dri, d32, slot * 16);
+        tags[slot] = line;
+        dirty[slot] = write ? 1 : 0;
+        c.mKey[slot] = dkey; c.mAddr[slot] = addr; c.mRange[slot] = dri;
+      }
+      const s = slot * 16;
+      if (write) copyLine32(buf32, w, d32, s);
+      else copyLine32(d32, s, buf32, w);
+    }
+  }
+
   dataOf(pkg: number): Uint8Array { return this.caches[pkg].data; }
+
+  /** Whether the memory system batches (and copyRun may be used). */
+  get batched(): boolean { return this.mem.batched; }
 
   /** Other caches: write back a dirty copy; on a write, drop every copy. */
   private snoop(pkg: number, line: number, forWrite: boolean): void {
@@ -125,7 +195,11 @@ export class CacheSystem {
   private victim(pkg: number, c: Cache, line: number): number {
     const base = c.setBase(line);
     for (let i = base; i < base + c.ways; i++) if (c.tags[i] === INVALID) return i;
-    const slot = base + this.rng.below(c.ways);
+    if (this.drawn === DRAWS) { // Rng.below's draws, made ahead: floor(u32 / 2^32 * ways)
+      for (let i = 0; i < DRAWS; i++) this.draws[i] = this.rng.u32();
+      this.drawn = 0;
+    }
+    const slot = base + Math.floor((this.draws[this.drawn++] / 4294967296) * c.ways);
     if (c.dirty[slot]) this.writeBack(pkg, slot);
     c.tags[slot] = INVALID;
     return slot;
@@ -133,9 +207,28 @@ export class CacheSystem {
 
   private writeBack(pkg: number, slot: number): void {
     const c = this.caches[pkg];
-    this.mem.writeLine(pkg, c.tags[slot] * LINE, c.data, slot * LINE);
+    const mem = this.mem;
+    if (mem.batched) {
+      if (c.epoch !== mem.viewEpoch) this.redecode(pkg, c);
+      const ri = c.mRange[slot];
+      if (ri >= 0) mem.queueLine(pkg, c.mKey[slot], c.mAddr[slot], ri, c.data32, slot * 16);
+      else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, slot * LINE); // a hole now: #MC as per line
+    } else {
+      mem.writeLine(pkg, c.tags[slot] * LINE, c.data, slot * LINE);
+    }
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
+  }
+
+  /** Decode every held line again: the package's KeyID split changed since the fills. */
+  private redecode(pkg: number, c: Cache): void {
+    for (let s = 0; s < c.tags.length; s++) {
+      if (c.tags[s] === INVALID) continue;
+      const d = this.mem.decodeOrNull(pkg, c.tags[s] * LINE);
+      if (d === null) { c.mRange[s] = -1; continue; }
+      c.mKey[s] = d.keyid; c.mAddr[s] = d.addr; c.mRange[s] = d.ri;
+    }
+    c.epoch = this.mem.viewEpoch;
   }
 
   /** CLFLUSH: write back and invalidate line `pa` (KeyID included) in every cache. */

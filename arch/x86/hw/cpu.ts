@@ -236,8 +236,17 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     // pa % LINE without a floating-point remainder (pa exceeds 32 bits under a KeyID;
     // ToUint32 keeps it mod 2^32, a multiple of 64); every later piece starts a line.
     let inLine = (pa >>> 0) & (LINE - 1);
+    const fused = b32 !== null && this.caches.batched;
     while (done < len) {
       const at = pa + done;
+      if (fused && inLine === 0 && len - done >= LINE) {
+        // Whole lines up to the page's end in one fused run (cache.ts copyRun); the page
+        // offset from the low word, exact since 4096 divides 2^32.
+        const lines = Math.min((len - done) >>> 6, (PAGE - ((at >>> 0) & (PAGE - 1))) >>> 6);
+        this.caches.copyRun(pkg, at, lines, b32, (at0 + done) >>> 2, write);
+        done += lines * LINE;
+        continue;
+      }
       const n = Math.min(len - done, LINE - inLine);
       const off = this.caches.line(pkg, at - inLine, write, write && n === LINE) + inLine;
       if (n === LINE && b32 !== null) {

@@ -5,7 +5,7 @@
  * an open-addressed table of CAPACITY slots (linear probing) that empties in O(1) by
  * bumping a generation number, for at most CAPACITY / 4 members between clears.
  */
-const CAPACITY = 1024;
+const CAPACITY = 4096;
 const MASK = CAPACITY - 1;
 const LINE = 64;
 

@@ -33,7 +33,7 @@
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
 import { transferCycles } from './timing.js';
-import { cryptLines, encryptRuns, LINE } from './engine.js';
+import { cryptLines, encryptRuns, LINE, type MktmeEngine } from './engine.js';
 import type { XtsCipher } from './crypto/xts.js';
 import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
@@ -47,10 +47,12 @@ export interface Decoded {
   addr: number;
   range: PhysRange;
   store: SparseMemory;
+  /** The range's index in MemorySystem.ranges/stores. */
+  ri: number;
 }
 
 /** Lines a write-combining queue holds before it drains (the line cipher takes 256 a call). */
-const QUEUE_LINES = 256;
+const QUEUE_LINES = 1024;
 if (QUEUE_LINES > LINESET_MAX) throw new Error('memsys: queue larger than its LineSet');
 const PAGE = 4096;
 const PAGE_LINES = PAGE / LINE;
@@ -97,10 +99,18 @@ class StreamBuffer {
 export class MemorySystem {
   /** Move runs of lines in batches (see the header); false: strictly one line at a time. */
   batched = true;
+  /**
+   * Bumped on every engine change: a KeyID split (activation, reset) may have changed,
+   * so the caches' kept decodes of their lines (cache.ts) are stale.
+   */
+  viewEpoch = 0;
   private readonly scratch = new Uint8Array(LINE);
+  private readonly scratchOut = new Uint8Array(LINE);
+  private readonly scratch32 = new Int32Array(this.scratchOut.buffer);
   private readonly queues: WriteQueue[];
   private readonly streams: StreamBuffer[];
   private readonly drainBuf = new Uint8Array(QUEUE_LINES * LINE);
+  private readonly drainBuf32 = new Int32Array(this.drainBuf.buffer);
   /** drainBuf's lines as views made once, so storing a drained line allocates nothing. */
   private readonly drainLines = Array.from({ length: QUEUE_LINES }, (_, i) => this.drainBuf.subarray(i * LINE, i * LINE + LINE));
   private readonly rawBuf = new Uint8Array(STREAM_LINES * LINE);
@@ -109,6 +119,7 @@ export class MemorySystem {
   private lastRange = 0;
   private readonly keyOut = new Int32Array(1);
   private readonly decoded: Decoded;
+  private readonly decoded2: Decoded;
   /** Each package's last fill (KeyID-free address and KeyID), to see a sequential stream. */
   private readonly lastFill: Float64Array;
   private readonly lastFillKey: Int32Array;
@@ -119,12 +130,17 @@ export class MemorySystem {
     private readonly pkgs: Package[],
     private readonly clock: Clock,
   ) {
-    this.decoded = { keyid: 0, addr: 0, range: ranges[0], store: stores[0] };
+    for (const r of ranges) {
+      // copyRun (cache.ts) decodes a page once: no range may start or end inside a page.
+      if (r.base % PAGE !== 0 || r.size % PAGE !== 0) throw new Error('memsys: memory ranges must be 4 KiB-aligned');
+    }
+    this.decoded = { keyid: 0, addr: 0, range: ranges[0], store: stores[0], ri: 0 };
+    this.decoded2 = { keyid: 0, addr: 0, range: ranges[0], store: stores[0], ri: 0 };
     this.queues = pkgs.map(() => new WriteQueue());
     this.streams = pkgs.map(() => new StreamBuffer());
     this.lastFill = new Float64Array(pkgs.length).fill(-1);
     this.lastFillKey = new Int32Array(pkgs.length).fill(-1);
-    for (const p of pkgs) p.engine.onChange(() => this.quiesce());
+    for (const p of pkgs) p.engine.onChange(() => { this.quiesce(); this.viewEpoch++; });
   }
 
   /**
@@ -138,7 +154,17 @@ export class MemorySystem {
     const i = this.rangeIndex(addr);
     if (i < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
     const d = this.decoded;
-    d.keyid = keyid; d.addr = addr; d.range = this.ranges[i]; d.store = this.stores[i];
+    d.keyid = keyid; d.addr = addr; d.range = this.ranges[i]; d.store = this.stores[i]; d.ri = i;
+    return d;
+  }
+
+  /** decode() without the #MC, into its own reused object: null for a hole. */
+  decodeOrNull(reqPkg: number, pa: number): Decoded | null {
+    const addr = this.pkgs[reqPkg].engine.splitKeyId(pa, this.keyOut);
+    const i = this.rangeIndex(addr);
+    if (i < 0) return null;
+    const d = this.decoded2;
+    d.keyid = this.keyOut[0]; d.addr = addr; d.range = this.ranges[i]; d.store = this.stores[i]; d.ri = i;
     return d;
   }
 
@@ -155,55 +181,74 @@ export class MemorySystem {
 
   /** Fill for package `reqPkg`: read the decoded line (line-aligned) from memory, decrypting it. */
   readLine(reqPkg: number, d: Decoded, dst: Uint8Array, dstOff: number): void {
-    const node = d.range.node;
-    const eng = this.pkgs[node].engine;
-    // A fill right after the line before it (same package, same KeyID) continues a stream.
-    const sequential = d.addr === this.lastFill[reqPkg] + LINE && d.keyid === this.lastFillKey[reqPkg];
-    this.lastFill[reqPkg] = d.addr;
-    this.lastFillKey[reqPkg] = d.keyid;
-    this.clock.tick(transferCycles(eng.lineCipher(d.keyid, d.addr) !== null, sequential));
-    if (!this.batched) {
-      d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
-      eng.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
+    if (this.batched) {
+      const at = dst.byteOffset + dstOff;
+      if ((at & 3) === 0) this.fill(reqPkg, d.keyid, d.addr, d.ri, this.srcWords.of(dst), at >>> 2);
+      else { this.fill(reqPkg, d.keyid, d.addr, d.ri, this.scratch32, 0); dst.set(this.scratchOut, dstOff); }
       return;
     }
+    const eng = this.fillTick(reqPkg, d.keyid, d.addr, d.range.node);
+    d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
+    eng.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
+  }
+
+  /** A fill's virtual time: a fill right after the line before it (same package, same KeyID) continues a stream. */
+  private fillTick(reqPkg: number, keyid: number, addr: number, node: number): MktmeEngine {
+    const eng = this.pkgs[node].engine;
+    const sequential = addr === this.lastFill[reqPkg] + LINE && keyid === this.lastFillKey[reqPkg];
+    this.lastFill[reqPkg] = addr;
+    this.lastFillKey[reqPkg] = keyid;
+    this.clock.tick(transferCycles(eng.lineCipher(keyid, addr) !== null, sequential));
+    this.sequential = sequential;
+    return eng;
+  }
+  /** Whether the last fillTick continued a stream. */
+  private sequential = false;
+
+  /**
+   * The batched fill (readLine's, and the caches' fused runs): line `addr` (KeyID-free,
+   * in range `ri`) under `keyid`, decrypted into dst32 at word `w`.
+   */
+  fill(reqPkg: number, keyid: number, addr: number, ri: number, dst32: Int32Array, w: number): void {
+    const range = this.ranges[ri], store = this.stores[ri];
+    const node = range.node;
+    const eng = this.fillTick(reqPkg, keyid, addr, node);
     const q = this.queues[node];
-    if (q.n !== 0 && q.holds(d.addr, LINE)) this.drain(node); // read after write: the DIMM must have it
+    if (q.n !== 0 && q.holds(addr, LINE)) this.drain(node); // read after write: the DIMM must have it
     const s = this.streams[reqPkg];
-    if (s.n !== 0 && s.keyid === d.keyid && s.node === node && d.addr >= s.base && d.addr < s.base + s.n * LINE) {
-      const i = (d.addr - s.base) / LINE;
+    if (s.n !== 0 && s.keyid === keyid && s.node === node && addr >= s.base && addr < s.base + s.n * LINE) {
+      const i = (addr - s.base) / LINE;
       if (s.live[i]) {
         s.live[i] = 0;
-        const at = dst.byteOffset + dstOff;
-        if ((at & 3) === 0) copyLine32(s.data32, i * (LINE / 4), this.srcWords.of(dst), at >>> 2);
-        else dst.set(s.data.subarray(i * LINE, i * LINE + LINE), dstOff);
-        eng.countDecrypted(d.keyid);
+        copyLine32(s.data32, i * (LINE / 4), dst32, w);
+        eng.countDecrypted(keyid);
         return;
       }
     }
-    if (sequential) {
+    if (this.sequential) {
       // The rest of the 4 KiB page, within the range: fetched and decrypted in one call;
       // and, host side only, the following pages too (see the header), unless their
       // frames would be read from a host file on first touch (framesInUse would see it).
-      const inPage = (d.addr % PAGE) / LINE;
-      const ahead = d.store.fileBacked ? 0 : STREAM_LINES - PAGE_LINES;
-      const n = Math.min(PAGE_LINES - inPage + ahead, (d.range.base + d.range.size - d.addr) / LINE);
+      const inPage = (addr % PAGE) / LINE;
+      const ahead = store.fileBacked ? 0 : STREAM_LINES - PAGE_LINES;
+      const n = Math.min(PAGE_LINES - inPage + ahead, (range.base + range.size - addr) / LINE);
       if (n > 1) {
-        if (q.n !== 0 && q.holds(d.addr, n * LINE)) this.drain(node);
-        d.store.read(d.addr - d.range.base, this.rawBuf, 0, n * LINE);
+        if (q.n !== 0 && q.holds(addr, n * LINE)) this.drain(node);
+        store.read(addr - range.base, this.rawBuf, 0, n * LINE);
         const addrs = this.runAddrs;
-        for (let i = 0; i < n; i++) addrs[i] = d.addr + i * LINE;
-        cryptLines(eng, false, null, d.keyid, addrs, n, this.rawBuf, 0, s.data, 0);
-        s.n = n; s.base = d.addr; s.keyid = d.keyid; s.node = node;
+        for (let i = 0; i < n; i++) addrs[i] = addr + i * LINE;
+        cryptLines(eng, false, null, keyid, addrs, n, this.rawBuf, 0, s.data, 0);
+        s.n = n; s.base = addr; s.keyid = keyid; s.node = node;
         s.live.fill(1, 1, n);
         s.live[0] = 0;
-        dst.set(s.data.subarray(0, LINE), dstOff);
-        eng.countDecrypted(d.keyid);
+        copyLine32(s.data32, 0, dst32, w);
+        eng.countDecrypted(keyid);
         return;
       }
     }
-    d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
-    eng.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
+    store.read(addr - range.base, this.scratch, 0, LINE);
+    eng.decrypt(keyid, addr, this.scratch, 0, this.scratchOut, 0);
+    copyLine32(this.scratch32, 0, dst32, w);
   }
 
   /** Write-back: encrypt the line and store it in memory (through the queue when batched). */
@@ -212,16 +257,29 @@ export class MemorySystem {
     const keyid = this.keyOut[0];
     const ri = this.rangeIndex(addr);
     if (ri < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
+    if (this.batched) {
+      const at = src.byteOffset + srcOff;
+      if ((at & 3) === 0) this.queueLine(reqPkg, keyid, addr, ri, this.srcWords.of(src), at >>> 2);
+      else { this.scratchOut.set(src.subarray(srcOff, srcOff + LINE)); this.queueLine(reqPkg, keyid, addr, ri, this.scratch32, 0); }
+      return;
+    }
     const range = this.ranges[ri];
-    const node = range.node;
+    const eng = this.pkgs[range.node].engine;
+    this.clock.tick(transferCycles(eng.lineCipher(keyid, addr) !== null, false));
+    eng.encrypt(keyid, addr, src, srcOff, this.scratch, 0);
+    this.stores[ri].write(addr - range.base, this.scratch, 0, LINE);
+  }
+
+  /**
+   * The batched write-back (writeLine's, and the caches' with the decode they kept):
+   * line `addr` (KeyID-free, in range `ri`) under `keyid`, from src32 at word `w`, into
+   * its controller's write-combining queue.
+   */
+  queueLine(reqPkg: number, keyid: number, addr: number, ri: number, src32: Int32Array, w: number): void {
+    const node = this.ranges[ri].node;
     const eng = this.pkgs[node].engine;
     const cipher = eng.lineCipher(keyid, addr);
     this.clock.tick(transferCycles(cipher !== null, false));
-    if (!this.batched) {
-      eng.encrypt(keyid, addr, src, srcOff, this.scratch, 0);
-      this.stores[ri].write(addr - range.base, this.scratch, 0, LINE);
-      return;
-    }
     this.dropStreams(node, addr, LINE);
     const q = this.queues[node];
     const i = q.n++;
@@ -229,9 +287,7 @@ export class MemorySystem {
     q.addrs[i] = addr;
     q.set.add(addr);
     q.ranges[i] = ri;
-    const at = src.byteOffset + srcOff;
-    if ((at & 3) === 0) copyLine32(this.srcWords.of(src), at >>> 2, q.data32, i * (LINE / 4));
-    else q.data.set(src.subarray(srcOff, srcOff + LINE), i * LINE);
+    copyLine32(src32, w, q.data32, i * (LINE / 4));
     if (addr < q.lo) q.lo = addr;
     if (addr > q.hi) q.hi = addr;
     eng.countEncrypted(keyid);
@@ -249,10 +305,12 @@ export class MemorySystem {
     q.hi = -Infinity;
     const out = this.drainBuf;
     encryptRuns(q.ciphers, q.addrs, n, q.data, out);
-    const lines = this.drainLines;
+    const lines = this.drainLines, out32 = this.drainBuf32;
     for (let i = 0; i < n; i++) {
       const ri = q.ranges[i];
-      this.stores[ri].write(q.addrs[i] - this.ranges[ri].base, lines[i], 0, LINE);
+      const store = this.stores[ri];
+      if (store.fileBacked) store.write(q.addrs[i] - this.ranges[ri].base, lines[i], 0, LINE);
+      else store.writeLine32(q.addrs[i] - this.ranges[ri].base, out32, i * (LINE / 4));
     }
     q.ciphers.fill(null, 0, n);
   }

@@ -29,13 +29,18 @@
 import { tableBytes } from './aes-block.js';
 import { assemble, I32, I64, op, type WasmFunc } from './wasm-asm.js';
 
+/** Lines one pageIn/pageOut call handles at most (the TIN/TOUT/TW/PA/PB areas below). */
+export const BATCH_LINES = 1024;
+
 export const MEM = {
   TE: 0x0000, TD: 0x1000, TS: 0x2000, TIS: 0x3000, XK1: 0x4000, XK1D: 0x4100, XK2: 0x4200,
-  LINE: 0x4400, TIN: 0x4800, TOUT: 0x5800, TW: 0x6800, PA: 0xa800, PB: 0xe800, END: 0x12800,
+  LINE: 0x4400, TIN: 0x4800,
+  TOUT: 0x4800 + 16 * BATCH_LINES,
+  TW: 0x4800 + 32 * BATCH_LINES,
+  PA: 0x4800 + 96 * BATCH_LINES,
+  PB: 0x4800 + 160 * BATCH_LINES,
+  END: 0x4800 + 224 * BATCH_LINES,
 } as const;
-
-/** Lines one pageIn/pageOut call handles at most (the TIN/TOUT/TW/PA/PB areas above). */
-export const BATCH_LINES = 256;
 /** 64 KiB WebAssembly pages of memory. */
 const MEM_PAGES = Math.ceil(MEM.END / 65536);
 
