@@ -28,7 +28,7 @@ import { bufferIo } from '../tools/lib/io.js';
 import { Registry, Shell } from '../tools/registry.js';
 import { shellCommands } from '../tools/commands/index.js';
 import { shell_task } from '../tools/lib/process.js';
-import { user_read, user_write } from '../mm/uaccess.js';
+import { user_read_into, user_write } from '../mm/uaccess.js';
 import { Rng } from '../arch/x86/hw/rng.js';
 import { median, type Goals } from './types.js';
 
@@ -76,10 +76,13 @@ function writePass(box: Box, src: Uint8Array, len: number): void {
   }
 }
 
+/** The read pass loads into one 4 KiB buffer of the process's, as a program would. */
+const readBuf = new Uint8Array(CHUNK);
+
 function readPass(box: Box, len: number): void {
   const tsk = shell_task(box.ctx);
   for (let off = 0; off < len; off += CHUNK) {
-    if (!user_read(tsk, box.va + off, CHUNK).ok) throw new Error('bench/memory: read faulted');
+    if (!user_read_into(tsk, box.va + off, readBuf).ok) throw new Error('bench/memory: read faulted');
   }
 }
 
@@ -141,7 +144,8 @@ export async function run(): Promise<Record<string, number>> {
   const at = new Float64Array(N);
   for (let i = 0; i < N; i++) at[i] = box.va + rng.below(lines) * 64;
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) if (!user_read(tsk, at[i], 64).ok) throw new Error('bench/memory: read faulted');
+  const line = new Uint8Array(64);
+  for (let i = 0; i < N; i++) if (!user_read_into(tsk, at[i], line).ok) throw new Error('bench/memory: read faulted');
   const random = (N * 64) / ((performance.now() - t0) / 1e3) / 1e6;
   shutdownKernelShell(box.ctx);
   key.fill(0);

@@ -79,8 +79,16 @@ function user_pieces(tsk: task_struct, va: number, len: number,
 /** User-mode loads of `len` bytes at `va`. */
 export function user_read(tsk: task_struct, va: number, len: number): user_result<Uint8Array> {
   const out = new Uint8Array(len);
-  const r = user_pieces(tsk, va, len, (cpu, at, off, n) => cpu.read(at, out.subarray(off, off + n)));
+  const r = user_read_into(tsk, va, out);
   return r.ok ? { ok: true, value: out } : r;
+}
+
+/**
+ * User-mode loads of dst.length bytes at `va` into `dst` (a buffer of the caller's, as
+ * a program loads into its own memory: nothing is allocated per call).
+ */
+export function user_read_into(tsk: task_struct, va: number, dst: Uint8Array): user_result<void> {
+  return user_pieces(tsk, va, dst.length, (cpu, at, off, n) => cpu.read(at, dst.subarray(off, off + n)));
 }
 
 /** User-mode stores of `bytes` at `va`. */

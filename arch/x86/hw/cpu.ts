@@ -17,7 +17,7 @@ import {
   Fault, X86_CR0_PG, X86_CR0_WP, X86_PF_INSTR, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE,
   X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD, type CpuidRegs, type PconfigResult, type X86Cpu,
 } from './isa.js';
-import { checkAccess, walk, type Access, type WalkPort } from './mmu.js';
+import { accessAllowed, walk, type Access, type WalkPort } from './mmu.js';
 import { readMsr, writeMsr } from './msr.js';
 import type { Package } from './package.js';
 import { pconfig as pconfigLeaf } from './pconfig.js';
@@ -171,8 +171,9 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
       // A write through a clean TLB entry re-walks so the walk can set D.
       if (!(access === 'w' && !(f & TLB_DIRTY))) {
         this.counters.tlbHits++;
-        checkAccess(access, user, wp, (f & TLB_USER) !== 0, (f & TLB_WRITE) !== 0, (f & TLB_NX) !== 0,
-          (present) => this.pageFault(va, access, present));
+        if (!accessAllowed(access, user, wp, (f & TLB_USER) !== 0, (f & TLB_WRITE) !== 0, (f & TLB_NX) !== 0)) {
+          throw this.pageFault(va, access, true);
+        }
         return this.tlb.physPage(slot) + off;
       }
     }

@@ -43,7 +43,14 @@ export interface Translation {
 }
 
 const TWO32 = 4294967296;
-const LEVEL_SHIFT = [39, 30, 21, 12];
+/** Bytes one entry maps at each level: 2^39, 2^30, 2^21, 2^12. */
+const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
+
+/** The #PF a walk raises, with the SDM's error code. */
+function walkFault(va: number, access: Access, user: boolean, present: boolean, rsvd: boolean): Fault {
+  return new Fault(X86_TRAP_PF, (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) |
+    (user ? X86_PF_USER : 0) | (rsvd ? X86_PF_RSVD : 0) | (access === 'x' ? X86_PF_INSTR : 0), va);
+}
 
 /**
  * Walk the tables for linear address `va`. Raises #PF (with the SDM error code) for a
@@ -57,24 +64,20 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
   let nx = false;
   let global = false;
   const reservedHi = maxPhysAddr >= 52 ? 0 : (0xfffff - (2 ** (maxPhysAddr - 32) - 1)) >>> 0; // bits 51:M of the high half
-  const fault = (present: boolean, rsvd: boolean): Fault => new Fault(X86_TRAP_PF,
-    (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) | (user ? X86_PF_USER : 0) |
-    (rsvd ? X86_PF_RSVD : 0) | (access === 'x' ? X86_PF_INSTR : 0), va);
-
   for (let level = 0; level < 4; level++) {
-    const index = Math.floor(va / 2 ** LEVEL_SHIFT[level]) % 512;
+    const pageSize = LEVEL_SIZE[level];
+    const index = Math.floor(va / pageSize) % 512;
     const entryPa = port.stage2(table + index * 8, 'r', false);
     const lo = port.phys32(entryPa);
     const hi = port.phys32(entryPa + 4);
-    if (!(lo & PTE_P)) throw fault(false, false);
-    if (hi & reservedHi) throw fault(true, true);
+    if (!(lo & PTE_P)) throw walkFault(va, access, user, false, false);
+    if (hi & reservedHi) throw walkFault(va, access, user, true, true);
     const leafHere = level === 3 || (lo & PTE_PS) !== 0;
-    if (level === 0 && lo & PTE_PS) throw fault(true, true);
-    const pageSize = 2 ** LEVEL_SHIFT[level];
+    if (level === 0 && lo & PTE_PS) throw walkFault(va, access, user, true, true);
     // Huge pages: address bits below the page size (except PAT, bit 12) are reserved.
     if (leafHere && level < 3) {
       const lowMask = (pageSize - 1) & ~0x1fff; // bits (shift-1):13
-      if ((lo & lowMask) !== 0) throw fault(true, true);
+      if ((lo & lowMask) !== 0) throw walkFault(va, access, user, true, true);
     }
     allowUser = allowUser && (lo & PTE_US) !== 0;
     allowWrite = allowWrite && (lo & PTE_RW) !== 0;
@@ -82,7 +85,7 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
     const addr = (hi & 0xfffff) * TWO32 + ((lo >>> 12) << 12 >>> 0);
     if (leafHere) {
       if (lo & PTE_G) global = true;
-      checkAccess(access, user, wp, allowUser, allowWrite, nx, fault);
+      if (!accessAllowed(access, user, wp, allowUser, allowWrite, nx)) throw walkFault(va, access, user, true, false);
       let newLo = lo | PTE_A;
       if (access === 'w') newLo |= PTE_D;
       if (newLo !== lo) port.physStore32(entryPa, newLo >>> 0);
@@ -100,10 +103,13 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
   throw new Error('walk: unreachable');
 }
 
-/** Permission check shared by the walk and TLB hits (SDM §4.6). */
-export function checkAccess(access: Access, user: boolean, wp: boolean, allowUser: boolean,
-  allowWrite: boolean, nx: boolean, fault: (present: boolean, rsvd: boolean) => Fault): void {
-  if (user && !allowUser) throw fault(true, false);
-  if (access === 'w' && !allowWrite && (user || wp)) throw fault(true, false);
-  if (access === 'x' && nx) throw fault(true, false);
+/**
+ * Permission check shared by the walk and TLB hits (SDM §4.6): whether the access is
+ * allowed. A refusal is a #PF with P set (a protection fault), never a reserved bit.
+ */
+export function accessAllowed(access: Access, user: boolean, wp: boolean, allowUser: boolean,
+  allowWrite: boolean, nx: boolean): boolean {
+  if (user && !allowUser) return false;
+  if (access === 'w' && !allowWrite && (user || wp)) return false;
+  return !(access === 'x' && nx);
 }

@@ -4,20 +4,25 @@
  * allocates a view per line; this allocates nothing once an array's word view is known.
  */
 
-/** The Int32 view of all of `u`'s buffer, remembered for the last few arrays. */
+/**
+ * The Int32 view of all of `u`'s buffer, remembered for the last few buffers. Keyed by
+ * the ArrayBuffer, so the subarrays of one buffer (a process's 4 KiB pieces of one big
+ * array) share one view.
+ */
 export class WordViews {
-  private readonly arrs: (Uint8Array | null)[] = [null, null, null, null];
+  private readonly bufs: (ArrayBufferLike | null)[] = [null, null, null, null];
   private readonly views: Int32Array[] = [];
   private next = 0;
 
   /** A word view of u's whole buffer; index it with (u.byteOffset + off) >> 2 when aligned. */
   of(u: Uint8Array): Int32Array {
-    const arrs = this.arrs;
-    for (let i = 0; i < 4; i++) if (arrs[i] === u) return this.views[i];
+    const b = u.buffer;
+    const bufs = this.bufs;
+    for (let i = 0; i < 4; i++) if (bufs[i] === b) return this.views[i];
     const i = this.next;
     this.next = (i + 1) & 3;
-    arrs[i] = u;
-    return (this.views[i] = new Int32Array(u.buffer, 0, u.buffer.byteLength >>> 2));
+    bufs[i] = b;
+    return (this.views[i] = new Int32Array(b, 0, b.byteLength >>> 2));
   }
 }
 

@@ -21,7 +21,7 @@ import {
   X86_TRAP_GP, X86_TRAP_PF, type PconfigResult, type VmxPendingAccess, type X86Cpu,
 } from '../isa.js';
 import type { MachineConfig } from '../config.js';
-import { checkAccess, walk, type Access, type WalkPort } from '../mmu.js';
+import { accessAllowed, walk, type Access, type WalkPort } from '../mmu.js';
 import { TLB_DIRTY, TLB_EPT_R, TLB_EPT_W, TLB_EPT_X, TLB_NX, TLB_USER, TLB_WRITE, type Tlb } from '../tlb.js';
 import { EptExit, eptWalk } from './ept.js';
 import type { PhysPort } from './vmcs.js';
@@ -138,8 +138,9 @@ export abstract class GuestMmu implements WalkPort {
       const ok = access === 'w' ? (f & TLB_DIRTY) && (f & TLB_EPT_W) : access === 'x' ? f & TLB_EPT_X : f & TLB_EPT_R;
       if (ok) {
         if (paging) {
-          checkAccess(access, user, wp, (f & TLB_USER) !== 0, (f & TLB_WRITE) !== 0, (f & TLB_NX) !== 0,
-            (present) => this.pageFault(va, access, present));
+          if (!accessAllowed(access, user, wp, (f & TLB_USER) !== 0, (f & TLB_WRITE) !== 0, (f & TLB_NX) !== 0)) {
+            throw this.pageFault(va, access, true);
+          }
         }
         return tlb.physPage(slot) + off;
       }
