@@ -79,6 +79,10 @@ class WriteQueue {
   holds(addr: number, len: number): boolean {
     if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
     if (len === LINE) return this.set.has(addr);
+    if (len / LINE < this.n) { // fewer lines asked about than queued: ask line by line
+      for (let a = addr; a < addr + len; a += LINE) if (this.set.has(a)) return true;
+      return false;
+    }
     for (let i = 0; i < this.n; i++) if (this.addrs[i] >= addr && this.addrs[i] < addr + len) return true;
     return false;
   }
