@@ -11,7 +11,7 @@ import type { Machine } from '../../arch/x86/hw/machine.js';
 import { Rng } from '../../arch/x86/hw/rng.js';
 import { makeConfig } from '../../arch/x86/hw/config.js';
 import { Fault, X86_TRAP_GP, X86_TRAP_UD } from '../../arch/x86/hw/isa.js';
-import { ALG_128, ALG_256, CMD_DIRECT, CMD_NO_ENCRYPT, alias, homeNode, lineDecrypt, lineEncrypt, machine, platformKey, programAll } from './helpers.js';
+import { ALG_128, ALG_256, CMD_DIRECT, CMD_NO_ENCRYPT, alias, homeNode, leadCpus, lineDecrypt, lineEncrypt, machine, platformKey, programAll } from './helpers.js';
 
 const KiB = 1024;
 /** Windows of each DRAM/NVRAM range exercised: its first and its last WINDOW bytes. */
@@ -158,3 +158,39 @@ t.test('MOVDIR64B: #UD without the feature, #GP unaligned, and the line bypasses
   t.same(back, src, 'memory has the direct store, not the older dirty copy');
   t.end();
 });
+
+t.test('lines cached before TME activation are written back as the per-line model writes them', (t) => {
+  // Firmware leaves TME off and unlocked; dirty lines sit in both caches while a CPU of
+  // each package activates TME with 6 KeyID bits (an engine change: the caches decode
+  // their lines again before the next write-back), then WBINVD writes them back under the
+  // new platform keys, on the fused path as on the per-line one.
+  const rigOff = (batched: boolean): Machine => {
+    const m = machine({ memPerNode: 16 * 1024 * KiB, nvramSize: 0, cacheBytes: 16 * KiB, cacheWays: 4, bios: { lock: false } });
+    m.mem.batched = batched;
+    return m;
+  };
+  const a = rigOff(true), b = rigOff(false);
+  const rng = new Rng(77);
+  const lines = a.map.map((r) => r.base + 4096);
+  for (const m of [a, b]) t.notOk(m.packages[0].engine.enabled, 'TME is off before the write');
+  const written: Uint8Array[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const data = rng.fill(new Uint8Array(4 * 64)); // 4 sets: nothing is evicted before activation
+    written.push(data);
+    a.cpus[i % a.cpus.length].write(lines[i], data);
+    b.cpus[i % b.cpus.length].write(lines[i], data);
+  }
+  const activate = 2n | (6n << 32n); // enable, policy 0 (AES-XTS-128), 6 KeyID bits
+  for (const m of [a, b]) for (const c of leadCpus(m)) c.msrWrite(0x982, activate);
+  t.equal(a.packages[1].engine.keyIdBits, 6, 'activated with 6 KeyID bits');
+  for (const m of [a, b]) for (const c of leadCpus(m)) c.wbinvd();
+  const raw = (m: Machine): Uint8Array[] => lines.map((at) => m.probe.read(at, 4 * 64)!);
+  const ra = raw(a), rb = raw(b);
+  t.ok(ra.every((x, i) => Buffer.compare(x, rb[i]) === 0), 'DRAM is the same on both machines');
+  // Unlocked firmware drew no keys: the two activations above draw them in package order.
+  t.same(ra.map((x) => [...x]), lines.map((at, i) => [...lineEncrypt(platformKey(a, homeNode(a, at)), at, written[i])]),
+    'lines dirty from before activation are written back under their node\'s platform key');
+  t.equal(counters(a), counters(b), 'counters and clock agree');
+  t.end();
+});
+

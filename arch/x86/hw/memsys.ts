@@ -9,7 +9,7 @@
  *
  * Where hardware moves runs of lines, so does this model (`batched`, on by default):
  * - Write-combining queue: each memory controller queues written-back lines (already
- *   decoded, so the KeyID is the writer's) and drains them in batches of up to 256, each
+ *   decoded, so the KeyID is the writer's) and drains them in batches of up to 1024, each
  *   run sharing a cipher one call into the line cipher (engine.ts encryptRuns). WBINVD,
  *   a CLFLUSH loop over a range and a stream of evictions all pass through it.
  * - Stream prefetcher: a fill that follows a fill of the line before it (same package,
@@ -17,8 +17,9 @@
  *   call; the following fills are served from that buffer. (Hardware L2 streamers do not
  *   cross 4 KiB pages: Intel 64 and IA-32 Architectures Optimization Reference Manual,
  *   "Data Prefetch to the L2 and Last Level Cache".) The host-side batch reaches up to
- *   three pages further (256 lines, the line cipher's batch): physically adjacent pages
- *   are common in a stream, and a 16 KiB cipher call costs little more than a 4 KiB one.
+ *   three pages further (256 lines): physically adjacent pages are common in a stream,
+ *   and a 16 KiB cipher call costs little more than a 4 KiB one (a 64 KiB window measured
+ *   no faster here).
  *   That is bookkeeping only: virtual time charges each fill by the sequential rule of
  *   timing.ts whether or not a buffer served it, so nothing observable depends on it.
  * Both are invisible. The queue drains before anything could see the DIMM without it: a
@@ -29,6 +30,9 @@
  * Counters and virtual time (timing.ts) are charged per line when the per-line model
  * would charge them, so `batched = false` (the per-line path, for the differential test) gives the
  * same DIMM bytes, counters and clock.
+ *
+ * The caches' fused runs (cache.ts copyRun) call fill() and queueLine() with the decode
+ * each cache slot kept from its fill; readLine() and writeLine() decode for themselves.
  */
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
@@ -51,7 +55,7 @@ export interface Decoded {
   ri: number;
 }
 
-/** Lines a write-combining queue holds before it drains (the line cipher takes 256 a call). */
+/** Lines a write-combining queue holds before it drains (the line cipher's batch, xts-wasm.ts). */
 const QUEUE_LINES = 1024;
 if (QUEUE_LINES > LINESET_MAX) throw new Error('memsys: queue larger than its LineSet');
 const PAGE = 4096;

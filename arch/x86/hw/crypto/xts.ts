@@ -11,7 +11,7 @@
  *   T-tables; JS copies the 64 bytes in and out (16 words through cached Int32 views of
  *   the caller's buffers when aligned). node:crypto cannot serve single lines: one call
  *   costs about 1 us of fixed overhead, twice a whole line in the routine.
- * - Runs of lines (encryptLines/decryptLines: up to 256 lines per native call, each with its own
+ * - Runs of lines (encryptLines/decryptLines: up to 1024 lines per native call, each with its own
  *   address; a page is the run of its 64 lines): node:crypto AES-ECB contexts made once
  *   per key and reused (ecb.ts). The line addresses go into the routine's TIN, one ECB call
  *   under key2 makes the line tweaks, the routine multiplies them by alpha and XORs them
