@@ -67,7 +67,7 @@ function user_pieces(tsk: task_struct, va: number, len: number,
     let done = 0;
     do {
       const at = va + done;
-      const n = Math.min(len - done, PAGE_SIZE - (at % PAGE_SIZE));
+      const n = Math.min(len - done, PAGE_SIZE - ((at >>> 0) & (PAGE_SIZE - 1))); // at % PAGE_SIZE, exact: 4096 divides 2^32
       const r = user_insn(tsk, (cpu) => piece(cpu, at, done, n));
       if (!r.ok) return r;
       done += n;

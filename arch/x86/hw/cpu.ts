@@ -157,7 +157,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     if (!Number.isSafeInteger(va) || va < 0 || va >= LINEAR_LIMIT) {
       throw new Fault(X86_TRAP_GP, 0, 0, 'non-canonical address');
     }
-    const off = va % PAGE;
+    const off = (va >>> 0) & (PAGE - 1); // va % PAGE (4096 divides 2^32: no floating-point remainder)
     if (!this.paging) {
       if (va >= 2 ** this.cfg.cpu.maxPhysAddr) throw new Fault(X86_TRAP_GP, 0, 0, 'beyond MAXPHYADDR');
       return va;
@@ -197,12 +197,14 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
 
   /** WalkPort: physical accesses made by the page walker. */
   phys32(pa: number): number {
-    const off = this.caches.line(this.pkg.index, pa - (pa % LINE), false) + (pa % LINE);
+    const inLine = (pa >>> 0) & (LINE - 1); // pa % LINE, exact (see physCopy)
+    const off = this.caches.line(this.pkg.index, pa - inLine, false) + inLine;
     const d = this.data;
     return (d[off] | (d[off + 1] << 8) | (d[off + 2] << 16) | (d[off + 3] << 24)) >>> 0;
   }
   physStore32(pa: number, value: number): void {
-    const off = this.caches.line(this.pkg.index, pa - (pa % LINE), true) + (pa % LINE);
+    const inLine = (pa >>> 0) & (LINE - 1);
+    const off = this.caches.line(this.pkg.index, pa - inLine, true) + inLine;
     const d = this.data;
     d[off] = value & 0xff; d[off + 1] = (value >>> 8) & 0xff;
     d[off + 2] = (value >>> 16) & 0xff; d[off + 3] = value >>> 24;
@@ -219,7 +221,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     let done = 0;
     while (done < len) {
       const at = va + done;
-      const n = Math.min(len - done, PAGE - (at % PAGE));
+      const n = Math.min(len - done, PAGE - ((at >>> 0) & (PAGE - 1)));
       out.push(this.translate(at, access), n);
       done += n;
     }
@@ -288,16 +290,18 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
 
   load8(va: number): number {
     const pa = this.translate(va, 'r');
-    return this.data[this.caches.line(this.pkg.index, pa - (pa % LINE), false) + (pa % LINE)];
+    const inLine = (pa >>> 0) & (LINE - 1);
+    return this.data[this.caches.line(this.pkg.index, pa - inLine, false) + inLine];
   }
 
   store8(va: number, value: number): void {
     const pa = this.translate(va, 'w');
-    this.data[this.caches.line(this.pkg.index, pa - (pa % LINE), true) + (pa % LINE)] = value & 0xff;
+    const inLine = (pa >>> 0) & (LINE - 1);
+    this.data[this.caches.line(this.pkg.index, pa - inLine, true) + inLine] = value & 0xff;
   }
 
   load32(va: number): number {
-    if (va % 4 === 0) {
+    if (((va >>> 0) & 3) === 0) {
       const pa = this.translate(va, 'r');
       return this.mmio?.claims(pa) ? this.mmio.read32(pa) : this.phys32(pa);
     }
@@ -307,7 +311,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   }
 
   store32(va: number, value: number): void {
-    if (va % 4 === 0) {
+    if (((va >>> 0) & 3) === 0) {
       const pa = this.translate(va, 'w');
       if (this.mmio?.claims(pa)) this.mmio.write32(pa, value >>> 0); else this.physStore32(pa, value >>> 0);
       return;
@@ -334,7 +338,7 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   clflush(va: number): void {
     // CLFLUSH needs a translation (read permission suffices, SDM) but changes no data.
     const pa = this.translate(va, 'r');
-    this.caches.clflush(pa - (pa % LINE));
+    this.caches.clflush(pa - ((pa >>> 0) & (LINE - 1)));
   }
 
   wbinvd(): void {

@@ -66,7 +66,7 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
   const reservedHi = maxPhysAddr >= 52 ? 0 : (0xfffff - (2 ** (maxPhysAddr - 32) - 1)) >>> 0; // bits 51:M of the high half
   for (let level = 0; level < 4; level++) {
     const pageSize = LEVEL_SIZE[level];
-    const index = Math.floor(va / pageSize) % 512;
+    const index = (Math.floor(va / pageSize) >>> 0) & 511; // % 512 without a floating-point remainder
     const entryPa = port.stage2(table + index * 8, 'r', false);
     const lo = port.phys32(entryPa);
     const hi = port.phys32(entryPa + 4);
@@ -90,7 +90,7 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
       if (access === 'w') newLo |= PTE_D;
       if (newLo !== lo) port.physStore32(entryPa, newLo >>> 0);
       const base = Math.floor(addr / pageSize) * pageSize;
-      const within = (va % pageSize) - (va % 4096);
+      const within = va - Math.floor(va / pageSize) * pageSize - ((va >>> 0) & 4095); // va % pageSize - va % 4096
       const physPage = port.stage2(base + within, access, true);
       let flags = (allowUser ? TLB_USER : 0) | (allowWrite ? TLB_WRITE : 0) | (nx ? TLB_NX : 0) | (global ? TLB_GLOBAL : 0);
       if (newLo & PTE_D) flags |= TLB_DIRTY;

@@ -72,7 +72,7 @@ export function eptWalk(port: PhysPort, eptp: number, gpa: number, access: Acces
   const acc = accessBits(access);
   if (gpa >= 2 ** 48) throw new EptExit(EXIT_REASON_EPT_VIOLATION, acc, gpa);
   for (let level = 0; level < 4; level++) {
-    const index = Math.floor(gpa / 2 ** LEVEL_SHIFT[level]) % 512;
+    const index = (Math.floor(gpa / 2 ** LEVEL_SHIFT[level]) >>> 0) & 511; // % 512, exact: 512 divides 2^32
     const entryPa = table + index * 8;
     const lo = port.phys32(entryPa);
     const hi = port.phys32(entryPa + 4);
@@ -102,8 +102,9 @@ export function eptWalk(port: PhysPort, eptp: number, gpa: number, access: Acces
         if (nlo !== lo) port.physStore32(entryPa, nlo >>> 0);
       }
       const size = 2 ** LEVEL_SHIFT[level];
-      const within = (gpa % size) - (gpa % 4096);
-      return { hpa: addr - (addr % size) + within, perms, pageSize: size };
+      // gpa % size - gpa % 4096, and addr rounded down to size, without floating-point remainders.
+      const within = gpa - Math.floor(gpa / size) * size - ((gpa >>> 0) & 4095);
+      return { hpa: Math.floor(addr / size) * size + within, perms, pageSize: size };
     }
     if (ad && !(lo & VMX_EPT_ACCESS_BIT)) port.physStore32(entryPa, (lo | VMX_EPT_ACCESS_BIT) >>> 0);
     table = addr;

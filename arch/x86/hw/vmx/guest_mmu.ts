@@ -112,7 +112,7 @@ export abstract class GuestMmu implements WalkPort {
     this.host!.tick(16);
     const t = eptWalk(this.host!, this.eptp, gpa, access, !final, this.cfg.cpu.maxPhysAddr);
     if (final) this.finalPerms = t.perms;
-    return t.hpa + (gpa % PAGE);
+    return t.hpa + ((gpa >>> 0) & (PAGE - 1)); // gpa % PAGE, exact
   }
 
   protected pageFault(va: number, access: Access, present: boolean): Fault {
@@ -126,7 +126,7 @@ export abstract class GuestMmu implements WalkPort {
     if (!Number.isSafeInteger(va) || va < 0 || va >= LINEAR_LIMIT) {
       throw new Fault(X86_TRAP_GP, 0, 0, 'non-canonical address');
     }
-    const off = va % PAGE;
+    const off = (va >>> 0) & (PAGE - 1); // va % PAGE, exact: 4096 divides 2^32
     const vpn = (va - off) / PAGE;
     const tlb = this.tlb!;
     const paging = (this.cr0 & X86_CR0_PG) !== 0;
@@ -187,7 +187,7 @@ export abstract class GuestMmu implements WalkPort {
         // offset, or the guest paging-structure entry's.
         const violation = e.reason === EXIT_REASON_EPT_VIOLATION;
         const qual = violation ? e.qual | EPT_VIOLATION_GVA_IS_VALID | (this.walkFinal ? EPT_VIOLATION_GVA_TRANSLATED : 0) : 0;
-        const gpa = this.walkFinal ? e.gpa - (e.gpa % PAGE) + (va % PAGE) : e.gpa;
+        const gpa = this.walkFinal ? e.gpa - ((e.gpa >>> 0) & (PAGE - 1)) + ((va >>> 0) & (PAGE - 1)) : e.gpa;
         const pending = new PendingAccess(gpa, va, n, access === 'w',
           access === 'w' ? buf.slice(off, off + n) : new Uint8Array(n));
         this.pending = pending;
@@ -210,7 +210,7 @@ export abstract class GuestMmu implements WalkPort {
     let done = 0;
     while (done < len) {
       const at = va + done;
-      const n = Math.min(len - done, PAGE - (at % PAGE));
+      const n = Math.min(len - done, PAGE - ((at >>> 0) & (PAGE - 1)));
       out.push(this.xlate(at, access, buf, done, n), n);
       done += n;
     }
@@ -249,6 +249,6 @@ export abstract class GuestMmu implements WalkPort {
     const b = new Uint8Array(0);
     this.alive();
     const pa = this.xlate(va, 'r', b, 0, 0);
-    if (pa >= 0) this.host!.clflushPhys(pa - (pa % LINE));
+    if (pa >= 0) this.host!.clflushPhys(pa - ((pa >>> 0) & (LINE - 1)));
   }
 }
