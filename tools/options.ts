@@ -40,7 +40,7 @@ Boots the emulated MKTME machine and runs shell commands: typed at a prompt, fro
 -c, from FILE, or from standard input when it is not a terminal (FILE '-' also).
 
 Machine:
-  --seed N             RNG seed, 0..0xffffffff (keys, cache victims)      [1]
+  --seed N             RNG seed, 0..0xffffffff (platform and random keys) [1]
   --nodes N            packages (sockets), one NUMA node each, 1..8       [2]
   --cpus N             CPUs per package, 1..64                            [2]
   --mem SIZE           DRAM per node, a 4K multiple >= 16M                [128M]

@@ -124,18 +124,26 @@ t.test('stale-alias hazard: a dirty line of the old KeyID written back late corr
   t.end();
 });
 
-t.test('stale-alias hazard under plain cache pressure (random replacement)', (t) => {
+t.test('stale-alias hazard under plain cache pressure (LRU): the stale alias, used last, is written back last', (t) => {
   const m = machine({ cacheBytes: 16 * 1024, cacheWays: 4 });
-  programAll(m, 1, CMD_RANDOM, ALG_128);
-  programAll(m, 2, CMD_RANDOM, ALG_128);
+  const k = (base: number): Uint8Array => new Uint8Array(16).map((_, i) => base + i);
+  const key1: [Uint8Array, Uint8Array] = [k(0x10), k(0x30)], key2: [Uint8Array, Uint8Array] = [k(0x50), k(0x70)];
+  programAll(m, 1, CMD_DIRECT, ALG_128, ...key1);
+  programAll(m, 2, CMD_DIRECT, ALG_128, ...key2);
   const cpu = m.cpus[0];
-  cpu.write(alias(m, PAGE, 1), new Uint8Array(4096).fill(0x11));
-  cpu.write(alias(m, PAGE, 2), new Uint8Array(4096).fill(0x22));
+  const old = new Uint8Array(4096).fill(0x11);
+  cpu.write(alias(m, PAGE, 1), old); // dirty under KeyID 1
+  cpu.write(alias(m, PAGE, 2), new Uint8Array(4096).fill(0x22)); // the page reused under KeyID 2, no flush
+  cpu.read(alias(m, PAGE, 1), new Uint8Array(4096)); // a late read through the old mapping: KeyID 1 is now the most recent
   const junk = new Uint8Array(4096);
-  for (let i = 0; i < 64; i++) cpu.read(0x1000000 + i * 4096, junk); // evict everything
+  for (let i = 0; i < 64; i++) cpu.read(0x1000000 + i * 4096, junk); // evict everything, least recent first
+  const held = [0, 4032].flatMap((o) => [...m.caches.peek(alias(m, PAGE, 1) + o), ...m.caches.peek(alias(m, PAGE, 2) + o)]);
+  t.same(held, [], 'no line of either alias is cached any more');
   const back = new Uint8Array(4096);
   cpu.read(alias(m, PAGE, 2), back);
-  t.notOk(Buffer.alloc(4096, 0x22).equals(back), 'some lines were overwritten by stale KeyID-1 data');
+  // KeyID 2's lines went first, KeyID 1's last: DRAM holds the old data under key 1, and
+  // KeyID 2 reads it through key 2.
+  t.same(back, lineDecrypt(key2, PAGE, lineEncrypt(key1, PAGE, old)), 'every line is the stale KeyID-1 data, decrypted under key 2');
   t.end();
 });
 

@@ -9,17 +9,26 @@
  *
  * Coherence (a MESI sketch): a dirty line lives in one cache only. A miss first snoops
  * the other packages; a dirty copy there is written back before the fill. A store
- * invalidates the other copies. Victims are chosen at random (seeded) among the ways
- * of a set, after any invalid way.
+ * invalidates the other copies. The victim is an invalid way if the set has one (the
+ * lowest), else the least recently used way (every hit and fill is a use). Real LLCs use
+ * pseudo-LRU or adaptive variants of it (Intel 64 and IA-32 Architectures Optimization
+ * Reference Manual; exact policies are unpublished): true LRU is the simple stand-in,
+ * and under it a stream evicts whole pages in order, as the memory controller sees it.
+ *
+ * Layout: the per-line state (tag, dirty bit, LRU stamp, decode) is indexed by slot =
+ * set * ways + way, so one set's tags sit together for the lookup; the line data is
+ * way-major (line way * sets + set, Cache.dataLine), so the lines of one page that land
+ * in one way sit together in `data` and a block move copies them as one run.
  */
 import { Clock, COST } from './clock.js';
 import type { Counters } from './counters.js';
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
-import type { Rng } from './rng.js';
 import { copyLine32 } from './words.js';
 
 const INVALID = -1;
+/** Buckets of a cache's presence filter (a power of two). */
+const PRESENCE = 4096;
 
 class Cache {
   readonly tags: Float64Array;
@@ -35,6 +44,18 @@ class Cache {
   readonly mAddr: Float64Array;
   readonly mRange: Int16Array;
   epoch = -1;
+  /**
+   * Each slot's last use (CacheSystem.now at its last hit or fill): the LRU order. An
+   * invalid slot's is -1, below every valid one, so the victim scan is one comparison a
+   * way and still takes the lowest invalid way first.
+   */
+  readonly used: Float64Array;
+  /**
+   * Lines held per bucket of 4 KiB page numbers (KeyID included), so a lookup for a page
+   * the cache holds nothing of (every line of a stream, and nearly every snoop) needs no
+   * tag comparison. Host-side only.
+   */
+  readonly present = new Uint32Array(PRESENCE);
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
   private readonly setMask: number;
@@ -47,11 +68,10 @@ class Cache {
     this.mKey = new Uint16Array(sets * ways);
     this.mAddr = new Float64Array(sets * ways);
     this.mRange = new Int16Array(sets * ways);
+    this.used = new Float64Array(sets * ways).fill(INVALID);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
   }
 
-  /** Whether setBase can be computed from a line number's low word (power-of-two sets). */
-  get maskable(): boolean { return this.setMask >= 0; }
 
   /**
    * The first slot of line number `line`'s set: (line mod sets) * ways. Line numbers
@@ -67,27 +87,52 @@ class Cache {
 
   /** The slot holding line number `line` (pa / 64), or -1. */
   find(line: number): number {
+    if (this.present[bucket(line)] === 0) return -1;
     const base = this.setBase(line);
     const tags = this.tags;
     for (let i = base; i < base + this.ways; i++) if (tags[i] === line) return i;
     return -1;
   }
+
+  /** Slot `slot` now holds line number `line` (it was invalid). */
+  install(slot: number, line: number): void {
+    this.tags[slot] = line;
+    this.present[bucket(line)]++;
+  }
+
+  /** Slot `slot` (valid) is invalid from now on. */
+  drop(slot: number): void {
+    this.present[bucket(this.tags[slot])]--;
+    this.tags[slot] = INVALID;
+    this.used[slot] = INVALID;
+  }
+
+  /** Every slot invalid. */
+  clear(): void {
+    this.tags.fill(INVALID);
+    this.used.fill(INVALID);
+    this.dirty.fill(0);
+    this.present.fill(0);
+  }
+
+  /** Where slot `slot`'s 64 bytes are in `data`, in lines: way * sets + set. */
+  dataLine(slot: number): number {
+    const way = slot % this.ways;
+    return way * this.sets + (slot - way) / this.ways;
+  }
 }
 
-/** Victim draws made ahead (the cache's generator has no other consumer). */
-const DRAWS = 1024;
 
 export class CacheSystem {
   private readonly caches: Cache[];
-  private readonly draws = new Uint32Array(DRAWS);
-  private drawn = DRAWS;
+  /** Accesses so far (the LRU clock). */
+  private now = 0;
 
   constructor(
     packages: number,
     bytes: number,
     ways: number,
     private readonly mem: MemorySystem,
-    private readonly rng: Rng,
     private readonly clock: Clock,
     private readonly counters: Counters,
   ) {
@@ -110,61 +155,83 @@ export class CacheSystem {
       this.counters.cacheHits++;
       this.clock.tick(COST.cacheHit);
       if (forWrite && !c.dirty[slot]) { this.invalidateOthers(pkg, line); c.dirty[slot] = 1; }
-      return slot * LINE;
+      c.used[slot] = ++this.now;
+      return c.dataLine(slot) * LINE;
     }
     this.counters.cacheMisses++;
     const d = this.mem.decode(pkg, pa); // #MC before anything changes
     const keyid = d.keyid, addr = d.addr, ri = d.ri;
     this.snoop(pkg, line, forWrite);
     slot = this.victim(pkg, c, line);
-    if (!fullLine) this.mem.readLine(pkg, d, c.data, slot * LINE);
-    c.tags[slot] = line;
+    if (!fullLine) this.mem.readLine(pkg, d, c.data, c.dataLine(slot) * LINE);
+    c.install(slot, line);
     c.dirty[slot] = forWrite ? 1 : 0;
     c.mKey[slot] = keyid; c.mAddr[slot] = addr; c.mRange[slot] = ri;
-    return slot * LINE;
+    c.used[slot] = ++this.now;
+    return c.dataLine(slot) * LINE;
   }
 
   /**
    * physCopy's whole lines when the memory system batches: `n` lines from line-aligned
    * `pa`, all in one 4 KiB page, to (write) or from buf32 at word `w`. The same events in
    * the same order as n calls of line() with a 16-word copy after each (the batch test
-   * compares the two); only the host work is fused: the page is decoded once, at its
-   * first miss (memory ranges are 4 KiB-aligned, so its lines share KeyID, range and
-   * hole-ness), and each slot keeps its decode for the write-back.
+   * compares the two); only the host work is reshaped:
+   * - the page is decoded once, at its first miss (memory ranges are 4 KiB-aligned, so
+   *   its lines share KeyID, range and hole-ness), and each slot keeps its decode for the
+   *   write-back;
+   * - the copies between the buffer and the cache wait until every line has its slot and
+   *   then move in runs of adjacent slots (a stream fills one way of consecutive sets).
+   *   Deferring them is exact when the n lines fall in n different sets: nothing in the
+   *   run can then evict, fill or write back a slot another line of the run took. A cache
+   *   with fewer sets than that copies line by line.
    */
   copyRun(pkg: number, pa: number, n: number, buf32: Int32Array, w: number, write: boolean): void {
     const c = this.caches[pkg];
     const tags = c.tags, dirty = c.dirty, d32 = c.data32, ways = c.ways;
+    const slots = this.runSlots;
+    const deferred = c.sets >= n;
     const line0 = pa / LINE;
     let dkey = 0, daddr = 0, dri = -1; // the page's decode (address of its line 0)
-    for (let k = 0; k < n; k++, w += 16) {
-      const line = line0 + k;
-      const base = c.setBase(line);
-      let slot = -1;
-      for (let i = base; i < base + ways; i++) if (tags[i] === line) { slot = i; break; }
-      if (slot >= 0) {
-        this.counters.cacheHits++;
-        this.clock.tick(COST.cacheHit);
-        if (write && !dirty[slot]) { this.invalidateOthers(pkg, line); dirty[slot] = 1; }
-      } else {
-        this.counters.cacheMisses++;
-        if (dri < 0) { // #MC before anything of this line changes, as line() raises it
-          const d = this.mem.decode(pkg, pa + k * LINE);
-          dkey = d.keyid; daddr = d.addr - k * LINE; dri = d.ri;
+    let k = 0;
+    try {
+      for (; k < n; k++) {
+        const line = line0 + k;
+        let slot = -1;
+        if (c.present[bucket(line)] !== 0) {
+          const base = c.setBase(line);
+          for (let i = base; i < base + ways; i++) if (tags[i] === line) { slot = i; break; }
         }
-        this.snoop(pkg, line, write);
-        slot = this.victim(pkg, c, line);
-        const addr = daddr + k * LINE;
-        if (!write) this.mem.fill(pkg, dkey, addr, dri, d32, slot * 16);
-        tags[slot] = line;
-        dirty[slot] = write ? 1 : 0;
-        c.mKey[slot] = dkey; c.mAddr[slot] = addr; c.mRange[slot] = dri;
+        if (slot >= 0) {
+          this.counters.cacheHits++;
+          this.clock.tick(COST.cacheHit);
+          if (write && !dirty[slot]) { this.invalidateOthers(pkg, line); dirty[slot] = 1; }
+        } else {
+          this.counters.cacheMisses++;
+          if (dri < 0) { // #MC before anything of this line changes, as line() raises it
+            const d = this.mem.decode(pkg, pa + k * LINE);
+            dkey = d.keyid; daddr = d.addr - k * LINE; dri = d.ri;
+          }
+          this.snoop(pkg, line, write);
+          slot = this.victim(pkg, c, line);
+          const addr = daddr + k * LINE;
+          if (!write) this.mem.fill(pkg, dkey, addr, dri, d32, c.dataLine(slot) * 16);
+          c.install(slot, line);
+          dirty[slot] = write ? 1 : 0;
+          c.mKey[slot] = dkey; c.mAddr[slot] = addr; c.mRange[slot] = dri;
+        }
+        c.used[slot] = ++this.now;
+        const at = c.dataLine(slot);
+        if (deferred) slots[k] = at;
+        else if (write) copyLine32(buf32, w + 16 * k, d32, at * 16);
+        else copyLine32(d32, at * 16, buf32, w + 16 * k);
       }
-      const s = slot * 16;
-      if (write) copyLine32(buf32, w, d32, s);
-      else copyLine32(d32, s, buf32, w);
+    } finally {
+      if (deferred) copyRuns(slots, k, buf32, w, d32, write); // the lines done before any fault
     }
   }
+
+  /** copyRun's data lines (Cache.dataLine), one per line of a page. */
+  private readonly runSlots = new Int32Array(4096 / LINE);
 
   dataOf(pkg: number): Uint8Array { return this.caches[pkg].data; }
 
@@ -179,7 +246,7 @@ export class CacheSystem {
       const s = o.find(line);
       if (s < 0) continue;
       if (o.dirty[s]) this.writeBack(p, s);
-      if (forWrite) o.tags[s] = INVALID;
+      if (forWrite) o.drop(s);
     }
   }
 
@@ -188,20 +255,18 @@ export class CacheSystem {
       if (p === pkg) continue;
       const o = this.caches[p];
       const s = o.find(line);
-      if (s >= 0) o.tags[s] = INVALID; // clean: the owner never shares a dirty line
+      if (s >= 0) o.drop(s); // clean: the owner never shares a dirty line
     }
   }
 
   private victim(pkg: number, c: Cache, line: number): number {
+    const used = c.used;
     const base = c.setBase(line);
-    for (let i = base; i < base + c.ways; i++) if (c.tags[i] === INVALID) return i;
-    if (this.drawn === DRAWS) { // Rng.below's draws, made ahead: floor(u32 / 2^32 * ways)
-      for (let i = 0; i < DRAWS; i++) this.draws[i] = this.rng.u32();
-      this.drawn = 0;
-    }
-    const slot = base + Math.floor((this.draws[this.drawn++] / 4294967296) * c.ways);
+    let slot = base;
+    for (let i = base + 1; i < base + c.ways; i++) if (used[i] < used[slot]) slot = i;
+    if (used[slot] === INVALID) return slot; // the lowest invalid way
     if (c.dirty[slot]) this.writeBack(pkg, slot);
-    c.tags[slot] = INVALID;
+    c.drop(slot);
     return slot;
   }
 
@@ -211,10 +276,10 @@ export class CacheSystem {
     if (mem.batched) {
       if (c.epoch !== mem.viewEpoch) this.redecode(pkg, c);
       const ri = c.mRange[slot];
-      if (ri >= 0) mem.queueLine(pkg, c.mKey[slot], c.mAddr[slot], ri, c.data32, slot * 16);
-      else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, slot * LINE); // a hole now: #MC as per line
+      if (ri >= 0) mem.queueLine(pkg, c.mKey[slot], c.mAddr[slot], ri, c.data32, c.dataLine(slot) * 16);
+      else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE); // a hole now: #MC as per line
     } else {
-      mem.writeLine(pkg, c.tags[slot] * LINE, c.data, slot * LINE);
+      mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE);
     }
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
@@ -246,7 +311,7 @@ export class CacheSystem {
       const s = c.find(line);
       if (s < 0) continue;
       if (c.dirty[s]) this.writeBack(p, s);
-      c.tags[s] = INVALID;
+      c.drop(s);
     }
   }
 
@@ -268,14 +333,14 @@ export class CacheSystem {
     for (let s = 0; s < c.tags.length; s++) {
       if (c.tags[s] === INVALID) continue;
       if (c.dirty[s]) this.writeBack(pkg, s);
-      c.tags[s] = INVALID;
+      c.drop(s);
     }
     this.counters.cacheFlushes++;
   }
 
   /** Power loss: every cache forgets its contents, dirty lines included. */
   loseAll(): void {
-    for (const c of this.caches) { c.tags.fill(INVALID); c.dirty.fill(0); }
+    for (const c of this.caches) c.clear();
   }
 
   /**
@@ -288,7 +353,7 @@ export class CacheSystem {
     const out: { pkg: number; dirty: boolean; data: Uint8Array }[] = [];
     this.caches.forEach((c, pkg) => {
       const s = c.find(line);
-      if (s >= 0) out.push({ pkg, dirty: c.dirty[s] === 1, data: c.data.slice(s * LINE, s * LINE + LINE) });
+      if (s >= 0) out.push({ pkg, dirty: c.dirty[s] === 1, data: c.data.slice(c.dataLine(s) * LINE, c.dataLine(s) * LINE + LINE) });
     });
     return out;
   }
@@ -299,4 +364,30 @@ export class CacheSystem {
     for (const c of this.caches) for (let s = 0; s < c.tags.length; s++) if (c.tags[s] !== INVALID && c.dirty[s]) n++;
     return n;
   }
+}
+
+/**
+ * Move lines 0..n-1 between buf32 (line k at word w + 16 k) and the cache's words (line k
+ * at slot slots[k]): runs of adjacent slots as one TypedArray copy, short ones word by word.
+ */
+function copyRuns(slots: Int32Array, n: number, buf32: Int32Array, w: number, d32: Int32Array, write: boolean): void {
+  for (let i = 0; i < n;) {
+    let j = i + 1;
+    while (j < n && slots[j] === slots[j - 1] + 1) j++;
+    if (j - i >= 4) { // a view and a native copy pay off over a few lines
+      if (write) d32.set(buf32.subarray(w + 16 * i, w + 16 * j), slots[i] * 16);
+      else buf32.set(d32.subarray(slots[i] * 16, slots[j - 1] * 16 + 16), w + 16 * i);
+    } else {
+      for (let k = i; k < j; k++) {
+        if (write) copyLine32(buf32, w + 16 * k, d32, slots[k] * 16);
+        else copyLine32(d32, slots[k] * 16, buf32, w + 16 * k);
+      }
+    }
+    i = j;
+  }
+}
+
+/** A line number's presence-filter bucket: its 4 KiB page number's low bits. */
+function bucket(line: number): number {
+  return (Math.floor(line / 64) >>> 0) & (PRESENCE - 1);
 }

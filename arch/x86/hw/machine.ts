@@ -64,8 +64,7 @@ export class Machine {
     const keyRng = this.rng.fork();
     this.packages = Array.from({ length: cfg.packages }, (_, i) => new Package(i, cfg, keyRng));
     this.mem = new MemorySystem(this.map, this.stores, this.packages, this.clock);
-    this.caches = new CacheSystem(cfg.packages, cfg.cacheBytes, cfg.cacheWays, this.mem, this.rng.fork(),
-      this.clock, this.counters);
+    this.caches = new CacheSystem(cfg.packages, cfg.cacheBytes, cfg.cacheWays, this.mem, this.clock, this.counters);
     this.cpus = [];
     for (let p = 0; p < cfg.packages; p++) {
       for (let t = 0; t < cfg.cpusPerPackage; t++) {

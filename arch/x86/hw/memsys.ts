@@ -313,12 +313,23 @@ export class MemorySystem {
     q.hi = -Infinity;
     const out = this.drainBuf;
     encryptRuns(q.ciphers, q.addrs, n, q.data, out);
-    const lines = this.drainLines, out32 = this.drainBuf32;
-    for (let i = 0; i < n; i++) {
-      const ri = q.ranges[i];
+    // Store in arrival order; a run of consecutive addresses in one range and one 4 KiB
+    // frame (a page evicted in order) is one copy.
+    const lines = this.drainLines, out32 = this.drainBuf32, addrs = q.addrs, ranges = q.ranges;
+    for (let i = 0; i < n;) {
+      const ri = ranges[i];
       const store = this.stores[ri];
-      if (store.fileBacked) store.write(q.addrs[i] - this.ranges[ri].base, lines[i], 0, LINE);
-      else store.writeLine32(q.addrs[i] - this.ranges[ri].base, out32, i * (LINE / 4));
+      const off = addrs[i] - this.ranges[ri].base;
+      let j = i + 1;
+      while (j < n && ranges[j] === ri && addrs[j] === addrs[j - 1] + LINE && ((addrs[j] >>> 0) & (PAGE - 1)) !== 0) j++;
+      if (j - i >= 4) store.write(off, out, i * LINE, (j - i) * LINE);
+      else {
+        for (let k = i; k < j; k++) {
+          if (store.fileBacked) store.write(off + (k - i) * LINE, lines[k], 0, LINE);
+          else store.writeLine32(off + (k - i) * LINE, out32, k * (LINE / 4));
+        }
+      }
+      i = j;
     }
     q.ciphers.fill(null, 0, n);
   }

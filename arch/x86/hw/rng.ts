@@ -1,6 +1,6 @@
 /**
  * The machine's only source of randomness: a seeded xoshiro128** generator. The CPU's
- * RNG (platform keys, PCONFIG random keys), cache victim choice and anything else that
+ * RNG (platform keys, PCONFIG random keys) and anything else that
  * looks random draws from one of these, so a run with the same seed replays exactly.
  */
 export class Rng {
