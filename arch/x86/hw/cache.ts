@@ -27,8 +27,8 @@ import type { MemorySystem } from './memsys.js';
 import { copyLine32 } from './words.js';
 
 const INVALID = -1;
-/** Buckets of a cache's presence filter (a power of two). */
-const PRESENCE = 4096;
+/** Buckets of a cache's presence filter (a power of two, four per line of the default cache). */
+const PRESENCE = 16384;
 
 class Cache {
   readonly tags: Float64Array;
@@ -51,9 +51,8 @@ class Cache {
    */
   readonly used: Float64Array;
   /**
-   * Lines held per bucket of 4 KiB page numbers (KeyID included), so a lookup for a page
-   * the cache holds nothing of (every line of a stream, and nearly every snoop) needs no
-   * tag comparison. Host-side only.
+   * Lines held per bucket of line numbers (KeyID included), so most lookups of a line the
+   * cache does not hold (a stream's, a snoop's) compare no tags. Host-side only.
    */
   readonly present = new Uint32Array(PRESENCE);
 
@@ -387,7 +386,7 @@ function copyRuns(slots: Int32Array, n: number, buf32: Int32Array, w: number, d3
   }
 }
 
-/** A line number's presence-filter bucket: its 4 KiB page number's low bits. */
+/** A line number's presence-filter bucket: its low bits (exact: PRESENCE divides 2^32). */
 function bucket(line: number): number {
-  return (Math.floor(line / 64) >>> 0) & (PRESENCE - 1);
+  return (line >>> 0) & (PRESENCE - 1);
 }
