@@ -16,25 +16,37 @@ export const TLB_EPT_W = 32;
 export const TLB_EPT_X = 64;
 export const TLB_EPT_R = 128;
 
+/** Hash buckets of a TLB's index (a power of two). */
+const BUCKETS = 256;
+
 export class Tlb {
   private readonly vpn: Float64Array;
   private readonly pfnAddr: Float64Array;
   private readonly flags: Uint8Array;
   private readonly pageSize: Float64Array;
-  private readonly index = new Map<number, number>();
+  /**
+   * vpn -> slot, as chains per bucket of the page number's low bits in typed arrays (a
+   * Map keyed by page numbers above 2^31 hashes a heap number on every lookup).
+   */
+  private readonly head = new Int16Array(BUCKETS).fill(-1);
+  private readonly chain: Int16Array;
+  private valid = 0;
   private next = 0;
 
   constructor(readonly size: number) {
+    if (size > 0x7fff) throw new RangeError('Tlb: at most 32767 entries');
     this.vpn = new Float64Array(size).fill(-1);
     this.pfnAddr = new Float64Array(size);
     this.flags = new Uint8Array(size);
     this.pageSize = new Float64Array(size);
+    this.chain = new Int16Array(size).fill(-1);
   }
 
   /** Entry slot for linear page number `vpn` (va / 4096), or -1. */
   lookup(vpn: number): number {
-    const s = this.index.get(vpn);
-    return s === undefined ? -1 : s;
+    const vpns = this.vpn, chain = this.chain;
+    for (let s = this.head[(vpn >>> 0) & (BUCKETS - 1)]; s >= 0; s = chain[s]) if (vpns[s] === vpn) return s;
+    return -1;
   }
 
   physPage(slot: number): number { return this.pfnAddr[slot]; }
@@ -42,17 +54,20 @@ export class Tlb {
   markDirty(slot: number): void { this.flags[slot] |= TLB_DIRTY; }
 
   insert(vpn: number, physPage: number, flags: number, pageSize: number): void {
-    const old = this.index.get(vpn);
-    const slot = old ?? this.next;
-    if (old === undefined) {
+    let slot = this.lookup(vpn);
+    if (slot < 0) {
+      slot = this.next;
       this.next = (this.next + 1) % this.size;
-      if (this.vpn[slot] >= 0) this.index.delete(this.vpn[slot]);
+      if (this.vpn[slot] >= 0) this.drop(slot);
+      const b = (vpn >>> 0) & (BUCKETS - 1);
+      this.chain[slot] = this.head[b];
+      this.head[b] = slot;
+      this.vpn[slot] = vpn;
+      this.valid++;
     }
-    this.vpn[slot] = vpn;
     this.pfnAddr[slot] = physPage;
     this.flags[slot] = flags;
     this.pageSize[slot] = pageSize;
-    this.index.set(vpn, slot);
   }
 
   /** INVLPG: drop the entries of the page (of whatever size) containing `va`. */
@@ -73,10 +88,18 @@ export class Tlb {
   }
 
   private drop(s: number): void {
-    this.index.delete(this.vpn[s]);
+    const b = (this.vpn[s] >>> 0) & (BUCKETS - 1);
+    if (this.head[b] === s) this.head[b] = this.chain[s];
+    else {
+      let p = this.head[b];
+      while (this.chain[p] !== s) p = this.chain[p];
+      this.chain[p] = this.chain[s];
+    }
+    this.chain[s] = -1;
     this.vpn[s] = -1;
+    this.valid--;
   }
 
   /** Valid entries (for tests and `stat`). */
-  count(): number { return this.index.size; }
+  count(): number { return this.valid; }
 }
