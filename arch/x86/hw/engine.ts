@@ -22,7 +22,6 @@ export const KEY_MODE_NO_ENCRYPT = 2;
 
 export const LINE = 64;
 const PAGE = 4096;
-const LINES_PER_PAGE = PAGE / LINE;
 
 /** The outcome of an activation attempt, as IA32_TME_ACTIVATE will read back. */
 export type ActivateResult = 'ok' | 'rng-failure' | 'restored-zero-key';
@@ -258,12 +257,14 @@ export function cryptLines(eng: MktmeEngine, encrypting: boolean, keyids: Uint16
   while (i < n) {
     const c = eng.lineCipher(keyids ? keyids[i] : keyid, addrs[i]);
     let j = i + 1;
-    if (keyids === null && n <= LINES_PER_PAGE && Math.floor(addrs[0] / PAGE) === Math.floor(addrs[n - 1] / PAGE)) {
-      // One KeyID, one 4 KiB page: the exclusion range has 4 KiB granularity (msr.ts hands
-      // the engine address bits 12 and up only), so every line has the same cipher.
-      j = n;
+    // The exclusion range has 4 KiB granularity (msr.ts hands the engine address bits 12
+    // and up only), so under one KeyID the lines of one page share a cipher: look it up
+    // again only where a line starts a page or does not follow the line before it.
+    for (; j < n; j++) {
+      const a = addrs[j];
+      const same = keyids === null && a === addrs[j - 1] + LINE && ((a >>> 0) & (PAGE - 1)) !== 0;
+      if (!same && eng.lineCipher(keyids ? keyids[j] : keyid, a) !== c) break;
     }
-    while (j < n && eng.lineCipher(keyids ? keyids[j] : keyid, addrs[j]) === c) j++;
     const so = srcOff + i * LINE, d = dstOff + i * LINE, len = (j - i) * LINE;
     if (c === null) {
       if (src !== dst || so !== d) dst.set(src.subarray(so, so + len), d);

@@ -206,10 +206,29 @@ export class MemorySystem {
     const sequential = addr === this.lastFill[reqPkg] + LINE && keyid === this.lastFillKey[reqPkg];
     this.lastFill[reqPkg] = addr;
     this.lastFillKey[reqPkg] = keyid;
-    this.clock.tick(transferCycles(eng.lineCipher(keyid, addr) !== null, sequential));
+    this.clock.tick(transferCycles(this.cipherOf(node, keyid, addr) !== null, sequential));
     this.sequential = sequential;
     return eng;
   }
+
+  /**
+   * engines[node].lineCipher(keyid, addr), remembered for the last page asked about: the
+   * lines of a 4 KiB page share their cipher (the exclusion range has 4 KiB granularity),
+   * and any engine change (viewEpoch) forgets it.
+   */
+  private cipherOf(node: number, keyid: number, addr: number): XtsCipher | null {
+    const page = Math.floor(addr / PAGE);
+    if (page !== this.cPage || keyid !== this.cKey || node !== this.cNode || this.cEpoch !== this.viewEpoch) {
+      this.cCipher = this.pkgs[node].engine.lineCipher(keyid, addr);
+      this.cPage = page; this.cKey = keyid; this.cNode = node; this.cEpoch = this.viewEpoch;
+    }
+    return this.cCipher;
+  }
+  private cPage = -1;
+  private cKey = -1;
+  private cNode = -1;
+  private cEpoch = -1;
+  private cCipher: XtsCipher | null = null;
   /** Whether the last fillTick continued a stream. */
   private sequential = false;
 
@@ -286,7 +305,7 @@ export class MemorySystem {
   queueLine(reqPkg: number, keyid: number, addr: number, ri: number, src32: Int32Array, w: number): void {
     const node = this.ranges[ri].node;
     const eng = this.pkgs[node].engine;
-    const cipher = eng.lineCipher(keyid, addr);
+    const cipher = this.cipherOf(node, keyid, addr);
     this.clock.tick(transferCycles(cipher !== null, false));
     this.dropStreams(node, addr, LINE);
     const q = this.queues[node];
