@@ -16,8 +16,9 @@
  *   same KeyID) reads the rest of its 4 KiB page from the DIMM and decrypts it in one
  *   call; the following fills are served from that buffer. (Hardware L2 streamers do not
  *   cross 4 KiB pages: Intel 64 and IA-32 Architectures Optimization Reference Manual,
- *   "Data Prefetch to the L2 and Last Level Cache".) The host-side batch reaches up to
- *   fifteen pages further (1024 lines, the line cipher's batch): physically adjacent pages
+ *   "Data Prefetch to the L2 and Last Level Cache".) Once a stream has consumed a whole
+ *   prefetch, the host-side batch reaches up to fifteen pages further (1024 lines, the
+ *   line cipher's batch): physically adjacent pages
  *   are common in a stream, and node:crypto's ECB runs at about twice the rate in 64 KiB
  *   calls as in 16 KiB ones.
  *   That is bookkeeping only: virtual time charges each fill by the sequential rule of
@@ -99,6 +100,8 @@ class StreamBuffer {
   base = 0;
   keyid = 0;
   node = 0;
+  /** Where the last prefetch ended (kept when the buffer is dropped): a fill here continues the stream. */
+  end = -1;
   readonly live = new Uint8Array(STREAM_LINES);
   readonly data = new Uint8Array(STREAM_LINES * LINE);
   readonly data32 = new Int32Array(this.data.buffer);
@@ -254,10 +257,14 @@ export class MemorySystem {
     }
     if (this.sequential) {
       // The rest of the 4 KiB page, within the range: fetched and decrypted in one call;
-      // and, host side only, the following pages too (see the header), unless their
-      // frames would be read from a host file on first touch (framesInUse would see it).
-      const inPage = (addr % PAGE) / LINE;
-      const ahead = store.fileBacked ? 0 : STREAM_LINES - PAGE_LINES;
+      // and, host side only, once the stream has run past a whole prefetch (this fill is
+      // the line after the last one's end), the following pages too (see the header),
+      // unless their frames would be read from a host file on first touch (framesInUse
+      // would see it). A short sequential pair (a page walk, a small copy) pays for one
+      // page at most.
+      const inPage = ((addr >>> 0) & (PAGE - 1)) / LINE;
+      const streaming = addr === s.end && keyid === s.keyid && node === s.node;
+      const ahead = store.fileBacked || !streaming ? 0 : STREAM_LINES - PAGE_LINES;
       const n = Math.min(PAGE_LINES - inPage + ahead, (range.base + range.size - addr) / LINE);
       if (n > 1) {
         if (q.n !== 0 && q.holds(addr, n * LINE)) this.drain(node);
@@ -265,7 +272,7 @@ export class MemorySystem {
         const addrs = this.runAddrs;
         for (let i = 0; i < n; i++) addrs[i] = addr + i * LINE;
         cryptLines(eng, false, null, keyid, addrs, n, this.rawBuf, 0, s.data, 0);
-        s.n = n; s.base = addr; s.keyid = keyid; s.node = node;
+        s.n = n; s.base = addr; s.keyid = keyid; s.node = node; s.end = addr + n * LINE;
         s.live.fill(1, 1, n);
         s.live[0] = 0;
         copyLine32(s.data32, 0, dst32, w);
