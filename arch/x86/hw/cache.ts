@@ -71,7 +71,6 @@ class Cache {
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
   }
 
-
   /**
    * The first slot of line number `line`'s set: (line mod sets) * ways. Line numbers
    * exceed 32 bits once KeyID bits are set, so `%` is a floating-point remainder (a
@@ -120,7 +119,6 @@ class Cache {
     return way * this.sets + (slot - way) / this.ways;
   }
 }
-
 
 export class CacheSystem {
   private readonly caches: Cache[];
