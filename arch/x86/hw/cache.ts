@@ -15,113 +15,19 @@
  * Reference Manual; exact policies are unpublished): true LRU is the simple stand-in,
  * and under it a stream evicts whole pages in order, as the memory controller sees it.
  *
- * Layout: the per-line state (tag, dirty bit, LRU stamp, decode) is indexed by slot =
- * set * ways + way, so one set's tags sit together for the lookup; the line data is
- * way-major (line way * sets + set, Cache.dataLine), so the lines of one page that land
- * in one way sit together in `data` and a block move copies them as one run.
+ * Each package's arrays, lookup and layout are in pkgcache.ts.
  */
 import { Clock, COST } from './clock.js';
 import type { Counters } from './counters.js';
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
-import { copyLine32 } from './words.js';
+import { INVALID, PackageCache, bucket } from './pkgcache.js';
+import { copyLine32, WordViews } from './words.js';
 
-const INVALID = -1;
-/** Buckets of a cache's presence filter (a power of two, four per line of the default cache). */
-const PRESENCE = 16384;
-
-class Cache {
-  readonly tags: Float64Array;
-  readonly dirty: Uint8Array;
-  readonly data: Uint8Array;
-  readonly data32: Int32Array;
-  /**
-   * Each slot's line as the memory system decoded it at the fill: KeyID, KeyID-free
-   * address and memory range (host-side bookkeeping, so a write-back need not decode
-   * again). Valid while `epoch` equals the memory system's `viewEpoch`.
-   */
-  readonly mKey: Uint16Array;
-  readonly mAddr: Float64Array;
-  readonly mRange: Int16Array;
-  epoch = -1;
-  /**
-   * Each slot's last use (CacheSystem.now at its last hit or fill): the LRU order. An
-   * invalid slot's is -1, below every valid one, so the victim scan is one comparison a
-   * way and still takes the lowest invalid way first.
-   */
-  readonly used: Float64Array;
-  /**
-   * Lines held per bucket of line numbers (KeyID included), so most lookups of a line the
-   * cache does not hold (a stream's, a snoop's) compare no tags. Host-side only.
-   */
-  readonly present = new Uint32Array(PRESENCE);
-
-  /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
-  private readonly setMask: number;
-
-  constructor(readonly sets: number, readonly ways: number) {
-    this.tags = new Float64Array(sets * ways).fill(INVALID);
-    this.dirty = new Uint8Array(sets * ways);
-    this.data = new Uint8Array(sets * ways * LINE);
-    this.data32 = new Int32Array(this.data.buffer);
-    this.mKey = new Uint16Array(sets * ways);
-    this.mAddr = new Float64Array(sets * ways);
-    this.mRange = new Int16Array(sets * ways);
-    this.used = new Float64Array(sets * ways).fill(INVALID);
-    this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
-  }
-
-  /**
-   * The first slot of line number `line`'s set: (line mod sets) * ways. Line numbers
-   * exceed 32 bits once KeyID bits are set, so `%` is a floating-point remainder (a
-   * library call in V8, about 15 ns, several per line). For a power-of-two set count the
-   * same value is the low bits of the line number's low 32-bit word (`>>> 0` is exactly
-   * ToUint32, the integer mod 2^32, and sets divides 2^32).
-   */
-  setBase(line: number): number {
-    const m = this.setMask;
-    return (m >= 0 ? (line >>> 0) & m : line % this.sets) * this.ways;
-  }
-
-  /** The slot holding line number `line` (pa / 64), or -1. */
-  find(line: number): number {
-    if (this.present[bucket(line)] === 0) return -1;
-    const base = this.setBase(line);
-    const tags = this.tags;
-    for (let i = base; i < base + this.ways; i++) if (tags[i] === line) return i;
-    return -1;
-  }
-
-  /** Slot `slot` now holds line number `line` (it was invalid). */
-  install(slot: number, line: number): void {
-    this.tags[slot] = line;
-    this.present[bucket(line)]++;
-  }
-
-  /** Slot `slot` (valid) is invalid from now on. */
-  drop(slot: number): void {
-    this.present[bucket(this.tags[slot])]--;
-    this.tags[slot] = INVALID;
-    this.used[slot] = INVALID;
-  }
-
-  /** Every slot invalid. */
-  clear(): void {
-    this.tags.fill(INVALID);
-    this.used.fill(INVALID);
-    this.dirty.fill(0);
-    this.present.fill(0);
-  }
-
-  /** Where slot `slot`'s 64 bytes are in `data`, in lines: way * sets + set. */
-  dataLine(slot: number): number {
-    const way = slot % this.ways;
-    return way * this.sets + (slot - way) / this.ways;
-  }
-}
+const PAGE = 4096;
 
 export class CacheSystem {
-  private readonly caches: Cache[];
+  private readonly caches: PackageCache[];
   /** Accesses so far (the LRU clock). */
   private now = 0;
 
@@ -134,7 +40,7 @@ export class CacheSystem {
     private readonly counters: Counters,
   ) {
     const sets = Math.max(1, Math.floor(bytes / LINE / ways));
-    this.caches = Array.from({ length: packages }, () => new Cache(sets, ways));
+    this.caches = Array.from({ length: packages }, () => new PackageCache(sets, ways));
   }
 
   /**
@@ -163,13 +69,52 @@ export class CacheSystem {
     if (!fullLine) this.mem.readLine(pkg, d, c.data, c.dataLine(slot) * LINE);
     c.install(slot, line);
     c.dirty[slot] = forWrite ? 1 : 0;
-    c.mKey[slot] = keyid; c.mAddr[slot] = addr; c.mRange[slot] = ri;
+    c.mKey[slot] = keyid; c.mAddr[slot] = addr; c.mRange[slot] = ri; c.mBits[slot] = this.mem.splitBits(pkg);
     c.used[slot] = ++this.now;
     return c.dataLine(slot) * LINE;
   }
 
   /**
-   * physCopy's whole lines when the memory system batches: `n` lines from line-aligned
+   * Move `len` bytes between buf[bufOff..] and physical memory from `pa` (KeyID included)
+   * through package `pkg`'s cache: what a CPU's block move (X86Cpu physCopy) and a
+   * device's coherent DMA (pci/dma.ts) do. Line by line (line()), whole lines as 16 words
+   * when the buffer is 4-byte aligned, and, when the memory system batches, the whole
+   * lines of each page as one fused run (copyRun). Raises #MC for a hole (the lines before
+   * it have moved).
+   */
+  copy(pkg: number, pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): void {
+    const data = this.caches[pkg].data, d32 = this.caches[pkg].data32;
+    const at0 = buf.byteOffset + bufOff;
+    const b32 = (at0 & 3) === 0 && len >= 4 * LINE ? this.bufWords.of(buf) : null; // a view pays off over a few lines
+    const fused = b32 !== null && this.mem.batched;
+    // pa % LINE without a floating-point remainder (pa exceeds 32 bits under a KeyID;
+    // ToUint32 keeps it mod 2^32, a multiple of 64); every later piece starts a line.
+    let inLine = (pa >>> 0) & (LINE - 1);
+    let done = 0;
+    while (done < len) {
+      const at = pa + done;
+      if (fused && inLine === 0 && len - done >= LINE) {
+        // Whole lines up to the page's end (the page offset from the low word, exact).
+        const lines = Math.min((len - done) >>> 6, (PAGE - ((at >>> 0) & (PAGE - 1))) >>> 6);
+        this.copyRun(pkg, at, lines, b32!, (at0 + done) >>> 2, write);
+        done += lines * LINE;
+        continue;
+      }
+      const n = Math.min(len - done, LINE - inLine);
+      const off = this.line(pkg, at - inLine, write, write && n === LINE) + inLine;
+      if (n === LINE && b32 !== null) {
+        if (write) copyLine32(b32, (at0 + done) >>> 2, d32, off >>> 2);
+        else copyLine32(d32, off >>> 2, b32, (at0 + done) >>> 2);
+      } else if (write) data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
+      else buf.set(data.subarray(off, off + n), bufOff + done);
+      done += n;
+      inLine = 0;
+    }
+  }
+  private readonly bufWords = new WordViews();
+
+  /**
+   * copy()'s whole lines when the memory system batches: `n` lines from line-aligned
    * `pa`, all in one 4 KiB page, to (write) or from buf32 at word `w`. The same events in
    * the same order as n calls of line() with a 16-word copy after each (the batch test
    * compares the two); only the host work is reshaped:
@@ -189,6 +134,7 @@ export class CacheSystem {
     const deferred = c.sets >= n;
     const line0 = pa / LINE;
     let dkey = 0, daddr = 0, dri = -1; // the page's decode (address of its line 0)
+    const bits = this.mem.splitBits(pkg);
     let k = 0;
     try {
       for (; k < n; k++) {
@@ -214,7 +160,7 @@ export class CacheSystem {
           if (!write) this.mem.fill(pkg, dkey, addr, dri, d32, c.dataLine(slot) * 16);
           c.install(slot, line);
           dirty[slot] = write ? 1 : 0;
-          c.mKey[slot] = dkey; c.mAddr[slot] = addr; c.mRange[slot] = dri;
+          c.mKey[slot] = dkey; c.mAddr[slot] = addr; c.mRange[slot] = dri; c.mBits[slot] = bits;
         }
         c.used[slot] = ++this.now;
         const at = c.dataLine(slot);
@@ -227,13 +173,10 @@ export class CacheSystem {
     }
   }
 
-  /** copyRun's data lines (Cache.dataLine), one per line of a page. */
+  /** copyRun's data lines (PackageCache.dataLine), one per line of a page. */
   private readonly runSlots = new Int32Array(4096 / LINE);
 
   dataOf(pkg: number): Uint8Array { return this.caches[pkg].data; }
-
-  /** Whether the memory system batches (and copyRun may be used). */
-  get batched(): boolean { return this.mem.batched; }
 
   /** Other caches: write back a dirty copy; on a write, drop every copy. */
   private snoop(pkg: number, line: number, forWrite: boolean): void {
@@ -256,7 +199,7 @@ export class CacheSystem {
     }
   }
 
-  private victim(pkg: number, c: Cache, line: number): number {
+  private victim(pkg: number, c: PackageCache, line: number): number {
     const used = c.used;
     const base = c.setBase(line);
     let slot = base;
@@ -271,9 +214,9 @@ export class CacheSystem {
     const c = this.caches[pkg];
     const mem = this.mem;
     if (mem.batched) {
-      if (c.epoch !== mem.viewEpoch) this.redecode(pkg, c);
+      if (c.mBits[slot] !== mem.splitBits(pkg)) this.redecode(pkg, c, slot);
       const ri = c.mRange[slot];
-      if (ri >= 0) mem.queueLine(pkg, c.mKey[slot], c.mAddr[slot], ri, c.data32, c.dataLine(slot) * 16);
+      if (ri >= 0) mem.queueLine(c.mKey[slot], c.mAddr[slot], ri, c.data32, c.dataLine(slot) * 16);
       else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE); // a hole now: #MC as per line
     } else {
       mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE);
@@ -282,15 +225,12 @@ export class CacheSystem {
     this.counters.cacheWritebacks++;
   }
 
-  /** Decode every held line again: the package's KeyID split changed since the fills. */
-  private redecode(pkg: number, c: Cache): void {
-    for (let s = 0; s < c.tags.length; s++) {
-      if (c.tags[s] === INVALID) continue;
-      const d = this.mem.decodeOrNull(pkg, c.tags[s] * LINE);
-      if (d === null) { c.mRange[s] = -1; continue; }
-      c.mKey[s] = d.keyid; c.mAddr[s] = d.addr; c.mRange[s] = d.ri;
-    }
-    c.epoch = this.mem.viewEpoch;
+  /** Decode slot `s`'s line again: the package's KeyID split changed since its fill (-1: a hole now). */
+  private redecode(pkg: number, c: PackageCache, s: number): void {
+    const d = this.mem.decodeOrNull(pkg, c.tags[s] * LINE);
+    c.mRange[s] = d === null ? -1 : d.ri;
+    if (d !== null) { c.mKey[s] = d.keyid; c.mAddr[s] = d.addr; }
+    c.mBits[s] = this.mem.splitBits(pkg);
   }
 
   /** CLFLUSH: write back and invalidate line `pa` (KeyID included) in every cache. */
@@ -382,9 +322,4 @@ function copyRuns(slots: Int32Array, n: number, buf32: Int32Array, w: number, d3
     }
     i = j;
   }
-}
-
-/** A line number's presence-filter bucket: its low bits (exact: PRESENCE divides 2^32). */
-function bucket(line: number): number {
-  return (line >>> 0) & (PRESENCE - 1);
 }

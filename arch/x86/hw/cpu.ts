@@ -23,7 +23,6 @@ import type { Package } from './package.js';
 import { pconfig as pconfigLeaf } from './pconfig.js';
 import { Tlb, TLB_DIRTY, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
 import type { MmioPort } from './pci/mmio.js';
-import { copyLine32, WordViews } from './words.js';
 import type { CodeAddr, GuestRegs, Routine, VmxPendingAccess } from './isa.js';
 import { eptRoot } from './vmx/ept.js';
 import { vmxMsr } from './vmx/msrs.js';
@@ -45,8 +44,6 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   /** The PCI hole's devices: aligned 32-bit loads/stores there are uncached MMIO. */
   mmio: MmioPort | null = null;
   private readonly data: Uint8Array;
-  private readonly data32: Int32Array;
-  private readonly bufWords = new WordViews();
   private readonly bytes8 = new Uint8Array(8);
   /** REP STOSB's source, reused: clearing a page is the kernel's commonest store. */
   private readonly fillChunk = new Uint8Array(PAGE);
@@ -63,7 +60,6 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   ) {
     this.tlb = new Tlb(cfg.tlbEntries);
     this.data = caches.dataOf(pkg.index);
-    this.data32 = new Int32Array(this.data.buffer, this.data.byteOffset, this.data.length >>> 2);
     this.vmx = new VmxUnit(this, platform, cfg);
   }
 
@@ -228,38 +224,9 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     return out;
   }
 
-  /** Move bytes between `buf` and physical memory, line by line through the cache. */
+  /** Move bytes between `buf` and physical memory through the cache (CacheSystem.copy). */
   physCopy(pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): void {
-    let done = 0;
-    const pkg = this.pkg.index;
-    // Whole lines move as 16 words when the buffer is 4-byte aligned (words.ts).
-    const at0 = buf.byteOffset + bufOff;
-    const b32 = (at0 & 3) === 0 && len >= 4 * LINE ? this.bufWords.of(buf) : null; // a view pays off over a few lines
-    const d32 = this.data32;
-    // pa % LINE without a floating-point remainder (pa exceeds 32 bits under a KeyID;
-    // ToUint32 keeps it mod 2^32, a multiple of 64); every later piece starts a line.
-    let inLine = (pa >>> 0) & (LINE - 1);
-    const fused = b32 !== null && this.caches.batched;
-    while (done < len) {
-      const at = pa + done;
-      if (fused && inLine === 0 && len - done >= LINE) {
-        // Whole lines up to the page's end in one fused run (cache.ts copyRun); the page
-        // offset from the low word, exact since 4096 divides 2^32.
-        const lines = Math.min((len - done) >>> 6, (PAGE - ((at >>> 0) & (PAGE - 1))) >>> 6);
-        this.caches.copyRun(pkg, at, lines, b32, (at0 + done) >>> 2, write);
-        done += lines * LINE;
-        continue;
-      }
-      const n = Math.min(len - done, LINE - inLine);
-      const off = this.caches.line(pkg, at - inLine, write, write && n === LINE) + inLine;
-      if (n === LINE && b32 !== null) {
-        if (write) copyLine32(b32, (at0 + done) >>> 2, d32, off >>> 2);
-        else copyLine32(d32, off >>> 2, b32, (at0 + done) >>> 2);
-      } else if (write) this.data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
-      else buf.set(this.data.subarray(off, off + n), bufOff + done);
-      done += n;
-      inLine = 0;
-    }
+    this.caches.copy(this.pkg.index, pa, buf, bufOff, len, write);
     this.clock.tick(COST.insn);
   }
 

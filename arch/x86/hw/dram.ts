@@ -8,6 +8,7 @@
  * frames are read from the file on first touch and every write goes through to it.
  */
 import * as fs from 'node:fs';
+import { copyLine32 } from './words.js';
 
 const FRAME = 4096;
 
@@ -75,11 +76,7 @@ export class SparseMemory {
     const hi = Math.floor(index / DIR);
     let f = this.dir32[hi]?.[index - hi * DIR];
     if (f === undefined) { this.frame(index, true); f = this.dir32[hi]![index - hi * DIR]!; }
-    const d = (off - index * FRAME) >>> 2;
-    f[d] = src32[w]; f[d + 1] = src32[w + 1]; f[d + 2] = src32[w + 2]; f[d + 3] = src32[w + 3];
-    f[d + 4] = src32[w + 4]; f[d + 5] = src32[w + 5]; f[d + 6] = src32[w + 6]; f[d + 7] = src32[w + 7];
-    f[d + 8] = src32[w + 8]; f[d + 9] = src32[w + 9]; f[d + 10] = src32[w + 10]; f[d + 11] = src32[w + 11];
-    f[d + 12] = src32[w + 12]; f[d + 13] = src32[w + 13]; f[d + 14] = src32[w + 14]; f[d + 15] = src32[w + 15];
+    copyLine32(src32, w, f, (off - index * FRAME) >>> 2);
   }
 
   /** Visit [off, off+len) frame by frame: fn(frameIndex, offsetInFrame, doneSoFar, n). */

@@ -38,7 +38,7 @@
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
 import { transferCycles } from './timing.js';
-import { cryptLines, encryptRuns, LINE, type MktmeEngine } from './engine.js';
+import { cryptLines, encryptRuns, LINE } from './engine.js';
 import type { XtsCipher } from './crypto/xts.js';
 import type { Package } from './package.js';
 import { SparseMemory } from './dram.js';
@@ -110,11 +110,6 @@ class StreamBuffer {
 export class MemorySystem {
   /** Move runs of lines in batches (see the header); false: strictly one line at a time. */
   batched = true;
-  /**
-   * Bumped on every engine change: a KeyID split (activation, reset) may have changed,
-   * so the caches' kept decodes of their lines (cache.ts) are stale.
-   */
-  viewEpoch = 0;
   private readonly scratch = new Uint8Array(LINE);
   private readonly scratchOut = new Uint8Array(LINE);
   private readonly scratch32 = new Int32Array(this.scratchOut.buffer);
@@ -151,7 +146,7 @@ export class MemorySystem {
     this.streams = pkgs.map(() => new StreamBuffer());
     this.lastFill = new Float64Array(pkgs.length).fill(-1);
     this.lastFillKey = new Int32Array(pkgs.length).fill(-1);
-    for (const p of pkgs) p.engine.onChange(() => { this.quiesce(); this.viewEpoch++; });
+    for (const p of pkgs) p.engine.onChange(() => { this.quiesce(); this.cPage = -1; });
   }
 
   /**
@@ -168,6 +163,13 @@ export class MemorySystem {
     d.keyid = keyid; d.addr = addr; d.range = this.ranges[i]; d.store = this.stores[i]; d.ri = i;
     return d;
   }
+
+  /**
+   * The KeyID bits package `pkg` splits addresses with: decode(pkg, pa) depends on
+   * nothing else (the ranges are fixed), so a decode kept while they are unchanged is
+   * still the decode.
+   */
+  splitBits(pkg: number): number { return this.pkgs[pkg].engine.keyIdBits; }
 
   /** decode() without the #MC, into its own reused object: null for a hole. */
   decodeOrNull(reqPkg: number, pa: number): Decoded | null {
@@ -198,42 +200,40 @@ export class MemorySystem {
       else { this.fill(reqPkg, d.keyid, d.addr, d.ri, this.scratch32, 0); dst.set(this.scratchOut, dstOff); }
       return;
     }
-    const eng = this.fillTick(reqPkg, d.keyid, d.addr, d.range.node);
+    this.fillTick(reqPkg, d.keyid, d.addr, d.range.node);
     d.store.read(d.addr - d.range.base, this.scratch, 0, LINE);
-    eng.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
+    this.pkgs[d.range.node].engine.decrypt(d.keyid, d.addr, this.scratch, 0, dst, dstOff);
   }
 
-  /** A fill's virtual time: a fill right after the line before it (same package, same KeyID) continues a stream. */
-  private fillTick(reqPkg: number, keyid: number, addr: number, node: number): MktmeEngine {
-    const eng = this.pkgs[node].engine;
+  /**
+   * A fill's virtual time. Returns whether it continues a stream: a fill right after the
+   * line before it (same package, same KeyID).
+   */
+  private fillTick(reqPkg: number, keyid: number, addr: number, node: number): boolean {
     const sequential = addr === this.lastFill[reqPkg] + LINE && keyid === this.lastFillKey[reqPkg];
     this.lastFill[reqPkg] = addr;
     this.lastFillKey[reqPkg] = keyid;
     this.clock.tick(transferCycles(this.cipherOf(node, keyid, addr) !== null, sequential));
-    this.sequential = sequential;
-    return eng;
+    return sequential;
   }
 
   /**
    * engines[node].lineCipher(keyid, addr), remembered for the last page asked about: the
    * lines of a 4 KiB page share their cipher (the exclusion range has 4 KiB granularity),
-   * and any engine change (viewEpoch) forgets it.
+   * and any engine change forgets it (cPage = -1, in the change hook).
    */
   private cipherOf(node: number, keyid: number, addr: number): XtsCipher | null {
     const page = Math.floor(addr / PAGE);
-    if (page !== this.cPage || keyid !== this.cKey || node !== this.cNode || this.cEpoch !== this.viewEpoch) {
+    if (page !== this.cPage || keyid !== this.cKey || node !== this.cNode) {
       this.cCipher = this.pkgs[node].engine.lineCipher(keyid, addr);
-      this.cPage = page; this.cKey = keyid; this.cNode = node; this.cEpoch = this.viewEpoch;
+      this.cPage = page; this.cKey = keyid; this.cNode = node;
     }
     return this.cCipher;
   }
   private cPage = -1;
   private cKey = -1;
   private cNode = -1;
-  private cEpoch = -1;
   private cCipher: XtsCipher | null = null;
-  /** Whether the last fillTick continued a stream. */
-  private sequential = false;
 
   /**
    * The batched fill (readLine's, and the caches' fused runs): line `addr` (KeyID-free,
@@ -242,7 +242,8 @@ export class MemorySystem {
   fill(reqPkg: number, keyid: number, addr: number, ri: number, dst32: Int32Array, w: number): void {
     const range = this.ranges[ri], store = this.stores[ri];
     const node = range.node;
-    const eng = this.fillTick(reqPkg, keyid, addr, node);
+    const eng = this.pkgs[node].engine;
+    const sequential = this.fillTick(reqPkg, keyid, addr, node);
     const q = this.queues[node];
     if (q.n !== 0 && q.holds(addr, LINE)) this.drain(node); // read after write: the DIMM must have it
     const s = this.streams[reqPkg];
@@ -255,7 +256,7 @@ export class MemorySystem {
         return;
       }
     }
-    if (this.sequential) {
+    if (sequential) {
       // The rest of the 4 KiB page, within the range: fetched and decrypted in one call;
       // and, host side only, once the stream has run past a whole prefetch (this fill is
       // the line after the last one's end), the following pages too (see the header),
@@ -293,8 +294,8 @@ export class MemorySystem {
     if (ri < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
     if (this.batched) {
       const at = src.byteOffset + srcOff;
-      if ((at & 3) === 0) this.queueLine(reqPkg, keyid, addr, ri, this.srcWords.of(src), at >>> 2);
-      else { this.scratchOut.set(src.subarray(srcOff, srcOff + LINE)); this.queueLine(reqPkg, keyid, addr, ri, this.scratch32, 0); }
+      if ((at & 3) === 0) this.queueLine(keyid, addr, ri, this.srcWords.of(src), at >>> 2);
+      else { this.scratchOut.set(src.subarray(srcOff, srcOff + LINE)); this.queueLine(keyid, addr, ri, this.scratch32, 0); }
       return;
     }
     const range = this.ranges[ri];
@@ -309,7 +310,7 @@ export class MemorySystem {
    * line `addr` (KeyID-free, in range `ri`) under `keyid`, from src32 at word `w`, into
    * its controller's write-combining queue.
    */
-  queueLine(reqPkg: number, keyid: number, addr: number, ri: number, src32: Int32Array, w: number): void {
+  queueLine(keyid: number, addr: number, ri: number, src32: Int32Array, w: number): void {
     const node = this.ranges[ri].node;
     const eng = this.pkgs[node].engine;
     const cipher = this.cipherOf(node, keyid, addr);

@@ -20,7 +20,6 @@
  */
 import type { CacheSystem } from '../cache.js';
 import { Clock, COST } from '../clock.js';
-import { LINE } from '../engine.js';
 import { isFault } from '../isa.js';
 
 export type DmaStatus = 'ok' | 'fault' | 'abort';
@@ -69,20 +68,10 @@ export class DmaPort {
     return 'ok';
   }
 
-  /** Move bytes line by line through the root complex's cache. False on a hole (#MC). */
+  /** Move bytes through the root complex's cache (CacheSystem.copy). False on a hole (#MC). */
   private copy(pa: number, buf: Uint8Array, bufOff: number, len: number, write: boolean): boolean {
-    const data = this.caches.dataOf(this.pkg);
     try {
-      let done = 0;
-      while (done < len) {
-        const at = pa + done;
-        const inLine = at % LINE;
-        const n = Math.min(len - done, LINE - inLine);
-        const off = this.caches.line(this.pkg, at - inLine, write, write && n === LINE) + inLine;
-        if (write) data.set(buf.subarray(bufOff + done, bufOff + done + n), off);
-        else buf.set(data.subarray(off, off + n), bufOff + done);
-        done += n;
-      }
+      this.caches.copy(this.pkg, pa, buf, bufOff, len, write);
     } catch (e) {
       if (isFault(e)) return false;
       throw e;

@@ -1,0 +1,112 @@
+/**
+ * One package's last-level cache as arrays: tags, dirty bits, LRU stamps, each line's kept
+ * decode, the line data, and a presence filter. The coherent system over all packages,
+ * the replacement policy and the data moves are in cache.ts.
+ *
+ * Layout: the per-line state is indexed by slot = set * ways + way, so one set's tags sit
+ * together for the lookup; the line data is way-major (line way * sets + set, dataLine),
+ * so the lines of one page that land in one way sit together in `data` and a block move
+ * copies them as one run.
+ */
+import { LINE } from './engine.js';
+
+export const INVALID = -1;
+/** Buckets of a cache's presence filter (a power of two, four per line of the default cache). */
+const PRESENCE = 16384;
+
+export class PackageCache {
+  readonly tags: Float64Array;
+  readonly dirty: Uint8Array;
+  readonly data: Uint8Array;
+  readonly data32: Int32Array;
+  /**
+   * Each slot's line as the memory system decoded it at the fill: KeyID, KeyID-free
+   * address and memory range (host-side bookkeeping, so a write-back need not decode
+   * again), and the package's KeyID split it was made under (MemorySystem.splitBits):
+   * valid while the split is the same.
+   */
+  readonly mKey: Uint16Array;
+  readonly mAddr: Float64Array;
+  readonly mRange: Int16Array;
+  readonly mBits: Uint8Array;
+  /**
+   * Each slot's last use (CacheSystem.now at its last hit or fill): the LRU order. An
+   * invalid slot's is -1, below every valid one, so the victim scan is one comparison a
+   * way and still takes the lowest invalid way first.
+   */
+  readonly used: Float64Array;
+  /**
+   * Lines held per bucket of line numbers (KeyID included), so most lookups of a line the
+   * cache does not hold (a stream's, a snoop's) compare no tags. Host-side only.
+   */
+  readonly present = new Uint32Array(PRESENCE);
+
+  /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
+  private readonly setMask: number;
+
+  constructor(readonly sets: number, readonly ways: number) {
+    this.tags = new Float64Array(sets * ways).fill(INVALID);
+    this.dirty = new Uint8Array(sets * ways);
+    this.data = new Uint8Array(sets * ways * LINE);
+    this.data32 = new Int32Array(this.data.buffer);
+    this.mKey = new Uint16Array(sets * ways);
+    this.mAddr = new Float64Array(sets * ways);
+    this.mRange = new Int16Array(sets * ways);
+    this.mBits = new Uint8Array(sets * ways);
+    this.used = new Float64Array(sets * ways).fill(INVALID);
+    this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
+  }
+
+  /**
+   * The first slot of line number `line`'s set: (line mod sets) * ways. Line numbers
+   * exceed 32 bits once KeyID bits are set, so `%` is a floating-point remainder (a
+   * library call in V8, about 15 ns, several per line). For a power-of-two set count the
+   * same value is the low bits of the line number's low 32-bit word (`>>> 0` is exactly
+   * ToUint32, the integer mod 2^32, and sets divides 2^32).
+   */
+  setBase(line: number): number {
+    const m = this.setMask;
+    return (m >= 0 ? (line >>> 0) & m : line % this.sets) * this.ways;
+  }
+
+  /** The slot holding line number `line` (pa / 64), or -1. */
+  find(line: number): number {
+    if (this.present[bucket(line)] === 0) return -1;
+    const base = this.setBase(line);
+    const tags = this.tags;
+    for (let i = base; i < base + this.ways; i++) if (tags[i] === line) return i;
+    return -1;
+  }
+
+  /** Slot `slot` now holds line number `line` (it was invalid). */
+  install(slot: number, line: number): void {
+    this.tags[slot] = line;
+    this.present[bucket(line)]++;
+  }
+
+  /** Slot `slot` (valid) is invalid from now on. */
+  drop(slot: number): void {
+    this.present[bucket(this.tags[slot])]--;
+    this.tags[slot] = INVALID;
+    this.used[slot] = INVALID;
+  }
+
+  /** Every slot invalid. */
+  clear(): void {
+    this.tags.fill(INVALID);
+    this.used.fill(INVALID);
+    this.dirty.fill(0);
+    this.present.fill(0);
+  }
+
+  /** Where slot `slot`'s 64 bytes are in `data`, in lines: way * sets + set. */
+  dataLine(slot: number): number {
+    const way = slot % this.ways;
+    return way * this.sets + (slot - way) / this.ways;
+  }
+}
+
+/** A line number's presence-filter bucket: its low bits (exact: PRESENCE divides 2^32). */
+export function bucket(line: number): number {
+  return (line >>> 0) & (PRESENCE - 1);
+}
