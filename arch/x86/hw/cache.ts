@@ -115,66 +115,145 @@ export class CacheSystem {
 
   /**
    * copy()'s whole lines when the memory system batches: `n` lines from line-aligned
-   * `pa`, all in one 4 KiB page, to (write) or from buf32 at word `w`. The same events in
-   * the same order as n calls of line() with a 16-word copy after each (the batch test
-   * compares the two); only the host work is reshaped:
+   * `pa`, all in one 4 KiB page, to (write) or from buf32 at word `w`. The same DIMM
+   * bytes, loads, counters and clock as n calls of line() with a 16-word copy after each
+   * (the batch test compares the two); only the host work is reshaped, as a memory
+   * controller sees a stream:
    * - the page is decoded once, at its first miss (memory ranges are 4 KiB-aligned, so
-   *   its lines share KeyID, range and hole-ness), and each slot keeps its decode for the
+   *   its lines share KeyID, range and hole-ness), and each slot keeps its decode for its
    *   write-back;
-   * - the copies between the buffer and the cache wait until every line has its slot and
-   *   then move in runs of adjacent slots (a stream fills one way of consecutive sets).
-   *   Deferring them is exact when the n lines fall in n different sets: nothing in the
-   *   run can then evict, fill or write back a slot another line of the run took. A cache
-   *   with fewer sets than that copies line by line.
+   * - a pass over the lines does the lookups, victims and installs; the dirty victims'
+   *   write-backs wait in `pending` and go to the queue in runs (a stream evicts an older
+   *   page in order, one way of consecutive sets: adjacent data, adjacent addresses);
+   * - then the fills, in address order, straight into the buffer, in runs from the stream
+   *   prefetcher (memsys.ts fillRun); then the copies between buffer and cache, in runs.
+   * Deferring is exact when the n lines fall in n different sets and a set is chosen by
+   * KeyID-free address bits (a power-of-two set count): no line of the run then evicts,
+   * fills or writes back a slot another line took, and no deferred write-back is of an
+   * address a fill of the run reads (its victim would share the fill's set). A snoop that
+   * finds the line in another cache writes the pending write-backs first, then snoops as
+   * line() does. Other geometries take line() line by line.
    */
   copyRun(pkg: number, pa: number, n: number, buf32: Int32Array, w: number, write: boolean): void {
     const c = this.caches[pkg];
-    const tags = c.tags, dirty = c.dirty, d32 = c.data32, ways = c.ways;
-    const slots = this.runSlots;
-    const deferred = c.sets >= n;
-    const line0 = pa / LINE;
-    let dkey = 0, daddr = 0, dri = -1; // the page's decode (address of its line 0)
+    if (c.sets < n || !c.pow2) { this.copyLines(pkg, pa, n, buf32, w, write); return; }
+    const tags = c.tags, dirty = c.dirty, used = c.used, present = c.present, ways = c.ways, sets = c.sets;
+    const mKey = c.mKey, mAddr = c.mAddr, mRange = c.mRange, mBits = c.mBits;
+    const slots = this.runSlots, filled = this.runFilled;
     const bits = this.mem.splitBits(pkg);
+    const line0 = pa / LINE;
+    const set0 = c.setBase(line0) / ways; // later lines: the sets after it (pow2: mod sets)
+    let dkey = 0, daddr = 0, dri = -1; // the page's decode (address of its line 0)
+    let hits = 0, misses = 0, fills = 0, now = this.now;
+    let way = 0, vway = 0; // the way the last line was found in, and the last victim's
+    this.pending.n = 0;
     let k = 0;
     try {
       for (; k < n; k++) {
         const line = line0 + k;
+        const set = (set0 + k) & (sets - 1), base = set * ways;
         let slot = -1;
-        if (c.present[bucket(line)] !== 0) {
-          const base = c.setBase(line);
-          for (let i = base; i < base + ways; i++) if (tags[i] === line) { slot = i; break; }
+        if (present[bucket(line)] !== 0) {
+          if (tags[base + way] === line) slot = base + way;
+          else for (let i = base; i < base + ways; i++) if (tags[i] === line) { slot = i; break; }
         }
+        filled[k] = 0;
         if (slot >= 0) {
-          this.counters.cacheHits++;
-          this.clock.tick(COST.cacheHit);
+          hits++;
           if (write && !dirty[slot]) { this.invalidateOthers(pkg, line); dirty[slot] = 1; }
         } else {
-          this.counters.cacheMisses++;
+          misses++;
           if (dri < 0) { // #MC before anything of this line changes, as line() raises it
             const d = this.mem.decode(pkg, pa + k * LINE);
             dkey = d.keyid; daddr = d.addr - k * LINE; dri = d.ri;
           }
-          this.snoop(pkg, line, write);
-          slot = this.victim(pkg, c, line);
-          const addr = daddr + k * LINE;
-          if (!write) this.mem.fill(pkg, dkey, addr, dri, d32, c.dataLine(slot) * 16);
+          if (this.heldElsewhere(pkg, line)) { this.flushPending(); this.snoop(pkg, line, write); }
+          // The victim: the lowest invalid way, else the least recently used. The scan starts
+          // at the way the last victim was in (a stream evicts one way of consecutive sets),
+          // so its comparisons are predictable; an invalid winner is looked for again from way 0.
+          slot = base + vway;
+          for (let i = base; i < base + ways; i++) if (used[i] < used[slot]) slot = i;
+          if (used[slot] === INVALID) { slot = base; while (used[slot] !== INVALID) slot++; }
+          vway = slot - base;
+          if (used[slot] !== INVALID) {
+            if (dirty[slot]) this.deferWriteBack(pkg, c, slot);
+            c.drop(slot);
+          }
           c.install(slot, line);
           dirty[slot] = write ? 1 : 0;
-          c.mKey[slot] = dkey; c.mAddr[slot] = addr; c.mRange[slot] = dri; c.mBits[slot] = bits;
+          mKey[slot] = dkey; mAddr[slot] = daddr + k * LINE; mRange[slot] = dri; mBits[slot] = bits;
+          if (!write) { filled[k] = 1; fills++; }
         }
-        c.used[slot] = ++this.now;
-        const at = c.dataLine(slot);
-        if (deferred) slots[k] = at;
-        else if (write) copyLine32(buf32, w + 16 * k, d32, at * 16);
-        else copyLine32(d32, at * 16, buf32, w + 16 * k);
+        used[slot] = ++now;
+        way = slot - base;
+        slots[k] = way * sets + set; // c.dataLine(slot)
       }
-    } finally {
-      if (deferred) copyRuns(slots, k, buf32, w, d32, write); // the lines done before any fault
+    } finally { // the lines done before any fault
+      this.now = now;
+      this.counters.cacheHits += hits;
+      this.counters.cacheMisses += misses;
+      this.clock.tick(hits * COST.cacheHit);
+      this.flushPending();
+      for (let i = 0; fills > 0 && i < k;) {
+        if (filled[i] === 0) { i++; continue; }
+        let j = i + 1;
+        while (j < k && filled[j] !== 0) j++;
+        this.mem.fillRun(pkg, dkey, daddr + i * LINE, dri, j - i, buf32, w + 16 * i);
+        i = j;
+      }
+      copyRuns(slots, filled, k, buf32, w, c.data32, write);
     }
   }
 
-  /** copyRun's data lines (PackageCache.dataLine), one per line of a page. */
-  private readonly runSlots = new Int32Array(4096 / LINE);
+  /** copyRun for geometries it cannot defer in: line() and a 16-word copy per line. */
+  private copyLines(pkg: number, pa: number, n: number, buf32: Int32Array, w: number, write: boolean): void {
+    const d32 = this.caches[pkg].data32;
+    for (let k = 0; k < n; k++) {
+      const at = this.line(pkg, pa + k * LINE, write, write) >>> 2;
+      if (write) copyLine32(buf32, w + 16 * k, d32, at);
+      else copyLine32(d32, at, buf32, w + 16 * k);
+    }
+  }
+
+  /** copyRun's data lines (PackageCache.dataLine) and which lines it filled, one per line of a page. */
+  private readonly runSlots = new Int32Array(PAGE / LINE);
+  private readonly runFilled = new Uint8Array(PAGE / LINE);
+  /** copyRun's deferred write-backs, in eviction order: package, data line and kept decode. */
+  private readonly pending = { n: 0, pkg: new Int32Array(PAGE / LINE), at: new Int32Array(PAGE / LINE),
+    key: new Int32Array(PAGE / LINE), addr: new Float64Array(PAGE / LINE), ri: new Int32Array(PAGE / LINE) };
+
+  /** Whether a package other than `pkg` holds line number `line`. */
+  private heldElsewhere(pkg: number, line: number): boolean {
+    for (let p = 0; p < this.caches.length; p++) if (p !== pkg && this.caches[p].find(line) >= 0) return true;
+    return false;
+  }
+
+  /**
+   * writeBack() of a dirty victim, its queueing deferred to flushPending (the data stays
+   * in the slot until copyRun's copies). A line whose range is now a hole writes back at
+   * once, after the pending ones, to raise its #MC as writeBack does.
+   */
+  private deferWriteBack(pkg: number, c: PackageCache, slot: number): void {
+    if (c.mBits[slot] !== this.mem.splitBits(pkg)) this.redecode(pkg, c, slot);
+    if (c.mRange[slot] < 0) { this.flushPending(); this.writeBack(pkg, slot); return; }
+    const p = this.pending, i = p.n++;
+    p.pkg[i] = pkg; p.at[i] = c.dataLine(slot); p.key[i] = c.mKey[slot]; p.addr[i] = c.mAddr[slot]; p.ri[i] = c.mRange[slot];
+    c.dirty[slot] = 0;
+    this.counters.cacheWritebacks++;
+  }
+
+  /** Queue the deferred write-backs in order: adjacent data of adjacent lines of one page as one run. */
+  private flushPending(): void {
+    const p = this.pending, n = p.n;
+    p.n = 0;
+    for (let i = 0; i < n;) {
+      let j = i + 1;
+      while (j < n && p.pkg[j] === p.pkg[i] && p.at[j] === p.at[j - 1] + 1 && p.key[j] === p.key[i] &&
+        p.ri[j] === p.ri[i] && p.addr[j] === p.addr[j - 1] + LINE && ((p.addr[j] >>> 0) & (PAGE - 1)) !== 0) j++;
+      this.mem.queueRun(p.key[i], p.addr[i], p.ri[i], j - i, this.caches[p.pkg[i]].data32, p.at[i] * 16);
+      i = j;
+    }
+  }
 
   dataOf(pkg: number): Uint8Array { return this.caches[pkg].data; }
 
@@ -305,18 +384,22 @@ export class CacheSystem {
 
 /**
  * Move lines 0..n-1 between buf32 (line k at word w + 16 k) and the cache's words (line k
- * at slot slots[k]): runs of adjacent slots as one TypedArray copy, short ones word by word.
+ * at slot slots[k]): into the cache when writing or when the line was filled into the
+ * buffer (filled[k]), else out of it. Runs of adjacent slots moving the same way are one
+ * TypedArray copy, short ones word by word.
  */
-function copyRuns(slots: Int32Array, n: number, buf32: Int32Array, w: number, d32: Int32Array, write: boolean): void {
+function copyRuns(slots: Int32Array, filled: Uint8Array, n: number, buf32: Int32Array, w: number, d32: Int32Array,
+  write: boolean): void {
   for (let i = 0; i < n;) {
+    const into = write || filled[i] !== 0;
     let j = i + 1;
-    while (j < n && slots[j] === slots[j - 1] + 1) j++;
+    while (j < n && slots[j] === slots[j - 1] + 1 && (write || filled[j] === filled[i])) j++;
     if (j - i >= 4) { // a view and a native copy pay off over a few lines
-      if (write) d32.set(buf32.subarray(w + 16 * i, w + 16 * j), slots[i] * 16);
+      if (into) d32.set(buf32.subarray(w + 16 * i, w + 16 * j), slots[i] * 16);
       else buf32.set(d32.subarray(slots[i] * 16, slots[j - 1] * 16 + 16), w + 16 * i);
     } else {
       for (let k = i; k < j; k++) {
-        if (write) copyLine32(buf32, w + 16 * k, d32, slots[k] * 16);
+        if (into) copyLine32(buf32, w + 16 * k, d32, slots[k] * 16);
         else copyLine32(d32, slots[k] * 16, buf32, w + 16 * k);
       }
     }

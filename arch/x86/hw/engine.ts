@@ -205,8 +205,8 @@ export class MktmeEngine {
   keyMode(keyid: number): number { return this.mode[keyid]; }
 
   /** Count lines the memory system moved in a batch (see cryptLines). */
-  countEncrypted(keyid: number): void { this.encLines[keyid]++; }
-  countDecrypted(keyid: number): void { this.decLines[keyid]++; }
+  countEncrypted(keyid: number, lines = 1): void { this.encLines[keyid] += lines; }
+  countDecrypted(keyid: number, lines = 1): void { this.decLines[keyid] += lines; }
 
   /** The cipher for a line, or null when the line travels in plaintext (for cryptLines). */
   lineCipher(keyid: number, addr: number): XtsCipher | null { return this.cipherFor(keyid, addr); }

@@ -329,6 +329,68 @@ export class MemorySystem {
     if (q.n === QUEUE_LINES) this.drain(node);
   }
 
+  /**
+   * `n` lines queued as n queueLine calls would queue them: consecutive addresses from
+   * `addr` (KeyID-free, in range `ri`, all in one 4 KiB page) under `keyid`, from src32 at
+   * word `w` on. One cipher lookup, one clock charge and one copy per part that fits the
+   * queue (the cache's deferred write-backs, cache.ts copyRun).
+   */
+  queueRun(keyid: number, addr: number, ri: number, n: number, src32: Int32Array, w: number): void {
+    const node = this.ranges[ri].node;
+    const cipher = this.cipherOf(node, keyid, addr);
+    this.clock.tick(n * transferCycles(cipher !== null, false));
+    this.dropStreams(node, addr, n * LINE);
+    const q = this.queues[node];
+    for (let done = 0; done < n;) {
+      const m = Math.min(n - done, QUEUE_LINES - q.n);
+      const i0 = q.n, a0 = addr + done * LINE;
+      for (let i = 0; i < m; i++) {
+        const a = a0 + i * LINE;
+        q.ciphers[i0 + i] = cipher;
+        q.addrs[i0 + i] = a;
+        q.set.add(a);
+        q.ranges[i0 + i] = ri;
+      }
+      q.data32.set(src32.subarray(w + done * (LINE / 4), w + (done + m) * (LINE / 4)), i0 * (LINE / 4));
+      q.n += m;
+      if (a0 < q.lo) q.lo = a0;
+      if (a0 + (m - 1) * LINE > q.hi) q.hi = a0 + (m - 1) * LINE;
+      this.pkgs[node].engine.countEncrypted(keyid, m);
+      done += m;
+      if (q.n === QUEUE_LINES) this.drain(node);
+    }
+  }
+
+  /**
+   * `n` fills as n fill() calls in address order would do them: consecutive lines from
+   * `addr` (KeyID-free, in range `ri`, all in one 4 KiB page) under `keyid`, into dst32 at
+   * word `w` on. Lines the package's stream buffer holds, following a fill of the line
+   * before, move as one copy with one clock charge (timing.ts's sequential rate for each).
+   */
+  fillRun(reqPkg: number, keyid: number, addr: number, ri: number, n: number, dst32: Int32Array, w: number): void {
+    const node = this.ranges[ri].node;
+    const s = this.streams[reqPkg], q = this.queues[node];
+    for (let i = 0; i < n;) {
+      const a = addr + i * LINE;
+      let m = 0;
+      if (s.n !== 0 && s.keyid === keyid && s.node === node && a >= s.base && a < s.base + s.n * LINE &&
+        a === this.lastFill[reqPkg] + LINE && keyid === this.lastFillKey[reqPkg]) {
+        const j = (a - s.base) / LINE;
+        while (i + m < n && j + m < s.n && s.live[j + m] !== 0) m++;
+        if (m > 0 && q.n !== 0 && q.holds(a, m * LINE)) m = 0; // fill() drains first: take that path
+        if (m > 0) {
+          this.clock.tick(m * transferCycles(this.cipherOf(node, keyid, a) !== null, true));
+          this.lastFill[reqPkg] = a + (m - 1) * LINE;
+          s.live.fill(0, j, j + m);
+          dst32.set(s.data32.subarray(j * (LINE / 4), (j + m) * (LINE / 4)), w + i * (LINE / 4));
+          this.pkgs[node].engine.countDecrypted(keyid, m);
+        }
+      }
+      if (m === 0) { this.fill(reqPkg, keyid, a, ri, dst32, w + i * (LINE / 4)); m = 1; }
+      i += m;
+    }
+  }
+
   /** Drain node `node`'s queue: encrypt its lines in runs, store them in arrival order. */
   private drain(node: number): void {
     const q = this.queues[node];

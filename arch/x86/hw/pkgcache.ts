@@ -43,6 +43,8 @@ export class PackageCache {
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
   private readonly setMask: number;
+  /** Whether sets is a power of two: a set is then chosen by address bits below the KeyID's. */
+  readonly pow2: boolean;
 
   constructor(readonly sets: number, readonly ways: number) {
     this.tags = new Float64Array(sets * ways).fill(INVALID);
@@ -55,6 +57,7 @@ export class PackageCache {
     this.mBits = new Uint8Array(sets * ways);
     this.used = new Float64Array(sets * ways).fill(INVALID);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
+    this.pow2 = this.setMask >= 0;
   }
 
   /**

@@ -302,10 +302,10 @@ export class XtsCipher {
     const bytes = b * LINE_BYTES;
     const page = b === PAGE_LINES;
     const whole = b === BATCH;
-    m.set(this.ecb2!.update(page ? this.tinPage : whole ? this.tinView : this.tinView.subarray(0, 16 * b)), MEM.TOUT);
+    this.ecb2!.updateInto(page ? this.tinPage : whole ? this.tinView : this.tinView.subarray(0, 16 * b), m, MEM.TOUT);
     m.set(src.subarray(srcOff, srcOff + bytes), MEM.PA);
     k.pageIn(b);
-    m.set((encrypting ? this.ecb1! : this.ecb1d!).update(page ? this.paPage : whole ? this.paView : this.paView.subarray(0, bytes)), MEM.PB);
+    (encrypting ? this.ecb1! : this.ecb1d!).updateInto(page ? this.paPage : whole ? this.paView : this.paView.subarray(0, bytes), m, MEM.PB);
     k.pageOut(b);
     dst.set(page ? this.pbPage : whole ? this.pbView : this.pbView.subarray(0, bytes), dstOff);
   }
