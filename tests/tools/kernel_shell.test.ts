@@ -91,5 +91,5 @@ t.test('tools/shell: an executable sh script, the package\'s bin', async (t) => 
   execFileSync('/bin/sh', ['-n', launcher]); // parses as sh (throws otherwise)
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
   t.same(pkg.bin, { 'mktme-shell': 'tools/shell' });
-  t.match(fs.readFileSync(path.join(REPO_ROOT, 'Makefile'), 'utf8'), /\nrun:.*\n\t@NODE=\$\(NODE\) \.\/tools\/shell \$\(ARGS\)\n/);
+  t.match(fs.readFileSync(path.join(REPO_ROOT, 'Makefile'), 'utf8'), /\nrun:.*\n\t@NODE=\$\(NODE\) NODE_V8='\$\(NODE_V8\)' \.\/tools\/shell \$\(ARGS\)\n/);
 });
