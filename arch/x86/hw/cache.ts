@@ -144,9 +144,10 @@ export class CacheSystem {
     const line0 = pa / LINE;
     const set0 = c.setBase(line0) / ways; // later lines: the sets after it (pow2: mod sets)
     let dkey = 0, daddr = 0, dri = -1; // the page's decode (address of its line 0)
-    let hits = 0, misses = 0, fills = 0, now = this.now;
+    let hits = 0, misses = 0, fills = 0, wbs = 0, now = this.now;
+    const pend = this.pending;
     let way = 0, vway = 0; // the way the last line was found in, and the last victim's
-    this.pending.n = 0;
+    pend.n = 0;
     let k = 0;
     try {
       for (; k < n; k++) {
@@ -175,11 +176,20 @@ export class CacheSystem {
           for (let i = base; i < base + ways; i++) if (used[i] < used[slot]) slot = i;
           if (used[slot] === INVALID) { slot = base; while (used[slot] !== INVALID) slot++; }
           vway = slot - base;
-          if (used[slot] !== INVALID) {
-            if (dirty[slot]) this.deferWriteBack(pkg, c, slot);
-            c.drop(slot);
+          if (used[slot] !== INVALID) { // evict: the write-back deferred (deferWriteBack, inline)
+            if (dirty[slot]) {
+              if (mBits[slot] !== bits || mRange[slot] < 0) this.deferWriteBack(pkg, c, slot); // redecode, or a hole's #MC
+              else {
+                const i = pend.n++;
+                pend.pkg[i] = pkg; pend.at[i] = (slot - base) * sets + set;
+                pend.key[i] = mKey[slot]; pend.addr[i] = mAddr[slot]; pend.ri[i] = mRange[slot];
+                wbs++;
+              }
+            }
+            present[bucket(tags[slot])]--; // c.drop and c.install, without the invalid state between
           }
-          c.install(slot, line);
+          tags[slot] = line;
+          present[bucket(line)]++;
           dirty[slot] = write ? 1 : 0;
           mKey[slot] = dkey; mAddr[slot] = daddr + k * LINE; mRange[slot] = dri; mBits[slot] = bits;
           if (!write) { filled[k] = 1; fills++; }
@@ -192,6 +202,7 @@ export class CacheSystem {
       this.now = now;
       this.counters.cacheHits += hits;
       this.counters.cacheMisses += misses;
+      this.counters.cacheWritebacks += wbs;
       this.clock.tick(hits * COST.cacheHit);
       this.flushPending();
       for (let i = 0; fills > 0 && i < k;) {
