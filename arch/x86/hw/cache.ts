@@ -22,6 +22,7 @@ import type { Counters } from './counters.js';
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
 import { INVALID, PackageCache, bucket } from './pkgcache.js';
+import { copyRuns, PendingWriteBacks } from './cacherun.js';
 import { copyLine32, WordViews } from './words.js';
 
 const PAGE = 4096;
@@ -180,9 +181,7 @@ export class CacheSystem {
             if (dirty[slot]) {
               if (mBits[slot] !== bits || mRange[slot] < 0) this.deferWriteBack(pkg, c, slot); // redecode, or a hole's #MC
               else {
-                const i = pend.n++;
-                pend.pkg[i] = pkg; pend.at[i] = (slot - base) * sets + set;
-                pend.key[i] = mKey[slot]; pend.addr[i] = mAddr[slot]; pend.ri[i] = mRange[slot];
+                pend.push(pkg, (slot - base) * sets + set, mKey[slot], mAddr[slot], mRange[slot]);
                 wbs++;
               }
             }
@@ -229,9 +228,8 @@ export class CacheSystem {
   /** copyRun's data lines (PackageCache.dataLine) and which lines it filled, one per line of a page. */
   private readonly runSlots = new Int32Array(PAGE / LINE);
   private readonly runFilled = new Uint8Array(PAGE / LINE);
-  /** copyRun's deferred write-backs, in eviction order: package, data line and kept decode. */
-  private readonly pending = { n: 0, pkg: new Int32Array(PAGE / LINE), at: new Int32Array(PAGE / LINE),
-    key: new Int32Array(PAGE / LINE), addr: new Float64Array(PAGE / LINE), ri: new Int32Array(PAGE / LINE) };
+  /** copyRun's deferred write-backs, in eviction order. */
+  private readonly pending = new PendingWriteBacks(PAGE / LINE);
 
   /** Whether a package other than `pkg` holds line number `line`. */
   private heldElsewhere(pkg: number, line: number): boolean {
@@ -247,24 +245,14 @@ export class CacheSystem {
   private deferWriteBack(pkg: number, c: PackageCache, slot: number): void {
     if (c.mBits[slot] !== this.mem.splitBits(pkg)) this.redecode(pkg, c, slot);
     if (c.mRange[slot] < 0) { this.flushPending(); this.writeBack(pkg, slot); return; }
-    const p = this.pending, i = p.n++;
-    p.pkg[i] = pkg; p.at[i] = c.dataLine(slot); p.key[i] = c.mKey[slot]; p.addr[i] = c.mAddr[slot]; p.ri[i] = c.mRange[slot];
+    this.pending.push(pkg, c.dataLine(slot), c.mKey[slot], c.mAddr[slot], c.mRange[slot]);
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
   }
 
-  /** Queue the deferred write-backs in order: adjacent data of adjacent lines of one page as one run. */
-  private flushPending(): void {
-    const p = this.pending, n = p.n;
-    p.n = 0;
-    for (let i = 0; i < n;) {
-      let j = i + 1;
-      while (j < n && p.pkg[j] === p.pkg[i] && p.at[j] === p.at[j - 1] + 1 && p.key[j] === p.key[i] &&
-        p.ri[j] === p.ri[i] && p.addr[j] === p.addr[j - 1] + LINE && ((p.addr[j] >>> 0) & (PAGE - 1)) !== 0) j++;
-      this.mem.queueRun(p.key[i], p.addr[i], p.ri[i], j - i, this.caches[p.pkg[i]].data32, p.at[i] * 16);
-      i = j;
-    }
-  }
+  /** Queue the deferred write-backs (cacherun.ts). */
+  private flushPending(): void { this.pending.flush(this.mem, this.caches); }
+
 
   dataOf(pkg: number): Uint8Array { return this.caches[pkg].data; }
 
@@ -390,30 +378,5 @@ export class CacheSystem {
     let n = 0;
     for (const c of this.caches) for (let s = 0; s < c.tags.length; s++) if (c.tags[s] !== INVALID && c.dirty[s]) n++;
     return n;
-  }
-}
-
-/**
- * Move lines 0..n-1 between buf32 (line k at word w + 16 k) and the cache's words (line k
- * at slot slots[k]): into the cache when writing or when the line was filled into the
- * buffer (filled[k]), else out of it. Runs of adjacent slots moving the same way are one
- * TypedArray copy, short ones word by word.
- */
-function copyRuns(slots: Int32Array, filled: Uint8Array, n: number, buf32: Int32Array, w: number, d32: Int32Array,
-  write: boolean): void {
-  for (let i = 0; i < n;) {
-    const into = write || filled[i] !== 0;
-    let j = i + 1;
-    while (j < n && slots[j] === slots[j - 1] + 1 && (write || filled[j] === filled[i])) j++;
-    if (j - i >= 4) { // a view and a native copy pay off over a few lines
-      if (into) d32.set(buf32.subarray(w + 16 * i, w + 16 * j), slots[i] * 16);
-      else buf32.set(d32.subarray(slots[i] * 16, slots[j - 1] * 16 + 16), w + 16 * i);
-    } else {
-      for (let k = i; k < j; k++) {
-        if (into) copyLine32(buf32, w + 16 * k, d32, slots[k] * 16);
-        else copyLine32(d32, slots[k] * 16, buf32, w + 16 * k);
-      }
-    }
-    i = j;
   }
 }

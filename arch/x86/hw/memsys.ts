@@ -41,10 +41,12 @@ import { transferCycles } from './timing.js';
 import { cryptLines, encryptRuns, LINE } from './engine.js';
 import type { XtsCipher } from './crypto/xts.js';
 import type { Package } from './package.js';
-import { SparseMemory } from './dram.js';
+import type { SparseMemory } from './dram.js';
 import type { PhysRange } from './memmap.js';
 import { copyLine32, WordViews } from './words.js';
-import { LineSet, LINESET_MAX } from './lineset.js';
+import { PAGE_LINES, QUEUE_LINES, STREAM_LINES, StreamBuffer, WriteQueue } from './mcbuffers.js';
+
+const PAGE = 4096;
 
 export interface Decoded {
   keyid: number;
@@ -54,57 +56,6 @@ export interface Decoded {
   store: SparseMemory;
   /** The range's index in MemorySystem.ranges/stores. */
   ri: number;
-}
-
-/** Lines a write-combining queue holds before it drains (the line cipher's batch, xts-wasm.ts). */
-const QUEUE_LINES = 1024;
-if (QUEUE_LINES > LINESET_MAX) throw new Error('memsys: queue larger than its LineSet');
-const PAGE = 4096;
-const PAGE_LINES = PAGE / LINE;
-/** Lines one prefetch decrypts at most: the rest of a page and up to fifteen pages after it. */
-const STREAM_LINES = 16 * PAGE_LINES;
-
-/** One memory controller's write-combining queue (plaintext, decoded, in arrival order). */
-class WriteQueue {
-  n = 0;
-  /** Each line's cipher, looked up when it was queued (null: plaintext). */
-  readonly ciphers: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
-  readonly addrs = new Float64Array(QUEUE_LINES);
-  /** Each line's memory range (an index into MemorySystem.ranges/stores). */
-  readonly ranges = new Int32Array(QUEUE_LINES);
-  readonly data = new Uint8Array(QUEUE_LINES * LINE);
-  readonly data32 = new Int32Array(this.data.buffer);
-  /** Lowest and highest queued address, for a quick "not here" on fills. */
-  lo = Infinity;
-  hi = -Infinity;
-
-  /** The queued addresses, for the one-line question every fill asks. */
-  readonly set = new LineSet();
-
-  holds(addr: number, len: number): boolean {
-    if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
-    if (len === LINE) return this.set.has(addr);
-    if (len / LINE < this.n) { // fewer lines asked about than queued: ask line by line
-      for (let a = addr; a < addr + len; a += LINE) if (this.set.has(a)) return true;
-      return false;
-    }
-    for (let i = 0; i < this.n; i++) if (this.addrs[i] >= addr && this.addrs[i] < addr + len) return true;
-    return false;
-  }
-}
-
-/** One package's stream prefetcher: the run it last fetched, decrypted. */
-class StreamBuffer {
-  /** Lines held (0: empty); line i is at base + 64 i, valid while live[i]. */
-  n = 0;
-  base = 0;
-  keyid = 0;
-  node = 0;
-  /** Where the last prefetch ended (kept when the buffer is dropped): a fill here continues the stream. */
-  end = -1;
-  readonly live = new Uint8Array(STREAM_LINES);
-  readonly data = new Uint8Array(STREAM_LINES * LINE);
-  readonly data32 = new Int32Array(this.data.buffer);
 }
 
 export class MemorySystem {
@@ -317,14 +268,7 @@ export class MemorySystem {
     this.clock.tick(transferCycles(cipher !== null, false));
     this.dropStreams(node, addr, LINE);
     const q = this.queues[node];
-    const i = q.n++;
-    q.ciphers[i] = cipher;
-    q.addrs[i] = addr;
-    q.set.add(addr);
-    q.ranges[i] = ri;
-    copyLine32(src32, w, q.data32, i * (LINE / 4));
-    if (addr < q.lo) q.lo = addr;
-    if (addr > q.hi) q.hi = addr;
+    q.append(cipher, addr, ri, 1, src32, w);
     eng.countEncrypted(keyid);
     if (q.n === QUEUE_LINES) this.drain(node);
   }
@@ -343,18 +287,7 @@ export class MemorySystem {
     const q = this.queues[node];
     for (let done = 0; done < n;) {
       const m = Math.min(n - done, QUEUE_LINES - q.n);
-      const i0 = q.n, a0 = addr + done * LINE;
-      for (let i = 0; i < m; i++) {
-        const a = a0 + i * LINE;
-        q.ciphers[i0 + i] = cipher;
-        q.addrs[i0 + i] = a;
-        q.set.add(a);
-        q.ranges[i0 + i] = ri;
-      }
-      q.data32.set(src32.subarray(w + done * (LINE / 4), w + (done + m) * (LINE / 4)), i0 * (LINE / 4));
-      q.n += m;
-      if (a0 < q.lo) q.lo = a0;
-      if (a0 + (m - 1) * LINE > q.hi) q.hi = a0 + (m - 1) * LINE;
+      q.append(cipher, addr + done * LINE, ri, m, src32, w + done * (LINE / 4));
       this.pkgs[node].engine.countEncrypted(keyid, m);
       done += m;
       if (q.n === QUEUE_LINES) this.drain(node);
@@ -396,10 +329,7 @@ export class MemorySystem {
     const q = this.queues[node];
     const n = q.n;
     if (n === 0) return;
-    q.n = 0;
-    q.set.clear();
-    q.lo = Infinity;
-    q.hi = -Infinity;
+    q.reset();
     const out = this.drainBuf;
     encryptRuns(q.ciphers, q.addrs, n, q.data, out);
     // Store in arrival order; a run of consecutive addresses in one range and one 4 KiB

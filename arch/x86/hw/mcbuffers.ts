@@ -1,0 +1,88 @@
+/**
+ * A memory controller's two host-side buffers (memsys.ts has the rules that keep them
+ * invisible): the write-combining queue of written-back lines waiting to be encrypted and
+ * stored, and each package's stream-prefetch buffer of lines fetched and decrypted ahead.
+ */
+import type { XtsCipher } from './crypto/xts.js';
+import { LINE } from './engine.js';
+import { LineSet, LINESET_MAX } from './lineset.js';
+import { copyLine32 } from './words.js';
+
+/** Lines a write-combining queue holds before it drains (the line cipher's batch, xts-wasm.ts). */
+export const QUEUE_LINES = 1024;
+if (QUEUE_LINES > LINESET_MAX) throw new Error('mcbuffers: queue larger than its LineSet');
+const PAGE = 4096;
+export const PAGE_LINES = PAGE / LINE;
+/** Lines one prefetch decrypts at most: the rest of a page and up to fifteen pages after it. */
+export const STREAM_LINES = 16 * PAGE_LINES;
+
+/** One memory controller's write-combining queue (plaintext, decoded, in arrival order). */
+export class WriteQueue {
+  n = 0;
+  /** Each line's cipher, looked up when it was queued (null: plaintext). */
+  readonly ciphers: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
+  readonly addrs = new Float64Array(QUEUE_LINES);
+  /** Each line's memory range (an index into MemorySystem.ranges/stores). */
+  readonly ranges = new Int32Array(QUEUE_LINES);
+  readonly data = new Uint8Array(QUEUE_LINES * LINE);
+  readonly data32 = new Int32Array(this.data.buffer);
+  /** Lowest and highest queued address, for a quick "not here" on fills. */
+  lo = Infinity;
+  hi = -Infinity;
+
+  /** The queued addresses, for the one-line question every fill asks. */
+  readonly set = new LineSet();
+
+  /**
+   * Queue `m` lines (m fits): consecutive addresses from `addr`, each under `cipher` and
+   * in range `ri`, their plaintext from src32 at word `w` on.
+   */
+  append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array, w: number): void {
+    const i0 = this.n;
+    for (let i = 0; i < m; i++) {
+      const a = addr + i * LINE;
+      this.ciphers[i0 + i] = cipher;
+      this.addrs[i0 + i] = a;
+      this.set.add(a);
+      this.ranges[i0 + i] = ri;
+    }
+    if (m === 1) copyLine32(src32, w, this.data32, i0 * (LINE / 4));
+    else this.data32.set(src32.subarray(w, w + m * (LINE / 4)), i0 * (LINE / 4));
+    this.n += m;
+    if (addr < this.lo) this.lo = addr;
+    if (addr + (m - 1) * LINE > this.hi) this.hi = addr + (m - 1) * LINE;
+  }
+
+  /** Empty (after a drain has taken the lines). */
+  reset(): void {
+    this.n = 0;
+    this.set.clear();
+    this.lo = Infinity;
+    this.hi = -Infinity;
+  }
+
+  holds(addr: number, len: number): boolean {
+    if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
+    if (len === LINE) return this.set.has(addr);
+    if (len / LINE < this.n) { // fewer lines asked about than queued: ask line by line
+      for (let a = addr; a < addr + len; a += LINE) if (this.set.has(a)) return true;
+      return false;
+    }
+    for (let i = 0; i < this.n; i++) if (this.addrs[i] >= addr && this.addrs[i] < addr + len) return true;
+    return false;
+  }
+}
+
+/** One package's stream prefetcher: the run it last fetched, decrypted. */
+export class StreamBuffer {
+  /** Lines held (0: empty); line i is at base + 64 i, valid while live[i]. */
+  n = 0;
+  base = 0;
+  keyid = 0;
+  node = 0;
+  /** Where the last prefetch ended (kept when the buffer is dropped): a fill here continues the stream. */
+  end = -1;
+  readonly live = new Uint8Array(STREAM_LINES);
+  readonly data = new Uint8Array(STREAM_LINES * LINE);
+  readonly data32 = new Int32Array(this.data.buffer);
+}
