@@ -174,10 +174,11 @@ export class CacheSystem {
           // at the way the last victim was in (a stream evicts one way of consecutive sets),
           // so its comparisons are predictable; an invalid winner is looked for again from way 0.
           slot = base + vway;
-          for (let i = base; i < base + ways; i++) if (used[i] < used[slot]) slot = i;
-          if (used[slot] === INVALID) { slot = base; while (used[slot] !== INVALID) slot++; }
+          let oldest = used[slot];
+          for (let i = base; i < base + ways; i++) { const u = used[i]; if (u < oldest) { oldest = u; slot = i; } }
+          if (oldest === INVALID) { slot = base; while (used[slot] !== INVALID) slot++; }
           vway = slot - base;
-          if (used[slot] !== INVALID) { // evict: the write-back deferred (deferWriteBack, inline)
+          if (oldest !== INVALID) { // evict: the write-back deferred (deferWriteBack, inline)
             if (dirty[slot]) {
               if (mBits[slot] !== bits || mRange[slot] < 0) this.deferWriteBack(pkg, c, slot); // redecode, or a hole's #MC
               else {
