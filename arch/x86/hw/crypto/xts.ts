@@ -281,10 +281,12 @@ export class XtsCipher {
     const m32 = this.mem32;
     for (let done = 0; done < n; done += BATCH) {
       const b = Math.min(BATCH, n - done);
-      // TIN block i: the line's address as a 16-byte little-endian integer.
+      // TIN block i: the line's address as a 16-byte little-endian integer. Its upper 8
+      // bytes are always zero here (nothing writes them otherwise: see tweakIn), so only
+      // the low two words are stored; the high word's division only where it is not zero.
       for (let i = 0, w = MEM.TIN >>> 2; i < b; i++, w += 4) {
         const a = addrs[addrOff + done + i];
-        m32[w] = a | 0; m32[w + 1] = (a / TWO32) | 0; m32[w + 2] = 0; m32[w + 3] = 0;
+        m32[w] = a | 0; m32[w + 1] = a < TWO32 ? 0 : (a / TWO32) | 0;
       }
       const o = done * LINE_BYTES;
       this.batch(k, encrypting, b, src, srcOff + o, dst, dstOff + o);
