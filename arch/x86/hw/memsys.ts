@@ -194,6 +194,7 @@ export class MemorySystem {
     const range = this.ranges[ri], store = this.stores[ri];
     const node = range.node;
     const eng = this.pkgs[node].engine;
+    const prev = this.lastFill[reqPkg], prevKey = this.lastFillKey[reqPkg];
     const sequential = this.fillTick(reqPkg, keyid, addr, node);
     const q = this.queues[node];
     if (q.n !== 0 && q.holds(addr, LINE)) this.drain(node); // read after write: the DIMM must have it
@@ -207,14 +208,19 @@ export class MemorySystem {
         return;
       }
     }
-    if (sequential) {
+    const inPage = ((addr >>> 0) & (PAGE - 1)) / LINE;
+    // Host side only: a fill of a page's first line right after one of another page's last
+    // line, same KeyID, is a stream that went on in a frame elsewhere (a process's
+    // contiguous buffer over scattered frames); it fetches its page whole too.
+    const pageJump = !sequential && inPage === 0 && keyid === prevKey && prev >= 0 &&
+      ((prev >>> 0) & (PAGE - 1)) === PAGE - LINE;
+    if (sequential || pageJump) {
       // The rest of the 4 KiB page, within the range: fetched and decrypted in one call;
       // and, host side only, once the stream has run past a whole prefetch (this fill is
       // the line after the last one's end), the following pages too (see the header),
       // unless their frames would be read from a host file on first touch (framesInUse
       // would see it). A short sequential pair (a page walk, a small copy) pays for one
       // page at most.
-      const inPage = ((addr >>> 0) & (PAGE - 1)) / LINE;
       const streaming = addr === s.end && keyid === s.keyid && node === s.node;
       const ahead = store.fileBacked || !streaming ? 0 : STREAM_LINES - PAGE_LINES;
       const n = Math.min(PAGE_LINES - inPage + ahead, (range.base + range.size - addr) / LINE);
