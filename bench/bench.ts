@@ -11,9 +11,17 @@
  *   export const goals: Goals;   // e.g. { page_ratio: { min: 0.35 } }
  * Keys must be unique across sections. To add a section, add ONE line to SECTIONS below.
  * Anything a section prints goes to stderr, so --json output stays clean.
+ *
+ * Each section runs in a fresh node process of its own (this file again, with the same
+ * node flags, `--section NAME`), so no section's figures depend on which ran before it:
+ * in one process, the machine's hot code has seen every earlier section's objects by the
+ * time a later one runs (the memory section measured a quarter slower after blk than
+ * alone), and the C allocator's state moves node:crypto's own rate by half.
  */
 import 'source-map-support/register.js';
-import type { Goal, SectionModule } from './types.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Goal, Goals, SectionModule } from './types.js';
 
 const SECTIONS: Array<[name: string, load: () => Promise<SectionModule>]> = [
   ['crypto', () => import('./crypto.js')],
@@ -53,7 +61,46 @@ function fmt(v: number): string {
   return v.toPrecision(3);
 }
 
+/** What a section's process prints on stdout: its figures and goals, or its failure. */
+interface SectionReport { result?: Record<string, number>; goals: Goals; error?: string }
+
+/** In a section's own process: run it and print its report as one JSON line. */
+async function runSection(name: string): Promise<number> {
+  const entry = SECTIONS.find(([s]) => s === name);
+  if (!entry) { process.stderr.write(`bench: unknown section ${name}\n`); return 2; }
+  const realLog = console.log;
+  console.log = (...args: unknown[]) => console.error(...args);
+  let report: SectionReport;
+  try {
+    (globalThis as { gc?: () => void }).gc?.();
+    const mod = await entry[1]();
+    try {
+      report = { result: await mod.run(), goals: mod.goals };
+    } catch (err) {
+      report = { goals: mod.goals, error: String((err as Error)?.stack ?? err) };
+    }
+  } finally {
+    console.log = realLog;
+  }
+  process.stdout.write(JSON.stringify(report) + '\n');
+  return 0;
+}
+
+/** Run section `name` in a fresh process (this file, the same node flags). */
+function spawnSection(name: string): SectionReport {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--section', name],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last) as SectionReport;
+  } catch {
+    return { goals: {}, error: `its process ended (status ${r.status}, signal ${r.signal}) without a report` };
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
+  const sectionAt = argv.indexOf('--section');
+  if (sectionAt >= 0) return runSection(argv[sectionAt + 1] ?? '');
   const json = argv.includes('--json');
   const onlyAt = argv.indexOf('--only');
   const only = onlyAt >= 0 ? new Set((argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : null;
@@ -62,40 +109,27 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: unknown section(s): ${unknown.join(', ')}\n`);
     return 2;
   }
-  // Sections may log; keep stdout for the report alone.
-  const realLog = console.log;
-  console.log = (...args: unknown[]) => console.error(...args);
-
   const rows: Row[] = [];
   const seen = new Map<string, string>();
   let failed = false;
-  try {
-    for (const [name, load] of SECTIONS) {
-      if (only && !only.has(name)) continue;
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const mod = await load();
-      let result: Record<string, number>;
-      try {
-        result = await mod.run();
-      } catch (err) {
-        process.stderr.write(`bench: section ${name} failed: ${(err as Error)?.stack ?? err}\n`);
-        failed = true;
-        continue;
-      }
-      for (const [key, value] of Object.entries(result)) {
-        const prev = seen.get(key);
-        if (prev) throw new Error(`bench: key ${key} reported by both ${prev} and ${name}`);
-        seen.set(key, name);
-        const goal = mod.goals[key];
-        rows.push({ section: name, key, value, goal, ok: meets(value, goal) });
-      }
-      for (const key of Object.keys(mod.goals)) {
-        if (!(key in result)) rows.push({ section: name, key, value: NaN, goal: mod.goals[key], ok: false });
-      }
+  for (const [name] of SECTIONS) {
+    if (only && !only.has(name)) continue;
+    const { result, goals, error } = spawnSection(name);
+    if (result === undefined) {
+      process.stderr.write(`bench: section ${name} failed: ${error}\n`);
+      failed = true;
+      continue;
     }
-  } finally {
-    console.log = realLog;
+    for (const [key, value] of Object.entries(result)) {
+      const prev = seen.get(key);
+      if (prev) throw new Error(`bench: key ${key} reported by both ${prev} and ${name}`);
+      seen.set(key, name);
+      const goal = goals[key];
+      rows.push({ section: name, key, value, goal, ok: meets(value, goal) });
+    }
+    for (const key of Object.keys(goals)) {
+      if (!(key in result)) rows.push({ section: name, key, value: NaN, goal: goals[key], ok: false });
+    }
   }
 
   if (json) {
