@@ -142,6 +142,29 @@ t.test('the queue drains before the probe looks, and a prefetched line is droppe
   t.end();
 });
 
+t.test('a stream that jumps to another frame fetches that page whole, and a store under it is still seen', (t) => {
+  const m = rig(true);
+  const a = m.map[0].base + 64 * KiB, b = m.map[0].base + 160 * KiB; // not adjacent
+  const cpu = m.cpus[0];
+  cpu.write(a, new Uint8Array(4096).fill(0x11));
+  cpu.write(b, new Uint8Array(4096).fill(0x22));
+  for (const p of [a, b]) for (let i = 0; i < 4096; i += 64) cpu.clflush(p + i);
+  const line = new Uint8Array(64);
+  cpu.read(a + 4032, line); // a page's last line, then another page's first: the jump
+  cpu.read(b, line);
+  const before = m.counters.cacheMisses;
+  cpu.read(b + 64, line);
+  t.same(line, new Uint8Array(64).fill(0x22), 'the next line of the new page reads back');
+  // A store that bypasses the cache into a line of that page (queued at the controller),
+  // then a fill of it: the prefetched copy must not answer.
+  const fresh = new Uint8Array(64).fill(0x33);
+  cpu.movdir64b(b + 1024, fresh);
+  cpu.read(b + 1024, line);
+  t.same(line, fresh, 'the fill sees the direct store, not the stale prefetch');
+  t.equal(m.counters.cacheMisses - before, 2, 'both reads were fills');
+  t.end();
+});
+
 t.test('MOVDIR64B: #UD without the feature, #GP unaligned, and the line bypasses the cache', (t) => {
   const plain = machine();
   const src = new Uint8Array(64).fill(7);
