@@ -10,7 +10,8 @@
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
-export type ValType = typeof I32 | typeof I64;
+export const V128 = 0x7b;
+export type ValType = typeof I32 | typeof I64 | typeof V128;
 
 /** Unsigned LEB128 (§5.2.2) of a non-negative integer below 2^32. */
 function uleb(n: number): number[] {
@@ -72,6 +73,12 @@ export const op = {
   loop: [0x03, 0x40],
   end: [0x0b],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  // 128-bit SIMD (§5.4.8, prefix 0xfd; every opcode used here fits one LEB byte).
+  load128: (offset: number) => [0xfd, 0x00, ...memarg(4, offset)],
+  store128: (offset: number) => [0xfd, 0x0b, ...memarg(4, offset)],
+  xor128: [0xfd, 0x51],
+  splat64x2: [0xfd, 0x12], // i64x2.splat
+  replaceLane64x2: (lane: number) => [0xfd, 0x1e, lane], // i64x2.replace_lane
 };
 
 export interface WasmFunc {
