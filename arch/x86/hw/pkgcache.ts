@@ -37,9 +37,11 @@ export class PackageCache {
   readonly used: Float64Array;
   /**
    * Lines held per bucket of line numbers (KeyID included), so most lookups of a line the
-   * cache does not hold (a stream's, a snoop's) compare no tags. Host-side only.
+   * cache does not hold (a stream's, a snoop's) compare no tags. Host-side only. A
+   * bucket's lines share their low 14 bits, so they fall in ways x ceil(sets / 16384)
+   * slots at most: a byte each (16 KiB of host cache, not 64).
    */
-  readonly present = new Uint32Array(PRESENCE);
+  readonly present = new Uint8Array(PRESENCE);
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
   private readonly setMask: number;
@@ -47,6 +49,7 @@ export class PackageCache {
   readonly pow2: boolean;
 
   constructor(readonly sets: number, readonly ways: number) {
+    if (ways * Math.ceil(sets / PRESENCE) > 255) throw new RangeError('PackageCache: a presence bucket could overflow a byte');
     this.tags = new Float64Array(sets * ways).fill(INVALID);
     this.dirty = new Uint8Array(sets * ways);
     this.data = new Uint8Array(sets * ways * LINE);
