@@ -18,9 +18,10 @@
  *   cross 4 KiB pages: Intel 64 and IA-32 Architectures Optimization Reference Manual,
  *   "Data Prefetch to the L2 and Last Level Cache".) Once a stream has consumed a whole
  *   prefetch, the host-side batch reaches up to fifteen pages further (1024 lines, the
- *   line cipher's batch): physically adjacent pages
- *   are common in a stream, and node:crypto's ECB runs at about twice the rate in 64 KiB
- *   calls as in 16 KiB ones.
+ *   line cipher's batch): physically adjacent pages are common in a stream, and
+ *   node:crypto's ECB runs at about twice the rate in 64 KiB calls as in 16 KiB ones. A
+ *   fill of a page's first line right after a fill of another page's last line (a buffer
+ *   contiguous in virtual memory over scattered frames) fetches its page whole as well.
  *   That is bookkeeping only: virtual time charges each fill by the sequential rule of
  *   timing.ts whether or not a buffer served it, so nothing observable depends on it.
  * Both are invisible. The queue drains before anything could see the DIMM without it: a
@@ -32,8 +33,9 @@
  * would charge them, so `batched = false` (the per-line path, for the differential test) gives the
  * same DIMM bytes, counters and clock.
  *
- * The caches' fused runs (cache.ts copyRun) call fill() and queueLine() with the decode
- * each cache slot kept from its fill; readLine() and writeLine() decode for themselves.
+ * The caches' fused runs (cache.ts copyRun) call fillRun() and queueRun() (a page's lines
+ * in runs) and queueLine() with the decode each cache slot kept from its fill; readLine()
+ * and writeLine() decode for themselves.
  */
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
