@@ -46,6 +46,15 @@ const TWO32 = 4294967296;
 /** Bytes one entry maps at each level: 2^39, 2^30, 2^21, 2^12. */
 const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
 
+/**
+ * Bits 51:M of a paging-structure entry's high half, M = MAXPHYADDR (36..52 on x86-64):
+ * reserved in every entry (SDM Vol. 3A §4.5, Table 4-14 and on). Integer ops only.
+ */
+export function reservedHighBits(maxPhysAddr: number): number {
+  const m = Math.min(52, Math.max(32, maxPhysAddr));
+  return m === 52 ? 0 : (0xfffff & ~((1 << (m - 32)) - 1)) >>> 0;
+}
+
 /** The #PF a walk raises, with the SDM's error code. */
 function walkFault(va: number, access: Access, user: boolean, present: boolean, rsvd: boolean): Fault {
   return new Fault(X86_TRAP_PF, (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) |
@@ -58,12 +67,14 @@ function walkFault(va: number, access: Access, user: boolean, present: boolean, 
  */
 export function walk(port: WalkPort, cr3: number, va: number, access: Access, user: boolean,
   wp: boolean, maxPhysAddr: number): Translation {
-  let table = Math.floor(cr3 / 4096) * 4096 % 2 ** maxPhysAddr; // (guest-)physical
+  const reservedHi = reservedHighBits(maxPhysAddr);
+  // CR3's bits M-1:12: the PML4's (guest-)physical address, in halves (a floating-point
+  // remainder is a library call).
+  let table = (Math.floor(cr3 / TWO32) & ~reservedHi & 0xfffff) * TWO32 + (((cr3 >>> 0) & ~0xfff) >>> 0);
   let allowUser = true;
   let allowWrite = true;
   let nx = false;
   let global = false;
-  const reservedHi = maxPhysAddr >= 52 ? 0 : (0xfffff - (2 ** (maxPhysAddr - 32) - 1)) >>> 0; // bits 51:M of the high half
   for (let level = 0; level < 4; level++) {
     const pageSize = LEVEL_SIZE[level];
     const index = (Math.floor(va / pageSize) >>> 0) & 511; // % 512 without a floating-point remainder

@@ -21,7 +21,7 @@ import {
   EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_EPT_VIOLATION, VMX_EPT_ACCESS_BIT,
   VMX_EPT_DIRTY_BIT, VMX_EPT_LARGE_PAGE,
 } from '../isa.js';
-import type { Access } from '../mmu.js';
+import { reservedHighBits, type Access } from '../mmu.js';
 import type { PhysPort } from './vmcs.js';
 
 const TWO32 = 4294967296;
@@ -65,7 +65,7 @@ function accessBits(access: Access): number {
  */
 export function eptWalk(port: PhysPort, eptp: number, gpa: number, access: Access,
   pagingStructure: boolean, maxPhysAddr: number): EptTranslation {
-  const reservedHi = maxPhysAddr >= 52 ? 0 : (0xfffff - (2 ** (maxPhysAddr - 32) - 1)) >>> 0;
+  const reservedHi = reservedHighBits(maxPhysAddr);
   const ad = eptAdEnabled(eptp);
   let table = eptRoot(eptp);
   let perms = 7;
