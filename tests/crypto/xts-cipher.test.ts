@@ -131,8 +131,9 @@ for (const [mode, opts] of MODES) {
     const rng = new Rng(0x11e5);
     const [k1, k2] = keys(rng, 16);
     const c = new XtsCipher(k1, k2, opts);
-    // 256 lines is the routine's batch; 64 a page. Runs just under, at and over both.
-    for (const n of [1, 63, 64, 65, 255, 256, 257, 600]) {
+    // Under 6 lines run line by line; 64 is a page, 1024 the routine's batch. Runs just
+    // under, at and over each.
+    for (const n of [1, 5, 6, 7, 63, 64, 65, 1023, 1024, 1025, 2100]) {
       const addrs = new Float64Array(n + 3);
       for (let i = 0; i < addrs.length; i++) addrs[i] = (rng.u32() * 2 ** 14 + rng.below(2 ** 14)) * 64; // up to 2^52
       const plain = rng.fill(new Uint8Array(64 * n + 5));

@@ -49,6 +49,13 @@ const BATCH = BATCH_LINES;
 const PAGE_LINES = PAGE_BYTES / LINE_BYTES;
 const MAX_ADDR = 2 ** 53;
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/**
+ * Runs shorter than this go through the routine line by line: about 0.36 us a line here,
+ * against 2-3 us for a batch of up to a few lines (two node:crypto calls) and 35 ns a
+ * line more (measured with one-off loops; the queue's drains meet such runs where a
+ * page-table line falls between two pages' write-backs).
+ */
+const SMALL_RUN = 6;
 /** How many caller arrays keep a cached word view (see XtsCipher.words). */
 const VIEWS = 4;
 
@@ -275,6 +282,16 @@ export class XtsCipher {
         const o = i * LINE_BYTES;
         if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
         else jsLine(decryptBlock, this.xk1d, this.xk2, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
+      }
+      return;
+    }
+    if (n < SMALL_RUN) { // a few lines: the routine line by line beats node:crypto's fixed cost per call
+      for (let i = 0; i < n; i++) {
+        const a = addrs[addrOff + i], o = i * LINE_BYTES;
+        this.lineIn(src, srcOff + o);
+        if (encrypting) k.encLine(a | 0, (a / TWO32) | 0);
+        else k.decLine(a | 0, (a / TWO32) | 0);
+        this.lineOut(dst, dstOff + o);
       }
       return;
     }
