@@ -7,7 +7,7 @@
  * 2.25 us; a page about 5-6 us against 12.6 us for the best JS page path tried (64-bit
  * BigInt XOR passes), because tweak expansion and the XORs run on 64-bit words here.
  *
- * Per XtsCipher there is one instance with its own 256 KiB memory (B = BATCH_LINES = 1024):
+ * Per XtsCipher there is one instance with its own 192 KiB memory (B = BATCH_LINES = 1024):
  *   0x0000 E0..E3     encryption T-tables (aes-block.ts tableBytes), 4 x 1 KiB
  *   0x1000 D0..D3     decryption T-tables, 4 x 1 KiB
  *   0x2000, 0x3000    last-round tables: S(x) << 8k and Si(x) << 8k, 4 x 1 KiB each
@@ -15,7 +15,8 @@
  *   0x4400 LINE       one 64-byte line, encrypted or decrypted in place
  *   0x4800 TIN, then TOUT     line tweak inputs / their encryption, B blocks each
  *   then TW           the 4B block tweaks of a batch
- *   then PA, PB       batch buffers (64 KiB each): P ^ T in, ECB result ^ T out
+ *   then PA           the batch buffer (64 KiB): P ^ T in, then the ECB result ^ T out
+ *                     (one area, not two: less of the host's cache to keep warm)
  * (1024-line batches rather than a page's 64: node:crypto's fixed cost per call is about
  * 1.5-2 us; measured here, one ECB call of 4 KiB runs at 2.0 GB/s, 16 KiB at 2.9, 64 KiB
  * at 5.4 (256 KiB falls back to 4.4); encryptLines costs 88 ns a line in runs of 64, 43 in
@@ -24,14 +25,14 @@
  *   encLine(lo, hi), decLine(lo, hi)  XTS of LINE with tweak = hi:lo (the line address)
  *   tweakIn(lo, hi)   TIN[i] = address + 64 i, as 16-byte little-endian blocks
  *   pageIn(n)         TW[4i+j] = TOUT[i] * alpha^j, and PA ^= TW, for lines i < n (1..B)
- *   pageOut(n)        PB ^= TW, for lines i < n
+ *   pageOut(n)        PA ^= TW, for lines i < n (PA then holds the ECB result)
  * (A batch of n lines with any addresses: the caller writes TIN itself.)
  * The AES round code mirrors aes-block.ts (table layout and round equations).
  */
 import { tableBytes } from './aes-block.js';
 import { assemble, I32, I64, op, V128, type WasmFunc } from './wasm-asm.js';
 
-/** Lines one pageIn/pageOut call handles at most (the TIN/TOUT/TW/PA/PB areas below). */
+/** Lines one pageIn/pageOut call handles at most (the TIN/TOUT/TW/PA areas below). */
 export const BATCH_LINES = 1024;
 
 export const MEM = {
@@ -40,8 +41,7 @@ export const MEM = {
   TOUT: 0x4800 + 16 * BATCH_LINES,
   TW: 0x4800 + 32 * BATCH_LINES,
   PA: 0x4800 + 96 * BATCH_LINES,
-  PB: 0x4800 + 160 * BATCH_LINES,
-  END: 0x4800 + 224 * BATCH_LINES,
+  END: 0x4800 + 160 * BATCH_LINES,
 } as const;
 /** 64 KiB WebAssembly pages of memory. */
 const MEM_PAGES = Math.ceil(MEM.END / 65536);
@@ -171,13 +171,13 @@ function pageInFunc(): WasmFunc {
   return { name: 'pageIn', params: [I32], locals: [I32, I32, I64, I64, I64, V128], body: code };
 }
 
-/** pageOut(n): PB ^= TW over the first n lines, 128 bits at a time. */
+/** pageOut(n): PA ^= TW over the first n lines, 128 bits at a time. */
 function pageOutFunc(): WasmFunc {
   const [n, k] = [0, 1];
   const code = [...op.i32(0), ...op.set(k), ...op.loop];
   for (let u = 0; u < 64; u += 16) {
-    code.push(...op.get(k), ...op.get(k), ...op.load128(MEM.PB + u), ...op.get(k), ...op.load128(MEM.TW + u),
-      ...op.xor128, ...op.store128(MEM.PB + u));
+    code.push(...op.get(k), ...op.get(k), ...op.load128(MEM.PA + u), ...op.get(k), ...op.load128(MEM.TW + u),
+      ...op.xor128, ...op.store128(MEM.PA + u));
   }
   code.push(...op.get(k), ...op.i32(64), ...op.add, ...op.tee(k), ...op.get(n), ...op.i32(6), ...op.shl, ...op.ltU,
     ...op.brIf(0), ...op.end);

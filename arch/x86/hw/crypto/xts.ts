@@ -127,13 +127,11 @@ export class XtsCipher {
   private nextView = 0;
   /** Byte offset in its ArrayBuffer of the array words() was last called with. */
   private base = 0;
-  /** Views of the routine's batch areas (tweak inputs, ECB input, result): whole, and a page's worth. */
+  /** Views of the routine's batch areas (tweak inputs; the ECB input, then its result): whole, and a page's worth. */
   private readonly tinView: Uint8Array;
   private readonly paView: Uint8Array;
-  private readonly pbView: Uint8Array;
   private readonly tinPage: Uint8Array;
   private readonly paPage: Uint8Array;
-  private readonly pbPage: Uint8Array;
   private ecb1: EcbContext | null = null;
   private ecb1d: EcbContext | null = null;
   private ecb2: EcbContext | null = null;
@@ -156,10 +154,8 @@ export class XtsCipher {
         this.mem32 = new Int32Array(buf);
         this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 16 * BATCH);
         this.paView = this.mem.subarray(MEM.PA, MEM.PA + BATCH * LINE_BYTES);
-        this.pbView = this.mem.subarray(MEM.PB, MEM.PB + BATCH * LINE_BYTES);
         this.tinPage = this.tinView.subarray(0, 16 * PAGE_LINES);
         this.paPage = this.paView.subarray(0, PAGE_BYTES);
-        this.pbPage = this.pbView.subarray(0, PAGE_BYTES);
         this.xk1 = new Int32Array(buf, MEM.XK1, e1.length);
         this.xk1d = new Int32Array(buf, MEM.XK1D, d1.length);
         this.xk2 = new Int32Array(buf, MEM.XK2, e2.length);
@@ -170,8 +166,8 @@ export class XtsCipher {
         this.ecb1d = new EcbContext(k1, true);
         this.ecb2 = new EcbContext(k2, false);
       } else {
-        this.mem = this.tinView = this.paView = this.pbView = new Uint8Array(0);
-        this.tinPage = this.paPage = this.pbPage = this.mem;
+        this.mem = this.tinView = this.paView = new Uint8Array(0);
+        this.tinPage = this.paPage = this.mem;
         this.mem32 = new Int32Array(0);
         this.xk1 = scheduleView(e1.slice());
         this.xk1d = scheduleView(d1.slice());
@@ -324,9 +320,10 @@ export class XtsCipher {
     this.ecb2!.updateInto(page ? this.tinPage : whole ? this.tinView : this.tinView.subarray(0, 16 * b), m, MEM.TOUT);
     m.set(src.subarray(srcOff, srcOff + bytes), MEM.PA);
     k.pageIn(b);
-    (encrypting ? this.ecb1! : this.ecb1d!).updateInto(page ? this.paPage : whole ? this.paView : this.paView.subarray(0, bytes), m, MEM.PB);
+    const pa = page ? this.paPage : whole ? this.paView : this.paView.subarray(0, bytes);
+    (encrypting ? this.ecb1! : this.ecb1d!).updateInto(pa, m, MEM.PA); // node's answer is a copy: PA may take it
     k.pageOut(b);
-    dst.set(page ? this.pbPage : whole ? this.pbView : this.pbView.subarray(0, bytes), dstOff);
+    dst.set(pa, dstOff);
   }
 
   /**
