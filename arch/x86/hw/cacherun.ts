@@ -12,17 +12,22 @@ import { copyLine32 } from './words.js';
 const PAGE = 4096;
 
 /**
- * Dirty victims waiting for the write-combining queue, in eviction order: each one's
- * package, data line (PackageCache.dataLine) and the decode its slot kept (KeyID,
- * KeyID-free address, memory range). The data stays in the slot until it is queued.
+ * Dirty victims waiting for the write-combining queue, in eviction order, as runs: each
+ * run's package, first data line (PackageCache.dataLine), the decode its first slot kept
+ * (KeyID, KeyID-free address, memory range) and its length. A victim that continues the
+ * last run (the next data line, the next address of the same page, same package, KeyID
+ * and range: a stream evicting an older page in order) lengthens it. The data stays in
+ * the slots until it is queued.
  */
 export class PendingWriteBacks {
+  /** Runs held. */
   n = 0;
   private readonly pkg: Int32Array;
   private readonly at: Int32Array;
   private readonly key: Int32Array;
   private readonly addr: Float64Array;
   private readonly ri: Int32Array;
+  private readonly count: Int32Array;
 
   constructor(capacity: number) {
     this.pkg = new Int32Array(capacity);
@@ -30,27 +35,29 @@ export class PendingWriteBacks {
     this.key = new Int32Array(capacity);
     this.addr = new Float64Array(capacity);
     this.ri = new Int32Array(capacity);
+    this.count = new Int32Array(capacity);
   }
 
   push(pkg: number, at: number, keyid: number, addr: number, ri: number): void {
+    const last = this.n - 1;
+    if (last >= 0) {
+      const c = this.count[last];
+      if (at === this.at[last] + c && addr === this.addr[last] + c * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0 &&
+        pkg === this.pkg[last] && keyid === this.key[last] && ri === this.ri[last]) {
+        this.count[last] = c + 1;
+        return;
+      }
+    }
     const i = this.n++;
-    this.pkg[i] = pkg; this.at[i] = at; this.key[i] = keyid; this.addr[i] = addr; this.ri[i] = ri;
+    this.pkg[i] = pkg; this.at[i] = at; this.key[i] = keyid; this.addr[i] = addr; this.ri[i] = ri; this.count[i] = 1;
   }
 
-  /**
-   * Queue them all, in order (MemorySystem.queueRun): adjacent data of adjacent lines of
-   * one page, one package, KeyID and range as one run. Empty afterwards.
-   */
+  /** Queue them all, in order, a run per MemorySystem.queueRun call. Empty afterwards. */
   flush(mem: MemorySystem, caches: readonly PackageCache[]): void {
     const n = this.n;
     this.n = 0;
-    const pkg = this.pkg, at = this.at, key = this.key, addr = this.addr, ri = this.ri;
-    for (let i = 0; i < n;) {
-      let j = i + 1;
-      while (j < n && pkg[j] === pkg[i] && at[j] === at[j - 1] + 1 && key[j] === key[i] && ri[j] === ri[i] &&
-        addr[j] === addr[j - 1] + LINE && ((addr[j] >>> 0) & (PAGE - 1)) !== 0) j++;
-      mem.queueRun(key[i], addr[i], ri[i], j - i, caches[pkg[i]].data32, at[i] * (LINE / 4));
-      i = j;
+    for (let i = 0; i < n; i++) {
+      mem.queueRun(this.key[i], this.addr[i], this.ri[i], this.count[i], caches[this.pkg[i]].data32, this.at[i] * (LINE / 4));
     }
   }
 }
