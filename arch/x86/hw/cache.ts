@@ -21,7 +21,7 @@ import { Clock, COST } from './clock.js';
 import type { Counters } from './counters.js';
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
-import { INVALID, PackageCache, bucket } from './pkgcache.js';
+import { INVALID, KeptDecodes, PackageCache, bucket } from './pkgcache.js';
 import { copyRuns, PendingWriteBacks } from './cacherun.js';
 import { copyLine32, WordViews } from './words.js';
 
@@ -43,6 +43,9 @@ export class CacheSystem {
     const sets = Math.max(1, Math.floor(bytes / LINE / ways));
     this.caches = Array.from({ length: packages }, () => new PackageCache(sets, ways));
   }
+
+  /** The decodes the slots keep (pkgcache.ts). */
+  private readonly decodes = new KeptDecodes();
 
   /**
    * The slot of line `pa` (line-aligned) in package `pkg`'s cache, filling it if
@@ -70,7 +73,7 @@ export class CacheSystem {
     if (!fullLine) this.mem.readLine(pkg, d, c.data, c.dataLine(slot) * LINE);
     c.install(slot, line);
     c.dirty[slot] = forWrite ? 1 : 0;
-    c.mKey[slot] = keyid; c.mAddr[slot] = addr; c.mRange[slot] = ri; c.mBits[slot] = this.mem.splitBits(pkg);
+    c.dec[slot] = this.decodes.id(keyid, pa - addr, ri, this.mem.splitBits(pkg));
     c.used[slot] = ++this.now;
     return c.dataLine(slot) * LINE;
   }
@@ -139,12 +142,12 @@ export class CacheSystem {
     const c = this.caches[pkg];
     if (c.sets < n || !c.pow2) { this.copyLines(pkg, pa, n, buf32, w, write); return; }
     const tags = c.tags, dirty = c.dirty, used = c.used, present = c.present, ways = c.ways, sets = c.sets;
-    const mKey = c.mKey, mAddr = c.mAddr, mRange = c.mRange, mBits = c.mBits;
+    const dec = c.dec, kd = this.decodes, kdBits = kd.bits, kdRi = kd.ri;
     const slots = this.runSlots, filled = this.runFilled;
     const bits = this.mem.splitBits(pkg);
     const line0 = pa / LINE;
     const set0 = c.setBase(line0) / ways; // later lines: the sets after it (pow2: mod sets)
-    let dkey = 0, daddr = 0, dri = -1; // the page's decode (address of its line 0)
+    let daddr = 0, dri = -1, did = -1; // the page's decode (address of its line 0; its KeptDecodes index)
     let hits = 0, misses = 0, fills = 0, wbs = 0, now = this.now;
     const pend = this.pending;
     let way = 0, vway = 0; // the way the last line was found in, and the last victim's
@@ -167,7 +170,8 @@ export class CacheSystem {
           misses++;
           if (dri < 0) { // #MC before anything of this line changes, as line() raises it
             const d = this.mem.decode(pkg, pa + k * LINE);
-            dkey = d.keyid; daddr = d.addr - k * LINE; dri = d.ri;
+            daddr = d.addr - k * LINE; dri = d.ri;
+            did = kd.id(d.keyid, pa - daddr, dri, bits);
           }
           if (this.heldElsewhere(pkg, line)) { this.flushPending(); this.snoop(pkg, line, write); }
           // The victim: the lowest invalid way, else the least recently used. The scan starts
@@ -180,9 +184,10 @@ export class CacheSystem {
           vway = slot - base;
           if (oldest !== INVALID) { // evict: the write-back deferred (deferWriteBack, inline)
             if (dirty[slot]) {
-              if (mBits[slot] !== bits || mRange[slot] < 0) this.deferWriteBack(pkg, c, slot); // redecode, or a hole's #MC
+              const v = dec[slot];
+              if (kdBits[v] !== bits || kdRi[v] < 0) this.deferWriteBack(pkg, c, slot); // redecode, or a hole's #MC
               else {
-                pend.push(pkg, (slot - base) * sets + set, mKey[slot], mAddr[slot], mRange[slot]);
+                pend.push(pkg, (slot - base) * sets + set, kd.keyid[v], tags[slot] * LINE - kd.off[v], kdRi[v]);
                 wbs++;
               }
             }
@@ -191,7 +196,7 @@ export class CacheSystem {
           tags[slot] = line;
           present[bucket(line)]++;
           dirty[slot] = write ? 1 : 0;
-          mKey[slot] = dkey; mAddr[slot] = daddr + k * LINE; mRange[slot] = dri; mBits[slot] = bits;
+          dec[slot] = did;
           if (!write) { filled[k] = 1; fills++; }
         }
         used[slot] = ++now;
@@ -209,7 +214,7 @@ export class CacheSystem {
         if (filled[i] === 0) { i++; continue; }
         let j = i + 1;
         while (j < k && filled[j] !== 0) j++;
-        this.mem.fillRun(pkg, dkey, daddr + i * LINE, dri, j - i, buf32, w + 16 * i);
+        this.mem.fillRun(pkg, kd.keyid[did], daddr + i * LINE, dri, j - i, buf32, w + 16 * i);
         i = j;
       }
       copyRuns(slots, filled, k, buf32, w, c.data32, write);
@@ -244,9 +249,11 @@ export class CacheSystem {
    * once, after the pending ones, to raise its #MC as writeBack does.
    */
   private deferWriteBack(pkg: number, c: PackageCache, slot: number): void {
-    if (c.mBits[slot] !== this.mem.splitBits(pkg)) this.redecode(pkg, c, slot);
-    if (c.mRange[slot] < 0) { this.flushPending(); this.writeBack(pkg, slot); return; }
-    this.pending.push(pkg, c.dataLine(slot), c.mKey[slot], c.mAddr[slot], c.mRange[slot]);
+    const kd = this.decodes;
+    if (kd.bits[c.dec[slot]] !== this.mem.splitBits(pkg)) this.redecode(pkg, c, slot);
+    const v = c.dec[slot];
+    if (kd.ri[v] < 0) { this.flushPending(); this.writeBack(pkg, slot); return; }
+    this.pending.push(pkg, c.dataLine(slot), kd.keyid[v], c.tags[slot] * LINE - kd.off[v], kd.ri[v]);
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
   }
@@ -293,9 +300,10 @@ export class CacheSystem {
     const c = this.caches[pkg];
     const mem = this.mem;
     if (mem.batched) {
-      if (c.mBits[slot] !== mem.splitBits(pkg)) this.redecode(pkg, c, slot);
-      const ri = c.mRange[slot];
-      if (ri >= 0) mem.queueLine(c.mKey[slot], c.mAddr[slot], ri, c.data32, c.dataLine(slot) * 16);
+      const kd = this.decodes;
+      if (kd.bits[c.dec[slot]] !== mem.splitBits(pkg)) this.redecode(pkg, c, slot);
+      const v = c.dec[slot], ri = kd.ri[v];
+      if (ri >= 0) mem.queueLine(kd.keyid[v], c.tags[slot] * LINE - kd.off[v], ri, c.data32, c.dataLine(slot) * 16);
       else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE); // a hole now: #MC as per line
     } else {
       mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE);
@@ -306,10 +314,10 @@ export class CacheSystem {
 
   /** Decode slot `s`'s line again: the package's KeyID split changed since its fill (-1: a hole now). */
   private redecode(pkg: number, c: PackageCache, s: number): void {
-    const d = this.mem.decodeOrNull(pkg, c.tags[s] * LINE);
-    c.mRange[s] = d === null ? -1 : d.ri;
-    if (d !== null) { c.mKey[s] = d.keyid; c.mAddr[s] = d.addr; }
-    c.mBits[s] = this.mem.splitBits(pkg);
+    const pa = c.tags[s] * LINE;
+    const d = this.mem.decodeOrNull(pkg, pa);
+    const bits = this.mem.splitBits(pkg);
+    c.dec[s] = d === null ? this.decodes.id(0, 0, -1, bits) : this.decodes.id(d.keyid, pa - d.addr, d.ri, bits);
   }
 
   /** CLFLUSH: write back and invalidate line `pa` (KeyID included) in every cache. */

@@ -1,7 +1,8 @@
 /**
  * One package's last-level cache as arrays: tags, dirty bits, LRU stamps, each line's kept
- * decode, the line data, and a presence filter. The coherent system over all packages,
- * the replacement policy and the data moves are in cache.ts.
+ * decode (an index into KeptDecodes, below), the line data, and a presence filter. The
+ * coherent system over all packages, the replacement policy and the data moves are in
+ * cache.ts.
  *
  * Layout: the per-line state is indexed by slot = set * ways + way, so one set's tags sit
  * together for the lookup; the line data is way-major (line way * sets + set, dataLine),
@@ -20,15 +21,10 @@ export class PackageCache {
   readonly data: Uint8Array;
   readonly data32: Int32Array;
   /**
-   * Each slot's line as the memory system decoded it at the fill: KeyID, KeyID-free
-   * address and memory range (host-side bookkeeping, so a write-back need not decode
-   * again), and the package's KeyID split it was made under (MemorySystem.splitBits):
-   * valid while the split is the same.
+   * Each slot's line as the memory system decoded it at the fill, as an index into the
+   * caches' KeptDecodes (host-side bookkeeping, so a write-back need not decode again).
    */
-  readonly mKey: Uint16Array;
-  readonly mAddr: Float64Array;
-  readonly mRange: Int16Array;
-  readonly mBits: Uint8Array;
+  readonly dec: Int32Array;
   /**
    * Each slot's last use (CacheSystem.now at its last hit or fill): the LRU order. An
    * invalid slot's is -1, below every valid one, so the victim scan is one comparison a
@@ -54,10 +50,7 @@ export class PackageCache {
     this.dirty = new Uint8Array(sets * ways);
     this.data = new Uint8Array(sets * ways * LINE);
     this.data32 = new Int32Array(this.data.buffer);
-    this.mKey = new Uint16Array(sets * ways);
-    this.mAddr = new Float64Array(sets * ways);
-    this.mRange = new Int16Array(sets * ways);
-    this.mBits = new Uint8Array(sets * ways);
+    this.dec = new Int32Array(sets * ways);
     this.used = new Float64Array(sets * ways).fill(INVALID);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
     this.pow2 = this.setMask >= 0;
@@ -109,6 +102,39 @@ export class PackageCache {
   dataLine(slot: number): number {
     const way = slot % this.ways;
     return way * this.sets + (slot - way) / this.ways;
+  }
+}
+
+/**
+ * The decodes the caches' slots keep, each once: KeyID, the KeyID's part of the address
+ * (so a slot's KeyID-free address is its line * 64 - off), memory range (-1: a hole) and
+ * the KeyID split it was made under (MemorySystem.splitBits; a decode is valid while the
+ * package's split is the same). A slot holds an index here (PackageCache.dec), not four
+ * fields of its own: there is one decode per KeyID, range and split in use, a handful.
+ */
+export class KeptDecodes {
+  readonly keyid: number[] = [];
+  readonly off: number[] = [];
+  readonly ri: number[] = [];
+  readonly bits: number[] = [];
+  private readonly ids = new Map<number, number>();
+  private lastKey = -1;
+  private lastId = -1;
+
+  /** The index of this decode (added on first use). A hole is (0, 0, -1, bits). */
+  id(keyid: number, off: number, ri: number, bits: number): number {
+    if (ri >= 63) throw new RangeError('KeptDecodes: more memory ranges than it numbers');
+    const k = (bits * 64 + ri + 1) * 65536 + keyid; // keyid < 2^16, ri + 1 < 64: one number per decode
+    if (k === this.lastKey) return this.lastId;
+    let id = this.ids.get(k);
+    if (id === undefined) {
+      id = this.keyid.length;
+      this.keyid.push(keyid); this.off.push(off); this.ri.push(ri); this.bits.push(bits);
+      this.ids.set(k, id);
+    }
+    this.lastKey = k;
+    this.lastId = id;
+    return id;
   }
 }
 
