@@ -21,7 +21,7 @@ import { Clock, COST } from './clock.js';
 import type { Counters } from './counters.js';
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
-import { INVALID, KeptDecodes, PackageCache, bucket } from './pkgcache.js';
+import { INVALID, KeptDecodes, PackageCache, bucket, lruVictim } from './pkgcache.js';
 import { copyRuns, PendingWriteBacks } from './cacherun.js';
 import { copyLine32, WordViews } from './words.js';
 
@@ -142,13 +142,13 @@ export class CacheSystem {
     const c = this.caches[pkg];
     if (c.sets < n || !c.pow2) { this.copyLines(pkg, pa, n, buf32, w, write); return; }
     const tags = c.tags, dirty = c.dirty, used = c.used, present = c.present, ways = c.ways, sets = c.sets;
-    const dec = c.dec, kd = this.decodes, kdBits = kd.bits, kdRi = kd.ri;
+    const dec = c.dec, kd = this.decodes;
     const slots = this.runSlots, filled = this.runFilled;
     const bits = this.mem.splitBits(pkg);
     const line0 = pa / LINE;
     const set0 = c.setBase(line0) / ways; // later lines: the sets after it (pow2: mod sets)
     let daddr = 0, dri = -1, did = -1; // the page's decode (address of its line 0; its KeptDecodes index)
-    let hits = 0, misses = 0, fills = 0, wbs = 0, now = this.now;
+    let hits = 0, misses = 0, fills = 0, now = this.now;
     const pend = this.pending;
     let way = 0, vway = 0; // the way the last line was found in, and the last victim's
     pend.n = 0;
@@ -174,23 +174,10 @@ export class CacheSystem {
             did = kd.id(d.keyid, pa - daddr, dri, bits);
           }
           if (this.heldElsewhere(pkg, line)) { this.flushPending(); this.snoop(pkg, line, write); }
-          // The victim: the lowest invalid way, else the least recently used. The scan starts
-          // at the way the last victim was in (a stream evicts one way of consecutive sets),
-          // so its comparisons are predictable; an invalid winner is looked for again from way 0.
-          slot = base + vway;
-          let oldest = used[slot];
-          for (let i = base; i < base + ways; i++) { const u = used[i]; if (u < oldest) { oldest = u; slot = i; } }
-          if (oldest === INVALID) { slot = base; while (used[slot] !== INVALID) slot++; }
+          slot = lruVictim(used, base, ways, vway);
           vway = slot - base;
-          if (oldest !== INVALID) { // evict: the write-back deferred (deferWriteBack, inline)
-            if (dirty[slot]) {
-              const v = dec[slot];
-              if (kdBits[v] !== bits || kdRi[v] < 0) this.deferWriteBack(pkg, c, slot); // redecode, or a hole's #MC
-              else {
-                pend.push(pkg, (slot - base) * sets + set, kd.keyid[v], tags[slot] * LINE - kd.off[v], kdRi[v]);
-                wbs++;
-              }
-            }
+          if (used[slot] !== INVALID) { // evict
+            if (dirty[slot]) this.deferWriteBack(pkg, c, slot, vway * sets + set, bits);
             present[bucket(tags[slot])]--; // c.drop and c.install, without the invalid state between
           }
           tags[slot] = line;
@@ -207,7 +194,6 @@ export class CacheSystem {
       this.now = now;
       this.counters.cacheHits += hits;
       this.counters.cacheMisses += misses;
-      this.counters.cacheWritebacks += wbs;
       this.clock.tick(hits * COST.cacheHit);
       this.flushPending();
       for (let i = 0; fills > 0 && i < k;) {
@@ -244,18 +230,26 @@ export class CacheSystem {
   }
 
   /**
-   * writeBack() of a dirty victim, its queueing deferred to flushPending (the data stays
-   * in the slot until copyRun's copies). A line whose range is now a hole writes back at
-   * once, after the pending ones, to raise its #MC as writeBack does.
+   * writeBack() of dirty victim `slot` (its data at data line `at`; `bits`, the package's
+   * KeyID split, as copyRun read it once for the page), its queueing deferred
+   * to flushPending: the data stays in the slot until copyRun's copies. A line whose range
+   * is now a hole writes back at once, after the pending ones, to raise its #MC as
+   * writeBack does.
    */
-  private deferWriteBack(pkg: number, c: PackageCache, slot: number): void {
+  private deferWriteBack(pkg: number, c: PackageCache, slot: number, at: number, bits: number): void {
     const kd = this.decodes;
-    if (kd.bits[c.dec[slot]] !== this.mem.splitBits(pkg)) this.redecode(pkg, c, slot);
+    if (kd.bits[c.dec[slot]] !== bits) this.redecode(pkg, c, slot);
     const v = c.dec[slot];
     if (kd.ri[v] < 0) { this.flushPending(); this.writeBack(pkg, slot); return; }
-    this.pending.push(pkg, c.dataLine(slot), kd.keyid[v], c.tags[slot] * LINE - kd.off[v], kd.ri[v]);
+    this.pending.push(pkg, at, kd.keyid[v], c.tags[slot] * LINE - kd.off[v], kd.ri[v]);
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
+  }
+
+  /** Slot `slot`'s kept decode (a KeptDecodes index), made again first if the package's KeyID split changed since. */
+  private keptDecode(pkg: number, c: PackageCache, slot: number): number {
+    if (this.decodes.bits[c.dec[slot]] !== this.mem.splitBits(pkg)) this.redecode(pkg, c, slot);
+    return c.dec[slot];
   }
 
   /** Queue the deferred write-backs (cacherun.ts). */
@@ -285,12 +279,10 @@ export class CacheSystem {
     }
   }
 
+  /** line()'s victim for line number `line` (lruVictim), written back if dirty and dropped. */
   private victim(pkg: number, c: PackageCache, line: number): number {
-    const used = c.used;
-    const base = c.setBase(line);
-    let slot = base;
-    for (let i = base + 1; i < base + c.ways; i++) if (used[i] < used[slot]) slot = i;
-    if (used[slot] === INVALID) return slot; // the lowest invalid way
+    const slot = lruVictim(c.used, c.setBase(line), c.ways, 0);
+    if (c.used[slot] === INVALID) return slot;
     if (c.dirty[slot]) this.writeBack(pkg, slot);
     c.drop(slot);
     return slot;
@@ -300,10 +292,8 @@ export class CacheSystem {
     const c = this.caches[pkg];
     const mem = this.mem;
     if (mem.batched) {
-      const kd = this.decodes;
-      if (kd.bits[c.dec[slot]] !== mem.splitBits(pkg)) this.redecode(pkg, c, slot);
-      const v = c.dec[slot], ri = kd.ri[v];
-      if (ri >= 0) mem.queueLine(kd.keyid[v], c.tags[slot] * LINE - kd.off[v], ri, c.data32, c.dataLine(slot) * 16);
+      const kd = this.decodes, v = this.keptDecode(pkg, c, slot), ri = kd.ri[v];
+      if (ri >= 0) mem.queueRun(kd.keyid[v], c.tags[slot] * LINE - kd.off[v], ri, 1, c.data32, c.dataLine(slot) * 16);
       else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE); // a hole now: #MC as per line
     } else {
       mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE);

@@ -33,9 +33,9 @@
  * would charge them, so `batched = false` (the per-line path, for the differential test) gives the
  * same DIMM bytes, counters and clock.
  *
- * The caches' fused runs (cache.ts copyRun) call fillRun() and queueRun() (a page's lines
- * in runs) and queueLine() with the decode each cache slot kept from its fill; readLine()
- * and writeLine() decode for themselves.
+ * The caches' write-backs and fused runs (cache.ts) call queueRun() and fillRun() with the
+ * decode each cache slot kept from its fill; readLine() and writeLine() decode for
+ * themselves.
  */
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
@@ -253,8 +253,8 @@ export class MemorySystem {
     if (ri < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
     if (this.batched) {
       const at = src.byteOffset + srcOff;
-      if ((at & 3) === 0) this.queueLine(keyid, addr, ri, this.srcWords.of(src), at >>> 2);
-      else { this.scratchOut.set(src.subarray(srcOff, srcOff + LINE)); this.queueLine(keyid, addr, ri, this.scratch32, 0); }
+      if ((at & 3) === 0) this.queueRun(keyid, addr, ri, 1, this.srcWords.of(src), at >>> 2);
+      else { this.scratchOut.set(src.subarray(srcOff, srcOff + LINE)); this.queueRun(keyid, addr, ri, 1, this.scratch32, 0); }
       return;
     }
     const range = this.ranges[ri];
@@ -265,27 +265,11 @@ export class MemorySystem {
   }
 
   /**
-   * The batched write-back (writeLine's, and the caches' with the decode they kept):
-   * line `addr` (KeyID-free, in range `ri`) under `keyid`, from src32 at word `w`, into
-   * its controller's write-combining queue.
-   */
-  queueLine(keyid: number, addr: number, ri: number, src32: Int32Array, w: number): void {
-    const node = this.ranges[ri].node;
-    const eng = this.pkgs[node].engine;
-    const cipher = this.cipherOf(node, keyid, addr);
-    this.clock.tick(transferCycles(cipher !== null, false));
-    this.dropStreams(node, addr, LINE);
-    const q = this.queues[node];
-    q.append(cipher, addr, ri, 1, src32, w);
-    eng.countEncrypted(keyid);
-    if (q.n === QUEUE_LINES) this.drain(node);
-  }
-
-  /**
-   * `n` lines queued as n queueLine calls would queue them: consecutive addresses from
+   * The batched write-back (writeLine's, and the caches' with the decode they kept): `n`
+   * lines into their controller's write-combining queue, consecutive addresses from
    * `addr` (KeyID-free, in range `ri`, all in one 4 KiB page) under `keyid`, from src32 at
-   * word `w` on. One cipher lookup, one clock charge and one copy per part that fits the
-   * queue (the cache's deferred write-backs, cache.ts copyRun).
+   * word `w` on. Charged and counted line by line as the per-line model does; one cipher
+   * lookup, one clock charge and one copy per part that fits the queue.
    */
   queueRun(keyid: number, addr: number, ri: number, n: number, src32: Int32Array, w: number): void {
     const node = this.ranges[ri].node;

@@ -138,6 +138,21 @@ export class KeptDecodes {
   }
 }
 
+/**
+ * The replacement choice in the set of `ways` slots from `base`, by their LRU stamps
+ * (PackageCache.used): the lowest invalid way, else the least recently used. `hint` (a
+ * way) is where the scan starts: a stream evicts one way of consecutive sets, so starting
+ * at the last victim's way keeps the comparisons predictable. The answer does not depend
+ * on it.
+ */
+export function lruVictim(used: Float64Array, base: number, ways: number, hint: number): number {
+  let slot = base + hint;
+  let oldest = used[slot];
+  for (let i = base; i < base + ways; i++) { const u = used[i]; if (u < oldest) { oldest = u; slot = i; } }
+  if (oldest === INVALID) { slot = base; while (used[slot] !== INVALID) slot++; }
+  return slot;
+}
+
 /** A line number's presence-filter bucket: its low bits (exact: PRESENCE divides 2^32). */
 export function bucket(line: number): number {
   return (line >>> 0) & (PRESENCE - 1);
