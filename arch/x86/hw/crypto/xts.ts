@@ -19,7 +19,7 @@
  *   tweaks out again. Same result as one line call per line. The engine's write-combining
  *   queue and stream prefetcher use this path (engine.ts, memsys.ts).
  * - Without WebAssembly (node --jitless), or on a big-endian host, lines run in plain JS
- *   on the same tables (aes-block.ts) and pages as 64 lines: about half the line speed
+ *   on the same tables (xts-js.ts, aes-block.ts) and pages as 64 lines: about half the line speed
  *   and a tenth of the page speed. `{ wasm: false }` forces this, for tests.
  * Key schedules come from noble (expandKeyLE / expandKeyDecLE); every path is tested
  * against the noble-based reference.
@@ -33,6 +33,7 @@
  */
 import { unsafe } from '@noble/ciphers/aes.js';
 import { decryptBlock, encryptBlock, scheduleView } from './aes-block.js';
+import { jsLine } from './xts-js.js';
 import { EcbContext } from './ecb.js';
 import { checkAddr, checkXtsKeys } from './xts-ref.js';
 import { BATCH_LINES, MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.js';
@@ -78,38 +79,6 @@ function lineOk(addr: number, src: Uint8Array, so: number, dst: Uint8Array, d: n
   return addr >= 0 && addr < MAX_ADDR && Math.floor(addr) === addr
     && so >= 0 && so <= src.length - LINE_BYTES && Math.floor(so) === so
     && d >= 0 && d <= dst.length - LINE_BYTES && Math.floor(d) === d;
-}
-
-/** Scratch for one block's AES output (the JS line path allocates nothing). */
-const blk = new Int32Array(4);
-
-/**
- * The JS line: T = AES(key2, addr), then four blocks through `aes` (encryptBlock with the
- * key1 schedule, or decryptBlock with the key1 decryption schedule), T *= alpha between.
- */
-function jsLine(
-  aes: typeof encryptBlock, xk1: Int32Array, xk2: Int32Array, addr: number,
-  src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number,
-): void {
-  encryptBlock(xk2, addr | 0, (addr / TWO32) | 0, 0, 0, blk);
-  let t0 = blk[0], t1 = blk[1], t2 = blk[2], t3 = blk[3];
-  for (let j = 0; j < LINE_BYTES; j += 16) {
-    let o = srcOff + j;
-    aes(xk1,
-      (src[o] | (src[o + 1] << 8) | (src[o + 2] << 16) | (src[o + 3] << 24)) ^ t0,
-      (src[o + 4] | (src[o + 5] << 8) | (src[o + 6] << 16) | (src[o + 7] << 24)) ^ t1,
-      (src[o + 8] | (src[o + 9] << 8) | (src[o + 10] << 16) | (src[o + 11] << 24)) ^ t2,
-      (src[o + 12] | (src[o + 13] << 8) | (src[o + 14] << 16) | (src[o + 15] << 24)) ^ t3, blk);
-    o = dstOff + j;
-    let w = blk[0] ^ t0; dst[o] = w; dst[o + 1] = w >>> 8; dst[o + 2] = w >>> 16; dst[o + 3] = w >>> 24;
-    w = blk[1] ^ t1; dst[o + 4] = w; dst[o + 5] = w >>> 8; dst[o + 6] = w >>> 16; dst[o + 7] = w >>> 24;
-    w = blk[2] ^ t2; dst[o + 8] = w; dst[o + 9] = w >>> 8; dst[o + 10] = w >>> 16; dst[o + 11] = w >>> 24;
-    w = blk[3] ^ t3; dst[o + 12] = w; dst[o + 13] = w >>> 8; dst[o + 14] = w >>> 16; dst[o + 15] = w >>> 24;
-    // T *= alpha (IEEE 1619 §5.2) on the little-endian words.
-    const c = t3 >>> 31;
-    t3 = (t3 << 1) | (t2 >>> 31); t2 = (t2 << 1) | (t1 >>> 31); t1 = (t1 << 1) | (t0 >>> 31);
-    t0 = (t0 << 1) ^ (c * 0x87);
-  }
 }
 
 export class XtsCipher {
@@ -179,25 +148,11 @@ export class XtsCipher {
   }
 
   encryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.wasm;
-    if (k === null || !lineOk(addr, src, srcOff, dst, dstOff)) {
-      this.checkLine(addr, src, srcOff, dst, dstOff); // throws on bad arguments or after destroy()
-      if (k === null) return jsLine(encryptBlock, this.xk1, this.xk2, addr, src, srcOff, dst, dstOff);
-    }
-    this.lineIn(src, srcOff);
-    k.encLine(addr | 0, (addr / TWO32) | 0);
-    this.lineOut(dst, dstOff);
+    this.line(true, addr, src, srcOff, dst, dstOff);
   }
 
   decryptLine(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.wasm;
-    if (k === null || !lineOk(addr, src, srcOff, dst, dstOff)) {
-      this.checkLine(addr, src, srcOff, dst, dstOff);
-      if (k === null) return jsLine(decryptBlock, this.xk1d, this.xk2, addr, src, srcOff, dst, dstOff);
-    }
-    this.lineIn(src, srcOff);
-    k.decLine(addr | 0, (addr / TWO32) | 0);
-    this.lineOut(dst, dstOff);
+    this.line(false, addr, src, srcOff, dst, dstOff);
   }
 
   encryptPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
@@ -214,7 +169,8 @@ export class XtsCipher {
    * A run of `n` lines, each its own data unit with its own tweak: line i is the 64 bytes
    * at src[srcOff + 64 i] with address addrs[addrOff + i] (any addresses, in any order),
    * its result at dst[dstOff + 64 i]. The same bytes as n encryptLine calls; the engine's
-   * write-combining queue drains through this, 64 lines per native call.
+   * write-combining queue drains through this, up to 1024 lines per native call (under
+   * six, line by line).
    */
   encryptLines(addrs: Float64Array, addrOff: number, n: number, src: Uint8Array, srcOff: number,
     dst: Uint8Array, dstOff: number): void {
@@ -249,13 +205,27 @@ export class XtsCipher {
   /** Whether this cipher runs on the WebAssembly routine. */
   get usesWasm(): boolean { return this.wasm !== null; }
 
+  /** One line: the routine's, or the JS one without a routine. Throws on bad arguments or after destroy(). */
+  private line(encrypting: boolean, addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+    const k = this.wasm;
+    if (k === null || !lineOk(addr, src, srcOff, dst, dstOff)) {
+      this.checkLine(addr, src, srcOff, dst, dstOff); // throws on bad arguments or after destroy()
+      if (k === null) {
+        if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addr, src, srcOff, dst, dstOff);
+        else jsLine(decryptBlock, this.xk1d, this.xk2, addr, src, srcOff, dst, dstOff);
+        return;
+      }
+    }
+    this.lineIn(src, srcOff);
+    if (encrypting) k.encLine(addr | 0, (addr / TWO32) | 0);
+    else k.decLine(addr | 0, (addr / TWO32) | 0);
+    this.lineOut(dst, dstOff);
+  }
+
   private page(encrypting: boolean, addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
     const k = this.wasm;
     if (k === null) {
-      for (let i = 0; i < PAGE_BYTES; i += LINE_BYTES) {
-        if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addr + i, src, srcOff + i, dst, dstOff + i);
-        else jsLine(decryptBlock, this.xk1d, this.xk2, addr + i, src, srcOff + i, dst, dstOff + i);
-      }
+      for (let i = 0; i < PAGE_BYTES; i += LINE_BYTES) this.line(encrypting, addr + i, src, srcOff + i, dst, dstOff + i);
       return;
     }
     k.tweakIn(addr | 0, (addr / TWO32) | 0);
@@ -273,21 +243,10 @@ export class XtsCipher {
     checkSpan('dst', dst, dstOff, n * LINE_BYTES);
     for (let i = 0; i < n; i++) checkAddr(addrs[addrOff + i]);
     const k = this.wasm;
-    if (k === null) {
+    if (k === null || n < SMALL_RUN) { // a few lines: line by line beats node:crypto's fixed cost per call
       for (let i = 0; i < n; i++) {
         const o = i * LINE_BYTES;
-        if (encrypting) jsLine(encryptBlock, this.xk1, this.xk2, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
-        else jsLine(decryptBlock, this.xk1d, this.xk2, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
-      }
-      return;
-    }
-    if (n < SMALL_RUN) { // a few lines: the routine line by line beats node:crypto's fixed cost per call
-      for (let i = 0; i < n; i++) {
-        const a = addrs[addrOff + i], o = i * LINE_BYTES;
-        this.lineIn(src, srcOff + o);
-        if (encrypting) k.encLine(a | 0, (a / TWO32) | 0);
-        else k.decLine(a | 0, (a / TWO32) | 0);
-        this.lineOut(dst, dstOff + o);
+        this.line(encrypting, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
       }
       return;
     }
