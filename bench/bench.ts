@@ -16,7 +16,7 @@
  * node flags, `--section NAME`), so no section's figures depend on which ran before it:
  * in one process, the machine's hot code has seen every earlier section's objects by the
  * time a later one runs (the memory section measured a quarter slower after blk than
- * alone), and the C allocator's state moves node:crypto's own rate by half.
+ * alone), and node:crypto's own rate, the memory section's baseline, moved with it too.
  */
 import 'source-map-support/register.js';
 import { spawnSync } from 'node:child_process';

@@ -18,8 +18,9 @@
  * than in a fresh one). `updateInto()` copies the answer out and frees it at once with
  * ArrayBuffer.prototype.transfer(0) (ECMAScript 2024 §25.1.6.7; V8 frees a detached
  * buffer's store when its last reference goes), so the next call reuses warm memory.
- * Node 20's V8 has transfer only behind --harmony-rab-gsab-transfer, which `make run`,
- * `make bench` and the test runner pass; without it updateInto is update plus a copy.
+ * Node 20's V8 has transfer only behind --harmony-rab-gsab-transfer, which every way of
+ * running the tree passes where node accepts it (Makefile NODE_V8, tools/shell,
+ * tests/run.ts, .taprc); without it updateInto is update plus a copy.
  */
 import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
 
