@@ -147,25 +147,31 @@ export class CacheSystem {
     const bits = this.mem.splitBits(pkg);
     const line0 = pa / LINE;
     const set0 = c.setBase(line0) / ways; // later lines: the sets after it (pow2: mod sets)
+    // The page's presence bucket, read before the run's own installs: if no line of it is
+    // held here, no line of the run needs a tag lookup; if no other package holds one, none
+    // needs a snoop or an invalidation (the run only ever drops lines in other caches).
+    const pb = bucket(line0);
+    const look = present[pb] !== 0, others = this.heldBucketElsewhere(pkg, pb);
     let daddr = 0, dri = -1, did = -1; // the page's decode (address of its line 0; its KeptDecodes index)
-    let hits = 0, misses = 0, fills = 0, now = this.now;
+    let okDec = -1; // a kept decode a victim here was queued under (current split, not a hole)
+    let hits = 0, misses = 0, installs = 0, fills = 0, wbs = 0, now = this.now;
     const pend = this.pending;
     let way = 0, vway = 0; // the way the last line was found in, and the last victim's
-    pend.n = 0;
+    pend.begin(c.data32);
     let k = 0;
     try {
       for (; k < n; k++) {
         const line = line0 + k;
         const set = (set0 + k) & (sets - 1), base = set * ways;
         let slot = -1;
-        if (present[bucket(line)] !== 0) {
+        if (look) {
           if (tags[base + way] === line) slot = base + way;
           else for (let i = base; i < base + ways; i++) if (tags[i] === line) { slot = i; break; }
         }
         filled[k] = 0;
         if (slot >= 0) {
           hits++;
-          if (write && !dirty[slot]) { this.invalidateOthers(pkg, line); dirty[slot] = 1; }
+          if (write && !dirty[slot]) { if (others) this.invalidateOthers(pkg, line); dirty[slot] = 1; }
         } else {
           misses++;
           if (dri < 0) { // #MC before anything of this line changes, as line() raises it
@@ -173,15 +179,22 @@ export class CacheSystem {
             daddr = d.addr - k * LINE; dri = d.ri;
             did = kd.id(d.keyid, pa - daddr, dri, bits);
           }
-          if (this.heldElsewhere(pkg, line)) { this.flushPending(); this.snoop(pkg, line, write); }
+          if (others && this.heldElsewhere(pkg, line)) { this.flushPending(); this.snoop(pkg, line, write); }
           slot = lruVictim(used, base, ways, vway);
           vway = slot - base;
           if (used[slot] !== INVALID) { // evict
-            if (dirty[slot]) this.deferWriteBack(pkg, c, slot, vway * sets + set, bits);
+            if (dirty[slot]) {
+              const v = dec[slot];
+              if (v === okDec) { // writeBack(), deferred: the data stays in the slot until the copies below
+                pend.push(vway * sets + set, v, tags[slot] * LINE - kd.off[v]);
+                dirty[slot] = 0;
+                wbs++;
+              } else if (this.deferWriteBack(pkg, c, slot, vway * sets + set, bits)) okDec = dec[slot];
+            }
             present[bucket(tags[slot])]--; // c.drop and c.install, without the invalid state between
           }
           tags[slot] = line;
-          present[bucket(line)]++;
+          installs++;
           dirty[slot] = write ? 1 : 0;
           dec[slot] = did;
           if (!write) { filled[k] = 1; fills++; }
@@ -191,9 +204,11 @@ export class CacheSystem {
         slots[k] = way * sets + set; // c.dataLine(slot)
       }
     } finally { // the lines done before any fault
+      present[pb] += installs;
       this.now = now;
       this.counters.cacheHits += hits;
       this.counters.cacheMisses += misses;
+      this.counters.cacheWritebacks += wbs;
       this.clock.tick(hits * COST.cacheHit);
       this.flushPending();
       for (let i = 0; fills > 0 && i < k;) {
@@ -229,21 +244,28 @@ export class CacheSystem {
     return false;
   }
 
+  /** Whether a package other than `pkg` holds any line of presence bucket `pb`. */
+  private heldBucketElsewhere(pkg: number, pb: number): boolean {
+    for (let p = 0; p < this.caches.length; p++) if (p !== pkg && this.caches[p].present[pb] !== 0) return true;
+    return false;
+  }
+
   /**
    * writeBack() of dirty victim `slot` (its data at data line `at`; `bits`, the package's
    * KeyID split, as copyRun read it once for the page), its queueing deferred
    * to flushPending: the data stays in the slot until copyRun's copies. A line whose range
    * is now a hole writes back at once, after the pending ones, to raise its #MC as
-   * writeBack does.
+   * writeBack does. True when it was deferred (under the slot's kept decode, then current).
    */
-  private deferWriteBack(pkg: number, c: PackageCache, slot: number, at: number, bits: number): void {
+  private deferWriteBack(pkg: number, c: PackageCache, slot: number, at: number, bits: number): boolean {
     const kd = this.decodes;
     if (kd.bits[c.dec[slot]] !== bits) this.redecode(pkg, c, slot);
     const v = c.dec[slot];
-    if (kd.ri[v] < 0) { this.flushPending(); this.writeBack(pkg, slot); return; }
-    this.pending.push(pkg, at, kd.keyid[v], c.tags[slot] * LINE - kd.off[v], kd.ri[v]);
+    if (kd.ri[v] < 0) { this.flushPending(); this.writeBack(pkg, slot); return false; }
+    this.pending.push(at, v, c.tags[slot] * LINE - kd.off[v]);
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
+    return true;
   }
 
   /** Slot `slot`'s kept decode (a KeptDecodes index), made again first if the package's KeyID split changed since. */
@@ -253,7 +275,7 @@ export class CacheSystem {
   }
 
   /** Queue the deferred write-backs (cacherun.ts). */
-  private flushPending(): void { this.pending.flush(this.mem, this.caches); }
+  private flushPending(): void { this.pending.flush(this.mem, this.decodes); }
 
 
   dataOf(pkg: number): Uint8Array { return this.caches[pkg].data; }

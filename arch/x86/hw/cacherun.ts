@@ -6,58 +6,63 @@
  */
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
-import type { PackageCache } from './pkgcache.js';
+import type { KeptDecodes } from './pkgcache.js';
 import { copyLine32 } from './words.js';
 
 const PAGE = 4096;
 
 /**
- * Dirty victims waiting for the write-combining queue, in eviction order, as runs: each
- * run's package, first data line (PackageCache.dataLine), the decode its first slot kept
- * (KeyID, KeyID-free address, memory range) and its length. A victim that continues the
- * last run (the next data line, the next address of the same page, same package, KeyID
- * and range: a stream evicting an older page in order) lengthens it. The data stays in
- * the slots until it is queued.
+ * Dirty victims of one package's cache waiting for the write-combining queue, in eviction
+ * order, as runs: each run's first data line (PackageCache.dataLine), the decode its
+ * first slot kept (a KeptDecodes index) with its KeyID-free address, and its length. A
+ * victim that continues the last run (the next data line, the next address of the same
+ * page, the same decode: a stream evicting an older page in order) lengthens it. The data
+ * stays in the slots until it is queued.
  */
 export class PendingWriteBacks {
   /** Runs held. */
-  n = 0;
-  private readonly pkg: Int32Array;
+  private n = 0;
+  /** The words of the cache the runs are in (begin()). */
+  private data32: Int32Array = new Int32Array(0);
   private readonly at: Int32Array;
-  private readonly key: Int32Array;
+  private readonly dec: Int32Array;
   private readonly addr: Float64Array;
-  private readonly ri: Int32Array;
   private readonly count: Int32Array;
 
   constructor(capacity: number) {
-    this.pkg = new Int32Array(capacity);
     this.at = new Int32Array(capacity);
-    this.key = new Int32Array(capacity);
+    this.dec = new Int32Array(capacity);
     this.addr = new Float64Array(capacity);
-    this.ri = new Int32Array(capacity);
     this.count = new Int32Array(capacity);
   }
 
-  push(pkg: number, at: number, keyid: number, addr: number, ri: number): void {
+  /** Start over, for victims of the cache whose words are `data32`. */
+  begin(data32: Int32Array): void {
+    this.n = 0;
+    this.data32 = data32;
+  }
+
+  push(at: number, dec: number, addr: number): void {
     const last = this.n - 1;
     if (last >= 0) {
       const c = this.count[last];
       if (at === this.at[last] + c && addr === this.addr[last] + c * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0 &&
-        pkg === this.pkg[last] && keyid === this.key[last] && ri === this.ri[last]) {
+        dec === this.dec[last]) {
         this.count[last] = c + 1;
         return;
       }
     }
     const i = this.n++;
-    this.pkg[i] = pkg; this.at[i] = at; this.key[i] = keyid; this.addr[i] = addr; this.ri[i] = ri; this.count[i] = 1;
+    this.at[i] = at; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = 1;
   }
 
   /** Queue them all, in order, a run per MemorySystem.queueRun call. Empty afterwards. */
-  flush(mem: MemorySystem, caches: readonly PackageCache[]): void {
+  flush(mem: MemorySystem, kd: KeptDecodes): void {
     const n = this.n;
     this.n = 0;
     for (let i = 0; i < n; i++) {
-      mem.queueRun(this.key[i], this.addr[i], this.ri[i], this.count[i], caches[this.pkg[i]].data32, this.at[i] * (LINE / 4));
+      const v = this.dec[i];
+      mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.data32, this.at[i] * (LINE / 4));
     }
   }
 }

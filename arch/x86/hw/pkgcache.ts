@@ -12,7 +12,7 @@
 import { LINE } from './engine.js';
 
 export const INVALID = -1;
-/** Buckets of a cache's presence filter (a power of two, four per line of the default cache). */
+/** Buckets of a cache's presence filter: pages, by the low bits of the page number (a power of two). */
 const PRESENCE = 16384;
 
 export class PackageCache {
@@ -32,12 +32,13 @@ export class PackageCache {
    */
   readonly used: Float64Array;
   /**
-   * Lines held per bucket of line numbers (KeyID included), so most lookups of a line the
-   * cache does not hold (a stream's, a snoop's) compare no tags. Host-side only. A
-   * bucket's lines share their low 14 bits, so they fall in ways x ceil(sets / 16384)
-   * slots at most: a byte each (16 KiB of host cache, not 64).
+   * Lines held per bucket of pages (line numbers, KeyID included, by their bits 6-19: a
+   * page's 64 lines share a bucket), so most lookups of a line the cache does not hold (a
+   * stream's, a snoop's) compare no tags, and a block move learns from one entry that no
+   * line of its page is held (cache.ts copyRun). Host-side only. A count can reach the
+   * cache's size, so 32 bits.
    */
-  readonly present = new Uint8Array(PRESENCE);
+  readonly present = new Int32Array(PRESENCE);
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
   private readonly setMask: number;
@@ -45,7 +46,6 @@ export class PackageCache {
   readonly pow2: boolean;
 
   constructor(readonly sets: number, readonly ways: number) {
-    if (ways * Math.ceil(sets / PRESENCE) > 255) throw new RangeError('PackageCache: a presence bucket could overflow a byte');
     this.tags = new Float64Array(sets * ways).fill(INVALID);
     this.dirty = new Uint8Array(sets * ways);
     this.data = new Uint8Array(sets * ways * LINE);
@@ -153,7 +153,10 @@ export function lruVictim(used: Float64Array, base: number, ways: number, hint: 
   return slot;
 }
 
-/** A line number's presence-filter bucket: its low bits (exact: PRESENCE divides 2^32). */
+/**
+ * A line number's presence-filter bucket: its page's, the line number's bits 6-19 (`>>>`
+ * takes ToUint32, the integer mod 2^32, first: exact above 32 bits too).
+ */
 export function bucket(line: number): number {
-  return (line >>> 0) & (PRESENCE - 1);
+  return (line >>> 6) & (PRESENCE - 1);
 }
