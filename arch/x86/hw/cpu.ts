@@ -192,6 +192,14 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
   }
 
   /** WalkPort: physical accesses made by the page walker. */
+  phys64(pa: number, out: Uint32Array): void {
+    const inLine = (pa >>> 0) & (LINE - 1); // pa % LINE, exact (see physCopy); an entry is 8-aligned
+    const off = this.caches.line(this.pkg.index, pa - inLine, false) + inLine;
+    this.caches.rehit(this.pkg.index);
+    const d = this.data;
+    out[0] = d[off] | (d[off + 1] << 8) | (d[off + 2] << 16) | (d[off + 3] << 24);
+    out[1] = d[off + 4] | (d[off + 5] << 8) | (d[off + 6] << 16) | (d[off + 7] << 24);
+  }
   phys32(pa: number): number {
     const inLine = (pa >>> 0) & (LINE - 1); // pa % LINE, exact (see physCopy)
     const off = this.caches.line(this.pkg.index, pa - inLine, false) + inLine;

@@ -30,6 +30,8 @@ export type Access = 'r' | 'w' | 'x';
 /** What the walker needs from its CPU: physical 32-bit loads/stores through the cache. */
 export interface WalkPort {
   phys32(pa: number): number;
+  /** As PhysPort.phys64 (vmx/vmcs.ts): an entry's two 32-bit loads, one lookup. */
+  phys64(pa: number, out: Uint32Array): void;
   physStore32(pa: number, value: number): void;
   /** `final`: the translated address itself, not a paging-structure entry. */
   stage2(gpa: number, access: Access, final: boolean): number;
@@ -43,6 +45,8 @@ export interface Translation {
 }
 
 const TWO32 = 4294967296;
+/** The entry a walk step loaded (WalkPort.phys64); the walk is not reentrant. */
+const entry = new Uint32Array(2);
 /** Bytes one entry maps at each level: 2^39, 2^30, 2^21, 2^12. */
 const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
 
@@ -79,8 +83,8 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
     const pageSize = LEVEL_SIZE[level];
     const index = (Math.floor(va / pageSize) >>> 0) & 511; // % 512 without a floating-point remainder
     const entryPa = port.stage2(table + index * 8, 'r', false);
-    const lo = port.phys32(entryPa);
-    const hi = port.phys32(entryPa + 4);
+    port.phys64(entryPa, entry);
+    const lo = entry[0], hi = entry[1];
     if (!(lo & PTE_P)) throw walkFault(va, access, user, false, false);
     if (hi & reservedHi) throw walkFault(va, access, user, true, true);
     const leafHere = level === 3 || (lo & PTE_PS) !== 0;

@@ -44,6 +44,8 @@ export class PackageCache {
   private readonly setMask: number;
   /** Whether sets is a power of two: a set is then chosen by address bits below the KeyID's. */
   readonly pow2: boolean;
+  /** log2(ways) when ways is a power of two, else -1. */
+  private readonly wayShift: number;
 
   constructor(readonly sets: number, readonly ways: number) {
     this.tags = new Float64Array(sets * ways).fill(INVALID);
@@ -54,6 +56,7 @@ export class PackageCache {
     this.used = new Float64Array(sets * ways).fill(INVALID);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
     this.pow2 = this.setMask >= 0;
+    this.wayShift = (ways & (ways - 1)) === 0 ? Math.log2(ways) : -1;
   }
 
   /**
@@ -98,8 +101,14 @@ export class PackageCache {
     this.present.fill(0);
   }
 
-  /** Where slot `slot`'s 64 bytes are in `data`, in lines: way * sets + set. */
+  /**
+   * Where slot `slot`'s 64 bytes are in `data`, in lines: way * sets + set. With a
+   * power-of-two way count by mask and shift: an integer division by a variable is tens
+   * of cycles, and a line() hit (every page-walk load) asks this.
+   */
   dataLine(slot: number): number {
+    const sh = this.wayShift;
+    if (sh >= 0) return (slot & (this.ways - 1)) * this.sets + (slot >>> sh);
     const way = slot % this.ways;
     return way * this.sets + (slot - way) / this.ways;
   }

@@ -25,6 +25,8 @@ import { reservedHighBits, type Access } from '../mmu.js';
 import type { PhysPort } from './vmcs.js';
 
 const TWO32 = 4294967296;
+/** The entry an EPT walk step loaded (PhysPort.phys64). */
+const entry = new Uint32Array(2);
 const LEVEL_SHIFT = [39, 30, 21, 12];
 
 /** An EPT walk that ends in a VM exit; `qual` has bits 0-5 of the exit qualification. */
@@ -74,8 +76,8 @@ export function eptWalk(port: PhysPort, eptp: number, gpa: number, access: Acces
   for (let level = 0; level < 4; level++) {
     const index = (Math.floor(gpa / 2 ** LEVEL_SHIFT[level]) >>> 0) & 511; // % 512, exact: 512 divides 2^32
     const entryPa = table + index * 8;
-    const lo = port.phys32(entryPa);
-    const hi = port.phys32(entryPa + 4);
+    port.phys64(entryPa, entry);
+    const lo = entry[0], hi = entry[1];
     const rwx = lo & 7;
     if (rwx === 0) throw new EptExit(EXIT_REASON_EPT_VIOLATION, acc, gpa);
     const misconfig = (): EptExit => new EptExit(EXIT_REASON_EPT_MISCONFIG, 0, gpa);

@@ -104,6 +104,7 @@ export abstract class GuestMmu implements WalkPort {
   // --- translation: guest paging, then EPT ---------------------------------------------
 
   phys32(pa: number): number { return this.host!.phys32(pa); }
+  phys64(pa: number, out: Uint32Array): void { this.host!.phys64(pa, out); }
   physStore32(pa: number, v: number): void { this.host!.physStore32(pa, v); }
 
   stage2(gpa: number, access: Access, final: boolean): number {

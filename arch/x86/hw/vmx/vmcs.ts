@@ -43,6 +43,11 @@ export const VMCS_SIZE = 4096;
 /** Physical 32-bit accesses through the caches (the CPU's walk port). */
 export interface PhysPort {
   phys32(pa: number): number;
+  /**
+   * The 8-byte entry at `pa` (8-aligned) into out[0] (bits 31:0) and out[1] (bits 63:32):
+   * two 32-bit loads, counted and charged as two, with one cache lookup.
+   */
+  phys64(pa: number, out: Uint32Array): void;
   physStore32(pa: number, value: number): void;
 }
 
