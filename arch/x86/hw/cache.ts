@@ -21,7 +21,7 @@ import { Clock, COST } from './clock.js';
 import type { Counters } from './counters.js';
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
-import { INVALID, KeptDecodes, PackageCache, bucket, lruVictim } from './pkgcache.js';
+import { INVALID, KeptDecodes, PackageCache, bucket } from './pkgcache.js';
 import { copyRuns, PendingWriteBacks } from './cacherun.js';
 import { copyLine32, WordViews } from './words.js';
 
@@ -29,8 +29,6 @@ const PAGE = 4096;
 
 export class CacheSystem {
   private readonly caches: PackageCache[];
-  /** Accesses so far (the LRU clock). */
-  private now = 0;
 
   constructor(
     packages: number,
@@ -62,7 +60,7 @@ export class CacheSystem {
       this.counters.cacheHits++;
       this.clock.tick(COST.cacheHit);
       if (forWrite && !c.dirty[slot]) { this.invalidateOthers(pkg, line); c.dirty[slot] = 1; }
-      c.used[slot] = ++this.now;
+      c.touch(slot);
       this.lastSlot = slot;
       return c.dataLine(slot) * LINE;
     }
@@ -70,12 +68,20 @@ export class CacheSystem {
     const d = this.mem.decode(pkg, pa); // #MC before anything changes
     const keyid = d.keyid, addr = d.addr, ri = d.ri;
     this.snoop(pkg, line, forWrite);
-    slot = this.victim(pkg, c, line);
-    if (!fullLine) this.mem.readLine(pkg, d, c.data, c.dataLine(slot) * LINE);
+    const set = c.setIndex(line);
+    slot = this.victim(pkg, c, set);
+    if (!fullLine) {
+      try {
+        this.mem.readLine(pkg, d, c.data, c.dataLine(slot) * LINE);
+      } catch (e) {
+        c.lru.invalidate(set, c.wayOf(slot)); // the victim is gone: its way is an invalid one now
+        throw e;
+      }
+    }
     c.install(slot, line);
+    c.lru.filled(set);
     c.dirty[slot] = forWrite ? 1 : 0;
     c.dec[slot] = this.decodes.id(keyid, pa - addr, ri, this.mem.splitBits(pkg));
-    c.used[slot] = ++this.now;
     this.lastSlot = slot;
     return c.dataLine(slot) * LINE;
   }
@@ -91,7 +97,7 @@ export class CacheSystem {
   rehit(pkg: number): void {
     this.counters.cacheHits++;
     this.clock.tick(COST.cacheHit);
-    this.caches[pkg].used[this.lastSlot] = ++this.now;
+    this.caches[pkg].touch(this.lastSlot);
   }
 
   /**
@@ -157,7 +163,8 @@ export class CacheSystem {
   copyRun(pkg: number, pa: number, n: number, buf32: Int32Array, w: number, write: boolean): void {
     const c = this.caches[pkg];
     if (c.sets < n || !c.pow2) { this.copyLines(pkg, pa, n, buf32, w, write); return; }
-    const tags = c.tags, dirty = c.dirty, used = c.used, present = c.present, ways = c.ways, sets = c.sets;
+    const tags = c.tags, dirty = c.dirty, present = c.present, ways = c.ways, sets = c.sets;
+    const lru = c.lru, order = lru.order, head = lru.head, inv = lru.inv;
     const dec = c.dec, kd = this.decodes;
     const slots = this.runSlots, filled = this.runFilled;
     const bits = this.mem.splitBits(pkg);
@@ -170,9 +177,12 @@ export class CacheSystem {
     const look = present[pb] !== 0, others = this.heldBucketElsewhere(pkg, pb);
     let daddr = 0, dri = -1, did = -1; // the page's decode (address of its line 0; its KeptDecodes index)
     let okDec = -1; // a kept decode a victim here was queued under (current split, not a hole)
-    let hits = 0, misses = 0, installs = 0, fills = 0, wbs = 0, now = this.now;
+    // The run of deferred write-backs being gathered (PendingWriteBacks.push's arguments),
+    // in locals: a stream's victims continue it line after line.
+    let rAt = 0, rDec = 0, rAddr = 0, rN = 0;
+    let hits = 0, misses = 0, installs = 0, fills = 0, wbs = 0;
     const pend = this.pending;
-    let way = 0, vway = 0; // the way the last line was found in, and the last victim's
+    let way = 0; // the way the last line was found in
     pend.begin(c.data32);
     let k = 0;
     try {
@@ -188,6 +198,8 @@ export class CacheSystem {
         if (slot >= 0) {
           hits++;
           if (write && !dirty[slot]) { if (others) this.invalidateOthers(pkg, line); dirty[slot] = 1; }
+          way = slot - base;
+          lru.touch(set, way);
         } else {
           misses++;
           if (dri < 0) { // #MC before anything of this line changes, as line() raises it
@@ -195,33 +207,43 @@ export class CacheSystem {
             daddr = d.addr - k * LINE; dri = d.ri;
             did = kd.id(d.keyid, pa - daddr, dri, bits);
           }
-          if (others && this.heldElsewhere(pkg, line)) { this.flushPending(); this.snoop(pkg, line, write); }
-          slot = lruVictim(used, base, ways, vway);
-          vway = slot - base;
-          if (used[slot] !== INVALID) { // evict
+          if (others && this.heldElsewhere(pkg, line)) {
+            if (rN > 0) { pend.push(rAt, rDec, rAddr, rN); rN = 0; }
+            this.flushPending();
+            this.snoop(pkg, line, write);
+          }
+          const h = head[set];
+          way = order[base + h]; // LruRing.victim
+          slot = base + way;
+          if (tags[slot] !== INVALID) { // evict
             if (dirty[slot]) {
-              const v = dec[slot];
+              const v = dec[slot], at = way * sets + set;
               if (v === okDec) { // writeBack(), deferred: the data stays in the slot until the copies below
-                pend.push(vway * sets + set, v, tags[slot] * LINE - kd.off[v]);
+                const addr = tags[slot] * LINE - kd.off[v];
+                if (rN > 0 && at === rAt + rN && v === rDec && addr === rAddr + rN * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0) rN++;
+                else { if (rN > 0) pend.push(rAt, rDec, rAddr, rN); rAt = at; rDec = v; rAddr = addr; rN = 1; }
                 dirty[slot] = 0;
                 wbs++;
-              } else if (this.deferWriteBack(pkg, c, slot, vway * sets + set, bits)) okDec = dec[slot];
+              } else {
+                if (rN > 0) { pend.push(rAt, rDec, rAddr, rN); rN = 0; }
+                if (this.deferWriteBack(pkg, c, slot, at, bits)) okDec = dec[slot];
+              }
             }
             present[bucket(tags[slot])]--; // c.drop and c.install, without the invalid state between
           }
           tags[slot] = line;
           installs++;
+          head[set] = h + 1 === ways ? 0 : h + 1; // LruRing.filled
+          if (inv[set] > 0) inv[set]--;
           dirty[slot] = write ? 1 : 0;
           dec[slot] = did;
           if (!write) { filled[k] = 1; fills++; }
         }
-        used[slot] = ++now;
-        way = slot - base;
         slots[k] = way * sets + set; // c.dataLine(slot)
       }
     } finally { // the lines done before any fault
+      if (rN > 0) pend.push(rAt, rDec, rAddr, rN);
       present[pb] += installs;
-      this.now = now;
       this.counters.cacheHits += hits;
       this.counters.cacheMisses += misses;
       this.counters.cacheWritebacks += wbs;
@@ -278,7 +300,7 @@ export class CacheSystem {
     if (kd.bits[c.dec[slot]] !== bits) this.redecode(pkg, c, slot);
     const v = c.dec[slot];
     if (kd.ri[v] < 0) { this.flushPending(); this.writeBack(pkg, slot); return false; }
-    this.pending.push(at, v, c.tags[slot] * LINE - kd.off[v]);
+    this.pending.push(at, v, c.tags[slot] * LINE - kd.off[v], 1);
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
     return true;
@@ -317,12 +339,16 @@ export class CacheSystem {
     }
   }
 
-  /** line()'s victim for line number `line` (lruVictim), written back if dirty and dropped. */
-  private victim(pkg: number, c: PackageCache, line: number): number {
-    const slot = lruVictim(c.used, c.setBase(line), c.ways, 0);
-    if (c.used[slot] === INVALID) return slot;
+  /**
+   * line()'s victim in set `set` (LruRing.victim), written back if dirty and its line
+   * forgotten; its way keeps its place in the ring for the fill (LruRing.filled).
+   */
+  private victim(pkg: number, c: PackageCache, set: number): number {
+    const slot = set * c.ways + c.lru.victim(set);
+    if (c.tags[slot] === INVALID) return slot;
     if (c.dirty[slot]) this.writeBack(pkg, slot);
-    c.drop(slot);
+    c.present[bucket(c.tags[slot])]--;
+    c.tags[slot] = INVALID;
     return slot;
   }
 

@@ -42,18 +42,19 @@ export class PendingWriteBacks {
     this.data32 = data32;
   }
 
-  push(at: number, dec: number, addr: number): void {
+  /** `n` victims from data line `at` on, at `addr` on, under decode `dec` (all in one page). */
+  push(at: number, dec: number, addr: number, n: number): void {
     const last = this.n - 1;
     if (last >= 0) {
       const c = this.count[last];
       if (at === this.at[last] + c && addr === this.addr[last] + c * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0 &&
         dec === this.dec[last]) {
-        this.count[last] = c + 1;
+        this.count[last] = c + n;
         return;
       }
     }
     const i = this.n++;
-    this.at[i] = at; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = 1;
+    this.at[i] = at; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = n;
   }
 
   /** Queue them all, in order, a run per MemorySystem.queueRun call. Empty afterwards. */

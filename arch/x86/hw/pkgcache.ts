@@ -10,6 +10,7 @@
  * copies them as one run.
  */
 import { LINE } from './engine.js';
+import { LruRing } from './lru.js';
 
 export const INVALID = -1;
 /** Buckets of a cache's presence filter: pages, by the low bits of the page number (a power of two). */
@@ -25,12 +26,8 @@ export class PackageCache {
    * caches' KeptDecodes (host-side bookkeeping, so a write-back need not decode again).
    */
   readonly dec: Int32Array;
-  /**
-   * Each slot's last use (CacheSystem.now at its last hit or fill): the LRU order. An
-   * invalid slot's is -1, below every valid one, so the victim scan is one comparison a
-   * way and still takes the lowest invalid way first.
-   */
-  readonly used: Float64Array;
+  /** The replacement order of each set's ways (lru.ts). */
+  readonly lru: LruRing;
   /**
    * Lines held per bucket of pages (line numbers, KeyID included, by their bits 6-19: a
    * page's 64 lines share a bucket), so most lookups of a line the cache does not hold (a
@@ -53,7 +50,7 @@ export class PackageCache {
     this.data = new Uint8Array(sets * ways * LINE);
     this.data32 = new Int32Array(this.data.buffer);
     this.dec = new Int32Array(sets * ways);
-    this.used = new Float64Array(sets * ways).fill(INVALID);
+    this.lru = new LruRing(sets, ways);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
     this.pow2 = this.setMask >= 0;
     this.wayShift = (ways & (ways - 1)) === 0 ? Math.log2(ways) : -1;
@@ -67,8 +64,27 @@ export class PackageCache {
    * ToUint32, the integer mod 2^32, and sets divides 2^32).
    */
   setBase(line: number): number {
+    return this.setIndex(line) * this.ways;
+  }
+
+  /** The set of line number `line` (setBase's, not multiplied). */
+  setIndex(line: number): number {
     const m = this.setMask;
-    return (m >= 0 ? (line >>> 0) & m : line % this.sets) * this.ways;
+    return m >= 0 ? (line >>> 0) & m : line % this.sets;
+  }
+
+  /** Slot `slot`'s set and way (slot = set * ways + way), by shift and mask for a power-of-two way count. */
+  setOf(slot: number): number {
+    const sh = this.wayShift;
+    return sh >= 0 ? slot >>> sh : (slot - slot % this.ways) / this.ways;
+  }
+  wayOf(slot: number): number {
+    return this.wayShift >= 0 ? slot & (this.ways - 1) : slot % this.ways;
+  }
+
+  /** Valid slot `slot` was just used (a hit). */
+  touch(slot: number): void {
+    this.lru.touch(this.setOf(slot), this.wayOf(slot));
   }
 
   /** The slot holding line number `line` (pa / 64), or -1. */
@@ -90,13 +106,13 @@ export class PackageCache {
   drop(slot: number): void {
     this.present[bucket(this.tags[slot])]--;
     this.tags[slot] = INVALID;
-    this.used[slot] = INVALID;
+    this.lru.invalidate(this.setOf(slot), this.wayOf(slot));
   }
 
   /** Every slot invalid. */
   clear(): void {
     this.tags.fill(INVALID);
-    this.used.fill(INVALID);
+    this.lru.clear();
     this.dirty.fill(0);
     this.present.fill(0);
   }
@@ -107,10 +123,7 @@ export class PackageCache {
    * of cycles, and a line() hit (every page-walk load) asks this.
    */
   dataLine(slot: number): number {
-    const sh = this.wayShift;
-    if (sh >= 0) return (slot & (this.ways - 1)) * this.sets + (slot >>> sh);
-    const way = slot % this.ways;
-    return way * this.sets + (slot - way) / this.ways;
+    return this.wayOf(slot) * this.sets + this.setOf(slot);
   }
 }
 
@@ -145,21 +158,6 @@ export class KeptDecodes {
     this.lastId = id;
     return id;
   }
-}
-
-/**
- * The replacement choice in the set of `ways` slots from `base`, by their LRU stamps
- * (PackageCache.used): the lowest invalid way, else the least recently used. `hint` (a
- * way) is where the scan starts: a stream evicts one way of consecutive sets, so starting
- * at the last victim's way keeps the comparisons predictable. The answer does not depend
- * on it.
- */
-export function lruVictim(used: Float64Array, base: number, ways: number, hint: number): number {
-  let slot = base + hint;
-  let oldest = used[slot];
-  for (let i = base; i < base + ways; i++) { const u = used[i]; if (u < oldest) { oldest = u; slot = i; } }
-  if (oldest === INVALID) { slot = base; while (used[slot] !== INVALID) slot++; }
-  return slot;
 }
 
 /**
