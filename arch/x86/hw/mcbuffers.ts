@@ -10,7 +10,7 @@ import { copyLine32 } from './words.js';
 
 /** Lines a write-combining queue holds before it drains (the line cipher's batch, xts-wasm.ts). */
 export const QUEUE_LINES = 1024;
-if (QUEUE_LINES > LINESET_MAX) throw new Error('mcbuffers: queue larger than its LineSet');
+if (QUEUE_LINES > LINESET_MAX) throw new Error('mcbuffers: queue larger than its LineSet'); // a page a line at most
 const PAGE = 4096;
 export const PAGE_LINES = PAGE / LINE;
 /** Lines one prefetch decrypts at most: the rest of a page and up to fifteen pages after it. */
@@ -34,7 +34,7 @@ export class WriteQueue {
   readonly set = new LineSet();
 
   /**
-   * Queue `m` lines (m fits): consecutive addresses from `addr`, each under `cipher` and
+   * Queue `m` lines (m fits): consecutive addresses from `addr`, all in one 4 KiB page, each under `cipher` and
    * in range `ri`, their plaintext from src32 at word `w` on.
    */
   append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array, w: number): void {
@@ -43,9 +43,9 @@ export class WriteQueue {
       const a = addr + i * LINE;
       this.ciphers[i0 + i] = cipher;
       this.addrs[i0 + i] = a;
-      this.set.add(a);
       this.ranges[i0 + i] = ri;
     }
+    this.set.addRun(addr, m);
     if (m === 1) copyLine32(src32, w, this.data32, i0 * (LINE / 4));
     else this.data32.set(src32.subarray(w, w + m * (LINE / 4)), i0 * (LINE / 4));
     this.n += m;
@@ -63,13 +63,7 @@ export class WriteQueue {
 
   holds(addr: number, len: number): boolean {
     if (this.n === 0 || addr + len <= this.lo || addr > this.hi) return false;
-    if (len === LINE) return this.set.has(addr);
-    if (len / LINE < this.n) { // fewer lines asked about than queued: ask line by line
-      for (let a = addr; a < addr + len; a += LINE) if (this.set.has(a)) return true;
-      return false;
-    }
-    for (let i = 0; i < this.n; i++) if (this.addrs[i] >= addr && this.addrs[i] < addr + len) return true;
-    return false;
+    return len === LINE ? this.set.has(addr) : this.set.hasRange(addr, len);
   }
 }
 
