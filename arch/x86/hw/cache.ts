@@ -179,7 +179,7 @@ export class CacheSystem {
     let okDec = -1; // a kept decode a victim here was queued under (current split, not a hole)
     // The run of deferred write-backs being gathered (PendingWriteBacks.push's arguments),
     // in locals: a stream's victims continue it line after line.
-    let rAt = 0, rDec = 0, rAddr = 0, rN = 0;
+    let rDec = 0, rAddr = 0, rN = 0;
     let hits = 0, misses = 0, installs = 0, fills = 0, wbs = 0;
     const pend = this.pending;
     let way = 0; // the way the last line was found in
@@ -208,7 +208,7 @@ export class CacheSystem {
             did = kd.id(d.keyid, pa - daddr, dri, bits);
           }
           if (others && this.heldElsewhere(pkg, line)) {
-            if (rN > 0) { pend.push(rAt, rDec, rAddr, rN); rN = 0; }
+            if (rN > 0) { pend.push(rDec, rAddr, rN); rN = 0; }
             this.flushPending();
             this.snoop(pkg, line, write);
           }
@@ -220,12 +220,16 @@ export class CacheSystem {
               const v = dec[slot], at = way * sets + set;
               if (v === okDec) { // writeBack(), deferred: the data stays in the slot until the copies below
                 const addr = tags[slot] * LINE - kd.off[v];
-                if (rN > 0 && at === rAt + rN && v === rDec && addr === rAddr + rN * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0) rN++;
-                else { if (rN > 0) pend.push(rAt, rDec, rAddr, rN); rAt = at; rDec = v; rAddr = addr; rN = 1; }
+                if (rN === 0 || v !== rDec || addr !== rAddr + rN * LINE || ((addr >>> 0) & (PAGE - 1)) === 0) {
+                  if (rN > 0) pend.push(rDec, rAddr, rN);
+                  rDec = v; rAddr = addr; rN = 0;
+                }
+                pend.record(at);
+                rN++;
                 dirty[slot] = 0;
                 wbs++;
               } else {
-                if (rN > 0) { pend.push(rAt, rDec, rAddr, rN); rN = 0; }
+                if (rN > 0) { pend.push(rDec, rAddr, rN); rN = 0; }
                 if (this.deferWriteBack(pkg, c, slot, at, bits)) okDec = dec[slot];
               }
             }
@@ -242,7 +246,7 @@ export class CacheSystem {
         slots[k] = way * sets + set; // c.dataLine(slot)
       }
     } finally { // the lines done before any fault
-      if (rN > 0) pend.push(rAt, rDec, rAddr, rN);
+      if (rN > 0) pend.push(rDec, rAddr, rN);
       present[pb] += installs;
       this.counters.cacheHits += hits;
       this.counters.cacheMisses += misses;
@@ -300,7 +304,8 @@ export class CacheSystem {
     if (kd.bits[c.dec[slot]] !== bits) this.redecode(pkg, c, slot);
     const v = c.dec[slot];
     if (kd.ri[v] < 0) { this.flushPending(); this.writeBack(pkg, slot); return false; }
-    this.pending.push(at, v, c.tags[slot] * LINE - kd.off[v], 1);
+    this.pending.record(at);
+    this.pending.push(v, c.tags[slot] * LINE - kd.off[v], 1);
     c.dirty[slot] = 0;
     this.counters.cacheWritebacks++;
     return true;
@@ -357,7 +362,7 @@ export class CacheSystem {
     const mem = this.mem;
     if (mem.batched) {
       const kd = this.decodes, v = this.keptDecode(pkg, c, slot), ri = kd.ri[v];
-      if (ri >= 0) mem.queueRun(kd.keyid[v], c.tags[slot] * LINE - kd.off[v], ri, 1, c.data32, c.dataLine(slot) * 16);
+      if (ri >= 0) mem.queueLine(kd.keyid[v], c.tags[slot] * LINE - kd.off[v], ri, c.data32, c.dataLine(slot) * 16);
       else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE); // a hole now: #MC as per line
     } else {
       mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE);

@@ -13,24 +13,28 @@ const PAGE = 4096;
 
 /**
  * Dirty victims of one package's cache waiting for the write-combining queue, in eviction
- * order, as runs: each run's first data line (PackageCache.dataLine), the decode its
- * first slot kept (a KeptDecodes index) with its KeyID-free address, and its length. A
- * victim that continues the last run (the next data line, the next address of the same
- * page, the same decode: a stream evicting an older page in order) lengthens it. The data
- * stays in the slots until it is queued.
+ * order: each victim's data (its slot's word offset in the cache's words, record()), and
+ * runs of them at consecutive addresses of one page under one kept decode (push()): a
+ * stream evicting an older page in order is one run, even where the page's lines sit in
+ * different ways. The data stays in the slots until it is queued.
  */
 export class PendingWriteBacks {
   /** Runs held. */
   private n = 0;
-  /** The words of the cache the runs are in (begin()). */
+  /** Victims recorded. */
+  private lines = 0;
+  /** The words of the cache the victims are in (begin()). */
   private data32: Int32Array = new Int32Array(0);
-  private readonly at: Int32Array;
+  /** Each victim's word offset in data32, in eviction order. */
+  private readonly words: Int32Array;
+  private readonly first: Int32Array;
   private readonly dec: Int32Array;
   private readonly addr: Float64Array;
   private readonly count: Int32Array;
 
   constructor(capacity: number) {
-    this.at = new Int32Array(capacity);
+    this.words = new Int32Array(capacity);
+    this.first = new Int32Array(capacity);
     this.dec = new Int32Array(capacity);
     this.addr = new Float64Array(capacity);
     this.count = new Int32Array(capacity);
@@ -39,31 +43,40 @@ export class PendingWriteBacks {
   /** Start over, for victims of the cache whose words are `data32`. */
   begin(data32: Int32Array): void {
     this.n = 0;
+    this.lines = 0;
     this.data32 = data32;
   }
 
-  /** `n` victims from data line `at` on, at `addr` on, under decode `dec` (all in one page). */
-  push(at: number, dec: number, addr: number, n: number): void {
+  /** A victim's data, at data line `at` of the cache. */
+  record(at: number): void {
+    this.words[this.lines++] = at * (LINE / 4);
+  }
+
+  /**
+   * The last `n` victims recorded are a run: consecutive addresses from `addr` (in one
+   * page) under decode `dec`. It lengthens the run before it where it continues it.
+   */
+  push(dec: number, addr: number, n: number): void {
     const last = this.n - 1;
     if (last >= 0) {
       const c = this.count[last];
-      if (at === this.at[last] + c && addr === this.addr[last] + c * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0 &&
-        dec === this.dec[last]) {
+      if (addr === this.addr[last] + c * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0 && dec === this.dec[last]) {
         this.count[last] = c + n;
         return;
       }
     }
     const i = this.n++;
-    this.at[i] = at; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = n;
+    this.first[i] = this.lines - n; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = n;
   }
 
   /** Queue them all, in order, a run per MemorySystem.queueRun call. Empty afterwards. */
   flush(mem: MemorySystem, kd: KeptDecodes): void {
     const n = this.n;
     this.n = 0;
+    this.lines = 0;
     for (let i = 0; i < n; i++) {
       const v = this.dec[i];
-      mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.data32, this.at[i] * (LINE / 4));
+      mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.data32, this.words, this.first[i]);
     }
   }
 }

@@ -34,11 +34,13 @@ export class WriteQueue {
   readonly set = new LineSet();
 
   /**
-   * Queue `m` lines (m fits): consecutive addresses from `addr`, all in one 4 KiB page, each under `cipher` and
-   * in range `ri`, their plaintext from src32 at word `w` on.
+   * Queue `m` lines (m fits): consecutive addresses from `addr`, all in one 4 KiB page,
+   * each under `cipher` and in range `ri`, line i's plaintext at src32 word words[from + i]
+   * (lines adjacent in src32 move as one copy).
    */
-  append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array, w: number): void {
-    const i0 = this.n;
+  append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array,
+    words: Int32Array, from: number): void {
+    const i0 = this.n, d32 = this.data32;
     for (let i = 0; i < m; i++) {
       const a = addr + i * LINE;
       this.ciphers[i0 + i] = cipher;
@@ -46,8 +48,14 @@ export class WriteQueue {
       this.ranges[i0 + i] = ri;
     }
     this.set.addRun(addr, m);
-    if (m === 1) copyLine32(src32, w, this.data32, i0 * (LINE / 4));
-    else this.data32.set(src32.subarray(w, w + m * (LINE / 4)), i0 * (LINE / 4));
+    for (let i = 0; i < m;) {
+      const w = words[from + i];
+      let j = i + 1;
+      while (j < m && words[from + j] === w + (j - i) * (LINE / 4)) j++;
+      if (j - i >= 4) d32.set(src32.subarray(w, w + (j - i) * (LINE / 4)), (i0 + i) * (LINE / 4));
+      else for (let k = i; k < j; k++) copyLine32(src32, words[from + k], d32, (i0 + k) * (LINE / 4));
+      i = j;
+    }
     this.n += m;
     if (addr < this.lo) this.lo = addr;
     if (addr + (m - 1) * LINE > this.hi) this.hi = addr + (m - 1) * LINE;
