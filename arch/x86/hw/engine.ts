@@ -275,23 +275,25 @@ export function cryptLines(eng: MktmeEngine, encrypting: boolean, keyids: Uint16
 }
 
 /**
- * The write-combining queue's drain (memsys.ts): encrypt `n` lines whose ciphers were
- * looked up as they were queued (ciphers[i]; null: the line travels in plaintext), in
- * runs that share a cipher, one encryptLines call per run. The lookup done at queue time
- * is the one the per-line model does at write-back time: any engine change drains the
- * queue first, so no queued line's cipher can change before its drain.
+ * The write-combining queue's drain (memsys.ts): encrypt its `runs` runs of lines (run r:
+ * the runCount[r] lines from runFirst[r], in order and adjacent, under the cipher looked up
+ * as they were queued, runCipher[r]; null: the lines travel in plaintext), adjacent runs
+ * that share a cipher in one encryptLines call. The lookup done at queue time is the one
+ * the per-line model does at write-back time: any engine change drains the queue first,
+ * so no queued line's cipher can change before its drain.
  */
-export function encryptRuns(ciphers: (XtsCipher | null)[], addrs: Float64Array, n: number,
-  src: Uint8Array, dst: Uint8Array): void {
-  let i = 0;
-  while (i < n) {
-    const c = ciphers[i];
-    let j = i + 1;
-    while (j < n && ciphers[j] === c) j++;
-    const o = i * LINE, len = (j - i) * LINE;
+export function encryptRuns(runCipher: (XtsCipher | null)[], runFirst: Int32Array, runCount: Int32Array,
+  runs: number, addrs: Float64Array, src: Uint8Array, dst: Uint8Array): void {
+  let r = 0;
+  while (r < runs) {
+    const c = runCipher[r];
+    let s = r + 1;
+    while (s < runs && runCipher[s] === c) s++;
+    const i = runFirst[r], n = runFirst[s - 1] + runCount[s - 1] - i;
+    const o = i * LINE, len = n * LINE;
     if (c === null) dst.set(src.subarray(o, o + len), o);
-    else c.encryptLines(addrs, i, j - i, src, o, dst, o);
-    i = j;
+    else c.encryptLines(addrs, i, n, src, o, dst, o);
+    r = s;
   }
 }
 

@@ -16,15 +16,25 @@ export const PAGE_LINES = PAGE / LINE;
 /** Lines one prefetch decrypts at most: the rest of a page and up to fifteen pages after it. */
 export const STREAM_LINES = 16 * PAGE_LINES;
 
-/** One memory controller's write-combining queue (plaintext, decoded, in arrival order). */
+/**
+ * One memory controller's write-combining queue (plaintext, decoded, in arrival order):
+ * each line's address and data, and runs of lines at consecutive addresses of one page
+ * under one cipher in one memory range (a queueRun's, lengthened by the next where it
+ * continues it).
+ */
 export class WriteQueue {
+  /** Lines held. */
   n = 0;
-  /** Each line's cipher, looked up when it was queued (null: plaintext). */
-  readonly ciphers: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
   readonly addrs = new Float64Array(QUEUE_LINES);
-  /** Each line's memory range (an index into MemorySystem.ranges/stores). */
-  readonly ranges = new Int32Array(QUEUE_LINES);
   readonly data = new Uint8Array(QUEUE_LINES * LINE);
+  /** Runs held; run r is lines runFirst[r] .. runFirst[r] + runCount[r] - 1. */
+  runs = 0;
+  readonly runFirst = new Int32Array(QUEUE_LINES);
+  readonly runCount = new Int32Array(QUEUE_LINES);
+  /** Each run's cipher, looked up when it was queued (null: plaintext). */
+  readonly runCipher: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
+  /** Each run's memory range (an index into MemorySystem.ranges/stores). */
+  readonly runRange = new Int32Array(QUEUE_LINES);
   readonly data32 = new Int32Array(this.data.buffer);
   /** Lowest and highest queued address, for a quick "not here" on fills. */
   lo = Infinity;
@@ -40,12 +50,15 @@ export class WriteQueue {
    */
   append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array,
     words: Int32Array, from: number): void {
-    const i0 = this.n, d32 = this.data32;
-    for (let i = 0; i < m; i++) {
-      const a = addr + i * LINE;
-      this.ciphers[i0 + i] = cipher;
-      this.addrs[i0 + i] = a;
-      this.ranges[i0 + i] = ri;
+    const i0 = this.n, d32 = this.data32, addrs = this.addrs;
+    for (let i = 0; i < m; i++) addrs[i0 + i] = addr + i * LINE;
+    const r = this.runs - 1;
+    if (r >= 0 && this.runCipher[r] === cipher && this.runRange[r] === ri && addr === addrs[i0 - 1] + LINE &&
+      ((addr >>> 0) & (PAGE - 1)) !== 0) {
+      this.runCount[r] += m;
+    } else {
+      this.runFirst[r + 1] = i0; this.runCount[r + 1] = m; this.runCipher[r + 1] = cipher; this.runRange[r + 1] = ri;
+      this.runs = r + 2;
     }
     this.set.addRun(addr, m);
     for (let i = 0; i < m;) {
@@ -61,8 +74,9 @@ export class WriteQueue {
     if (addr + (m - 1) * LINE > this.hi) this.hi = addr + (m - 1) * LINE;
   }
 
-  /** Empty (after a drain has taken the lines). */
+  /** Empty (as a drain takes the lines; it lets the runs' ciphers go when done). */
   reset(): void {
+    this.runs = 0;
     this.n = 0;
     this.set.clear();
     this.lo = Infinity;

@@ -329,30 +329,27 @@ export class MemorySystem {
   /** Drain node `node`'s queue: encrypt its lines in runs, store them in arrival order. */
   private drain(node: number): void {
     const q = this.queues[node];
-    const n = q.n;
-    if (n === 0) return;
+    const runs = q.runs;
+    if (q.n === 0) return;
     q.reset();
     const out = this.drainBuf;
-    encryptRuns(q.ciphers, q.addrs, n, q.data, out);
-    // Store in arrival order; a run of consecutive addresses in one range and one 4 KiB
-    // frame (a page evicted in order) is one copy.
-    const lines = this.drainLines, out32 = this.drainBuf32, addrs = q.addrs, ranges = q.ranges;
-    for (let i = 0; i < n;) {
-      const ri = ranges[i];
+    encryptRuns(q.runCipher, q.runFirst, q.runCount, runs, q.addrs, q.data, out);
+    // Store in arrival order: each run (consecutive addresses of one range and one 4 KiB
+    // frame) as one copy when it is a few lines long.
+    const lines = this.drainLines, out32 = this.drainBuf32, addrs = q.addrs;
+    for (let r = 0; r < runs; r++) {
+      const ri = q.runRange[r], i = q.runFirst[r], m = q.runCount[r];
       const store = this.stores[ri];
       const off = addrs[i] - this.ranges[ri].base;
-      let j = i + 1;
-      while (j < n && ranges[j] === ri && addrs[j] === addrs[j - 1] + LINE && ((addrs[j] >>> 0) & (PAGE - 1)) !== 0) j++;
-      if (j - i >= 4) store.write(off, out, i * LINE, (j - i) * LINE);
+      if (m >= 4) store.write(off, out, i * LINE, m * LINE);
       else {
-        for (let k = i; k < j; k++) {
-          if (store.fileBacked) store.write(off + (k - i) * LINE, lines[k], 0, LINE);
-          else store.writeLine32(off + (k - i) * LINE, out32, k * (LINE / 4));
+        for (let k = 0; k < m; k++) {
+          if (store.fileBacked) store.write(off + k * LINE, lines[i + k], 0, LINE);
+          else store.writeLine32(off + k * LINE, out32, (i + k) * (LINE / 4));
         }
       }
-      i = j;
     }
-    q.ciphers.fill(null, 0, n);
+    q.runCipher.fill(null, 0, runs);
   }
 
   /** Drop prefetched lines of node `node` in [addr, addr+len): their DIMM bytes change. */
