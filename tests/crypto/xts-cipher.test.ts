@@ -145,6 +145,18 @@ for (const [mode, opts] of MODES) {
       c.decryptLines(addrs, 3, n, run, 1, run, 1);
       t.equal(toHex(run.subarray(1)), toHex(plain.subarray(5)), `decryptLines in place, ${n} lines`);
     }
+    // A bad address anywhere in a run (within one batch, or in a later batch) throws
+    // before any result is written.
+    for (const [n, at] of [[5, 4], [64, 63], [1024, 1000], [2100, 2050]]) {
+      for (const bad of [-64, 0.5, NaN, 2 ** 53]) {
+        const addrs = new Float64Array(n).map((_, i) => 64 * i);
+        addrs[at] = bad;
+        const out = new Uint8Array(64 * n).fill(0xa5);
+        t.throws(() => c.encryptLines(addrs, 0, n, new Uint8Array(64 * n), 0, out, 0), RangeError);
+        if (out.some((b) => b !== 0xa5)) t.fail(`${n} lines, address ${bad} at ${at}: output written`);
+      }
+    }
+    t.pass('no output written for a bad address');
     c.destroy();
     t.end();
   });

@@ -241,8 +241,10 @@ export class XtsCipher {
     }
     checkSpan('src', src, srcOff, n * LINE_BYTES);
     checkSpan('dst', dst, dstOff, n * LINE_BYTES);
-    for (let i = 0; i < n; i++) checkAddr(addrs[addrOff + i]);
     const k = this.wasm;
+    // Every address is checked before any result is written: here when there is more than
+    // one batch (or no batching), else as the batch's tweak inputs are written.
+    if (k === null || n < SMALL_RUN || n > BATCH) for (let i = 0; i < n; i++) checkAddr(addrs[addrOff + i]);
     if (k === null || n < SMALL_RUN) { // a few lines: line by line beats node:crypto's fixed cost per call
       for (let i = 0; i < n; i++) {
         const o = i * LINE_BYTES;
@@ -258,6 +260,7 @@ export class XtsCipher {
       // the low two words are stored; the high word's division only where it is not zero.
       for (let i = 0, w = MEM.TIN >>> 2; i < b; i++, w += 4) {
         const a = addrs[addrOff + done + i];
+        if (!(a >= 0 && a < MAX_ADDR && Math.floor(a) === a)) checkAddr(a); // throws
         m32[w] = a | 0; m32[w + 1] = a < TWO32 ? 0 : (a / TWO32) | 0;
       }
       const o = done * LINE_BYTES;
