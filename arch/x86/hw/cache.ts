@@ -181,6 +181,7 @@ export class CacheSystem {
     // in locals: a stream's victims continue it line after line.
     let rDec = 0, rAddr = 0, rN = 0;
     let hits = 0, misses = 0, installs = 0, fills = 0, wbs = 0;
+    let vBucket = -1, vGone = 0; // victims taken from presence bucket vBucket and not yet counted off
     const pend = this.pending;
     let way = 0; // the way the last line was found in
     pend.begin(c.data32);
@@ -226,14 +227,17 @@ export class CacheSystem {
                 }
                 pend.record(at);
                 rN++;
-                dirty[slot] = 0;
-                wbs++;
+                wbs++; // (the slot's dirty bit is set for its new line below)
               } else {
                 if (rN > 0) { pend.push(rDec, rAddr, rN); rN = 0; }
                 if (this.deferWriteBack(pkg, c, slot, at, bits)) okDec = dec[slot];
               }
             }
-            present[bucket(tags[slot])]--; // c.drop and c.install, without the invalid state between
+            // c.drop and c.install, without the invalid state between; the victims' presence
+            // counts drop a bucket at a time (a stream's victims are one older page).
+            const vb = bucket(tags[slot]);
+            if (vb !== vBucket) { if (vGone > 0) present[vBucket] -= vGone; vBucket = vb; vGone = 0; }
+            vGone++;
           }
           tags[slot] = line;
           installs++;
@@ -247,6 +251,7 @@ export class CacheSystem {
       }
     } finally { // the lines done before any fault
       if (rN > 0) pend.push(rDec, rAddr, rN);
+      if (vGone > 0) present[vBucket] -= vGone;
       present[pb] += installs;
       this.counters.cacheHits += hits;
       this.counters.cacheMisses += misses;
