@@ -27,7 +27,9 @@ import type { PhysPort } from './vmcs.js';
 const TWO32 = 4294967296;
 /** The entry an EPT walk step loaded (PhysPort.phys64). */
 const entry = new Uint32Array(2);
-const LEVEL_SHIFT = [39, 30, 21, 12];
+/** Bytes one entry maps at each level: 2^39, 2^30, 2^21, 2^12 (no `**` on the walk's path). */
+const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
+const GPA_LIMIT = 2 ** 48;
 
 /** An EPT walk that ends in a VM exit; `qual` has bits 0-5 of the exit qualification. */
 export class EptExit {
@@ -60,6 +62,11 @@ function accessBits(access: Access): number {
   return access === 'w' ? EPT_VIOLATION_ACC_WRITE : access === 'x' ? EPT_VIOLATION_ACC_INSTR : EPT_VIOLATION_ACC_READ;
 }
 
+/** The VM exit for a misconfigured EPT entry met translating `gpa`. */
+function misconfig(gpa: number): EptExit {
+  return new EptExit(EXIT_REASON_EPT_MISCONFIG, 0, gpa);
+}
+
 /**
  * Translate `gpa` for `access` through the EPT rooted at `eptp`. `pagingStructure` says
  * the access reads a guest paging-structure entry (with A/D enabled such accesses count
@@ -72,26 +79,25 @@ export function eptWalk(port: PhysPort, eptp: number, gpa: number, access: Acces
   let table = eptRoot(eptp);
   let perms = 7;
   const acc = accessBits(access);
-  if (gpa >= 2 ** 48) throw new EptExit(EXIT_REASON_EPT_VIOLATION, acc, gpa);
+  if (gpa >= GPA_LIMIT) throw new EptExit(EXIT_REASON_EPT_VIOLATION, acc, gpa);
   for (let level = 0; level < 4; level++) {
-    const index = (Math.floor(gpa / 2 ** LEVEL_SHIFT[level]) >>> 0) & 511; // % 512, exact: 512 divides 2^32
+    const index = (Math.floor(gpa / LEVEL_SIZE[level]) >>> 0) & 511; // % 512, exact: 512 divides 2^32
     const entryPa = table + index * 8;
     port.phys64(entryPa, entry);
     const lo = entry[0], hi = entry[1];
     const rwx = lo & 7;
     if (rwx === 0) throw new EptExit(EXIT_REASON_EPT_VIOLATION, acc, gpa);
-    const misconfig = (): EptExit => new EptExit(EXIT_REASON_EPT_MISCONFIG, 0, gpa);
-    if ((rwx & 3) === 2) throw misconfig();                  // write without read
-    if (hi & reservedHi) throw misconfig();
+    if ((rwx & 3) === 2) throw misconfig(gpa);                  // write without read
+    if (hi & reservedHi) throw misconfig(gpa);
     const large = level > 0 && level < 3 && (lo & VMX_EPT_LARGE_PAGE) !== 0;
     const leaf = level === 3 || large;
-    if (level === 0 && (lo & 0xf8)) throw misconfig();       // PML4E bits 7:3
-    if (!leaf && level > 0 && (lo & 0x78)) throw misconfig(); // non-leaf bits 6:3
+    if (level === 0 && (lo & 0xf8)) throw misconfig(gpa);       // PML4E bits 7:3
+    if (!leaf && level > 0 && (lo & 0x78)) throw misconfig(gpa); // non-leaf bits 6:3
     if (leaf) {
       const mt = (lo >>> 3) & 7;
-      if (mt === 2 || mt === 3 || mt === 7) throw misconfig();
-      if (level === 1 && (lo & 0x3ffff000)) throw misconfig(); // 1 GiB: bits 29:12
-      if (level === 2 && (lo & 0x1ff000)) throw misconfig();   // 2 MiB: bits 20:12
+      if (mt === 2 || mt === 3 || mt === 7) throw misconfig(gpa);
+      if (level === 1 && (lo & 0x3ffff000)) throw misconfig(gpa); // 1 GiB: bits 29:12
+      if (level === 2 && (lo & 0x1ff000)) throw misconfig(gpa);   // 2 MiB: bits 20:12
     }
     perms &= rwx;
     const addr = (hi & 0xfffff) * TWO32 + ((lo >>> 12) << 12 >>> 0);
@@ -103,7 +109,7 @@ export function eptWalk(port: PhysPort, eptp: number, gpa: number, access: Acces
         if (access === 'w' || pagingStructure) nlo |= VMX_EPT_DIRTY_BIT;
         if (nlo !== lo) port.physStore32(entryPa, nlo >>> 0);
       }
-      const size = 2 ** LEVEL_SHIFT[level];
+      const size = LEVEL_SIZE[level];
       // gpa % size - gpa % 4096, and addr rounded down to size, without floating-point remainders.
       const within = gpa - Math.floor(gpa / size) * size - ((gpa >>> 0) & 4095);
       return { hpa: Math.floor(addr / size) * size + within, perms, pageSize: size };
