@@ -25,11 +25,11 @@ export const STREAM_LINES = 16 * PAGE_LINES;
 export class WriteQueue {
   /** Lines held. */
   n = 0;
-  readonly addrs = new Float64Array(QUEUE_LINES);
   readonly data = new Uint8Array(QUEUE_LINES * LINE);
-  /** Runs held; run r is lines runFirst[r] .. runFirst[r] + runCount[r] - 1. */
+  /** Runs held; run r is lines runFirst[r] .. runFirst[r] + runCount[r] - 1, at addresses runAddr[r] on. */
   runs = 0;
   readonly runFirst = new Int32Array(QUEUE_LINES);
+  readonly runAddr = new Float64Array(QUEUE_LINES);
   readonly runCount = new Int32Array(QUEUE_LINES);
   /** Each run's cipher, looked up when it was queued (null: plaintext). */
   readonly runCipher: (XtsCipher | null)[] = new Array(QUEUE_LINES).fill(null);
@@ -50,14 +50,14 @@ export class WriteQueue {
    */
   append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array,
     words: Int32Array, from: number): void {
-    const i0 = this.n, d32 = this.data32, addrs = this.addrs;
-    for (let i = 0; i < m; i++) addrs[i0 + i] = addr + i * LINE;
+    const i0 = this.n, d32 = this.data32;
     const r = this.runs - 1;
-    if (r >= 0 && this.runCipher[r] === cipher && this.runRange[r] === ri && addr === addrs[i0 - 1] + LINE &&
-      ((addr >>> 0) & (PAGE - 1)) !== 0) {
+    if (r >= 0 && this.runCipher[r] === cipher && this.runRange[r] === ri &&
+      addr === this.runAddr[r] + this.runCount[r] * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0) {
       this.runCount[r] += m;
     } else {
-      this.runFirst[r + 1] = i0; this.runCount[r + 1] = m; this.runCipher[r + 1] = cipher; this.runRange[r + 1] = ri;
+      this.runFirst[r + 1] = i0; this.runAddr[r + 1] = addr; this.runCount[r + 1] = m;
+      this.runCipher[r + 1] = cipher; this.runRange[r + 1] = ri;
       this.runs = r + 2;
     }
     this.set.addRun(addr, m);

@@ -40,7 +40,7 @@
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
 import { transferCycles } from './timing.js';
-import { cryptLines, encryptRuns, LINE } from './engine.js';
+import { cryptRun, encryptRuns, LINE } from './engine.js';
 import type { XtsCipher } from './crypto/xts.js';
 import type { Package } from './package.js';
 import type { SparseMemory } from './dram.js';
@@ -75,7 +75,6 @@ export class MemorySystem {
   /** drainBuf's lines as views made once, so storing a drained line allocates nothing. */
   private readonly drainLines = Array.from({ length: QUEUE_LINES }, (_, i) => this.drainBuf.subarray(i * LINE, i * LINE + LINE));
   private readonly rawBuf = new Uint8Array(STREAM_LINES * LINE);
-  private readonly runAddrs = new Float64Array(STREAM_LINES);
   private readonly srcWords = new WordViews();
   private lastRange = 0;
   private readonly keyOut = new Int32Array(1);
@@ -231,9 +230,7 @@ export class MemorySystem {
       if (n > 1) {
         if (q.n !== 0 && q.holds(addr, n * LINE)) this.drain(node);
         store.read(addr - range.base, this.rawBuf, 0, n * LINE);
-        const addrs = this.runAddrs;
-        for (let i = 0; i < n; i++) addrs[i] = addr + i * LINE;
-        cryptLines(eng, false, null, keyid, addrs, n, this.rawBuf, 0, s.data, 0);
+        cryptRun(eng, false, keyid, addr, n, this.rawBuf, 0, s.data, 0);
         s.n = n; s.base = addr; s.keyid = keyid; s.node = node; s.end = addr + n * LINE;
         s.live.fill(1, 1, n);
         s.live[0] = 0;
@@ -333,14 +330,14 @@ export class MemorySystem {
     if (q.n === 0) return;
     q.reset();
     const out = this.drainBuf;
-    encryptRuns(q.runCipher, q.runFirst, q.runCount, runs, q.addrs, q.data, out);
+    encryptRuns(q.runCipher, q.runFirst, q.runAddr, q.runCount, runs, q.data, out);
     // Store in arrival order: each run (consecutive addresses of one range and one 4 KiB
     // frame) as one copy when it is a few lines long.
-    const lines = this.drainLines, out32 = this.drainBuf32, addrs = q.addrs;
+    const lines = this.drainLines, out32 = this.drainBuf32;
     for (let r = 0; r < runs; r++) {
       const ri = q.runRange[r], i = q.runFirst[r], m = q.runCount[r];
       const store = this.stores[ri];
-      const off = addrs[i] - this.ranges[ri].base;
+      const off = q.runAddr[r] - this.ranges[ri].base;
       if (m >= 4) store.write(off, out, i * LINE, m * LINE);
       else {
         for (let k = 0; k < m; k++) {

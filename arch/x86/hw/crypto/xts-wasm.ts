@@ -23,7 +23,8 @@
  * runs of 256, 35 in runs of 1024.)
  * Exports (rounds fixed per generated variant, 10 for AES-128 and 14 for AES-256):
  *   encLine(lo, hi), decLine(lo, hi)  XTS of LINE with tweak = hi:lo (the line address)
- *   tweakIn(lo, hi)   TIN[i] = address + 64 i, as 16-byte little-endian blocks
+ *   tweakRun(at, n, lo, hi)  TIN[at + i] = address + 64 i for i < n, as 16-byte
+ *                     little-endian blocks (a run of lines at consecutive addresses)
  *   pageIn(n)         TW[4i+j] = TOUT[i] * alpha^j, and PA ^= TW, for lines i < n (1..B)
  *   pageOut(n)        PA ^= TW, for lines i < n (PA then holds the ECB result)
  * (A batch of n lines with any addresses: the caller writes TIN itself.)
@@ -129,18 +130,23 @@ function lineFunc(dec: boolean, nr: number): WasmFunc {
   return { name: dec ? 'decLine' : 'encLine', params: [I32, I32], locals: new Array(15).fill(I32), body: code };
 }
 
-/** tweakIn(lo, hi): TIN block i = (hi:lo) + 64 i as a 128-bit little-endian integer. */
-function tweakInFunc(): WasmFunc {
-  const [lo, hi, i, a] = [0, 1, 2, 3];
+/**
+ * tweakRun(at, n, lo, hi): TIN blocks at .. at+n-1 = (hi:lo) + 64 i as 128-bit
+ * little-endian integers (n >= 1; the caller keeps at + n within the batch).
+ */
+function tweakRunFunc(): WasmFunc {
+  const [at, n, lo, hi, i, end, a] = [0, 1, 2, 3, 4, 5, 6];
   const code = [
     ...op.get(lo), ...op.extendU, ...op.get(hi), ...op.extendU, ...op.i64(32), ...op.shl64, ...op.or64, ...op.set(a),
-    ...op.i32(0), ...op.set(i), ...op.loop,
+    ...op.get(at), ...op.i32(16), ...op.mul, ...op.set(i),
+    ...op.get(at), ...op.get(n), ...op.add, ...op.i32(16), ...op.mul, ...op.set(end),
+    ...op.loop,
     ...op.get(i), ...op.get(a), ...op.store64(MEM.TIN),
     ...op.get(i), ...op.i64zero, ...op.store64(MEM.TIN + 8),
     ...op.get(a), ...op.i64(64), ...op.add64, ...op.set(a),
-    ...op.get(i), ...op.i32(16), ...op.add, ...op.tee(i), ...op.i32(1024), ...op.ltU, ...op.brIf(0), ...op.end,
+    ...op.get(i), ...op.i32(16), ...op.add, ...op.tee(i), ...op.get(end), ...op.ltU, ...op.brIf(0), ...op.end,
   ];
-  return { name: 'tweakIn', params: [I32, I32], locals: [I32, I64], body: code };
+  return { name: 'tweakRun', params: [I32, I32, I32, I32], locals: [I32, I32, I64], body: code };
 }
 
 /**
@@ -188,7 +194,7 @@ export interface XtsWasmExports {
   memory: WebAssembly.Memory;
   encLine(lo: number, hi: number): void;
   decLine(lo: number, hi: number): void;
-  tweakIn(lo: number, hi: number): void;
+  tweakRun(at: number, n: number, lo: number, hi: number): void;
   pageIn(n: number): void;
   pageOut(n: number): void;
 }
@@ -208,7 +214,7 @@ export function newXtsModule(nr: number): XtsWasmExports | null {
   if (!wasmAvailable) return null;
   let m = modules.get(nr);
   if (m === undefined) {
-    m = new WebAssembly.Module(assemble([lineFunc(false, nr), lineFunc(true, nr), tweakInFunc(), pageInFunc(),
+    m = new WebAssembly.Module(assemble([lineFunc(false, nr), lineFunc(true, nr), tweakRunFunc(), pageInFunc(),
       pageOutFunc()], MEM_PAGES));
     modules.set(nr, m);
   }

@@ -16,8 +16,10 @@
  *   per key and reused (ecb.ts). The line addresses go into the routine's TIN, one ECB call
  *   under key2 makes the line tweaks, the routine multiplies them by alpha and XORs them
  *   into the lines, one ECB call under key1 runs all their blocks, and the routine XORs the
- *   tweaks out again. Same result as one line call per line. The engine's write-combining
- *   queue and stream prefetcher use this path (engine.ts, memsys.ts).
+ *   tweaks out again. Same result as one line call per line. encryptRuns/decryptRuns take
+ *   runs of lines at consecutive addresses instead, and the routine writes a run's tweak
+ *   inputs itself: the engine's write-combining queue and stream prefetcher use those
+ *   (engine.ts, memsys.ts).
  * - Without WebAssembly (node --jitless), or on a big-endian host, lines run in plain JS
  *   on the same tables (xts-js.ts, aes-block.ts) and pages as 64 lines: about half the line speed
  *   and a tenth of the page speed. `{ wasm: false }` forces this, for tests.
@@ -36,6 +38,8 @@ import { decryptBlock, encryptBlock, scheduleView } from './aes-block.js';
 import { jsLine } from './xts-js.js';
 import { EcbContext } from './ecb.js';
 import { checkAddr, checkXtsKeys } from './xts-ref.js';
+import { checkRuns, checkSpan, lineOk } from './xts-args.js';
+import { copyLine32 } from '../words.js';
 import { BATCH_LINES, MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.js';
 
 export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
@@ -63,22 +67,6 @@ const VIEWS = 4;
 export interface XtsOptions {
   /** Use the WebAssembly routine when available (default true). */
   wasm?: boolean;
-}
-
-function checkSpan(name: string, b: Uint8Array, off: number, len: number): void {
-  if (!(b instanceof Uint8Array) || !Number.isInteger(off) || off < 0 || off + len > b.length) {
-    throw new RangeError(`XtsCipher: ${name} needs ${len} bytes at offset ${off}`);
-  }
-}
-
-/**
- * The line path's argument check, inlinable: true when addr is an integer in [0, 2^53)
- * and both spans are inside their arrays. Anything else goes to the thorough check.
- */
-function lineOk(addr: number, src: Uint8Array, so: number, dst: Uint8Array, d: number): boolean {
-  return addr >= 0 && addr < MAX_ADDR && Math.floor(addr) === addr
-    && so >= 0 && so <= src.length - LINE_BYTES && Math.floor(so) === so
-    && d >= 0 && d <= dst.length - LINE_BYTES && Math.floor(d) === d;
 }
 
 export class XtsCipher {
@@ -177,10 +165,27 @@ export class XtsCipher {
     this.lines(true, addrs, addrOff, n, src, srcOff, dst, dstOff);
   }
 
-  /** The inverse of encryptLines (the stream prefetcher's fills). */
+  /** The inverse of encryptLines. */
   decryptLines(addrs: Float64Array, addrOff: number, n: number, src: Uint8Array, srcOff: number,
     dst: Uint8Array, dstOff: number): void {
     this.lines(false, addrs, addrOff, n, src, srcOff, dst, dstOff);
+  }
+
+  /**
+   * Runs of lines at consecutive addresses: run r (r0 <= r < r0 + nr) is counts[r] lines
+   * from address starts[r], the runs' lines one after another at src[srcOff..], their
+   * results at dst[dstOff..]. The same bytes as encryptLines with each line's address;
+   * the tweak inputs are made a run at a time (the write-combining queue's drain).
+   */
+  encryptRuns(starts: Float64Array, counts: Int32Array, r0: number, nr: number, src: Uint8Array, srcOff: number,
+    dst: Uint8Array, dstOff: number): void {
+    this.runs(true, starts, counts, r0, nr, src, srcOff, dst, dstOff);
+  }
+
+  /** The inverse of encryptRuns (the stream prefetcher's fills). */
+  decryptRuns(starts: Float64Array, counts: Int32Array, r0: number, nr: number, src: Uint8Array, srcOff: number,
+    dst: Uint8Array, dstOff: number): void {
+    this.runs(false, starts, counts, r0, nr, src, srcOff, dst, dstOff);
   }
 
   /** Zero the key schedules (and all of the routine's memory), drop the node contexts; later calls throw. */
@@ -228,7 +233,7 @@ export class XtsCipher {
       for (let i = 0; i < PAGE_BYTES; i += LINE_BYTES) this.line(encrypting, addr + i, src, srcOff + i, dst, dstOff + i);
       return;
     }
-    k.tweakIn(addr | 0, (addr / TWO32) | 0);
+    k.tweakRun(0, PAGE_LINES, addr | 0, (addr / TWO32) | 0);
     this.batch(k, encrypting, PAGE_LINES, src, srcOff, dst, dstOff);
   }
 
@@ -256,7 +261,7 @@ export class XtsCipher {
     for (let done = 0; done < n; done += BATCH) {
       const b = Math.min(BATCH, n - done);
       // TIN block i: the line's address as a 16-byte little-endian integer. Its upper 8
-      // bytes are always zero here (nothing writes them otherwise: see tweakIn), so only
+      // bytes are always zero here (nothing writes them otherwise: see tweakRun), so only
       // the low two words are stored; the high word's division only where it is not zero.
       for (let i = 0, w = MEM.TIN >>> 2; i < b; i++, w += 4) {
         const a = addrs[addrOff + done + i];
@@ -265,6 +270,38 @@ export class XtsCipher {
       }
       const o = done * LINE_BYTES;
       this.batch(k, encrypting, b, src, srcOff + o, dst, dstOff + o);
+    }
+  }
+
+  private runs(encrypting: boolean, starts: Float64Array, counts: Int32Array, r0: number, nr: number,
+    src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+    if (this.dead) this.fail();
+    const n = checkRuns(starts, counts, r0, nr); // every run, before any result is written
+    checkSpan('src', src, srcOff, n * LINE_BYTES);
+    checkSpan('dst', dst, dstOff, n * LINE_BYTES);
+    const k = this.wasm;
+    if (k === null || n < SMALL_RUN) { // as lines() does
+      for (let r = r0, o = 0; r < r0 + nr; r++) {
+        for (let i = 0; i < counts[r]; i++, o += LINE_BYTES) this.line(encrypting, starts[r] + i * LINE_BYTES, src, srcOff + o, dst, dstOff + o);
+      }
+      return;
+    }
+    // Batches of up to BATCH lines, a run split where a batch ends.
+    let r = r0, used = 0, done = 0, at = 0;
+    while (done < n) {
+      const c = counts[r] - used;
+      const m = Math.min(c, BATCH - at);
+      if (m > 0) {
+        const a = starts[r] + used * LINE_BYTES;
+        k.tweakRun(at, m, a | 0, (a / TWO32) | 0);
+        at += m; used += m;
+      }
+      if (used === counts[r]) { r++; used = 0; }
+      if (at === BATCH || done + at === n) {
+        const o = done * LINE_BYTES;
+        this.batch(k, encrypting, at, src, srcOff + o, dst, dstOff + o);
+        done += at; at = 0;
+      }
     }
   }
 
@@ -309,21 +346,12 @@ export class XtsCipher {
     return v;
   }
 
-  /**
-   * Copy a line into the routine's LINE: 16 words when 4-byte aligned (unrolled: about
-   * 40% faster than the loop here), else bytes.
-   */
+  /** Copy a line into the routine's LINE: 16 words when 4-byte aligned (copyLine32, unrolled), else bytes. */
   private lineIn(src: Uint8Array, off: number): void {
     const v = this.words(src);
     const at = this.base + off;
-    if ((at & 3) === 0 && at < TWO32) {
-      const m = this.mem32;
-      const w = at >>> 2;
-      m[LINE32] = v[w]; m[LINE32 + 1] = v[w + 1]; m[LINE32 + 2] = v[w + 2]; m[LINE32 + 3] = v[w + 3];
-      m[LINE32 + 4] = v[w + 4]; m[LINE32 + 5] = v[w + 5]; m[LINE32 + 6] = v[w + 6]; m[LINE32 + 7] = v[w + 7];
-      m[LINE32 + 8] = v[w + 8]; m[LINE32 + 9] = v[w + 9]; m[LINE32 + 10] = v[w + 10]; m[LINE32 + 11] = v[w + 11];
-      m[LINE32 + 12] = v[w + 12]; m[LINE32 + 13] = v[w + 13]; m[LINE32 + 14] = v[w + 14]; m[LINE32 + 15] = v[w + 15];
-    } else {
+    if ((at & 3) === 0 && at < TWO32) copyLine32(v, at >>> 2, this.mem32, LINE32);
+    else {
       const m = this.mem;
       for (let i = 0; i < LINE_BYTES; i++) m[MEM.LINE + i] = src[off + i];
     }
@@ -333,14 +361,8 @@ export class XtsCipher {
   private lineOut(dst: Uint8Array, off: number): void {
     const v = this.words(dst);
     const at = this.base + off;
-    if ((at & 3) === 0 && at < TWO32) {
-      const m = this.mem32;
-      const w = at >>> 2;
-      v[w] = m[LINE32]; v[w + 1] = m[LINE32 + 1]; v[w + 2] = m[LINE32 + 2]; v[w + 3] = m[LINE32 + 3];
-      v[w + 4] = m[LINE32 + 4]; v[w + 5] = m[LINE32 + 5]; v[w + 6] = m[LINE32 + 6]; v[w + 7] = m[LINE32 + 7];
-      v[w + 8] = m[LINE32 + 8]; v[w + 9] = m[LINE32 + 9]; v[w + 10] = m[LINE32 + 10]; v[w + 11] = m[LINE32 + 11];
-      v[w + 12] = m[LINE32 + 12]; v[w + 13] = m[LINE32 + 13]; v[w + 14] = m[LINE32 + 14]; v[w + 15] = m[LINE32 + 15];
-    } else {
+    if ((at & 3) === 0 && at < TWO32) copyLine32(this.mem32, LINE32, v, at >>> 2);
+    else {
       const m = this.mem;
       for (let i = 0; i < LINE_BYTES; i++) dst[off + i] = m[MEM.LINE + i];
     }
