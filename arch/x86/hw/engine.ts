@@ -244,62 +244,6 @@ export class MktmeEngine {
   }
 }
 
-/** cryptRun's one run (XtsCipher's runs API). */
-const oneStart = new Float64Array(1);
-const oneCount = new Int32Array(1);
-
-/**
- * A batched transfer of `n` lines at consecutive addresses from `addr` under `keyid` (the
- * stream prefetcher's, memsys.ts): the same bytes as one encrypt/decrypt call per line,
- * done as runs of pages that share a cipher, one XtsCipher run call each. The exclusion
- * range has 4 KiB granularity (msr.ts hands the engine address bits 12 and up only), so
- * the lines of one page share a cipher: it is looked up a page at a time. These do not
- * count: the memory system counts each line when the per-line model would.
- */
-export function cryptRun(eng: MktmeEngine, encrypting: boolean, keyid: number, addr: number, n: number,
-  src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-  let i = 0;
-  while (i < n) {
-    const a = addr + i * LINE;
-    const c = eng.lineCipher(keyid, a);
-    let j = Math.min(n, i + (PAGE - ((a >>> 0) & (PAGE - 1))) / LINE); // the rest of this page
-    while (j < n && eng.lineCipher(keyid, addr + j * LINE) === c) j = Math.min(n, j + PAGE / LINE);
-    const so = srcOff + i * LINE, d = dstOff + i * LINE, len = (j - i) * LINE;
-    if (c === null) {
-      if (src !== dst || so !== d) dst.set(src.subarray(so, so + len), d);
-    } else {
-      oneStart[0] = a; oneCount[0] = j - i;
-      if (encrypting) c.encryptRuns(oneStart, oneCount, 0, 1, src, so, dst, d);
-      else c.decryptRuns(oneStart, oneCount, 0, 1, src, so, dst, d);
-    }
-    i = j;
-  }
-}
-
-/**
- * The write-combining queue's drain (memsys.ts): encrypt its `runs` runs of lines (run r:
- * the runCount[r] lines at consecutive addresses from runAddr[r], held from line
- * runFirst[r] on, the runs adjacent and in order, under the cipher looked up as they were
- * queued, runCipher[r]; null: the lines travel in plaintext), adjacent runs that share a
- * cipher in one XtsCipher.encryptRuns call. The lookup done at queue time is the one the
- * per-line model does at write-back time: any engine change drains the queue first, so no
- * queued line's cipher can change before its drain.
- */
-export function encryptRuns(runCipher: (XtsCipher | null)[], runFirst: Int32Array, runAddr: Float64Array,
-  runCount: Int32Array, runs: number, src: Uint8Array, dst: Uint8Array): void {
-  let r = 0;
-  while (r < runs) {
-    const c = runCipher[r];
-    let s = r + 1;
-    while (s < runs && runCipher[s] === c) s++;
-    const i = runFirst[r], n = runFirst[s - 1] + runCount[s - 1] - i;
-    const o = i * LINE, len = n * LINE;
-    if (c === null) dst.set(src.subarray(o, o + len), o);
-    else c.encryptRuns(runAddr, runCount, r, s - r, src, o, dst, o);
-    r = s;
-  }
-}
-
 /** a & b for non-negative integers below 2^53, without 32-bit truncation. */
 function andBits(a: number, b: number): number {
   const hi = (Math.floor(a / 4294967296) & Math.floor(b / 4294967296)) >>> 0;

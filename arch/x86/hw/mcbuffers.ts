@@ -4,7 +4,8 @@
  * stored, and each package's stream-prefetch buffer of lines fetched and decrypted ahead.
  */
 import type { XtsCipher } from './crypto/xts.js';
-import { LINE } from './engine.js';
+import type { SparseMemory } from './dram.js';
+import { LINE, type MktmeEngine } from './engine.js';
 import { LineSet, LINESET_MAX } from './lineset.js';
 import { copyLine32 } from './words.js';
 
@@ -101,4 +102,73 @@ export class StreamBuffer {
   readonly live = new Uint8Array(STREAM_LINES);
   readonly data = new Uint8Array(STREAM_LINES * LINE);
   readonly data32 = new Int32Array(this.data.buffer);
+}
+
+/**
+ * The queue's drain, after q.reset() (`runs`: the runs it held): adjacent runs that share
+ * a cipher are encrypted in one call, in that cipher's batch area (XtsCipher.batchArea:
+ * the lines are copied in once and stored from there), and every run is stored in arrival
+ * order, in `stores[q.runRange[r]]` at its address less `bases[q.runRange[r]]`. A
+ * plaintext run is stored straight from the queue.
+ */
+export function drainQueue(q: WriteQueue, runs: number, stores: readonly SparseMemory[], bases: readonly number[]): void {
+  for (let r = 0; r < runs;) {
+    const c = q.runCipher[r];
+    let e = r + 1;
+    while (e < runs && q.runCipher[e] === c) e++;
+    const i0 = q.runFirst[r], n = q.runFirst[e - 1] + q.runCount[e - 1] - i0;
+    let out: Uint8Array = q.data, out32: Int32Array = q.data32, shift = 0; // run t's lines are at line runFirst[t] - shift of out
+    if (c !== null) {
+      out = c.batchArea();
+      out.set(q.data.subarray(i0 * LINE, (i0 + n) * LINE));
+      c.encryptRuns(q.runAddr, q.runCount, r, e - r, out, 0, out, 0);
+      out32 = new Int32Array(out.buffer, out.byteOffset, n * (LINE / 4));
+      shift = i0;
+    }
+    for (let t = r; t < e; t++) {
+      const ri = q.runRange[t], li = q.runFirst[t] - shift, m = q.runCount[t];
+      const store = stores[ri];
+      const off = q.runAddr[t] - bases[ri];
+      if (m >= 4 || store.fileBacked) store.write(off, out, li * LINE, m * LINE);
+      else for (let k = 0; k < m; k++) store.writeLine32(off + k * LINE, out32, (li + k) * (LINE / 4));
+    }
+    r = e;
+  }
+  q.runCipher.fill(null, 0, runs);
+}
+
+/** prefetchInto's one run (XtsCipher's runs API). */
+const oneStart = new Float64Array(1);
+const oneCount = new Int32Array(1);
+
+/**
+ * A prefetch: `n` lines at consecutive addresses from `addr` under `keyid`, their DIMM
+ * bytes at `store` offset `off` on, decrypted into s.data (s's bookkeeping is the
+ * caller's). The exclusion range has 4 KiB granularity (msr.ts hands the engine address
+ * bits 12 and up only), so the lines of one page share a cipher: pages that share one are
+ * read into its batch area and decrypted there in one call, then copied to s.data;
+ * plaintext pages are read straight into s.data. Not counted here: the memory system
+ * counts each line when the per-line model would.
+ */
+export function prefetchInto(s: StreamBuffer, eng: MktmeEngine, keyid: number, addr: number, n: number,
+  store: SparseMemory, off: number): void {
+  let i = 0;
+  while (i < n) {
+    const a = addr + i * LINE;
+    const c = eng.lineCipher(keyid, a);
+    let j = Math.min(n, i + (PAGE - ((a >>> 0) & (PAGE - 1))) / LINE); // the rest of this page
+    while (j < n && eng.lineCipher(keyid, addr + j * LINE) === c) j = Math.min(n, j + PAGE_LINES);
+    if (c === null) store.read(off + i * LINE, s.data, i * LINE, (j - i) * LINE);
+    else {
+      const area = c.batchArea(), most = area.length / LINE;
+      for (let k = i; k < j; k += most) { // n never exceeds a batch (STREAM_LINES); a split keeps any n right
+        const m = Math.min(most, j - k);
+        store.read(off + k * LINE, area, 0, m * LINE);
+        oneStart[0] = addr + k * LINE; oneCount[0] = m;
+        c.decryptRuns(oneStart, oneCount, 0, 1, area, 0, area, 0);
+        s.data.set(area.subarray(0, m * LINE), k * LINE);
+      }
+    }
+    i = j;
+  }
 }

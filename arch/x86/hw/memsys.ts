@@ -40,13 +40,13 @@
 import { Fault, X86_TRAP_MC } from './isa.js';
 import type { Clock } from './clock.js';
 import { transferCycles } from './timing.js';
-import { cryptRun, encryptRuns, LINE } from './engine.js';
+import { LINE } from './engine.js';
 import type { XtsCipher } from './crypto/xts.js';
 import type { Package } from './package.js';
 import type { SparseMemory } from './dram.js';
 import type { PhysRange } from './memmap.js';
 import { copyLine32, WordViews } from './words.js';
-import { PAGE_LINES, QUEUE_LINES, STREAM_LINES, StreamBuffer, WriteQueue } from './mcbuffers.js';
+import { drainQueue, PAGE_LINES, prefetchInto, QUEUE_LINES, STREAM_LINES, StreamBuffer, WriteQueue } from './mcbuffers.js';
 
 const PAGE = 4096;
 
@@ -70,11 +70,8 @@ export class MemorySystem {
   private readonly oneLine = new Int32Array(1);
   private readonly queues: WriteQueue[];
   private readonly streams: StreamBuffer[];
-  private readonly drainBuf = new Uint8Array(QUEUE_LINES * LINE);
-  private readonly drainBuf32 = new Int32Array(this.drainBuf.buffer);
-  /** drainBuf's lines as views made once, so storing a drained line allocates nothing. */
-  private readonly drainLines = Array.from({ length: QUEUE_LINES }, (_, i) => this.drainBuf.subarray(i * LINE, i * LINE + LINE));
-  private readonly rawBuf = new Uint8Array(STREAM_LINES * LINE);
+  /** Each memory range's base address (drainQueue's). */
+  private readonly bases: number[];
   private readonly srcWords = new WordViews();
   private lastRange = 0;
   private readonly keyOut = new Int32Array(1);
@@ -94,6 +91,7 @@ export class MemorySystem {
       // copyRun (cache.ts) decodes a page once: no range may start or end inside a page.
       if (r.base % PAGE !== 0 || r.size % PAGE !== 0) throw new Error('memsys: memory ranges must be 4 KiB-aligned');
     }
+    this.bases = ranges.map((r) => r.base);
     this.decoded = { keyid: 0, addr: 0, range: ranges[0], store: stores[0], ri: 0 };
     this.decoded2 = { keyid: 0, addr: 0, range: ranges[0], store: stores[0], ri: 0 };
     this.queues = pkgs.map(() => new WriteQueue());
@@ -229,8 +227,7 @@ export class MemorySystem {
       const n = Math.min(PAGE_LINES - inPage + ahead, (range.base + range.size - addr) / LINE);
       if (n > 1) {
         if (q.n !== 0 && q.holds(addr, n * LINE)) this.drain(node);
-        store.read(addr - range.base, this.rawBuf, 0, n * LINE);
-        cryptRun(eng, false, keyid, addr, n, this.rawBuf, 0, s.data, 0);
+        prefetchInto(s, eng, keyid, addr, n, store, addr - range.base);
         s.n = n; s.base = addr; s.keyid = keyid; s.node = node; s.end = addr + n * LINE;
         s.live.fill(1, 1, n);
         s.live[0] = 0;
@@ -329,24 +326,7 @@ export class MemorySystem {
     const runs = q.runs;
     if (q.n === 0) return;
     q.reset();
-    const out = this.drainBuf;
-    encryptRuns(q.runCipher, q.runFirst, q.runAddr, q.runCount, runs, q.data, out);
-    // Store in arrival order: each run (consecutive addresses of one range and one 4 KiB
-    // frame) as one copy when it is a few lines long.
-    const lines = this.drainLines, out32 = this.drainBuf32;
-    for (let r = 0; r < runs; r++) {
-      const ri = q.runRange[r], i = q.runFirst[r], m = q.runCount[r];
-      const store = this.stores[ri];
-      const off = q.runAddr[r] - this.ranges[ri].base;
-      if (m >= 4) store.write(off, out, i * LINE, m * LINE);
-      else {
-        for (let k = 0; k < m; k++) {
-          if (store.fileBacked) store.write(off + k * LINE, lines[i + k], 0, LINE);
-          else store.writeLine32(off + k * LINE, out32, (i + k) * (LINE / 4));
-        }
-      }
-    }
-    q.runCipher.fill(null, 0, runs);
+    drainQueue(q, runs, this.stores, this.bases);
   }
 
   /** Drop prefetched lines of node `node` in [addr, addr+len): their DIMM bytes change. */

@@ -41,15 +41,13 @@ import { checkAddr, checkXtsKeys } from './xts-ref.js';
 import { checkRuns, checkSpan, lineOk } from './xts-args.js';
 import { copyLine32 } from '../words.js';
 import { BATCH_LINES, MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.js';
-
 export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
 
 export const LINE_BYTES = 64;
 export const PAGE_BYTES = 4096;
 const TWO32 = 0x100000000;
 const LINE32 = MEM.LINE / 4;
-/** Lines per native call: what the routine's batch areas hold. */
-const BATCH = BATCH_LINES;
+const BATCH = BATCH_LINES; // lines per native call: what the routine's batch areas hold
 /** Lines of a page (the page path is one batch of these). */
 const PAGE_LINES = PAGE_BYTES / LINE_BYTES;
 const MAX_ADDR = 2 ** 53;
@@ -123,7 +121,8 @@ export class XtsCipher {
         this.ecb1d = new EcbContext(k1, true);
         this.ecb2 = new EcbContext(k2, false);
       } else {
-        this.mem = this.tinView = this.paView = new Uint8Array(0);
+        this.mem = this.tinView = new Uint8Array(0);
+        this.paView = new Uint8Array(BATCH * LINE_BYTES); // batchArea() without a routine
         this.tinPage = this.paPage = this.mem;
         this.mem32 = new Int32Array(0);
         this.xk1 = scheduleView(e1.slice());
@@ -195,6 +194,7 @@ export class XtsCipher {
     this.xk1d.fill(0);
     this.xk2.fill(0);
     this.mem.fill(0);
+    this.paView.fill(0);
     this.wasm = null;
     this.arrs.fill(null);
     this.views.fill(new Int32Array(0));
@@ -317,12 +317,22 @@ export class XtsCipher {
     const page = b === PAGE_LINES;
     const whole = b === BATCH;
     this.ecb2!.updateInto(page ? this.tinPage : whole ? this.tinView : this.tinView.subarray(0, 16 * b), m, MEM.TOUT);
-    m.set(src.subarray(srcOff, srcOff + bytes), MEM.PA);
+    if (src !== this.paView || srcOff !== 0) m.set(src.subarray(srcOff, srcOff + bytes), MEM.PA);
     k.pageIn(b);
     const pa = page ? this.paPage : whole ? this.paView : this.paView.subarray(0, bytes);
     (encrypting ? this.ecb1! : this.ecb1d!).updateInto(pa, m, MEM.PA); // node's answer is a copy: PA may take it
     k.pageOut(b);
-    dst.set(pa, dstOff);
+    if (dst !== this.paView || dstOff !== 0) dst.set(pa, dstOff);
+  }
+
+  /**
+   * Room for BATCH lines: pass it as src and dst at offset 0 of a call of up to BATCH
+   * lines and they are not copied in or out (it is the routine's batch area). Its
+   * contents last until the next call; destroy() zeroes it.
+   */
+  batchArea(): Uint8Array {
+    if (this.dead) this.fail();
+    return this.paView;
   }
 
   /**
