@@ -193,7 +193,23 @@ for (const [mode, opts] of MODES) {
       if (out.some((b) => b !== 0x5a)) t.fail(`run (${start}, ${count}): output written`);
     }
     t.throws(() => c.encryptRuns(new Float64Array(2), new Int32Array(2), 1, 2, new Uint8Array(0), 0, new Uint8Array(0), 0), RangeError, 'runs past the arrays');
+    // In the cipher's batch area: the same bytes, in place; more than a batch is refused.
+    const area = c.batchArea();
+    t.equal(area.length, 64 * 1024, 'a batch of 1024 lines');
+    for (const n of [3, 64, 1024]) {
+      const starts = new Float64Array([2 ** 40 + 64 * 9]), counts = new Int32Array([n]);
+      const plain = rng.fill(new Uint8Array(64 * n));
+      const want = new Uint8Array(64 * n);
+      c.encryptRuns(starts, counts, 0, 1, plain, 0, want, 0);
+      area.set(plain);
+      c.encryptRuns(starts, counts, 0, 1, area, 0, area, 0);
+      t.equal(toHex(area.subarray(0, 64 * n)), toHex(want), `${n} lines encrypted in the batch area`);
+      c.decryptRuns(starts, counts, 0, 1, area, 0, area, 0);
+      t.equal(toHex(area.subarray(0, 64 * n)), toHex(plain), `${n} lines decrypted in the batch area`);
+    }
+    t.throws(() => c.encryptRuns(new Float64Array([0]), new Int32Array([1025]), 0, 1, area, 0, area, 0), RangeError, 'no more than a batch in the batch area');
     c.destroy();
+    t.throws(() => c.batchArea(), Error, 'no batch area after destroy()');
     t.end();
   });
 
