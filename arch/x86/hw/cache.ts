@@ -79,7 +79,7 @@ export class CacheSystem extends LineCaches {
     const c = this.caches[pkg];
     if (c.sets < n || !c.pow2) { this.copyLines(pkg, pa, n, buf32, w, write); return; }
     const tags = c.tags, dirty = c.dirty, present = c.present, ways = c.ways, sets = c.sets;
-    const lru = c.lru, order = lru.order, head = lru.head, inv = lru.inv;
+    const lru = c.lru;
     const dec = c.dec, kd = this.decodes;
     const slots = this.runSlots, filled = this.runFilled;
     const bits = this.mem.splitBits(pkg);
@@ -128,8 +128,7 @@ export class CacheSystem extends LineCaches {
             this.flushPending();
             this.snoop(pkg, line, write);
           }
-          const h = head[set];
-          way = order[base + h]; // LruRing.victim
+          way = lru.victim(set);
           slot = base + way;
           if (tags[slot] !== INVALID) { // evict
             if (dirty[slot]) {
@@ -156,8 +155,7 @@ export class CacheSystem extends LineCaches {
           }
           tags[slot] = line;
           installs++;
-          head[set] = h + 1 === ways ? 0 : h + 1; // LruRing.filled
-          if (inv[set] > 0) inv[set]--;
+          lru.filled(set);
           dirty[slot] = write ? 1 : 0;
           dec[slot] = did;
           if (!write) { filled[k] = 1; fills++; }
