@@ -9,9 +9,10 @@
  *
  * Where hardware moves runs of lines, so does this model (`batched`, on by default):
  * - Write-combining queue: each memory controller queues written-back lines (already
- *   decoded, so the KeyID is the writer's) and drains them in batches of up to 1024, each
- *   run sharing a cipher one call into the line cipher (engine.ts encryptRuns). WBINVD,
- *   a CLFLUSH loop over a range and a stream of evictions all pass through it.
+ *   decoded, so the KeyID is the writer's) and drains them in batches of up to 1024, the
+ *   runs sharing a cipher one call into the line cipher, in its batch area (mcbuffers.ts
+ *   drainQueue). WBINVD, a CLFLUSH loop over a range and a stream of evictions all pass
+ *   through it.
  * - Stream prefetcher: a fill that follows a fill of the line before it (same package,
  *   same KeyID) reads the rest of its 4 KiB page from the DIMM and decrypts it in one
  *   call; the following fills are served from that buffer. (Hardware L2 streamers do not
