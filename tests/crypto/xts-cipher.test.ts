@@ -19,6 +19,14 @@ t.test('the default cipher runs on the WebAssembly routine', (t) => {
   t.end();
 });
 
+/** One run of `n` lines from `addr` through encryptRuns/decryptRuns. */
+function run1(c: XtsCipher, encrypting: boolean, addr: number, n: number, src: Uint8Array, so: number,
+  dst: Uint8Array, d: number): void {
+  const starts = new Float64Array([addr]), counts = new Int32Array([n]);
+  if (encrypting) c.encryptRuns(starts, counts, 0, 1, src, so, dst, d);
+  else c.decryptRuns(starts, counts, 0, 1, src, so, dst, d);
+}
+
 for (const [mode, opts] of MODES) {
   t.test(`${mode}: lines reproduce Vector 1 (key1 == key2) and the first lines of Vectors 4 and 10`, (t) => {
     const z = new Uint8Array(16);
@@ -90,7 +98,7 @@ for (const [mode, opts] of MODES) {
     t.end();
   });
 
-  t.test(`${mode}: pages equal 64 line calls and the reference, in place and at odd offsets`, (t) => {
+  t.test(`${mode}: a page's run equals 64 line calls and the reference, in place and at odd offsets`, (t) => {
     const rng = new Rng(4096);
     for (const klen of [16, 32]) {
       const [k1, k2] = keys(rng, klen);
@@ -107,27 +115,27 @@ for (const [mode, opts] of MODES) {
         const tag = `aes-${klen * 8}, page ${addr}, offset ${off}`;
         t.equal(toHex(byLines), toHex(ref), `lines = reference, ${tag}`);
         const out = new Uint8Array(4096 + 8);
-        c.encryptPage(addr, mem, off, out, 8 - off);
-        t.equal(toHex(out.subarray(8 - off, 8 - off + 4096)), toHex(ref), `encryptPage, ${tag}`);
-        c.encryptPage(addr, mem, off, mem, off);
-        t.equal(toHex(mem.subarray(off, off + 4096)), toHex(ref), `encryptPage in place, ${tag}`);
-        c.decryptPage(addr, mem, off, mem, off);
-        t.equal(toHex(mem.subarray(off, off + 4096)), toHex(plain), `decryptPage in place, ${tag}`);
+        run1(c, true, addr, 64, mem, off, out, 8 - off);
+        t.equal(toHex(out.subarray(8 - off, 8 - off + 4096)), toHex(ref), `a page's run, ${tag}`);
+        run1(c, true, addr, 64, mem, off, mem, off);
+        t.equal(toHex(mem.subarray(off, off + 4096)), toHex(ref), `a page's run in place, ${tag}`);
+        run1(c, false, addr, 64, mem, off, mem, off);
+        t.equal(toHex(mem.subarray(off, off + 4096)), toHex(plain), `a page's run decrypted in place, ${tag}`);
         const line = plain.slice(128, 192);
         c.encryptLine(addr + 128, line, 0, line, 0);
         t.equal(toHex(line), toHex(ref.subarray(128, 192)), `encryptLine in place, ${tag}`);
         c.decryptLine(addr + 128, line, 0, line, 0);
         t.equal(toHex(line), toHex(plain.subarray(128, 192)), `decryptLine in place, ${tag}`);
         const sub = new Uint8Array(out.buffer, 8 - off); // a view with its own byteOffset
-        c.decryptPage(addr, sub, 0, sub, 0);
-        t.equal(toHex(sub.subarray(0, 4096)), toHex(plain), `decryptPage on a subarray view, ${tag}`);
+        run1(c, false, addr, 64, sub, 0, sub, 0);
+        t.equal(toHex(sub.subarray(0, 4096)), toHex(plain), `a page's run decrypted on a subarray view, ${tag}`);
       }
       c.destroy();
     }
     t.end();
   });
 
-  t.test(`${mode}: runs of lines (encryptLines/decryptLines) equal one line call per line, across batch boundaries`, (t) => {
+  t.test(`${mode}: runs of one line each, at random addresses, equal one line call per line, across batch boundaries`, (t) => {
     const rng = new Rng(0x11e5);
     const [k1, k2] = keys(rng, 16);
     const c = new XtsCipher(k1, k2, opts);
@@ -140,10 +148,11 @@ for (const [mode, opts] of MODES) {
       const byLine = new Uint8Array(64 * n);
       for (let i = 0; i < n; i++) c.encryptLine(addrs[3 + i], plain, 5 + 64 * i, byLine, 64 * i);
       const run = new Uint8Array(64 * n + 1);
-      c.encryptLines(addrs, 3, n, plain, 5, run, 1);
-      t.equal(toHex(run.subarray(1)), toHex(byLine), `encryptLines, ${n} lines`);
-      c.decryptLines(addrs, 3, n, run, 1, run, 1);
-      t.equal(toHex(run.subarray(1)), toHex(plain.subarray(5)), `decryptLines in place, ${n} lines`);
+      const ones = new Int32Array(n + 3).fill(1);
+      c.encryptRuns(addrs, ones, 3, n, plain, 5, run, 1);
+      t.equal(toHex(run.subarray(1)), toHex(byLine), `encryptRuns, ${n} lines`);
+      c.decryptRuns(addrs, ones, 3, n, run, 1, run, 1);
+      t.equal(toHex(run.subarray(1)), toHex(plain.subarray(5)), `decryptRuns in place, ${n} lines`);
     }
     // A bad address anywhere in a run (within one batch, or in a later batch) throws
     // before any result is written.
@@ -152,7 +161,7 @@ for (const [mode, opts] of MODES) {
         const addrs = new Float64Array(n).map((_, i) => 64 * i);
         addrs[at] = bad;
         const out = new Uint8Array(64 * n).fill(0xa5);
-        t.throws(() => c.encryptLines(addrs, 0, n, new Uint8Array(64 * n), 0, out, 0), RangeError);
+        t.throws(() => c.encryptRuns(addrs, new Int32Array(n).fill(1), 0, n, new Uint8Array(64 * n), 0, out, 0), RangeError);
         if (out.some((b) => b !== 0xa5)) t.fail(`${n} lines, address ${bad} at ${at}: output written`);
       }
     }
@@ -226,7 +235,7 @@ for (const [mode, opts] of MODES) {
     const page = rng.fill(new Uint8Array(4096));
     const out = new Uint8Array(4096);
     const base = 2 ** 32 - 4096; // the last page below 2^32: line addresses cross no carry
-    c.encryptPage(base, page, 0, out, 0);
+    run1(c, true, base, 64, page, 0, out, 0);
     for (let i = 0; i < 64; i += 21) {
       t.equal(toHex(out.subarray(64 * i, 64 * i + 64)),
         toHex(nodeXts(true, k1, k2, bigTweak(base + 64 * i), page.subarray(64 * i, 64 * i + 64))), `page line ${i}`);
@@ -264,11 +273,10 @@ for (const [mode, opts] of MODES) {
       t.throws(() => c.encryptLine(addr, b, 0, b, 0), RangeError, `line addr ${addr}`);
       t.throws(() => c.decryptLine(addr, b, 0, b, 0), RangeError, `line addr ${addr}`);
     }
-    t.throws(() => c.encryptPage(64, b, 0, b, 0), RangeError, 'unaligned page address');
     t.throws(() => c.encryptLine(0, b, 8192 - 63, b, 0), RangeError, 'src overrun');
     t.throws(() => c.decryptLine(0, b, 0, b, -1), RangeError, 'negative dst offset');
     t.throws(() => c.encryptLine(0, b, 0.5, b, 0), RangeError, 'fractional offset');
-    t.throws(() => c.decryptPage(0, b, 0, b, 4097), RangeError, 'dst overrun');
+    t.throws(() => run1(c, false, 0, 64, b, 0, b, 4097), RangeError, 'dst overrun');
     t.throws(() => c.encryptLine(0, [] as unknown as Uint8Array, 0, b, 0), RangeError, 'not a Uint8Array');
     c.destroy();
     t.end();
@@ -277,7 +285,7 @@ for (const [mode, opts] of MODES) {
   t.test(`${mode}: destroy() zeroes the schedules and makes every later call throw`, (t) => {
     const c = new XtsCipher(new Uint8Array(32).fill(0xaa), new Uint8Array(32).fill(0xbb), opts);
     const b = new Uint8Array(4096);
-    c.encryptPage(0, b, 0, b, 0);
+    run1(c, true, 0, 64, b, 0, b, 0);
     const held = c as unknown as Record<string, Uint8Array | Int32Array>;
     const schedules = [held.xk1, held.xk1d, held.xk2];
     t.ok(schedules.every((s) => s.some((w) => w !== 0)), 'schedules populated before');
@@ -288,8 +296,8 @@ for (const [mode, opts] of MODES) {
     t.ok(mem.every((x) => x === 0), 'all kernel memory zeroed (if any)');
     t.throws(() => c.encryptLine(0, b, 0, b, 0), /destroy/);
     t.throws(() => c.decryptLine(0, b, 0, b, 0), /destroy/);
-    t.throws(() => c.encryptPage(0, b, 0, b, 0), /destroy/);
-    t.throws(() => c.decryptPage(0, b, 0, b, 0), /destroy/);
+    t.throws(() => run1(c, true, 0, 64, b, 0, b, 0), /destroy/);
+    t.throws(() => run1(c, false, 0, 64, b, 0, b, 0), /destroy/);
     t.doesNotThrow(() => c.destroy(), 'destroy twice is harmless');
     t.end();
   });

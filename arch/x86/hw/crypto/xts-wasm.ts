@@ -19,15 +19,14 @@
  *                     (one area, not two: less of the host's cache to keep warm)
  * (1024-line batches rather than a page's 64: node:crypto's fixed cost per call is about
  * 1.5-2 us; measured here, one ECB call of 4 KiB runs at 2.0 GB/s, 16 KiB at 2.9, 64 KiB
- * at 5.4 (256 KiB falls back to 4.4); encryptLines costs 88 ns a line in runs of 64, 43 in
- * runs of 256, 35 in runs of 1024.)
+ * at 5.4 (256 KiB falls back to 4.4); a batch of lines cost 88 ns a line in runs of 64, 43
+ * in runs of 256, 35 in runs of 1024.)
  * Exports (rounds fixed per generated variant, 10 for AES-128 and 14 for AES-256):
  *   encLine(lo, hi), decLine(lo, hi)  XTS of LINE with tweak = hi:lo (the line address)
  *   tweakRun(at, n, lo, hi)  TIN[at + i] = address + 64 i for i < n, as 16-byte
  *                     little-endian blocks (a run of lines at consecutive addresses)
  *   pageIn(n)         TW[4i+j] = TOUT[i] * alpha^j, and PA ^= TW, for lines i < n (1..B)
  *   pageOut(n)        PA ^= TW, for lines i < n (PA then holds the ECB result)
- * (A batch of n lines with any addresses: the caller writes TIN itself.)
  * The AES round code mirrors aes-block.ts (table layout and round equations).
  */
 import { tableBytes } from './aes-block.js';

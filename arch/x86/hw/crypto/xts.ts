@@ -11,18 +11,16 @@
  *   T-tables; JS copies the 64 bytes in and out (16 words through cached Int32 views of
  *   the caller's buffers when aligned). node:crypto cannot serve single lines: one call
  *   costs about 1 us of fixed overhead, twice a whole line in the routine.
- * - Runs of lines (encryptLines/decryptLines: up to 1024 lines per native call, each with its own
- *   address; a page is the run of its 64 lines): node:crypto AES-ECB contexts made once
- *   per key and reused (ecb.ts). The line addresses go into the routine's TIN, one ECB call
- *   under key2 makes the line tweaks, the routine multiplies them by alpha and XORs them
- *   into the lines, one ECB call under key1 runs all their blocks, and the routine XORs the
- *   tweaks out again. Same result as one line call per line. encryptRuns/decryptRuns take
- *   runs of lines at consecutive addresses instead, and the routine writes a run's tweak
- *   inputs itself: the engine's write-combining queue and stream prefetcher use those
- *   (engine.ts, memsys.ts).
+ * - Runs of lines at consecutive addresses (encryptRuns/decryptRuns: the write-combining
+ *   queue's drain and the stream prefetcher, mcbuffers.ts; up to 1024 lines per native
+ *   call, each line its own data unit): node:crypto AES-ECB contexts made once per key and
+ *   reused (ecb.ts). The routine writes each run's line addresses into its TIN, one ECB
+ *   call under key2 makes the line tweaks, the routine multiplies them by alpha and XORs
+ *   them into the lines, one ECB call under key1 runs all their blocks, and the routine
+ *   XORs the tweaks out again. Same result as one line call per line.
  * - Without WebAssembly (node --jitless), or on a big-endian host, lines run in plain JS
- *   on the same tables (xts-js.ts, aes-block.ts) and pages as 64 lines: about half the line speed
- *   and a tenth of the page speed. `{ wasm: false }` forces this, for tests.
+ *   on the same tables (xts-js.ts, aes-block.ts) and runs as lines: about half the line
+ *   speed and a tenth of the run speed. `{ wasm: false }` forces this, for tests.
  * Key schedules come from noble (expandKeyLE / expandKeyDecLE); every path is tested
  * against the noble-based reference.
  *
@@ -44,13 +42,9 @@ import { BATCH_LINES, MEM, newXtsModule, type XtsWasmExports } from './xts-wasm.
 export { xtsEncrypt, xtsDecrypt, addrTweak, mulAlpha } from './xts-ref.js';
 
 export const LINE_BYTES = 64;
-export const PAGE_BYTES = 4096;
 const TWO32 = 0x100000000;
 const LINE32 = MEM.LINE / 4;
 const BATCH = BATCH_LINES; // lines per native call: what the routine's batch areas hold
-/** Lines of a page (the page path is one batch of these). */
-const PAGE_LINES = PAGE_BYTES / LINE_BYTES;
-const MAX_ADDR = 2 ** 53;
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /**
  * Runs shorter than this go through the routine line by line: about 0.36 us a line here,
@@ -82,11 +76,9 @@ export class XtsCipher {
   private nextView = 0;
   /** Byte offset in its ArrayBuffer of the array words() was last called with. */
   private base = 0;
-  /** Views of the routine's batch areas (tweak inputs; the ECB input, then its result): whole, and a page's worth. */
+  /** Views of the routine's batch areas: the tweak inputs, and the ECB input, then its result. */
   private readonly tinView: Uint8Array;
   private readonly paView: Uint8Array;
-  private readonly tinPage: Uint8Array;
-  private readonly paPage: Uint8Array;
   private ecb1: EcbContext | null = null;
   private ecb1d: EcbContext | null = null;
   private ecb2: EcbContext | null = null;
@@ -109,8 +101,6 @@ export class XtsCipher {
         this.mem32 = new Int32Array(buf);
         this.tinView = this.mem.subarray(MEM.TIN, MEM.TIN + 16 * BATCH);
         this.paView = this.mem.subarray(MEM.PA, MEM.PA + BATCH * LINE_BYTES);
-        this.tinPage = this.tinView.subarray(0, 16 * PAGE_LINES);
-        this.paPage = this.paView.subarray(0, PAGE_BYTES);
         this.xk1 = new Int32Array(buf, MEM.XK1, e1.length);
         this.xk1d = new Int32Array(buf, MEM.XK1D, d1.length);
         this.xk2 = new Int32Array(buf, MEM.XK2, e2.length);
@@ -123,7 +113,6 @@ export class XtsCipher {
       } else {
         this.mem = this.tinView = new Uint8Array(0);
         this.paView = new Uint8Array(BATCH * LINE_BYTES); // batchArea() without a routine
-        this.tinPage = this.paPage = this.mem;
         this.mem32 = new Int32Array(0);
         this.xk1 = scheduleView(e1.slice());
         this.xk1d = scheduleView(d1.slice());
@@ -142,39 +131,11 @@ export class XtsCipher {
     this.line(false, addr, src, srcOff, dst, dstOff);
   }
 
-  encryptPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    this.checkPage(addr, src, srcOff, dst, dstOff);
-    this.page(true, addr, src, srcOff, dst, dstOff);
-  }
-
-  decryptPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    this.checkPage(addr, src, srcOff, dst, dstOff);
-    this.page(false, addr, src, srcOff, dst, dstOff);
-  }
-
-  /**
-   * A run of `n` lines, each its own data unit with its own tweak: line i is the 64 bytes
-   * at src[srcOff + 64 i] with address addrs[addrOff + i] (any addresses, in any order),
-   * its result at dst[dstOff + 64 i]. The same bytes as n encryptLine calls; the engine's
-   * write-combining queue drains through this, up to 1024 lines per native call (under
-   * six, line by line).
-   */
-  encryptLines(addrs: Float64Array, addrOff: number, n: number, src: Uint8Array, srcOff: number,
-    dst: Uint8Array, dstOff: number): void {
-    this.lines(true, addrs, addrOff, n, src, srcOff, dst, dstOff);
-  }
-
-  /** The inverse of encryptLines. */
-  decryptLines(addrs: Float64Array, addrOff: number, n: number, src: Uint8Array, srcOff: number,
-    dst: Uint8Array, dstOff: number): void {
-    this.lines(false, addrs, addrOff, n, src, srcOff, dst, dstOff);
-  }
-
   /**
    * Runs of lines at consecutive addresses: run r (r0 <= r < r0 + nr) is counts[r] lines
    * from address starts[r], the runs' lines one after another at src[srcOff..], their
-   * results at dst[dstOff..]. The same bytes as encryptLines with each line's address;
-   * the tweak inputs are made a run at a time (the write-combining queue's drain).
+   * results at dst[dstOff..]. The same bytes as one encryptLine per line; the tweak inputs
+   * are made a run at a time (the write-combining queue's drain).
    */
   encryptRuns(starts: Float64Array, counts: Int32Array, r0: number, nr: number, src: Uint8Array, srcOff: number,
     dst: Uint8Array, dstOff: number): void {
@@ -227,52 +188,6 @@ export class XtsCipher {
     this.lineOut(dst, dstOff);
   }
 
-  private page(encrypting: boolean, addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const k = this.wasm;
-    if (k === null) {
-      for (let i = 0; i < PAGE_BYTES; i += LINE_BYTES) this.line(encrypting, addr + i, src, srcOff + i, dst, dstOff + i);
-      return;
-    }
-    k.tweakRun(0, PAGE_LINES, addr | 0, (addr / TWO32) | 0);
-    this.batch(k, encrypting, PAGE_LINES, src, srcOff, dst, dstOff);
-  }
-
-  private lines(encrypting: boolean, addrs: Float64Array, addrOff: number, n: number, src: Uint8Array,
-    srcOff: number, dst: Uint8Array, dstOff: number): void {
-    if (this.dead) this.fail();
-    if (!(addrs instanceof Float64Array) || !Number.isInteger(n) || n < 0 || !Number.isInteger(addrOff) ||
-      addrOff < 0 || addrOff + n > addrs.length) {
-      throw new RangeError(`XtsCipher: ${n} line addresses at ${addrOff}`);
-    }
-    checkSpan('src', src, srcOff, n * LINE_BYTES);
-    checkSpan('dst', dst, dstOff, n * LINE_BYTES);
-    const k = this.wasm;
-    // Every address is checked before any result is written: here when there is more than
-    // one batch (or no batching), else as the batch's tweak inputs are written.
-    if (k === null || n < SMALL_RUN || n > BATCH) for (let i = 0; i < n; i++) checkAddr(addrs[addrOff + i]);
-    if (k === null || n < SMALL_RUN) { // a few lines: line by line beats node:crypto's fixed cost per call
-      for (let i = 0; i < n; i++) {
-        const o = i * LINE_BYTES;
-        this.line(encrypting, addrs[addrOff + i], src, srcOff + o, dst, dstOff + o);
-      }
-      return;
-    }
-    const m32 = this.mem32;
-    for (let done = 0; done < n; done += BATCH) {
-      const b = Math.min(BATCH, n - done);
-      // TIN block i: the line's address as a 16-byte little-endian integer. Its upper 8
-      // bytes are always zero here (nothing writes them otherwise: see tweakRun), so only
-      // the low two words are stored; the high word's division only where it is not zero.
-      for (let i = 0, w = MEM.TIN >>> 2; i < b; i++, w += 4) {
-        const a = addrs[addrOff + done + i];
-        if (!(a >= 0 && a < MAX_ADDR && Math.floor(a) === a)) checkAddr(a); // throws
-        m32[w] = a | 0; m32[w + 1] = a < TWO32 ? 0 : (a / TWO32) | 0;
-      }
-      const o = done * LINE_BYTES;
-      this.batch(k, encrypting, b, src, srcOff + o, dst, dstOff + o);
-    }
-  }
-
   private runs(encrypting: boolean, starts: Float64Array, counts: Int32Array, r0: number, nr: number,
     src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
     if (this.dead) this.fail();
@@ -280,7 +195,7 @@ export class XtsCipher {
     checkSpan('src', src, srcOff, n * LINE_BYTES);
     checkSpan('dst', dst, dstOff, n * LINE_BYTES);
     const k = this.wasm;
-    if (k === null || n < SMALL_RUN) { // as lines() does
+    if (k === null || n < SMALL_RUN) { // a few lines: line by line beats node:crypto's fixed cost per call
       for (let r = r0, o = 0; r < r0 + nr; r++) {
         for (let i = 0; i < counts[r]; i++, o += LINE_BYTES) this.line(encrypting, starts[r] + i * LINE_BYTES, src, srcOff + o, dst, dstOff + o);
       }
@@ -314,12 +229,11 @@ export class XtsCipher {
     dst: Uint8Array, dstOff: number): void {
     const m = this.mem;
     const bytes = b * LINE_BYTES;
-    const page = b === PAGE_LINES;
     const whole = b === BATCH;
-    this.ecb2!.updateInto(page ? this.tinPage : whole ? this.tinView : this.tinView.subarray(0, 16 * b), m, MEM.TOUT);
+    this.ecb2!.updateInto(whole ? this.tinView : this.tinView.subarray(0, 16 * b), m, MEM.TOUT);
     if (src !== this.paView || srcOff !== 0) m.set(src.subarray(srcOff, srcOff + bytes), MEM.PA);
     k.pageIn(b);
-    const pa = page ? this.paPage : whole ? this.paView : this.paView.subarray(0, bytes);
+    const pa = whole ? this.paView : this.paView.subarray(0, bytes);
     (encrypting ? this.ecb1! : this.ecb1d!).updateInto(pa, m, MEM.PA); // node's answer is a copy: PA may take it
     k.pageOut(b);
     if (dst !== this.paView || dstOff !== 0) dst.set(pa, dstOff);
@@ -387,13 +301,5 @@ export class XtsCipher {
     checkAddr(addr);
     checkSpan('src', src, srcOff, LINE_BYTES);
     checkSpan('dst', dst, dstOff, LINE_BYTES);
-  }
-
-  private checkPage(addr: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    if (this.dead) this.fail();
-    checkAddr(addr);
-    if (addr % PAGE_BYTES !== 0) throw new RangeError(`XtsCipher: page address ${addr} is not 4 KiB aligned`);
-    checkSpan('src', src, srcOff, PAGE_BYTES);
-    checkSpan('dst', dst, dstOff, PAGE_BYTES);
   }
 }
