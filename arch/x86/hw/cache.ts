@@ -84,7 +84,7 @@ export class CacheSystem extends LineCaches {
     const slots = this.runSlots, filled = this.runFilled;
     const bits = this.mem.splitBits(pkg);
     const line0 = pa / LINE;
-    const set0 = c.setBase(line0) / ways; // later lines: the sets after it (pow2: mod sets)
+    const set0 = c.setIndex(line0); // later lines: the sets after it (pow2: mod sets)
     // The page's presence bucket, read before the run's own installs: if no line of it is
     // held here, no line of the run needs a tag lookup; if no other package holds one, none
     // needs a snoop or an invalidation (the run only ever drops lines in other caches).
@@ -93,7 +93,8 @@ export class CacheSystem extends LineCaches {
     let daddr = 0, dri = -1, did = -1; // the page's decode (address of its line 0; its KeptDecodes index)
     let okDec = -1; // a kept decode a victim here was queued under (current split, not a hole)
     // The run of deferred write-backs being gathered (PendingWriteBacks.push's arguments),
-    // in locals: a stream's victims continue it line after line.
+    // in locals: a stream's victims continue it line after line, and a run is pushed when
+    // one does not, or before anything queues the pending ones.
     let rDec = 0, rAddr = 0, rN = 0;
     let hits = 0, misses = 0, installs = 0, fills = 0, wbs = 0;
     let vBucket = -1, vGone = 0; // victims taken from presence bucket vBucket and not yet counted off
@@ -132,19 +133,21 @@ export class CacheSystem extends LineCaches {
           slot = base + way;
           if (tags[slot] !== INVALID) { // evict
             if (dirty[slot]) {
-              const v = dec[slot], at = way * sets + set;
-              if (v === okDec) { // writeBack(), deferred: the data stays in the slot until the copies below
+              let v = dec[slot];
+              if (v !== okDec) { // a decode not yet checked for this run
+                if (rN > 0) { pend.push(rDec, rAddr, rN); rN = 0; }
+                v = this.victimDecode(pkg, c, slot);
+                if (v >= 0) okDec = v;
+              }
+              if (v >= 0) { // writeBack(), deferred: the data stays in the slot until the copies below
                 const addr = tags[slot] * LINE - kd.off[v];
                 if (rN === 0 || v !== rDec || addr !== rAddr + rN * LINE || ((addr >>> 0) & (PAGE - 1)) === 0) {
                   if (rN > 0) pend.push(rDec, rAddr, rN);
                   rDec = v; rAddr = addr; rN = 0;
                 }
-                pend.record(at);
+                pend.record(way * sets + set);
                 rN++;
                 wbs++; // (the slot's dirty bit is set for its new line below)
-              } else {
-                if (rN > 0) { pend.push(rDec, rAddr, rN); rN = 0; }
-                if (this.deferWriteBack(pkg, c, slot, at, bits)) okDec = dec[slot];
               }
             }
             // c.drop and c.install, without the invalid state between; the victims' presence
@@ -199,22 +202,16 @@ export class CacheSystem extends LineCaches {
   private readonly pending = new PendingWriteBacks(PAGE / LINE);
 
   /**
-   * writeBack() of dirty victim `slot` (its data at data line `at`; `bits`, the package's
-   * KeyID split, as copyRun read it once for the page), its queueing deferred
-   * to flushPending: the data stays in the slot until copyRun's copies. A line whose range
-   * is now a hole writes back at once, after the pending ones, to raise its #MC as
-   * writeBack does. True when it was deferred (under the slot's kept decode, then current).
+   * The kept decode dirty victim `slot` is written back under (keptDecode). -1 when its
+   * range is a hole now: the pending write-backs and this one are then written at once,
+   * which raises its #MC as writeBack() does.
    */
-  private deferWriteBack(pkg: number, c: PackageCache, slot: number, at: number, bits: number): boolean {
-    const kd = this.decodes;
-    if (kd.bits[c.dec[slot]] !== bits) this.redecode(pkg, c, slot);
-    const v = c.dec[slot];
-    if (kd.ri[v] < 0) { this.flushPending(); this.writeBack(pkg, slot); return false; }
-    this.pending.record(at);
-    this.pending.push(v, c.tags[slot] * LINE - kd.off[v], 1);
-    c.dirty[slot] = 0;
-    this.counters.cacheWritebacks++;
-    return true;
+  private victimDecode(pkg: number, c: PackageCache, slot: number): number {
+    const v = this.keptDecode(pkg, c, slot);
+    if (this.decodes.ri[v] >= 0) return v;
+    this.flushPending();
+    this.writeBack(pkg, slot);
+    return -1;
   }
 
   /** Queue the deferred write-backs (cacherun.ts). */

@@ -9,8 +9,6 @@ import type { MemorySystem } from './memsys.js';
 import type { KeptDecodes } from './pkgcache.js';
 import { copyLine32 } from './words.js';
 
-const PAGE = 4096;
-
 /**
  * Dirty victims of one package's cache waiting for the write-combining queue, in eviction
  * order: each victim's data (its slot's word offset in the cache's words, record()), and
@@ -52,19 +50,8 @@ export class PendingWriteBacks {
     this.words[this.lines++] = at * (LINE / 4);
   }
 
-  /**
-   * The last `n` victims recorded are a run: consecutive addresses from `addr` (in one
-   * page) under decode `dec`. It lengthens the run before it where it continues it.
-   */
+  /** The last `n` victims recorded are a run: consecutive addresses from `addr` (in one page) under decode `dec`. */
   push(dec: number, addr: number, n: number): void {
-    const last = this.n - 1;
-    if (last >= 0) {
-      const c = this.count[last];
-      if (addr === this.addr[last] + c * LINE && ((addr >>> 0) & (PAGE - 1)) !== 0 && dec === this.dec[last]) {
-        this.count[last] = c + n;
-        return;
-      }
-    }
     const i = this.n++;
     this.first[i] = this.lines - n; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = n;
   }

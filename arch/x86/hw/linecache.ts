@@ -114,11 +114,10 @@ export class LineCaches {
   }
 
   /** Slot `slot`'s kept decode (a KeptDecodes index), made again first if the package's KeyID split changed since. */
-  private keptDecode(pkg: number, c: PackageCache, slot: number): number {
+  protected keptDecode(pkg: number, c: PackageCache, slot: number): number {
     if (this.decodes.bits[c.dec[slot]] !== this.mem.splitBits(pkg)) this.redecode(pkg, c, slot);
     return c.dec[slot];
   }
-
 
   dataOf(pkg: number): Uint8Array { return this.caches[pkg].data; }
 

@@ -7,6 +7,7 @@ import type { XtsCipher } from './crypto/xts.js';
 import type { SparseMemory } from './dram.js';
 import { LINE, type MktmeEngine } from './engine.js';
 import { LineSet, LINESET_MAX } from './lineset.js';
+import type { PhysRange } from './memmap.js';
 import { copyLine32 } from './words.js';
 
 /** Lines a write-combining queue holds before it drains (the line cipher's batch, xts-wasm.ts). */
@@ -108,10 +109,10 @@ export class StreamBuffer {
  * The queue's drain, after q.reset() (`runs`: the runs it held): adjacent runs that share
  * a cipher are encrypted in one call, in that cipher's batch area (XtsCipher.batchArea:
  * the lines are copied in once and stored from there), and every run is stored in arrival
- * order, in `stores[q.runRange[r]]` at its address less `bases[q.runRange[r]]`. A
- * plaintext run is stored straight from the queue.
+ * order, in `stores[q.runRange[r]]` at its offset in `ranges[q.runRange[r]]`. A plaintext
+ * run is stored straight from the queue.
  */
-export function drainQueue(q: WriteQueue, runs: number, stores: readonly SparseMemory[], bases: readonly number[]): void {
+export function drainQueue(q: WriteQueue, runs: number, stores: readonly SparseMemory[], ranges: readonly PhysRange[]): void {
   for (let r = 0; r < runs;) {
     const c = q.runCipher[r];
     let e = r + 1;
@@ -128,7 +129,7 @@ export function drainQueue(q: WriteQueue, runs: number, stores: readonly SparseM
     for (let t = r; t < e; t++) {
       const ri = q.runRange[t], li = q.runFirst[t] - shift, m = q.runCount[t];
       const store = stores[ri];
-      const off = q.runAddr[t] - bases[ri];
+      const off = q.runAddr[t] - ranges[ri].base;
       if (m >= 4 || store.fileBacked) store.write(off, out, li * LINE, m * LINE);
       else for (let k = 0; k < m; k++) store.writeLine32(off + k * LINE, out32, (li + k) * (LINE / 4));
     }

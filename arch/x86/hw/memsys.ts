@@ -71,8 +71,6 @@ export class MemorySystem {
   private readonly oneLine = new Int32Array(1);
   private readonly queues: WriteQueue[];
   private readonly streams: StreamBuffer[];
-  /** Each memory range's base address (drainQueue's). */
-  private readonly bases: number[];
   private readonly srcWords = new WordViews();
   private lastRange = 0;
   private readonly keyOut = new Int32Array(1);
@@ -92,7 +90,6 @@ export class MemorySystem {
       // copyRun (cache.ts) decodes a page once: no range may start or end inside a page.
       if (r.base % PAGE !== 0 || r.size % PAGE !== 0) throw new Error('memsys: memory ranges must be 4 KiB-aligned');
     }
-    this.bases = ranges.map((r) => r.base);
     this.decoded = { keyid: 0, addr: 0, range: ranges[0], store: stores[0], ri: 0 };
     this.decoded2 = { keyid: 0, addr: 0, range: ranges[0], store: stores[0], ri: 0 };
     this.queues = pkgs.map(() => new WriteQueue());
@@ -327,7 +324,7 @@ export class MemorySystem {
     const runs = q.runs;
     if (q.n === 0) return;
     q.reset();
-    drainQueue(q, runs, this.stores, this.bases);
+    drainQueue(q, runs, this.stores, this.ranges);
   }
 
   /** Drop prefetched lines of node `node` in [addr, addr+len): their DIMM bytes change. */

@@ -1,8 +1,8 @@
 /**
- * One package's last-level cache as arrays: tags, dirty bits, LRU stamps, each line's kept
- * decode (an index into KeptDecodes, below), the line data, and a presence filter. The
- * coherent system over all packages, the replacement policy and the data moves are in
- * cache.ts.
+ * One package's last-level cache as arrays: tags, dirty bits, each set's replacement
+ * ring (lru.ts), each line's kept decode (an index into KeptDecodes, below), the line
+ * data, and a presence filter. The coherent system over all packages is in linecache.ts,
+ * the block moves in cache.ts.
  *
  * Layout: the per-line state is indexed by slot = set * ways + way, so one set's tags sit
  * together for the lookup; the line data is way-major (line way * sets + set, dataLine),
