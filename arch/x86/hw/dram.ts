@@ -94,15 +94,7 @@ export class SparseMemory {
 
   /** Copy `len` bytes at device offset `off` into dst[dstOff..]. */
   read(off: number, dst: Uint8Array, dstOff: number, len: number): void {
-    const index = Math.floor(off / FRAME);
-    const inFrame = off - index * FRAME;
-    if (inFrame + len <= FRAME) { // one frame: every line, every prefetch run
-      const f = this.frame(index, false);
-      if (f) dst.set(len === FRAME ? f : f.subarray(inFrame, inFrame + len), dstOff);
-      else dst.fill(0, dstOff, dstOff + len);
-      return;
-    }
-    // Frame by frame, without span's closure: a prefetch reads up to sixteen frames.
+    // Frame by frame (a line is one, a prefetch up to sixteen), without span's closure.
     for (let done = 0; done < len;) {
       const at = off + done, i = Math.floor(at / FRAME), inF = at - i * FRAME;
       const n = Math.min(len - done, FRAME - inF);
