@@ -47,8 +47,8 @@ export interface Translation {
 const TWO32 = 4294967296;
 /** The entry a walk step loaded (WalkPort.phys64); the walk is not reentrant. */
 const entry = new Uint32Array(2);
-/** Bytes one entry maps at each level: 2^39, 2^30, 2^21, 2^12. */
-const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
+/** Bytes one entry maps at each level (4-level paging and EPT alike): 2^39, 2^30, 2^21, 2^12. */
+export const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
 
 /**
  * Bits 51:M of a paging-structure entry's high half, M = MAXPHYADDR (36..52 on x86-64):

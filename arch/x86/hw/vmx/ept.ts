@@ -21,14 +21,12 @@ import {
   EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_EPT_VIOLATION, VMX_EPT_ACCESS_BIT,
   VMX_EPT_DIRTY_BIT, VMX_EPT_LARGE_PAGE,
 } from '../isa.js';
-import { reservedHighBits, type Access } from '../mmu.js';
+import { LEVEL_SIZE, reservedHighBits, type Access } from '../mmu.js';
 import type { PhysPort } from './vmcs.js';
 
 const TWO32 = 4294967296;
 /** The entry an EPT walk step loaded (PhysPort.phys64). */
 const entry = new Uint32Array(2);
-/** Bytes one entry maps at each level: 2^39, 2^30, 2^21, 2^12 (no `**` on the walk's path). */
-const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
 const GPA_LIMIT = 2 ** 48;
 
 /** An EPT walk that ends in a VM exit; `qual` has bits 0-5 of the exit qualification. */
