@@ -8,7 +8,7 @@
  *
  * A section is a module bench/<name>.ts exporting
  *   export async function run(): Promise<Record<string, number>>;
- *   export const goals: Goals;   // e.g. { page_ratio: { min: 0.35 } }
+ *   export const goals: Goals;   // e.g. { line_ratio: { min: 0.08 } }
  * Keys must be unique across sections. To add a section, add ONE line to SECTIONS below.
  * Anything a section prints goes to stderr, so --json output stays clean.
  *
