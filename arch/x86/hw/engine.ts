@@ -21,7 +21,6 @@ export const KEY_MODE_KEY = 1;
 export const KEY_MODE_NO_ENCRYPT = 2;
 
 export const LINE = 64;
-const PAGE = 4096;
 
 /** The outcome of an activation attempt, as IA32_TME_ACTIVATE will read back. */
 export type ActivateResult = 'ok' | 'rng-failure' | 'restored-zero-key';
@@ -204,11 +203,11 @@ export class MktmeEngine {
   /** The mode of a key-table entry (for counters and tests; never the key). */
   keyMode(keyid: number): number { return this.mode[keyid]; }
 
-  /** Count lines the memory system moved in a batch (see cryptLines). */
+  /** Count lines the memory system moved in a batch (its write-combining queue and prefetcher). */
   countEncrypted(keyid: number, lines = 1): void { this.encLines[keyid] += lines; }
   countDecrypted(keyid: number, lines = 1): void { this.decLines[keyid] += lines; }
 
-  /** The cipher for a line, or null when the line travels in plaintext (for cryptLines). */
+  /** The cipher for a line, or null when the line travels in plaintext (for the batched transfers, mcbuffers.ts). */
   lineCipher(keyid: number, addr: number): XtsCipher | null { return this.cipherFor(keyid, addr); }
 
   /** The cipher for a line, or null when the line travels in plaintext. */
