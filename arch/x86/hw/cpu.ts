@@ -14,8 +14,7 @@ import { cpuid as cpuidLeaf } from './cpuid.js';
 import type { CacheSystem } from './cache.js';
 import { LINE } from './engine.js';
 import {
-  Fault, X86_CR0_PG, X86_CR0_WP, X86_PF_INSTR, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE,
-  X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD, type CpuidRegs, type PconfigResult, type X86Cpu,
+  Fault, X86_CR0_WP, X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD, type CpuidRegs, type PconfigResult, type X86Cpu,
 } from './isa.js';
 import { accessAllowed, walk, type Access, type WalkPort } from './mmu.js';
 import { readMsr, writeMsr } from './msr.js';
@@ -30,16 +29,12 @@ import { VmxPlatform } from './vmx/platform.js';
 import { HOST_DOMAIN } from './vmx/text.js';
 import type { HostCpu } from './vmx/vcpu.js';
 import { VmxUnit } from './vmx/vmx.js';
-import { checkCr3Write } from './cr.js';
+import { ControlRegisters } from './cr.js';
 
 const PAGE = 4096;
 const LINEAR_LIMIT = 2 ** 48;
 
-export class Cpu implements X86Cpu, WalkPort, HostCpu {
-  cpl: 0 | 3 = 0;
-  private cr0 = 0;
-  private cr2 = 0;
-  private cr3 = 0;
+export class Cpu extends ControlRegisters implements X86Cpu, WalkPort, HostCpu {
   readonly tlb: Tlb;
   /** The PCI hole's devices: aligned 32-bit loads/stores there are uncached MMIO. */
   mmio: MmioPort | null = null;
@@ -52,12 +47,13 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
     readonly index: number,
     readonly pkg: Package,
     readonly thread: number,
-    private readonly cfg: MachineConfig,
+    cfg: MachineConfig,
     private readonly caches: CacheSystem,
     private readonly clock: Clock,
     private readonly counters: Counters,
     private readonly platform: VmxPlatform = new VmxPlatform(),
   ) {
+    super(cfg);
     this.tlb = new Tlb(cfg.tlbEntries);
     this.data = caches.dataOf(pkg.index);
     this.vmx = new VmxUnit(this, platform, cfg);
@@ -119,34 +115,9 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
 
   rdtsc(): number { return this.clock.cycles; }
 
-  private privileged(): void {
-    if (this.cpl !== 0) throw new Fault(X86_TRAP_GP, 0, 0, 'privileged instruction at CPL 3');
-  }
+  // --- control registers (cr.ts) and translation -----------------------------------
 
-  // --- control registers and the TLB ---------------------------------------------
-
-  readCr0(): number { return this.cr0; }
-  writeCr0(value: number): void {
-    this.privileged();
-    this.cr0 = value >>> 0;
-    this.tlb.flush(false);
-  }
-  readCr2(): number { return this.cr2; }
-  readCr3(): number { return this.cr3; }
-  writeCr3(value: number): void {
-    this.privileged();
-    checkCr3Write(value, this.cfg.cpu.maxPhysAddr);
-    this.cr3 = value;
-    this.tlb.flush(true);
-  }
-  invlpg(va: number): void {
-    this.privileged();
-    this.tlb.invalidatePage(va);
-  }
-
-  // --- translation -----------------------------------------------------------------
-
-  private get paging(): boolean { return (this.cr0 & X86_CR0_PG) !== 0; }
+  protected currentTlb(): Tlb { return this.tlb; }
 
   /** Physical address of linear `va` for `access`; #GP if non-canonical, #PF on a walk failure. */
   translate(va: number, access: Access): number {
@@ -183,12 +154,6 @@ export class Cpu implements X86Cpu, WalkPort, HostCpu {
       if (e instanceof Fault && e.vector === X86_TRAP_PF) this.cr2 = va;
       throw e;
     }
-  }
-
-  private pageFault(va: number, access: Access, present: boolean): Fault {
-    this.cr2 = va;
-    return new Fault(X86_TRAP_PF, (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) |
-      (this.cpl === 3 ? X86_PF_USER : 0) | (access === 'x' ? X86_PF_INSTR : 0), va);
   }
 
   /** WalkPort: physical accesses made by the page walker. */

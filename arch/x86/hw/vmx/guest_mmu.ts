@@ -17,15 +17,14 @@
  */
 import {
   EPT_VIOLATION_GVA_IS_VALID, EPT_VIOLATION_GVA_TRANSLATED, EXIT_REASON_EPT_VIOLATION, Fault,
-  SECONDARY_EXEC_ENABLE_EPT, X86_CR0_PG, X86_CR0_WP, X86_PF_INSTR, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE,
-  X86_TRAP_GP, X86_TRAP_PF, type PconfigResult, type VmxPendingAccess, type X86Cpu,
+  SECONDARY_EXEC_ENABLE_EPT, X86_CR0_WP, X86_TRAP_GP, X86_TRAP_PF, type PconfigResult, type VmxPendingAccess,
+  type X86Cpu,
 } from '../isa.js';
-import type { MachineConfig } from '../config.js';
 import { accessAllowed, walk, type Access, type WalkPort } from '../mmu.js';
 import { TLB_DIRTY, TLB_EPT_R, TLB_EPT_W, TLB_EPT_X, TLB_NX, TLB_USER, TLB_WRITE, type Tlb } from '../tlb.js';
 import { EptExit, eptWalk } from './ept.js';
 import type { PhysPort } from './vmcs.js';
-import { checkCr3Write } from '../cr.js';
+import { ControlRegisters } from '../cr.js';
 
 const PAGE = 4096;
 const LINE = 64;
@@ -60,21 +59,15 @@ export class PendingAccess implements VmxPendingAccess {
   }
 }
 
-export abstract class GuestMmu implements WalkPort {
-  cpl: 0 | 3 = 0;
+export abstract class GuestMmu extends ControlRegisters implements WalkPort {
   /** The access an EPT exit interrupted (for the host's emulation), else null. */
   pending: PendingAccess | null = null;
   protected host: HostCpu | null = null;
-  protected cr0 = 0;
-  protected cr2 = 0;
-  protected cr3 = 0;
   protected secondary = 0;
   protected eptp = 0;
   protected tlb: Tlb | null = null;
   private walkFinal = true;
   private finalPerms = 7;
-
-  constructor(protected readonly cfg: MachineConfig) {}
 
   /** Throws unless the vCPU is running (VMX non-root) and alive. */
   protected abstract alive(): void;
@@ -82,24 +75,15 @@ export abstract class GuestMmu implements WalkPort {
   /** A VM exit in the middle of the current instruction. */
   protected abstract exit(reason: number, qual: number, gpa: number, gla: number): void;
 
-  protected privileged(): void {
+  /** The instructions of cr.ts, and every other privileged one, only while the vCPU runs. */
+  protected override privileged(): void {
     this.alive();
-    if (this.cpl !== 0) throw new Fault(X86_TRAP_GP, 0, 0, 'privileged instruction at CPL 3');
+    super.privileged();
   }
 
-  // --- control registers, TLB --------------------------------------------------------
+  // --- control registers (cr.ts): the guest's, over the combined TLB -------------------
 
-  readCr0(): number { return this.cr0; }
-  writeCr0(value: number): void { this.privileged(); this.cr0 = value >>> 0; this.tlb!.flush(false); }
-  readCr2(): number { return this.cr2; }
-  readCr3(): number { return this.cr3; }
-  writeCr3(value: number): void {
-    this.privileged();
-    checkCr3Write(value, this.cfg.cpu.maxPhysAddr);
-    this.cr3 = value;
-    this.tlb!.flush(true);
-  }
-  invlpg(va: number): void { this.privileged(); this.tlb!.invalidatePage(va); }
+  protected currentTlb(): Tlb { return this.tlb!; }
 
   // --- translation: guest paging, then EPT ---------------------------------------------
 
@@ -116,12 +100,6 @@ export abstract class GuestMmu implements WalkPort {
     return t.hpa + ((gpa >>> 0) & (PAGE - 1)); // gpa % PAGE, exact
   }
 
-  protected pageFault(va: number, access: Access, present: boolean): Fault {
-    this.cr2 = va;
-    return new Fault(X86_TRAP_PF, (present ? X86_PF_PROT : 0) | (access === 'w' ? X86_PF_WRITE : 0) |
-      (this.cpl === 3 ? X86_PF_USER : 0) | (access === 'x' ? X86_PF_INSTR : 0), va);
-  }
-
   /** One translation attempt; throws #GP/#PF (guest faults) or EptExit. */
   protected translateOnce(va: number, access: Access): number {
     if (!Number.isSafeInteger(va) || va < 0 || va >= LINEAR_LIMIT) {
@@ -130,7 +108,7 @@ export abstract class GuestMmu implements WalkPort {
     const off = (va >>> 0) & (PAGE - 1); // va % PAGE, exact: 4096 divides 2^32
     const vpn = (va - off) / PAGE;
     const tlb = this.tlb!;
-    const paging = (this.cr0 & X86_CR0_PG) !== 0;
+    const paging = this.paging;
     const user = this.cpl === 3;
     const wp = (this.cr0 & X86_CR0_WP) !== 0;
     const slot = tlb.lookup(vpn);
