@@ -145,12 +145,13 @@ export class Cpu extends ControlRegisters implements X86Cpu, WalkPort, HostCpu {
       }
     }
     this.counters.tlbMisses++;
-    this.clock.tick(COST.walkLevel * 4);
     try {
-      const t = walk(this, this.cr3, va, access, user, wp, this.cfg.cpu.maxPhysAddr);
+      const t = walk(this, this.cr3, va, access, user, wp, this.cfg.cpu.maxPhysAddr, this.tlb.pde);
+      this.clock.tick(COST.walkLevel * t.levels);
       this.tlb.insert(vpn, t.physPage, t.flags, t.pageSize);
       return t.physPage + off;
     } catch (e) {
+      this.clock.tick(COST.walkLevel * 4); // a walk that faults is charged as a whole one
       if (e instanceof Fault && e.vector === X86_TRAP_PF) this.cr2 = va;
       throw e;
     }

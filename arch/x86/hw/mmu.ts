@@ -8,12 +8,17 @@
  * Entry bits used: P 0, R/W 1, U/S 2, A 5, D 6, PS 7, G 8, address M-1:12, XD 63.
  * The walk sets A on every level it uses and D on the leaf for a write.
  *
+ * With a PDE cache (psc.ts), a walk whose region the cache holds starts at the PTE, with
+ * the rights the upper levels combined to, and a walk that reads a PDE referencing a
+ * page table fills it.
+ *
  * Second stage: `stage2` maps each guest-physical address (every paging-structure
  * entry read, and the final address) to a host-physical one. It is the identity on bare
  * metal; on a vCPU it is the EPT walk (vmx/guest_mmu.ts), the two-dimensional walk.
  */
 import { Fault, X86_PF_INSTR, X86_PF_PROT, X86_PF_RSVD, X86_PF_USER, X86_PF_WRITE, X86_TRAP_PF } from './isa.js';
 import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
+import { PSC_NX, PSC_USER, PSC_WRITE, type PdeCache } from './psc.js';
 
 export const PTE_P = 1;
 export const PTE_RW = 2;
@@ -42,6 +47,8 @@ export interface Translation {
   physPage: number;
   flags: number;
   pageSize: number;
+  /** Paging-structure entries the walk loaded: 4 (fewer for a large page), 1 from the PDE cache. */
+  levels: number;
 }
 
 const TWO32 = 4294967296;
@@ -70,16 +77,26 @@ function walkFault(va: number, access: Access, user: boolean, present: boolean, 
  * not-present entry, a reserved bit, or a permission violation.
  */
 export function walk(port: WalkPort, cr3: number, va: number, access: Access, user: boolean,
-  wp: boolean, maxPhysAddr: number): Translation {
+  wp: boolean, maxPhysAddr: number, pde: PdeCache | null = null): Translation {
   const reservedHi = reservedHighBits(maxPhysAddr);
   // CR3's bits M-1:12: the PML4's (guest-)physical address, in halves (a floating-point
   // remainder is a library call).
   let table = (Math.floor(cr3 / TWO32) & ~reservedHi & 0xfffff) * TWO32 + (((cr3 >>> 0) & ~0xfff) >>> 0);
+  const root = table;
   let allowUser = true;
   let allowWrite = true;
   let nx = false;
   let global = false;
-  for (let level = 0; level < 4; level++) {
+  let level = 0;
+  const hit = pde === null ? -1 : pde.lookup(root, va);
+  if (hit >= 0) {
+    const r = pde!.rightsOf(hit);
+    table = pde!.tableOf(hit);
+    allowUser = (r & PSC_USER) !== 0; allowWrite = (r & PSC_WRITE) !== 0; nx = (r & PSC_NX) !== 0;
+    level = 3;
+  }
+  const first = level;
+  for (; level < 4; level++) {
     const pageSize = LEVEL_SIZE[level];
     const index = (Math.floor(va / pageSize) >>> 0) & 511; // % 512 without a floating-point remainder
     const entryPa = port.stage2(table + index * 8, 'r', false);
@@ -109,9 +126,12 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
       const physPage = port.stage2(base + within, access, true);
       let flags = (allowUser ? TLB_USER : 0) | (allowWrite ? TLB_WRITE : 0) | (nx ? TLB_NX : 0) | (global ? TLB_GLOBAL : 0);
       if (newLo & PTE_D) flags |= TLB_DIRTY;
-      return { physPage, flags, pageSize };
+      return { physPage, flags, pageSize, levels: level + 1 - first };
     }
     if (!(lo & PTE_A)) port.physStore32(entryPa, (lo | PTE_A) >>> 0);
+    if (level === 2 && pde !== null) {
+      pde.insert(root, va, addr, (allowUser ? PSC_USER : 0) | (allowWrite ? PSC_WRITE : 0) | (nx ? PSC_NX : 0));
+    }
     table = addr;
   }
   /* c8 ignore next */

@@ -45,8 +45,9 @@
  *   FLUSH_LINE      50   CLFLUSH of one line, before any write-back it causes (the
  *                        optimisation manual lists CLFLUSH throughput in the tens of
  *                        cycles; assumption).
- *   WALK_LEVEL       4   One level of a page walk that hits the paging-structure caches
- *                        (assumption; each table read also goes through the cache).
+ *   WALK_LEVEL       4   Each paging-structure entry a walk loads: four for a whole walk,
+ *                        one when the PDE cache holds the region (psc.ts; assumption;
+ *                        each entry's load also goes through the cache).
  *   INSN             1   Every other instruction, and each block move's issue.
  */
 export const TIMING = {

@@ -16,6 +16,8 @@ export const TLB_EPT_W = 32;
 export const TLB_EPT_X = 64;
 export const TLB_EPT_R = 128;
 
+import { PdeCache } from './psc.js';
+
 /** Hash buckets of a TLB's index (a power of two). */
 const BUCKETS = 256;
 
@@ -32,6 +34,8 @@ export class Tlb {
   private readonly chain: Int16Array;
   private valid = 0;
   private next = 0;
+  /** The PDE cache beside it (psc.ts): every invalidation here drops all of it. */
+  readonly pde = new PdeCache();
 
   constructor(readonly size: number) {
     if (size > 0x7fff) throw new RangeError('Tlb: at most 32767 entries');
@@ -72,6 +76,7 @@ export class Tlb {
 
   /** INVLPG: drop the entries of the page (of whatever size) containing `va`. */
   invalidatePage(va: number): void {
+    this.pde.clear();
     for (let s = 0; s < this.size; s++) {
       if (this.vpn[s] < 0) continue;
       const ps = this.pageSize[s];
@@ -82,6 +87,7 @@ export class Tlb {
 
   /** CR3 write: drop all but global entries (or everything). */
   flush(keepGlobal: boolean): void {
+    this.pde.clear();
     for (let s = 0; s < this.size; s++) {
       if (this.vpn[s] >= 0 && !(keepGlobal && this.flags[s] & TLB_GLOBAL)) this.drop(s);
     }

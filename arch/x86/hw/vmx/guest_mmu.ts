@@ -133,7 +133,7 @@ export abstract class GuestMmu extends ControlRegisters implements WalkPort {
       flags = TLB_USER | TLB_WRITE;
     } else {
       try {
-        const t = walk(this, this.cr3, va, access, user, wp, this.cfg.cpu.maxPhysAddr);
+        const t = walk(this, this.cr3, va, access, user, wp, this.cfg.cpu.maxPhysAddr, tlb.pde);
         physPage = t.physPage;
         flags = t.flags & ~TLB_DIRTY;
         pageSize = t.pageSize;
