@@ -8,6 +8,7 @@
  *   throws CommandError       -> "NAME: message" on err, status 1
  *   a redirected write fails  -> "NAME: write error: reason", status 1
  *   throws ShellExit(N)       -> the shell (or the subshell) stops after this command
+ *                                (so do FunctionReturn and ShellAbort: tools/sh/control.ts)
  *   throws anything else      -> "NAME: internal error: message" on err, status 1
  *                                (the host stack trace only when MKTME_DEBUG is set)
  *   name not registered       -> "sh: NAME: command not found", status 127
@@ -19,7 +20,7 @@
  */
 import { parseShell } from './sh/parse.js';
 import { Runner, frameOf, type ShellState } from './sh/interp.js';
-import { LoopControl, ShellExit } from './sh/control.js';
+import { FunctionReturn, LoopControl, ShellAbort, ShellExit, isStackOverflow } from './sh/control.js';
 import { WriteError, hostFiles, type ShellFiles } from './lib/files.js';
 import type { List } from './sh/ast.js';
 import type { ShellInput, ShellIo } from './lib/io.js';
@@ -146,11 +147,18 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   }
 
   get inSubshell(): boolean { return this.subshells > 0; }
+  get forwarding(): boolean { return this.redirect !== null; }
   get loopDepth(): number { return this.loops; }
   getVar(name: string): string | undefined { return this.vars.get(name); }
   setVar(name: string, value: string): void { this.vars.set(name, value); }
   unsetVar(name: string): void { this.vars.delete(name); }
   pid(): number { return this.pidOf(); }
+
+  /** Set $0 and the positional parameters $1... (a script FILE's name, `set --`). */
+  setArgs(arg0: string, params: readonly string[]): void {
+    this.runner.arg0 = arg0;
+    this.runner.params = [...params];
+  }
 
   /** Run one command already split into words (no expansion). An empty argv changes nothing. */
   runCommand(argv: readonly string[]): number {
@@ -209,6 +217,14 @@ export class Shell<C> implements ShellApi<C>, ShellState {
         return (this.lastStatus = Number.isInteger(s) && s >= 0 && s <= 255 ? s : STATUS_FAILURE);
       }
       if (e instanceof LoopControl) return this.lastStatus;
+      // `return` outside a function, a runaway recursion: what was running stops.
+      if (e instanceof FunctionReturn) return (this.lastStatus = e.status);
+      if (e instanceof ShellAbort) return (this.lastStatus = e.status);
+      // Commands nested so deep (a thousand `( )`) that running them used up the host's stack.
+      if (isStackOverflow(e)) {
+        this.io.err(`${SHELL_NAME}: commands nested too deeply for the host's stack\n`);
+        return (this.lastStatus = STATUS_USAGE);
+      }
       throw e;
     }
   }
@@ -223,7 +239,7 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   }
 
   private report(cmd: Command<C>, e: unknown, io: ShellIo): number {
-    if (e instanceof ShellExit || e instanceof LoopControl) throw e;
+    if (e instanceof ShellExit || e instanceof LoopControl || e instanceof FunctionReturn || e instanceof ShellAbort) throw e;
     if (e instanceof UsageError) {
       if (e.message) io.err(`${cmd.name}: ${e.message}\n`);
       io.err(`usage: ${cmd.usage}\n`);

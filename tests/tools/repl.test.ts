@@ -1,7 +1,7 @@
 /**
  * The prompt on a (simulated) terminal: history saved to a file and found again by the
  * next session (Up, Enter), Tab completion of command names and paths, continuation
- * while an `if` is open.
+ * while an `if`, a here-document, a `case` or a function body is open.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -57,6 +57,11 @@ t.test('Tab completes a command name', async (t) => {
 t.test('continuation while if is open', async (t) => {
   const r = await session('if true\rthen echo yes\rfi\r', path.join(dir, 'h3'));
   t.equal(r.out, 'yes\n');
+});
+
+t.test('continuation inside a here-document, a case and a function', async (t) => {
+  const r = await session('x=1; cat <<EOF\rvalue $x\rEOF\rcase a in\ra) echo A;;\resac\rf() {\recho "f $1"\r}\rf z\r', path.join(dir, 'h4'));
+  t.equal(r.out, 'value 1\nA\nf z\n');
 });
 
 t.test('complete()', async (t) => {

@@ -25,6 +25,8 @@ function shape(list: List): string {
       if (c.kind === 'if') return `if(${c.clauses.length}${c.otherwise ? '+else' : ''})`;
       if (c.kind === 'for') return `for(${c.name})`;
       if (c.kind === 'while') return c.until ? 'until' : 'while';
+      if (c.kind === 'case') return `case(${c.items.map((i) => i.patterns.length).join(',')})`;
+      if (c.kind === 'function') return `function(${c.name})`;
       return c.subshell ? 'subshell' : 'group';
     }).join(' | ')).join(' ')).join('; ');
 }
@@ -88,6 +90,14 @@ t.test('errors', async (t) => {
     ['echo a |', /unexpected end of file/, 1],
     ['true &&\n', /unexpected end of file/, 2],
     ['echo ${x', /unterminated/, 1],
+    ['cat <<EOF', /unterminated here-document \(expecting 'EOF'\)/, 1],
+    ['echo a\ncat <<EOF\nbody\nEOX', /unterminated here-document \(expecting 'EOF'\)/, 2],
+    ['cat <<A <<B\na\nA\nb', /unterminated here-document \(expecting 'B'\)/, 1],
+    ['cat <<EOF\n EOF\nEOF ', /unterminated here-document/, 1],
+    ['case x in\na) echo a;;', /expecting 'esac' for 'case' on line 1/, 2],
+    ['case x in a) echo', /expecting 'esac' for 'case' on line 1/, 1],
+    ['case', /'case' needs a word/, 1],
+    ['f()', /expecting a function body/, 1],
   ];
   for (const [text, re, line] of cases) {
     const r = parseShell(text);
@@ -109,8 +119,18 @@ t.test('syntax errors that no more input can fix', async (t) => {
     ['echo a; then', /unexpected token 'then'/, 1],
     ['echo a\n)', /unexpected token '\)'/, 2],
     ['sleep 1 &', /background jobs/, 1],
-    ['cat <<EOF', /here-documents/, 1],
-    ['case x in esac', /'case' is not supported/, 1],
+    ['f() echo hi', /unexpected token 'echo' \(expecting a compound command\)/, 1],
+    ['a-b() { :; }', /bad function name 'a-b'/, 1],
+    ['if() { :; }', /unexpected token '\)'/, 1],
+    ['f(x) { :; }', /unexpected token 'x' \(expecting '\)'\)/, 1],
+    ['x=1 f() { :; }', /unexpected token '\('/, 1],
+    ['case x y', /unexpected token 'y' \(expecting 'in'\)/, 1],
+    ['case x in a b) ;; esac', /unexpected token 'b' \(expecting '\)'\)/, 1],
+    ['case x in a) echo; b) ;; esac', /unexpected token '\)'/, 1],
+    ['case x in |a) ;; esac', /unexpected token '\|' \(expecting a pattern\)/, 1],
+    ['cat <<$x\n$x', /delimiter must be a plain word/, 1],
+    ['cat 3<<EOF\nEOF', /file descriptor 3/, 1],
+    ['cat <<EOF\nEOF\nfi', /unexpected token 'fi'/, 3],
     ['echo a 3>f', /file descriptor 3/, 1],
     ['echo ${x!}', /bad substitution/, 1],
     ['for 1x in a; do echo; done', /bad for loop variable/, 1],
@@ -147,6 +167,44 @@ t.test('grammar', async (t) => {
   t.equal(shapeOf('echo if then fi'), 'simple(4w)', 'reserved words only at a command start');
   t.equal(shapeOf('echo }'), 'simple(2w)');
   t.equal(shapeOf('a &&\n b |\n c'), 'simple(1w) && simple(1w) | simple(1w)', 'newline after && and |');
+  t.equal(shapeOf('case x in a|b) c;; (d) e; esac'), 'case(2,1)');
+  t.equal(shapeOf('case x in a) ;; esac; case x\nin\n*) c\nesac'), 'case(1); case(1)', ';; optional before esac');
+  t.equal(shapeOf('case x in esac | wc'), 'case() | simple(1w)');
+  t.equal(shapeOf('echo case in esac'), 'simple(4w)');
+  t.equal(shapeOf('f() { a; }; f'), 'function(f); simple(1w)');
+  t.equal(shapeOf('f () ( a )'), 'function(f)');
+  t.equal(shapeOf('f()\n\n{ a; } > out 2>&1\nf'), 'function(f); simple(1w)');
+  t.equal(shapeOf('f() if a; then b; fi'), 'function(f)');
+});
+
+/** The here-documents of the first simple command: each one's parts, as kind/quoted/text. */
+function docs(text: string): string[][] {
+  const r = parseShell(text);
+  if (!r.ok) throw new Error(`unexpected error: ${r.error}`);
+  const c = r.value[0].first.commands[0];
+  return c.redirects.filter((x) => x.op === '<<').map((x) => x.target.parts.map((p) =>
+    p.kind === 'lit' ? `${p.quoted ? 'q' : 'u'}:${p.text}` : p.kind));
+}
+
+t.test('here-documents', async (t) => {
+  t.same(docs('cat <<EOF\nhi $x\nEOF\n'), [['q:hi ', 'param', 'q:\n']], 'expanded, never split');
+  t.same(docs("cat <<'EOF'\nhi $x `y`\nEOF"), [['q:hi $x `y`\n']], 'quoted: literal');
+  t.same(docs('cat <<"E"\n$x\nE'), [['q:$x\n']]);
+  t.same(docs('cat <<E\\OF\n$x\nEOF'), [['q:$x\n']], 'one quoted character is enough');
+  t.same(docs('cat <<EOF\n\\$x \\` \\\\ \\" \\a "q" \'q\'\nEOF'), [['q:$x ` \\ \\" \\a "q" \'q\'\n']],
+    'backslash quotes only $ ` \\ and newline');
+  t.same(docs('cat <<EOF\na\\\nb\nEOF'), [['q:ab\n']], 'backslash-newline joins lines');
+  t.same(docs('cat <<-EOF\n\t\ta\n\t b\n\tEOF'), [['q:a\n b\n']], '<<- strips leading tabs');
+  t.same(docs('cat <<EOF\n\tEOF\nEOF'), [['q:\tEOF\n']], '<< keeps them: a tabbed delimiter is text');
+  t.same(docs('cat <<EOF\nEOF'), [[]], 'empty, delimiter at end of input');
+  t.same(docs('cat <<A <<-B; echo\n1\nA\n\t2\n\tB\n'), [['q:1\n'], ['q:2\n']], 'read in order after the line');
+  t.same(docs('cat <<EOF\n$(echo "a\nb")\nEOF'), [['subst', 'q:\n']], 'a substitution over lines');
+  const r = parseShell('x=$(cat <<EOF\ninside )\nEOF\n)\necho $x\nfi');
+  t.equal(r.ok, false);
+  if (!r.ok) t.equal(r.line, 6, 'lines of a here-document in $( ) are counted');
+  const lines = parseShell('if true; then cat <<A\n1\n2\nA\nfi\ncat <<B\nB\n)');
+  t.equal(lines.ok, false);
+  if (!lines.ok) t.equal(lines.line, 8, 'and lines of every here-document');
 });
 
 t.test('expansions are kept apart in words', async (t) => {

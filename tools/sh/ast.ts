@@ -1,7 +1,8 @@
 /**
  * The shell language's syntax tree, as POSIX sh defines it (XCU 2.9 Shell Commands,
  * 2.10 Shell Grammar): a list of and-or lists of pipelines of commands, each command a
- * simple command or a compound one (if, for, while/until, { }, ( )).
+ * simple command, a compound one (if, for, while/until, case, { }, ( )) or a function
+ * definition (XCU 2.9.5).
  *
  * A word keeps its parts apart until expansion (XCU 2.6): literal text, parameters,
  * command substitutions and arithmetic, each marked quoted or not, because only
@@ -26,8 +27,12 @@ export interface Word { parts: WordPart[] }
 export interface Redirect {
   /** The file descriptor redirected: 0, 1 or 2. */
   fd: number;
-  /** `<`, `>`, `>|` (same as `>` here), `>>`, `>&` / `<&` (duplicate: target is a fd). */
-  op: '<' | '>' | '>>' | '>&' | '<&';
+  /**
+   * `<`, `>`, `>|` (same as `>` here), `>>`, `>&` / `<&` (duplicate: target is a fd),
+   * `<<` and `<<-` (a here-document, XCU 2.7.4: target is its text, filled in when the
+   * parser reaches the lines after the operator's line).
+   */
+  op: '<' | '>' | '>>' | '>&' | '<&' | '<<';
   target: Word;
 }
 
@@ -52,7 +57,7 @@ export interface IfCommand {
 export interface ForCommand {
   kind: 'for';
   name: string;
-  /** null for `for x; do` (the positional parameters, none in this shell). */
+  /** null for `for x; do` (the positional parameters). */
   items: Word[] | null;
   body: List;
   redirects: Redirect[];
@@ -75,7 +80,26 @@ export interface GroupCommand {
   redirects: Redirect[];
 }
 
-export type Command = SimpleCommand | IfCommand | ForCommand | LoopCommand | GroupCommand;
+/** XCU 2.9.4.3: `case WORD in PATTERN|PATTERN) LIST ;; ... esac`. */
+export interface CaseCommand {
+  kind: 'case';
+  word: Word;
+  items: { patterns: Word[]; body: List }[];
+  redirects: Redirect[];
+}
+
+/**
+ * XCU 2.9.5: `NAME() compound-command [redirections]`. Running it defines NAME; the
+ * redirections belong to the body (they apply at every call), so `redirects` stays empty.
+ */
+export interface FunctionCommand {
+  kind: 'function';
+  name: string;
+  body: Command;
+  redirects: Redirect[];
+}
+
+export type Command = SimpleCommand | IfCommand | ForCommand | LoopCommand | GroupCommand | CaseCommand | FunctionCommand;
 
 export interface Pipeline {
   /** `! pipeline`: the status is inverted. */

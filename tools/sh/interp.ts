@@ -12,24 +12,22 @@
  * - Redirections, left to right: `> F` and `>> F` open host files (relative to the
  *   working directory), `< F` reads one, `2>&1` / `>&2` duplicate.
  * - `k=v` alone sets a shell variable; `k=v cmd` sets it for that command only.
+ * - A command name is looked up as XCU 2.9.1.1 says: special built-ins first (set, shift
+ *   and return are the runner's own, tools/sh/builtins.ts; the others the registry's),
+ *   then functions (XCU 2.9.5), then the registry's commands. A function runs in the
+ *   current shell with its arguments as the positional parameters, restored on return;
+ *   calls nest at most MAX_FUNCTION_DEPTH deep (then the script stops, status 2).
+ * - Here-documents (XCU 2.7.4) are the standard input of their command.
  */
-import type { AndOr, Command, List, Pipeline, Redirect, SimpleCommand } from './ast.js';
-import { ExpansionError, expandFields, expandString, type ExpandEnv } from './expand.js';
-import { LoopControl, ShellExit } from './control.js';
+import type { AndOr, CaseCommand, Command, FunctionCommand, List, Pipeline, Redirect, SimpleCommand } from './ast.js';
+import { ExpansionError, expandFields, expandPattern, expandString, type ExpandEnv } from './expand.js';
+import { FunctionReturn, LoopControl, ShellAbort, ShellExit, stackHeadroom } from './control.js';
+import { RUNNER_BUILTINS, SPECIAL_BUILTINS, type Scope } from './builtins.js';
 import { FileError, type FileSink, type ShellFiles } from '../lib/files.js';
-import { EMPTY_BYTES, OutputBuffer, fromUtf8, inputOf, type ShellInput, type ShellIo } from '../lib/io.js';
+import { fromUtf8, inputOf, type ShellIo } from '../lib/io.js';
+import { PipeBuffer, ioOf, type Frame, type Sink } from './frame.js';
 
-/** Where bytes or text go: the terminal, a pipe, a file. */
-export interface Sink { write(chunk: string | Uint8Array): void }
-
-/** A command's three standard streams. */
-export interface Frame {
-  stdin: ShellInput;
-  out: Sink;
-  err: Sink;
-  /** Standard output is the terminal. */
-  isTty: boolean;
-}
+export { frameOf, type Frame, type Sink } from './frame.js';
 
 /** What the runner needs from the shell it runs in (tools/registry.ts Shell). */
 export interface ShellState {
@@ -42,46 +40,36 @@ export interface ShellState {
   readonly files: ShellFiles;
   /** Run argv as a command; ShellExit and LoopControl pass through. */
   invoke(argv: string[], io: ShellIo): number;
+  /** Every command goes elsewhere (tools/registry.ts Shell.redirect): no functions then. */
+  readonly forwarding: boolean;
   /** $$ */
   pid(): number;
 }
 
-/** Largest output one pipe stage or substitution may collect (a runaway loop ends). */
-const PIPE_MAX = 256 * 1024 * 1024;
-
 const STATUS_REDIRECT_FAILED = 1;
 const STATUS_EXPANSION_FAILED = 2;
+const STATUS_ABORT = 2;
 
-/** A frame writing to a ShellIo (the shell's own streams). */
-export function frameOf(io: ShellIo, stdin: ShellInput | undefined): Frame {
-  return {
-    stdin: stdin ?? inputOf(EMPTY_BYTES),
-    out: { write: (c) => (typeof c === 'string' ? io.out(c) : io.outBytes ? io.outBytes(c) : io.out(fromUtf8(c))) },
-    err: { write: (c) => io.err(typeof c === 'string' ? c : fromUtf8(c)) },
-    isTty: io.isTty,
-  };
-}
+/**
+ * How deep function calls may nest (dash's limit). Each level costs the host a few
+ * dozen stack frames, more for a body of nested compound commands; when the host's
+ * stack is nearer its end than control.ts's headroom, a call stops the same way, sooner.
+ */
+export const MAX_FUNCTION_DEPTH = 1000;
 
-/** The ShellIo a command sees for a frame. */
-function ioOf(f: Frame): ShellIo {
-  return {
-    out: (s) => f.out.write(s),
-    err: (s) => f.err.write(s),
-    outBytes: (b) => f.out.write(b),
-    isTty: f.isTty,
-    stdin: f.stdin,
-  };
-}
+export class Runner implements Scope {
+  /** $0 and the positional parameters (XCU 2.5.1, 2.5.2). */
+  arg0 = 'sh';
+  params: string[] = [];
+  /** `set -f`: no pathname expansion. */
+  noglob = false;
+  private readonly functions = new Map<string, FunctionCommand>();
+  private depth = 0;
 
-class PipeBuffer extends OutputBuffer {
-  override write(chunk: string | Uint8Array): void {
-    super.write(chunk);
-    if (this.size > PIPE_MAX) throw new ShellExit(STATUS_REDIRECT_FAILED, 'subshell');
-  }
-}
-
-export class Runner {
   constructor(private readonly st: ShellState) {}
+
+  get vars(): ReadonlyMap<string, string> { return this.st.vars; }
+  get lastStatus(): number { return this.st.lastStatus; }
 
   /** Run a list; the status of its last command. */
   list(list: List, f: Frame): number {
@@ -120,6 +108,8 @@ export class Runner {
   subshell(fn: () => number): number {
     const st = this.st;
     const saved = new Map(st.vars);
+    const functions = new Map(this.functions);
+    const { params, noglob } = this;
     const loops = st.loops;
     const status = st.lastStatus; // $? outside is that of the last pipeline out here
     st.subshells++;
@@ -129,10 +119,16 @@ export class Runner {
     } catch (e) {
       if (e instanceof ShellExit && e.scope === 'subshell') return e.status;
       if (e instanceof LoopControl) return st.lastStatus;
+      if (e instanceof FunctionReturn) return e.status;
+      if (e instanceof ShellAbort) return e.status;
       throw e;
     } finally {
       st.subshells--;
       st.loops = loops;
+      this.params = params;
+      this.noglob = noglob;
+      this.functions.clear();
+      for (const [k, v] of functions) this.functions.set(k, v);
       st.lastStatus = status;
       st.vars.clear();
       for (const [k, v] of saved) st.vars.set(k, v);
@@ -141,6 +137,10 @@ export class Runner {
 
   private command(c: Command, f: Frame): number {
     if (c.kind === 'simple') return this.simple(c, f);
+    if (c.kind === 'function') {
+      this.functions.set(c.name, c);
+      return (this.st.lastStatus = 0);
+    }
     return this.withRedirects(c.redirects, f, (g) => {
       switch (c.kind) {
         case 'if': {
@@ -150,7 +150,12 @@ export class Runner {
           return c.otherwise ? this.list(c.otherwise, g) : (this.st.lastStatus = 0);
         }
         case 'for': {
-          const items = c.items === null ? [] : c.items.flatMap((w) => expandFields(w, this.env(g)));
+          let items: string[];
+          try {
+            items = c.items === null ? this.params : c.items.flatMap((w) => expandFields(w, this.env(g)));
+          } catch (e) {
+            return this.expansionFailed(e, g);
+          }
           let status = 0;
           for (const item of items) {
             this.st.vars.set(c.name, item);
@@ -173,8 +178,65 @@ export class Runner {
         }
         case 'group':
           return c.subshell ? (this.st.lastStatus = this.subshell(() => this.list(c.body, g))) : this.list(c.body, g);
+        case 'case':
+          return this.caseCommand(c, g);
       }
     });
+  }
+
+  /** XCU 2.9.4.3: the first item with a pattern matching WORD runs; none: status 0. */
+  private caseCommand(c: CaseCommand, f: Frame): number {
+    const env = this.env(f);
+    try {
+      const word = expandString(c.word, env);
+      for (const item of c.items) {
+        if (item.patterns.some((p) => expandPattern(p, env).matches(word))) {
+          return item.body.length ? this.list(item.body, f) : (this.st.lastStatus = 0);
+        }
+      }
+    } catch (e) {
+      return this.expansionFailed(e, f);
+    }
+    return (this.st.lastStatus = 0);
+  }
+
+  /** Run argv: special built-in, function or command, in that order (XCU 2.9.1.1). */
+  private dispatch(argv: string[], f: Frame): number {
+    const name = argv[0];
+    if (!this.st.forwarding) {
+      const builtin = RUNNER_BUILTINS.get(name);
+      if (builtin) return builtin(argv.slice(1), f, this);
+      const fn = SPECIAL_BUILTINS.has(name) ? undefined : this.functions.get(name);
+      if (fn) return this.call(fn, argv, f);
+    }
+    return this.st.invoke(argv, ioOf(f));
+  }
+
+  /** Call a function (XCU 2.9.5): its arguments are $1..., loops outside it are not its. */
+  private call(fn: FunctionCommand, argv: string[], f: Frame): number {
+    const st = this.st;
+    if (this.depth >= MAX_FUNCTION_DEPTH) throw this.runaway(`maximum function recursion depth (${MAX_FUNCTION_DEPTH}) reached`, fn, f);
+    if (!stackHeadroom()) throw this.runaway(`function calls nested too deeply for the host's stack (${this.depth} levels)`, fn, f);
+    const { params } = this;
+    const loops = st.loops;
+    this.params = argv.slice(1);
+    st.loops = 0;
+    this.depth++;
+    try {
+      return this.command(fn.body, f);
+    } catch (e) {
+      if (e instanceof FunctionReturn) return (st.lastStatus = e.status);
+      throw e;
+    } finally {
+      this.depth--;
+      this.params = params;
+      st.loops = loops;
+    }
+  }
+
+  private runaway(message: string, fn: FunctionCommand, f: Frame): ShellAbort {
+    f.err.write(`sh: ${fn.name}: ${message}\n`);
+    return new ShellAbort(STATUS_ABORT);
   }
 
   /** One pass of a loop body; a break/continue for an outer loop passes on. */
@@ -215,7 +277,7 @@ export class Runner {
           }
         }
         if (argv.length === 0) return (st.lastStatus = substStatus ?? 0);
-        return (st.lastStatus = st.invoke(argv, ioOf(g)));
+        return (st.lastStatus = this.dispatch(argv, g));
       } finally {
         for (const [k, v] of saved) if (v === undefined) st.vars.delete(k); else st.vars.set(k, v);
       }
@@ -257,7 +319,11 @@ export class Runner {
           continue;
         }
         try {
-          if (r.op === '<') {
+          if (r.op === '<<') {
+            // XCU 2.7.4: the here-document, expanded, is the standard input.
+            if (r.fd !== 0) return fail('a here-document is only supported on standard input');
+            g.stdin = inputOf(new TextEncoder().encode(target));
+          } else if (r.op === '<') {
             if (r.fd !== 0) return fail(`${target}: reading is only supported on standard input`);
             const data = this.st.files.read(target);
             g.stdin = inputOf(data);
@@ -282,11 +348,15 @@ export class Runner {
   /** The expansion environment for commands running with frame `f`. */
   private env(f: Frame, onSubst?: (status: number) => void): ExpandEnv {
     const st = this.st;
+    const runner = this;
     return {
       get: (n) => st.vars.get(n),
       set: (n, v) => { st.vars.set(n, v); },
       get lastStatus() { return st.lastStatus; },
       pid: () => st.pid(),
+      get arg0() { return runner.arg0; },
+      get params() { return runner.params; },
+      get files() { return runner.noglob ? null : st.files; },
       substitute: (body) => {
         const buf = new PipeBuffer();
         const status = this.subshell(() => this.list(body, { ...f, out: buf, isTty: false }));

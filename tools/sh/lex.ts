@@ -3,6 +3,14 @@
  * words, each word kept as its parts (tools/sh/ast.ts). Quoting (XCU 2.2) and the
  * expansions' syntax are read here; $(...) and `...` need the grammar, which the
  * parser lends through a Grammar callback, so neither module imports the other.
+ *
+ * Here-documents (XCU 2.7.4): the parser hands each `<<WORD` to hereDoc(); at the next
+ * newline token the lexer reads their lines, in order, up to each delimiter line. With
+ * a quoted delimiter the text is literal; otherwise it is read like the inside of
+ * "..." except that `"` is an ordinary character, so $, `...` and \$ \` \\ \newline
+ * work. `<<-` strips leading tabs from every line, the delimiter's too. A here-document
+ * that the input ends inside is a syntax error (one that more input can complete, so
+ * the prompt asks for the next line); dash instead takes the text up to the end.
  */
 import type { List, ParamOp, Word, WordPart } from './ast.js';
 
@@ -16,6 +24,18 @@ export type Token =
 /** A syntax error: its line, and whether more input could complete the text. */
 export class Failure extends Error {
   constructor(message: string, readonly line: number, readonly incomplete: boolean) { super(message); }
+}
+
+/** A here-document the lexer is to read after the current line. */
+export interface HereDoc {
+  /** Filled in with the text, as a word to expand (or one quoted literal). */
+  target: Word;
+  delimiter: string;
+  /** `<<-`: leading tabs removed. */
+  stripTabs: boolean;
+  /** The delimiter was quoted: no expansion. */
+  quoted: boolean;
+  line: number;
 }
 
 /** What the lexer needs from the grammar. */
@@ -36,6 +56,8 @@ const SPECIAL_PARAMS = '?$#!@*-0123456789';
 export class Lexer {
   pos = 0;
   line: number;
+  /** Here-documents whose text starts after the next newline token. */
+  private readonly docs: HereDoc[] = [];
 
   constructor(private readonly src: string, firstLine: number, private readonly grammar: Grammar) {
     this.line = firstLine;
@@ -56,8 +78,17 @@ export class Lexer {
       break;
     }
     const line = this.line;
-    if (this.pos >= s.length) return { t: 'eof', line };
-    if (s[this.pos] === '\n') { this.pos++; this.line++; return { t: 'nl', line }; }
+    if (this.pos >= s.length) {
+      const doc = this.docs[0];
+      if (doc) this.fail(`unterminated here-document (expecting '${doc.delimiter}')`, doc, true);
+      return { t: 'eof', line };
+    }
+    if (s[this.pos] === '\n') {
+      this.pos++;
+      this.line++;
+      while (this.docs.length) this.readHereDoc(this.docs.shift()!);
+      return { t: 'nl', line };
+    }
     for (const op of OPERATORS) {
       if (s.startsWith(op, this.pos)) { this.pos += op.length; return { t: 'op', op, line }; }
     }
@@ -68,11 +99,36 @@ export class Lexer {
     return { t: 'word', word, line };
   }
 
+  /** Read `doc`'s text after the current line (see the header). */
+  hereDoc(doc: HereDoc): void {
+    this.docs.push(doc);
+  }
+
+  private readHereDoc(doc: HereDoc): void {
+    const s = this.src;
+    const firstLine = this.line;
+    let text = '';
+    for (;;) {
+      if (this.pos >= s.length) this.fail(`unterminated here-document (expecting '${doc.delimiter}')`, doc, true);
+      const nl = s.indexOf('\n', this.pos);
+      const end = nl < 0 ? s.length : nl;
+      let line = s.slice(this.pos, end);
+      this.pos = nl < 0 ? end : end + 1;
+      this.line++;
+      if (doc.stripTabs) line = line.replace(/^\t+/, '');
+      if (line === doc.delimiter) break;
+      text += line + '\n';
+    }
+    if (doc.quoted) doc.target.parts = text === '' ? [] : [{ kind: 'lit', text, quoted: true }];
+    else doc.target.parts = this.grammar.lexer(text, firstLine).readWord(TO_END, true, true).parts;
+  }
+
   /**
    * Read one word from this.pos. `until` is the closing character of an enclosing
    * ${...} (then blanks and operators are part of the word), or null for a plain word.
+   * `hereDoc`: the text of an unquoted here-document (inDouble, and `"` is literal).
    */
-  readWord(until: string | null, inDouble = false): Word {
+  readWord(until: string | null, inDouble = false, hereDoc = false): Word {
     const s = this.src;
     const parts: WordPart[] = [];
     const lit = (text: string, quoted: boolean): void => {
@@ -96,7 +152,7 @@ export class Lexer {
         if (d === undefined) this.fail('backslash at end of input', { line: this.line }, true);
         this.pos += 2;
         if (d === '\n') { this.line++; continue; }
-        if (inDouble && !'$`"\\}'.includes(d)) lit('\\' + d, true);
+        if (inDouble && !(hereDoc ? '$`\\' : '$`"\\}').includes(d)) lit('\\' + d, true);
         else lit(d, true);
         continue;
       }
@@ -110,7 +166,7 @@ export class Lexer {
         if (body === '') parts.push({ kind: 'lit', text: '', quoted: true });
         continue;
       }
-      if (c === '"') {
+      if (c === '"' && !hereDoc) {
         this.readDouble(parts);
         continue;
       }

@@ -11,9 +11,11 @@
  * - $name ${name} ${name:-w} ${name-w} ${name:=w} ${name:+w} ${name:?w} ${#name}
  *   ${name%w} ${name%%w} ${name#w} ${name##w}; $? $$ $# $0..$9 $@ $* $! $-.
  * - $(list), `list`, $((expression)).
- * - if/then/elif/else/fi, for NAME [in WORDS]; do/done, while/until, { list; }, ( list ),
- *   `!` before a pipeline; reserved words only where a command starts.
- * Not supported, with a clear message: `&` (background jobs), here-documents, `case`.
+ * - if/then/elif/else/fi, for NAME [in WORDS]; do/done, while/until, case, { list; },
+ *   ( list ), `!` before a pipeline; reserved words only where a command starts; function
+ *   definitions `NAME() compound-command` (tools/sh/parse_compound.ts).
+ * - here-documents `<<WORD` and `<<-WORD` (XCU 2.7.4; their lines are read by the lexer).
+ * Not supported, with a clear message: `&` (background jobs), `<>`, fds above 2.
  *
  * Never throws: errors carry the line of the offending token and whether more input
  * could complete the text (an open quote, `if` without `fi`, a trailing `|`), which the
@@ -21,13 +23,13 @@
  */
 import type { AndOr, Command, List, Pipeline, Redirect, Word, WordPart } from './ast.js';
 import { Failure, Lexer, type Grammar, type Token } from './lex.js';
+import { isStackOverflow } from './control.js';
+import {
+  describe, parseCase, parseFor, parseFunction, parseIf, parseWhile, reservedOf, type ParserCore,
+} from './parse_compound.js';
 
 export interface ParseError { ok: false; error: string; line: number; incomplete: boolean }
 export type ParseResult = { ok: true; value: List } | ParseError;
-
-const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done',
-  'while', 'until', 'case', 'esac', '{', '}', '!']);
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Parse a whole script. */
 export function parseShell(text: string, firstLine = 1): ParseResult {
@@ -39,6 +41,8 @@ export function parseShell(text: string, firstLine = 1): ParseResult {
     return { ok: true, value: list };
   } catch (e) {
     if (e instanceof Failure) return { ok: false, error: e.message, line: e.line, incomplete: e.incomplete };
+    // Thousands of nested ( ), $( ) or `if`s: the host's stack ends before the text.
+    if (isStackOverflow(e)) return { ok: false, error: 'commands nested too deeply', line: firstLine, incomplete: false };
     throw e;
   }
 }
@@ -69,24 +73,7 @@ export function splitWords(text: string): { ok: true; value: string[] } | ParseE
   return { ok: true, value: out };
 }
 
-/** The reserved word a token stands for, if it is one (unquoted, alone). */
-function reservedOf(tok: Token): string | null {
-  if (tok.t !== 'word' || tok.word.parts.length !== 1) return null;
-  const p = tok.word.parts[0];
-  return p.kind === 'lit' && !p.quoted && RESERVED.has(p.text) ? p.text : null;
-}
-
-function describe(tok: Token): string {
-  switch (tok.t) {
-    case 'eof': return 'end of file';
-    case 'nl': return 'newline';
-    case 'op': return `'${tok.op}'`;
-    case 'io': return `'${tok.fd}'`;
-    default: return `'${tok.word.parts.map((p) => (p.kind === 'lit' ? p.text : '$...')).join('')}'`;
-  }
-}
-
-class Parser implements Grammar {
+class Parser implements Grammar, ParserCore {
   private readonly lexer_: Lexer;
   private ahead: Token | null = null;
 
@@ -117,13 +104,13 @@ class Parser implements Grammar {
 
   // --- grammar --------------------------------------------------------------------
 
-  /** Commands up to EOF, `)`, or a reserved word in `stop` at a command's start. */
+  /** Commands up to EOF, `)`, `;;`, or a reserved word in `stop` at a command's start. */
   parseList(stop: ReadonlySet<string>): List {
     const list: List = [];
     for (;;) {
       this.skipNewlines();
       const tok = this.peek();
-      if (tok.t === 'eof' || (tok.t === 'op' && tok.op === ')')) break;
+      if (tok.t === 'eof' || (tok.t === 'op' && (tok.op === ')' || tok.op === ';;'))) break;
       const r = reservedOf(tok);
       if (r !== null && stop.has(r)) break;
       list.push(this.parseAndOr());
@@ -162,13 +149,14 @@ class Parser implements Grammar {
     return { bang, commands };
   }
 
-  private parseCommand(): Command {
+  parseCommand(): Command {
     const tok = this.peek();
     const r = reservedOf(tok);
     let cmd: Command;
-    if (r === 'if') cmd = this.parseIf();
-    else if (r === 'for') cmd = this.parseFor();
-    else if (r === 'while' || r === 'until') cmd = this.parseWhile(r === 'until');
+    if (r === 'if') cmd = parseIf(this);
+    else if (r === 'for') cmd = parseFor(this);
+    else if (r === 'while' || r === 'until') cmd = parseWhile(this, r === 'until');
+    else if (r === 'case') cmd = parseCase(this);
     else if (r === '{') {
       this.next();
       const body = this.parseBody(new Set(['}']), '{');
@@ -182,8 +170,6 @@ class Parser implements Grammar {
       if (close.t !== 'op' || close.op !== ')') this.unexpected(close, "')'");
       this.next();
       cmd = { kind: 'group', subshell: true, body, redirects: [] };
-    } else if (r === 'case') {
-      this.fail("'case' is not supported (use if/elif)", tok);
     } else if (r !== null && r !== '!') {
       this.unexpected(tok);
     } else {
@@ -202,6 +188,9 @@ class Parser implements Grammar {
       const tok = this.peek();
       if (tok.t !== 'word') break;
       this.next();
+      const first = cmd.words.length + cmd.assigns.length + cmd.redirects.length === 0;
+      const after = first ? this.peek() : null;
+      if (after?.t === 'op' && after.op === '(') return parseFunction(this, tok);
       const a = cmd.words.length === 0 ? assignmentOf(tok.word) : null;
       if (a) cmd.assigns.push(a); else cmd.words.push(tok.word);
     }
@@ -219,8 +208,8 @@ class Parser implements Grammar {
     let tok = this.next();
     if (tok.t === 'io') { fd = tok.fd; tok = this.next(); }
     if (tok.t !== 'op') return this.unexpected(tok);
-    if (tok.op === '<<' || tok.op === '<<-') this.fail('here-documents are not supported', tok);
     if (tok.op === '<>') this.fail("'<>' is not supported", tok);
+    if (tok.op === '<<' || tok.op === '<<-') return this.parseHereDoc(fd ?? 0, tok);
     const target = this.next();
     if (target.t !== 'word') this.unexpected(target);
     const op = tok.op === '>|' ? '>' : (tok.op as Redirect['op']);
@@ -229,73 +218,28 @@ class Parser implements Grammar {
     return { fd, op, target: target.word };
   }
 
-  private parseIf(): Command {
-    const start = this.next(); // if
-    const clauses: { cond: List; body: List }[] = [];
-    let otherwise: List | null = null;
-    for (;;) {
-      const cond = this.parseBody(new Set(['then']), 'if');
-      this.expectReserved('then', 'if');
-      const body = this.parseBody(new Set(['elif', 'else', 'fi']), 'then');
-      clauses.push({ cond, body });
-      const tok = this.peek();
-      const r = reservedOf(tok);
-      if (r === 'elif') { this.next(); continue; }
-      if (r === 'else') {
-        this.next();
-        otherwise = this.parseBody(new Set(['fi']), 'else');
-      }
-      this.expectReserved('fi', 'if', start);
-      break;
+  /**
+   * `<<WORD` / `<<-WORD` (XCU 2.7.4): the delimiter is WORD after quote removal, and any
+   * quoting in it means the text is not expanded. The text is read after this line.
+   */
+  private parseHereDoc(fd: number, tok: Token & { t: 'op' }): Redirect {
+    const target = this.next();
+    if (target.t !== 'word') this.unexpected(target, 'a here-document delimiter');
+    if (fd > 2) this.fail(`file descriptor ${fd} is not supported (0, 1 and 2 are)`, tok);
+    let delimiter = '';
+    let quoted = false;
+    for (const part of target.word.parts) {
+      if (part.kind !== 'lit') this.fail('a here-document delimiter must be a plain word, without $ or `', target);
+      delimiter += part.text;
+      quoted ||= part.quoted;
     }
-    return { kind: 'if', clauses, otherwise, redirects: [] };
-  }
-
-  private parseFor(): Command {
-    const start = this.next(); // for
-    const nameTok = this.next();
-    const name = nameTok.t === 'word' && nameTok.word.parts.length === 1 && nameTok.word.parts[0].kind === 'lit' &&
-      !nameTok.word.parts[0].quoted ? nameTok.word.parts[0].text : '';
-    if (!NAME_RE.test(name)) {
-      if (nameTok.t === 'eof') this.fail(`'for' needs a variable name`, nameTok, true);
-      this.fail(`bad for loop variable ${describe(nameTok)}`, nameTok);
-    }
-    let items: Word[] | null = null;
-    this.skipNewlines();
-    if (reservedOf(this.peek()) === 'in') {
-      this.next();
-      items = [];
-      for (;;) {
-        const tok = this.peek();
-        if (tok.t !== 'word') break;
-        this.next();
-        items.push(tok.word);
-      }
-      const sep = this.peek();
-      if (sep.t === 'nl' || (sep.t === 'op' && sep.op === ';')) this.next();
-      else this.unexpected(sep, "';' or newline");
-    } else if (this.peek().t === 'op' && (this.peek() as { op: string }).op === ';') {
-      this.next();
-    }
-    this.skipNewlines();
-    this.expectReserved('do', 'for', start);
-    const body = this.parseBody(new Set(['done']), 'do');
-    this.expectReserved('done', 'for', start);
-    return { kind: 'for', name, items, body, redirects: [] };
-  }
-
-  private parseWhile(until: boolean): Command {
-    const start = this.next();
-    const kw = until ? 'until' : 'while';
-    const cond = this.parseBody(new Set(['do']), kw);
-    this.expectReserved('do', kw, start);
-    const body = this.parseBody(new Set(['done']), 'do');
-    this.expectReserved('done', kw, start);
-    return { kind: 'while', until, cond, body, redirects: [] };
+    const text: Word = { parts: [] };
+    this.lexer_.hereDoc({ target: text, delimiter, stripTabs: tok.op === '<<-', quoted, line: tok.line });
+    return { fd, op: '<<', target: text };
   }
 
   /** A compound list that must not be empty (sh requires a command after then/do/...). */
-  private parseBody(stop: ReadonlySet<string>, after: string): List {
+  parseBody(stop: ReadonlySet<string>, after: string): List {
     const body = this.parseList(stop);
     if (body.length === 0) {
       const tok = this.peek();
@@ -305,7 +249,7 @@ class Parser implements Grammar {
     return body;
   }
 
-  private expectReserved(word: string, opener: string, start?: Token): void {
+  expectReserved(word: string, opener: string, start?: Token): void {
     const tok = this.peek();
     if (reservedOf(tok) === word) { this.next(); return; }
     if (tok.t === 'eof') {
@@ -314,7 +258,7 @@ class Parser implements Grammar {
     this.unexpected(tok, `'${word}'`);
   }
 
-  private skipNewlines(): void {
+  skipNewlines(): void {
     while (this.peek().t === 'nl') this.next();
   }
 
@@ -323,7 +267,7 @@ class Parser implements Grammar {
     this.fail(expecting ? `${what} (expecting ${expecting})` : what, tok, tok.t === 'eof');
   }
 
-  private fail(message: string, tok: { line: number }, incomplete = false): never {
+  fail(message: string, tok: { line: number }, incomplete = false): never {
     throw new Failure(message, tok.line, incomplete);
   }
 
@@ -334,7 +278,7 @@ class Parser implements Grammar {
     return this.ahead;
   }
 
-  private next(): Token {
+  next(): Token {
     const tok = this.peek();
     this.ahead = null;
     return tok;
