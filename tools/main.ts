@@ -136,8 +136,8 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
     ...(stdin ? { stdin } : {}),
     ...(deps.pid ? { pid: (): number => deps.pid!(shell.ctx) } : {}),
   });
-  // A script FILE is $0, as in sh (options after FILE are still options: no $1...).
-  if (mode.kind === 'file') shell.setArgs(mode.path, []);
+  // A script FILE is $0 and its ARGs $1..., as in sh.
+  if (mode.kind === 'file') shell.setArgs(mode.path, mode.args);
   let status: number;
   if (commands !== null) {
     status = shell.runList(commands);

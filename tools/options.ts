@@ -17,7 +17,8 @@ import { parseIntIn, parseOnOff, parseSize, parseNumber, type Result, ok, fail }
 export type ShellMode =
   | { kind: 'interactive' }
   | { kind: 'command'; text: string }
-  | { kind: 'file'; path: string }
+  /** A script FILE, and its arguments ($1...). */
+  | { kind: 'file'; path: string; args: string[] }
   | { kind: 'stdin' };
 
 export interface ShellOptions {
@@ -34,10 +35,12 @@ export type OptionsResult =
   | { kind: 'error'; message: string; usage: string };
 
 export const USAGE = `\
-usage: tools/shell [OPTION...] [-c 'CMD; CMD...' | FILE]
+usage: tools/shell [OPTION...] [-c 'CMD; CMD...' | FILE [ARG...]]
 
 Boots the emulated MKTME machine and runs shell commands: typed at a prompt, from
 -c, from FILE, or from standard input when it is not a terminal (FILE '-' also).
+A script gets its ARGs as $1...; options may still follow FILE, and after '--'
+everything is FILE then ARGs (before FILE) or ARGs (after it).
 
 Machine:
   --seed N             RNG seed, 0..0xffffffff (platform and random keys) [1]
@@ -92,6 +95,7 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
   const append: string[] = [];
   let command: string | null = null;
   let file: string | null = null;
+  const args: string[] = [];
   let nvramFile: string | null = null;
   const disks: DiskConfig[] = [];
 
@@ -101,10 +105,9 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
     if (arg === '-h' || arg === '--help') return 'help';
     if (arg === '--version') return 'version';
     if (arg === '--') {
-      if (i + 1 < argv.length) {
-        if (file !== null || i + 2 < argv.length) return fail('more than one FILE');
-        file = argv[i + 1];
-      }
+      const rest = argv.slice(i + 1);
+      if (file === null && rest.length > 0) file = rest.shift()!;
+      args.push(...rest);
       break;
     }
     if (arg.startsWith('--') && arg.includes('=')) {
@@ -113,8 +116,8 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
     }
     if (!VALUED.has(arg)) {
       if (arg.startsWith('-') && arg !== '-') return fail(`unknown option '${arg}'`);
-      if (file !== null) return fail(`more than one FILE ('${file}', '${arg}')`);
-      file = arg;
+      if (file !== null) args.push(arg); // the script's $1...
+      else file = arg;
       continue;
     }
     if (value === undefined) {
@@ -182,8 +185,9 @@ function parse(argv: readonly string[], stdinIsTty: boolean): Result<ShellOption
 
   let mode: ShellMode;
   if (command !== null) mode = { kind: 'command', text: command };
+  else if (file === '-' && args.length > 0) return fail(`arguments after FILE '-' (${args.join(' ')})`);
   else if (file === '-') mode = { kind: 'stdin' };
-  else if (file !== null) mode = { kind: 'file', path: file };
+  else if (file !== null) mode = { kind: 'file', path: file, args };
   else mode = stdinIsTty ? { kind: 'interactive' } : { kind: 'stdin' };
   return ok({ config, cmdline: append.join(' '), mode });
 }

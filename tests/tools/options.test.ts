@@ -28,14 +28,17 @@ t.test('defaults', async (t) => {
 t.test('modes', async (t) => {
   t.same(run(['-c', 'echo a; echo b']).mode, { kind: 'command', text: 'echo a; echo b' });
   t.same(run(['-c', 'x'], false).mode, { kind: 'command', text: 'x' }, '-c wins over piped stdin');
-  t.same(run(['script.sh']).mode, { kind: 'file', path: 'script.sh' });
-  t.same(run(['--seed', '3', 'script.sh', '--nodes', '1']).mode, { kind: 'file', path: 'script.sh' }, 'options after FILE');
+  t.same(run(['script.sh']).mode, { kind: 'file', path: 'script.sh', args: [] });
+  t.same(run(['--seed', '3', 'script.sh', '--nodes', '1']).mode, { kind: 'file', path: 'script.sh', args: [] }, 'options after FILE');
   t.same(run(['-']).mode, { kind: 'stdin' }, "FILE '-' is stdin");
-  t.same(run(['--', '-weird.sh']).mode, { kind: 'file', path: '-weird.sh' }, '-- ends options');
+  t.same(run(['--', '-weird.sh']).mode, { kind: 'file', path: '-weird.sh', args: [] }, '-- ends options');
   t.match(error(['-c', 'x', 'f.sh']), /both -c and FILE/);
-  t.match(error(['a.sh', 'b.sh']), /more than one FILE/);
+  t.same(run(['a.sh', 'b.sh', 'c']).mode, { kind: 'file', path: 'a.sh', args: ['b.sh', 'c'] }, 'operands after FILE are its $1...');
+  t.same(run(['a.sh', 'x', '--nodes', '1', 'y']).mode, { kind: 'file', path: 'a.sh', args: ['x', 'y'] }, 'options among them');
+  t.same(run(['a.sh', '--', '--nodes', '-x']).mode, { kind: 'file', path: 'a.sh', args: ['--nodes', '-x'] }, 'after --, all ARGs');
+  t.same(run(['--', 'a', '-b']).mode, { kind: 'file', path: 'a', args: ['-b'] }, '-- then FILE then ARGs');
+  t.match(error(['-', 'a']), /arguments after FILE '-'/);
   t.match(error(['-c', 'x', '-c', 'y']), /more than one '-c'/);
-  t.match(error(['--', 'a', 'b']), /more than one FILE/);
 });
 
 t.test('help', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * Functions (XCU 2.9.5) and the positional parameters: scoping, lookup order (special
  * built-ins, functions, commands), set/shift/return and their errors, the bound on
- * recursion, and $0 of a script FILE.
+ * recursion, and $0, $1... of a script FILE.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -133,6 +133,17 @@ t.test('a parse error defines nothing', async (t) => {
   t.equal(r.status, 2);
   t.match(r.err, /unexpected end of file/);
   t.equal(run('f; g').out, 'old\n');
+});
+
+t.test('a script FILE is $0 and its ARGs $1...', async (t) => {
+  const buf = bufferIo();
+  const status = await shellMain<object>({
+    argv: ['s.sh', 'one', 'two words', '--', '-x'], io: buf.io, stdin: '', stdinIsTty: false, commands,
+    readFile: () => 'echo "$0 $#"; for a; do echo "[$a]"; done; shift 2; echo "$1"\n',
+    boot: () => ({}),
+  });
+  t.equal(status, 0);
+  t.equal(buf.stdout, 's.sh 3\n[one]\n[two words]\n[-x]\n-x\n');
 });
 
 t.test('a script FILE is $0', async (t) => {
