@@ -154,6 +154,11 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   unsetVar(name: string): void { this.vars.delete(name); }
   pid(): number { return this.pidOf(); }
 
+  /** Every command name a line may start with: the registry's, the runner's built-ins, the functions defined (Tab completion). */
+  commandNames(): string[] {
+    return [...new Set([...this.registry.list().map((c) => c.name), ...this.runner.names()])].sort();
+  }
+
   /** Set $0 and the positional parameters $1... (a script FILE's name, `set --`). */
   setArgs(arg0: string, params: readonly string[]): void {
     this.runner.arg0 = arg0;

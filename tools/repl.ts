@@ -68,7 +68,7 @@ export function runInteractive<C>(shell: Shell<C>, opts: InteractiveOptions): Pr
       removeHistoryDuplicates: true,
       prompt: '',
       completer: (line: string): [string[], string] =>
-        complete(line, shell.registry.list().map((c) => c.name), shell.files),
+        complete(line, shell.commandNames(), shell.files),
     });
     if (historyFile) rl.on('history', (h: string[]) => saveHistory(historyFile, h));
     let pending: string | null = null; // text of an unfinished command (open quote)

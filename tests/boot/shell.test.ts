@@ -40,14 +40,17 @@ t.test('cat, ls, dmesg', async (t) => {
   const r = await sh('ls; ls /proc /sys; cat /proc/cmdline; dmesg', ...Q);
   t.equal(r.status, 0);
   const out = r.stdout.split('\n');
-  t.same(out.slice(0, 2), ['proc', 'sys']);
-  t.equal(out[2], '/proc:');
-  const procNames = out.slice(3, out.indexOf(''));
+  t.same(out.slice(0, 3), ['dev', 'proc', 'sys'], 'the root: the three kernel file systems');
+  t.equal(out[3], '/proc:');
+  const procNames = out.slice(4, out.indexOf(''));
   t.ok(['cmdline', 'cpuinfo', 'version'].every((n) => procNames.includes(n)), 'procfs own files listed');
   t.same(procNames, [...procNames].sort(), 'sorted');
   t.equal(out[out.indexOf('') + 1], '/sys:', 'a blank line, then the next directory');
   t.ok(out.includes('quiet'));
   t.ok(out.some((l) => /^\[ +\d+\.\d{6}\] x86\/tme: enabled by BIOS$/.test(l)), 'dmesg has the whole log');
+  t.same((await sh('ls /dev /dev/cpu/0 /dev/null', ...Q)).stdout.split('\n'),
+    ['/dev/null', '', '/dev:', 'cpu', 'kvm', 'mem', 'null', 'vda', 'vfio', '', '/dev/cpu/0:', 'msr', ''],
+    '/dev is devtmpfs: a file argument by name first, then each directory');
   const e = await sh('cat /proc/nope /proc/cmdline; ls /nope', ...Q);
   t.equal(e.status, 1);
   t.equal(e.stdout, 'quiet\n', 'the readable file is still printed');

@@ -54,6 +54,11 @@ t.test('Tab completes a command name', async (t) => {
   t.equal(r.out, 'tabbed\n');
 });
 
+t.test('Tab completes a function defined at the prompt, and the runner\'s built-ins', async (t) => {
+  const r = await session('greet_all() { echo "hi $1"; }\rgreet_\t you\rshif\t; echo done\r', path.join(dir, 'h5'));
+  t.equal(r.out, 'hi you\ndone\n');
+});
+
 t.test('continuation while if is open', async (t) => {
   const r = await session('if true\rthen echo yes\rfi\r', path.join(dir, 'h3'));
   t.equal(r.out, 'yes\n');

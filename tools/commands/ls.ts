@@ -1,26 +1,26 @@
 /**
- * ls: list directories of the kernel's pseudo-filesystems (one name a line, sorted).
+ * ls: list directories of the kernel's file systems, /proc, /sys and /dev (one name a
+ * line, sorted; tools/lib/kernel_files.ts kernel_readdir).
  * With several arguments each directory gets a "DIR:" header, as in coreutils; a file
  * argument prints its own name. Missing paths: "ls: cannot access 'X': No such file or
  * directory", status 1.
  */
-import { vfs_readdir } from '../../fs/proc/generic.js';
+import { kernel_readdir } from '../lib/kernel_files.js';
 import type { Command } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
 import { ENOTDIR, strerror } from '../../kernel/errno.js';
 
-
 export const lsCommand: Command<KernelShellContext> = {
   name: 'ls',
   usage: 'ls [DIR...]',
-  summary: 'list /proc and /sys directories',
+  summary: 'list /proc, /sys and /dev directories',
   run(_ctx, args, io) {
     const paths = args.length ? args : ['/'];
     let status = 0;
     const files: string[] = [];
     const dirs: [string, string[]][] = [];
     for (const p of paths) {
-      const r = vfs_readdir(p);
+      const r = kernel_readdir(p);
       if (r === -ENOTDIR) files.push(p);
       else if (typeof r === 'number') {
         io.err(`ls: cannot access '${p}': ${strerror(r)}\n`);

@@ -19,8 +19,14 @@ function isKernelPath(path: string): boolean {
   return /^\/+(proc|sys)(\/|$)/.test(path) || is_dev_path(path);
 }
 
-function readdir(path: string): string[] | number {
-  return is_dev_path(path) ? devtmpfs_readdir(path) : vfs_readdir(path);
+/**
+ * A directory of the kernel's file systems, sorted: /proc and /sys (fs/proc), /dev
+ * (devtmpfs), and `/`, where all three are mounted. Or a negative errno.
+ */
+export function kernel_readdir(path: string): string[] | number {
+  if (is_dev_path(path)) return devtmpfs_readdir(path);
+  const r = vfs_readdir(path);
+  return Array.isArray(r) && /^\/+$/.test(path) ? [...new Set([...r, 'dev'])].sort() : r;
 }
 
 /**
@@ -52,13 +58,13 @@ export function kernelFiles(ctx: () => ProcessShellContext, host: ShellFiles = h
     },
     stat(path) {
       if (!isKernelPath(path)) return host.stat(path);
-      if (Array.isArray(readdir(path)) || vfs_isdir(path)) return { kind: 'dir', size: 0 };
+      if (Array.isArray(kernel_readdir(path)) || vfs_isdir(path)) return { kind: 'dir', size: 0 };
       // Like Linux's procfs and device nodes: st_size 0.
       return with_open(ctx(), path, O_RDONLY, () => 0).ok ? { kind: 'file', size: 0 } : null;
     },
     list(dir) {
       if (!isKernelPath(dir)) return host.list(dir);
-      const r = readdir(dir);
+      const r = kernel_readdir(dir);
       return typeof r === 'number' ? [] : r;
     },
   };

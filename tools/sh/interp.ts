@@ -68,6 +68,9 @@ export class Runner implements Scope {
 
   constructor(private readonly st: ShellState) {}
 
+  /** The names the runner itself answers to: its built-ins and the functions defined. */
+  names(): string[] { return [...RUNNER_BUILTINS.keys(), ...this.functions.keys()]; }
+
   get vars(): ReadonlyMap<string, string> { return this.st.vars; }
   get lastStatus(): number { return this.st.lastStatus; }
 
