@@ -48,18 +48,37 @@ export class MmioBus implements MmioPort {
     return null;
   }
 
+  /**
+   * claims()'s answer, for the access that follows it at the same address (a CPU asks,
+   * then loads or stores): one decode per access. Only that next access uses it, so a
+   * BAR that moves in between is decoded afresh.
+   */
+  private claimedPa = -1;
+  private claimed: { region: MmioRegion; off: number } | null = null;
+
   claims(pa: number): boolean {
-    return pa >= HOLE_START && pa < HOLE_END && this.find(pa) !== null;
+    if (!(pa >= HOLE_START && pa < HOLE_END)) return false;
+    this.claimed = this.find(pa);
+    this.claimedPa = this.claimed === null ? -1 : pa;
+    return this.claimed !== null;
+  }
+
+  /** The region at `pa`: claims()'s answer if it was for `pa`, else a fresh decode. */
+  private take(pa: number): { region: MmioRegion; off: number } | null {
+    const hit = pa === this.claimedPa ? this.claimed : this.find(pa);
+    this.claimedPa = -1;
+    this.claimed = null;
+    return hit;
   }
 
   read32(pa: number): number {
-    const hit = this.find(pa);
+    const hit = this.take(pa);
     this.accesses++;
     return hit ? hit.region.read32(hit.off) >>> 0 : 0xffffffff;
   }
 
   write32(pa: number, value: number): void {
-    const hit = this.find(pa);
+    const hit = this.take(pa);
     this.accesses++;
     if (hit) hit.region.write32(hit.off, value >>> 0);
   }
