@@ -33,6 +33,8 @@ export const VTD_REG_BASE = 0xfed9_0000;
 export const VTD_REG_SIZE = 0x1000;
 const IOTLB_ENTRIES = 128;
 const PAGE = 4096;
+/** An IOTLB entry's key: domain and page (the page number is below 2^36, MGAW 48: exact). */
+function iotlbKey(did: number, vpn: number): number { return did * 2 ** 36 + vpn; }
 
 interface TlbEntry { did: number; vpn: number; hpaPage: number; read: boolean; write: boolean; pageSize: number }
 
@@ -54,7 +56,8 @@ export class VtdUnit implements DmaRemapper, TableReader {
   private readonly frcd: (FaultRecord | null)[] = new Array(R.NUM_FRCD).fill(null);
   private fri = 0;
   private readonly contextCache = new Map<number, ContextEntry>();
-  private readonly iotlb = new Map<string, TlbEntry>();
+  /** By iotlbKey(did, vpn). */
+  private readonly iotlb = new Map<number, TlbEntry>();
   /** Statistics for tests and `stat`. */
   stats = { walks: 0, iotlbHits: 0, faults: 0, interrupts: 0 };
   /** The fault-event message (FEADDR/FEDATA) goes here when unmasked; null: none wired. */
@@ -284,7 +287,7 @@ export class VtdUnit implements DmaRemapper, TableReader {
     if (!ctx) return null;
     if (ctx.tt === R.CONTEXT_TT_PASS_THROUGH) return iova;
     const vpn = iova / PAGE;
-    const key = `${ctx.did}:${vpn}`;
+    const key = iotlbKey(ctx.did, vpn);
     const hit = this.iotlb.get(key);
     if (hit && (write ? hit.write : hit.read)) { this.stats.iotlbHits++; return hit.hpaPage; }
     this.stats.walks++;
@@ -293,7 +296,7 @@ export class VtdUnit implements DmaRemapper, TableReader {
       if (!ctx.fpd) this.recordFault({ sid, addr: iova, reason: w.reason, read: !write });
       return null;
     }
-    if (this.iotlb.size >= IOTLB_ENTRIES) this.iotlb.delete(this.iotlb.keys().next().value as string);
+    if (this.iotlb.size >= IOTLB_ENTRIES) this.iotlb.delete(this.iotlb.keys().next().value as number);
     this.iotlb.set(key, { did: ctx.did, vpn, hpaPage: w.hpa, read: w.read, write: w.write, pageSize: w.pageSize });
     return w.hpa;
   }

@@ -20,6 +20,7 @@ import {
   FR_CTP_RESERVED, FR_NEXT_PT_INVALID, FR_PTE_READ, FR_PTE_RESERVED, FR_PTE_WRITE, FR_ROOT_ADDR_INVALID,
   FR_ROOT_NOT_PRESENT, FR_RTP_RESERVED, MGAW, NUM_DOMAINS,
 } from './regs.js';
+import { LEVEL_SIZE } from '../mmu.js';
 
 export interface Entry { lo: number; hi: number }
 
@@ -92,8 +93,8 @@ export function walkSecondLevel(t: TableReader, slptptr: number, iova: number, w
   let table = slptptr;
   let r = true, w = true;
   for (let level = 4; level >= 1; level--) {
-    const shift = 12 + 9 * (level - 1);
-    const idx = Math.floor(iova / 2 ** shift) % 512;
+    const size = LEVEL_SIZE[4 - level]; // the same sizes as the CPU's levels (mmu.ts)
+    const idx = Math.floor(iova / size) & 511; // % 512 without a floating-point remainder (an integer below 2^36)
     const e = t.read64(table + idx * 8);
     if (!e) return { ok: false, reason: FR_NEXT_PT_INVALID };
     const er = (e.lo & DMA_PTE_READ) !== 0, ew = (e.lo & DMA_PTE_WRITE) !== 0;
@@ -108,12 +109,11 @@ export function walkSecondLevel(t: TableReader, slptptr: number, iova: number, w
     const leaf = level === 1 || ps;
     const addr = entryAddr(e);
     if (leaf) {
-      const size = 2 ** shift;
       if (ps && Math.floor(addr / PAGE) % (size / PAGE) !== 0) {
         return { ok: false, reason: FR_PTE_RESERVED }; // address bits below the page size
       }
       if (write ? !w : !r) return { ok: false, reason: write ? FR_PTE_WRITE : FR_PTE_READ };
-      return { ok: true, hpa: addr + (iova % size), read: r, write: w, pageSize: size };
+      return { ok: true, hpa: addr + (iova - Math.floor(iova / size) * size), read: r, write: w, pageSize: size };
     }
     table = addr;
   }
