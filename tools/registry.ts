@@ -21,6 +21,7 @@
 import { parseShell } from './sh/parse.js';
 import { Runner, frameOf, type ShellState } from './sh/interp.js';
 import { FunctionReturn, LoopControl, ShellAbort, ShellExit, isStackOverflow } from './sh/control.js';
+import { RUNNER_BUILTINS } from './sh/builtins.js';
 import { WriteError, hostFiles, type ShellFiles } from './lib/files.js';
 import type { List } from './sh/ast.js';
 import type { ShellInput, ShellIo } from './lib/io.js';
@@ -56,7 +57,16 @@ export interface ShellApi<C> {
    * (`vm console` forwards them to a guest's console until its escape line clears it).
    */
   redirect: ((argv: readonly string[], io: ShellIo) => number) | null;
+  /** The built-ins the runner runs itself (set, shift, return, ., eval, local), by name. */
+  readonly builtins: readonly BuiltinInfo[];
+  /** The functions defined in the shell, sorted. */
+  functionNames(): string[];
 }
+
+/** What help says of one of the runner's built-ins (tools/sh/builtins.ts). */
+export interface BuiltinInfo { name: string; usage: string; summary: string; help?: string }
+
+const BUILTINS: readonly BuiltinInfo[] = [...RUNNER_BUILTINS].map(([name, b]) => ({ name, usage: b.usage, summary: b.summary }));
 
 export interface Command<C> {
   name: string;
@@ -153,6 +163,8 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   setVar(name: string, value: string): void { this.vars.set(name, value); }
   unsetVar(name: string): void { this.vars.delete(name); }
   pid(): number { return this.pidOf(); }
+  get builtins(): readonly BuiltinInfo[] { return BUILTINS; }
+  functionNames(): string[] { return this.runner.functionNames(); }
 
   /** Every command name a line may start with: the registry's, the runner's built-ins, the functions defined (Tab completion). */
   commandNames(): string[] {

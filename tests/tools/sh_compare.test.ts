@@ -129,6 +129,25 @@ const LINES = [
   `set --; for a in "$@"; do echo never; done; echo "[$@]" "[$*]" $#; f() { echo $#; }; f "$@"; f "$@" ''`,
   `set -- 'a b' c; f() { echo $#; }; f $@; f "$@"; f $*; f "$*"; f x"$@"y; IFS=; echo "$*"; x=$*; echo "$x"`,
   `case b in a | b ) echo ok ;; esac; case a\nin\na) echo nl;;\nesac; for f in nomatch*; do echo "$f"; done; echo [ a[b`,
+  // dot (XCU 2.14): host files in the working directory
+  `printf 'x=1\\nf() { echo "f $1 $x"; }\\n' > dot1.sh; . ./dot1.sh; echo $x; f a; printf 'echo in\\nreturn 3\\necho no\\n' > dot2.sh; . ./dot2.sh; echo $?; g() { . ./dot2.sh; echo "g $?"; }; g; echo $?`,
+  `printf 'echo "$# $1"; set -- changed\\n' > dot3.sh; set -- p q; . ./dot3.sh; echo "$# $1"; printf 'break\\n' > dot4.sh; for i in 1 2; do . ./dot4.sh; echo $i; done; echo end`,
+  `: > dot5.sh; false; . ./dot5.sh; echo $?; printf 'false\\n' > dot5.sh; . ./dot5.sh; echo $?; printf 'echo "$1"\\n' > dot6.sh; f() { . ./dot6.sh; }; f arg; (. ./nope); echo $?`,
+  `echo a; . ./nope`,
+  // eval (XCU 2.14)
+  `eval; echo $?; false; eval ''; echo $?; false; eval 'echo $?'; eval 'echo a; echo b' c; eval "x=5"; echo $x; eval false; echo $?`,
+  `eval 'f() { echo "fun $1"; }'; f z; set -- a b; eval echo '$2'; eval "echo one\necho two"; x='echo "[$1]"'; eval "$x" "'a  b'"`,
+  `for i in 1 2; do eval break; echo no; done; echo $i; f() { eval return 4; echo no; }; f; echo $?; (eval 'if'); echo $?; eval 'x=$(echo sub)'; echo $x`,
+  `echo a; eval 'if'`,
+  // local (dash's)
+  `f() { local x=in y; echo "$x [$y]"; x=mod; }; x=out; f; echo $x \${y-unset}; g() { local x; echo "[\${x-unset}]"; x=2; }; g; echo $x`,
+  `f() { local x=1; g; echo "f $x"; }; g() { echo "g $x"; x=2; }; f; echo "[\${x-unset}]"; h() { local x=1; return 3; }; x=o; h; echo $? $x`,
+  `f() { v='a b=c'; local x=$v w="$v" u; echo "[$x] [$w] [\${b-unset}] [\${u-unset}]"; local IFS=:; x=p:q; echo $x; }; f; x=p:q; echo $x`,
+  `f() { local x=1; local x=2; echo $x; }; x=o; f; echo $x; f() { local; echo $?; local x=1; unset x; echo "[\${x-unset}]"; }; f; echo $x`,
+  `: > lm.sh; f() { local -; set -f; echo l*.sh; }; f; echo l*.sh; f() { (local x=sub; echo $x); echo $x; }; x=top; f; echo $x`,
+  `f() { local x=1; f2; }; f2() { local x=2; echo $x; }; x=0; f; echo $x; f() { local x=in; x=$(echo "$x"); echo $x; }; f`,
+  `echo a; local x=1`,
+  `f() { local 1x; }; f`,
 ];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mktme-sh-compare-'));

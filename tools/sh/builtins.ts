@@ -7,25 +7,48 @@
  *   variables are listed, `name='value'`, sorted. Other options are refused, status 2.
  * - `shift [N]`: drop the first N (default 1) positional parameters; N greater than $#
  *   is an error (dash's "can't shift that many"), status 2, nothing shifted.
- * - `return [N]`: leave the innermost function with N (default $?), XCU 2.9.5. Outside
- *   a function it stops the script (or the subshell) with N, as dash does.
+ * - `return [N]`: leave the innermost function or dot script with N (default $?), XCU
+ *   2.9.5. Outside both it stops the script (or the subshell) with N, as dash does.
+ * - `. FILE [ARG...]` (XCU 2.14 dot): FILE's commands run in the current environment
+ *   (tools/sh/source.ts).
+ * - `eval [ARG...]` (XCU 2.14 eval): the ARGs joined by spaces run as commands in the
+ *   current environment (tools/sh/source.ts).
+ * - `local [NAME[=VALUE]|-]...` (dash's; not POSIX): in a function, NAME keeps its value
+ *   (or VALUE) until the function ends, then the caller's comes back; `-` does that for
+ *   `set -f` (tools/sh/locals.ts). After `local`, a NAME=VALUE word is expanded as an
+ *   assignment is (no field splitting, no pathname expansion), as in dash 0.5.12.
  *
  * An error is reported and gives status 2, but does not end the shell (XCU 2.8.1 says a
  * non-interactive shell exits; this shell's other special built-ins do not either).
  */
+import type { Word } from './ast.js';
 import { FunctionReturn } from './control.js';
+import { expandFields, expandString, type ExpandEnv } from './expand.js';
+import type { Frame } from './frame.js';
+import { dot, evalBuiltin, type SourceScope } from './source.js';
 
 /** What the built-ins change. */
-export interface Scope {
+export interface Scope extends SourceScope {
   params: string[];
   noglob: boolean;
   readonly vars: ReadonlyMap<string, string>;
   readonly lastStatus: number;
+  /** In a function call (`local` is allowed there only). */
+  readonly inFunction: boolean;
+  /** Make NAME (`-`: the options) local to the innermost call; then set it to VALUE, if given. */
+  declareLocal(name: string, value: string | undefined): void;
 }
 
-interface Streams { out: { write(s: string): void }; err: { write(s: string): void } }
+type Builtin = (args: string[], f: Frame, scope: Scope) => number;
 
-type Builtin = (args: string[], io: Streams, scope: Scope) => number;
+/** A built-in with what `help` says of it. */
+export interface RunnerBuiltin {
+  run: Builtin;
+  /** Synopsis starting with the name. */
+  usage: string;
+  /** One line for `help`. */
+  summary: string;
+}
 
 const STATUS_USAGE = 2;
 
@@ -97,7 +120,62 @@ const ret: Builtin = (args, io, scope) => {
   throw new FunctionReturn(status);
 };
 
-export const RUNNER_BUILTINS: ReadonlyMap<string, Builtin> = new Map([['set', set], ['shift', shift], ['return', ret]]);
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const local: Builtin = (args, io, scope) => {
+  if (!scope.inFunction) {
+    io.err.write('local: not in a function\n');
+    return STATUS_USAGE;
+  }
+  const decls = args.map((a) => {
+    const eq = a.indexOf('=');
+    return eq < 0 ? { name: a, value: undefined } : { name: a.slice(0, eq), value: a.slice(eq + 1) };
+  });
+  // All checked first: a bad name changes nothing.
+  const bad = decls.find((d) => !NAME_RE.test(d.name) && !(d.name === '-' && d.value === undefined));
+  if (bad) {
+    io.err.write(`local: ${bad.name}: bad variable name\n`);
+    return STATUS_USAGE;
+  }
+  for (const d of decls) scope.declareLocal(d.name, d.value);
+  return 0;
+};
+
+export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map([
+  ['.', { run: dot, usage: '. FILE [ARG...]', summary: "run a host FILE's commands in this shell (ARGs as $1...)" }],
+  ['eval', { run: evalBuiltin, usage: 'eval [ARG...]', summary: 'run the ARGs, joined by spaces, as commands in this shell' }],
+  ['local', { run: local, usage: 'local [NAME[=VALUE]|-]...', summary: "make variables the function's own until it returns" }],
+  ['return', { run: ret, usage: 'return [N]', summary: 'leave the function or dot script with status N' }],
+  ['set', { run: set, usage: 'set [-f|+f] [--] [ARG...]', summary: 'set the positional parameters or -f; alone, list the variables' }],
+  ['shift', { run: shift, usage: 'shift [N]', summary: 'drop the first N positional parameters' }],
+]);
+
+/** Built-ins after which a NAME=VALUE word is expanded as an assignment (dash 0.5.12). */
+const DECLARATION_UTILITIES: ReadonlySet<string> = new Set(['local']);
+
+/** Does the word start with NAME= unquoted (an assignment's form)? */
+function assignmentForm(w: Word): boolean {
+  let text = '';
+  for (const p of w.parts) {
+    if (p.kind !== 'lit' || p.quoted || text.includes('=')) break;
+    text += p.text;
+  }
+  return /^[A-Za-z_][A-Za-z0-9_]*=/.test(text);
+}
+
+/**
+ * A simple command's words expanded into its arguments (XCU 2.6), left to right; with
+ * `builtins`, a NAME=VALUE word after a declaration utility is one field, unsplit and
+ * unglobbed (`local x=$v`).
+ */
+export function expandArgs(words: readonly Word[], env: ExpandEnv, builtins: boolean): string[] {
+  const argv: string[] = [];
+  for (const w of words) {
+    if (builtins && argv.length && DECLARATION_UTILITIES.has(argv[0]) && assignmentForm(w)) argv.push(expandString(w, env));
+    else argv.push(...expandFields(w, env));
+  }
+  return argv;
+}
 
 /**
  * XCU 2.14 Special Built-In Utilities: found before functions (XCU 2.9.1.1), so a

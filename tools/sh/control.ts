@@ -1,7 +1,8 @@
 /**
  * How a command changes the shell's flow, thrown through the runner: `exit` (and
  * poweroff) end the shell or the subshell it runs in, `break`/`continue` leave loops,
- * `return` leaves a function, and a runaway recursion aborts what is running.
+ * `return` leaves a function, and a runaway recursion aborts what is running (Nesting
+ * bounds it).
  */
 
 /**
@@ -70,4 +71,42 @@ export function stackHeadroom(): boolean {
 /** Is `e` the host's "Maximum call stack size exceeded"? */
 export function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && e.message.includes('call stack');
+}
+
+/**
+ * How deep function calls, dot scripts and evals may nest (dash's limit for calls).
+ * Each level costs the host a few dozen stack frames, more for a body of nested compound
+ * commands; when the host's stack is nearer its end than the headroom above, a level
+ * stops the same way, sooner.
+ */
+export const MAX_FUNCTION_DEPTH = 1000;
+
+const STATUS_ABORT = 2;
+
+/** The nesting of function calls, dot scripts and evals, bounded as MAX_FUNCTION_DEPTH says. */
+export class Nesting {
+  private depth = 0;
+
+  /**
+   * Run `fn` one level deeper; past the bound, `sh: NAME: ...` goes to `err` and the
+   * script stops (ShellAbort), status 2.
+   */
+  run(name: string, err: { write(s: string): void }, kind: 'call' | 'source', fn: () => number): number {
+    const stop = (message: string): ShellAbort => {
+      err.write(`sh: ${name}: ${message}\n`);
+      return new ShellAbort(STATUS_ABORT);
+    };
+    if (this.depth >= MAX_FUNCTION_DEPTH) {
+      throw stop(`maximum ${kind === 'call' ? 'function recursion' : 'nesting'} depth (${MAX_FUNCTION_DEPTH}) reached`);
+    }
+    if (!stackHeadroom()) {
+      throw stop(`${kind === 'call' ? 'function calls ' : ''}nested too deeply for the host's stack (${this.depth} levels)`);
+    }
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+    }
+  }
 }

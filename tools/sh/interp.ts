@@ -12,17 +12,19 @@
  * - Redirections, left to right: `> F` and `>> F` open host files (relative to the
  *   working directory), `< F` reads one, `2>&1` / `>&2` duplicate.
  * - `k=v` alone sets a shell variable; `k=v cmd` sets it for that command only.
- * - A command name is looked up as XCU 2.9.1.1 says: special built-ins first (set, shift
- *   and return are the runner's own, tools/sh/builtins.ts; the others the registry's),
- *   then functions (XCU 2.9.5), then the registry's commands. A function runs in the
- *   current shell with its arguments as the positional parameters, restored on return;
- *   calls nest at most MAX_FUNCTION_DEPTH deep (then the script stops, status 2).
+ * - A command name is looked up as XCU 2.9.1.1 says: special built-ins first (set, shift,
+ *   return, `.`, eval and dash's local are the runner's own, tools/sh/builtins.ts; the
+ *   others the registry's), then functions (XCU 2.9.5), then the registry's commands. A
+ *   function runs in the current shell with its arguments as the positional parameters,
+ *   restored on return, and its `local` variables (tools/sh/locals.ts). Calls, dot
+ *   scripts and evals nest at most MAX_FUNCTION_DEPTH deep (then the script stops, 2).
  * - Here-documents (XCU 2.7.4) are the standard input of their command.
  */
 import type { AndOr, CaseCommand, Command, FunctionCommand, List, Pipeline, Redirect, SimpleCommand } from './ast.js';
 import { ExpansionError, expandFields, expandPattern, expandString, type ExpandEnv } from './expand.js';
-import { FunctionReturn, LoopControl, ShellAbort, ShellExit, stackHeadroom } from './control.js';
-import { RUNNER_BUILTINS, SPECIAL_BUILTINS, type Scope } from './builtins.js';
+import { FunctionReturn, LoopControl, Nesting, ShellAbort, ShellExit } from './control.js';
+import { RUNNER_BUILTINS, SPECIAL_BUILTINS, expandArgs, type Scope } from './builtins.js';
+import { Locals, type LocalState } from './locals.js';
 import { FileError, type FileSink, type ShellFiles } from '../lib/files.js';
 import { fromUtf8, inputOf, type ShellIo } from '../lib/io.js';
 import { PipeBuffer, ioOf, type Frame, type Sink } from './frame.js';
@@ -48,14 +50,7 @@ export interface ShellState {
 
 const STATUS_REDIRECT_FAILED = 1;
 const STATUS_EXPANSION_FAILED = 2;
-const STATUS_ABORT = 2;
-
-/**
- * How deep function calls may nest (dash's limit). Each level costs the host a few
- * dozen stack frames, more for a body of nested compound commands; when the host's
- * stack is nearer its end than control.ts's headroom, a call stops the same way, sooner.
- */
-export const MAX_FUNCTION_DEPTH = 1000;
+export { MAX_FUNCTION_DEPTH } from './control.js';
 
 export class Runner implements Scope {
   /** $0 and the positional parameters (XCU 2.5.1, 2.5.2). */
@@ -64,15 +59,30 @@ export class Runner implements Scope {
   /** `set -f`: no pathname expansion. */
   noglob = false;
   private readonly functions = new Map<string, FunctionCommand>();
-  private depth = 0;
+  private readonly nesting = new Nesting();
+  private readonly locals = new Locals();
+  private readonly localState: LocalState;
 
-  constructor(private readonly st: ShellState) {}
+  constructor(private readonly st: ShellState) {
+    const runner = this;
+    this.localState = { vars: st.vars, get noglob() { return runner.noglob; }, set noglob(v) { runner.noglob = v; } };
+  }
 
   /** The names the runner itself answers to: its built-ins and the functions defined. */
   names(): string[] { return [...RUNNER_BUILTINS.keys(), ...this.functions.keys()]; }
 
+  /** The functions defined, sorted. */
+  functionNames(): string[] { return [...this.functions.keys()].sort(); }
+
   get vars(): ReadonlyMap<string, string> { return this.st.vars; }
   get lastStatus(): number { return this.st.lastStatus; }
+  get files(): ShellFiles { return this.st.files; }
+  get inFunction(): boolean { return this.locals.active; }
+
+  declareLocal(name: string, value: string | undefined): void {
+    this.locals.declare(this.localState, name);
+    if (value !== undefined) this.st.vars.set(name, value);
+  }
 
   /** Run a list; the status of its last command. */
   list(list: List, f: Frame): number {
@@ -115,6 +125,7 @@ export class Runner implements Scope {
     const { params, noglob } = this;
     const loops = st.loops;
     const status = st.lastStatus; // $? outside is that of the last pipeline out here
+    const restoreLocals = this.locals.enterSubshell();
     st.subshells++;
     st.loops = 0;
     try {
@@ -127,6 +138,7 @@ export class Runner implements Scope {
       throw e;
     } finally {
       st.subshells--;
+      restoreLocals();
       st.loops = loops;
       this.params = params;
       this.noglob = noglob;
@@ -208,7 +220,7 @@ export class Runner implements Scope {
     const name = argv[0];
     if (!this.st.forwarding) {
       const builtin = RUNNER_BUILTINS.get(name);
-      if (builtin) return builtin(argv.slice(1), f, this);
+      if (builtin) return builtin.run(argv.slice(1), f, this);
       const fn = SPECIAL_BUILTINS.has(name) ? undefined : this.functions.get(name);
       if (fn) return this.call(fn, argv, f);
     }
@@ -218,29 +230,25 @@ export class Runner implements Scope {
   /** Call a function (XCU 2.9.5): its arguments are $1..., loops outside it are not its. */
   private call(fn: FunctionCommand, argv: string[], f: Frame): number {
     const st = this.st;
-    if (this.depth >= MAX_FUNCTION_DEPTH) throw this.runaway(`maximum function recursion depth (${MAX_FUNCTION_DEPTH}) reached`, fn, f);
-    if (!stackHeadroom()) throw this.runaway(`function calls nested too deeply for the host's stack (${this.depth} levels)`, fn, f);
-    const { params } = this;
-    const loops = st.loops;
-    this.params = argv.slice(1);
-    st.loops = 0;
-    this.depth++;
-    try {
-      return this.command(fn.body, f);
-    } catch (e) {
-      if (e instanceof FunctionReturn) return (st.lastStatus = e.status);
-      throw e;
-    } finally {
-      this.depth--;
-      this.params = params;
-      st.loops = loops;
-    }
+    return this.nesting.run(fn.name, f.err, 'call', () => {
+      const { params } = this;
+      const loops = st.loops;
+      this.params = argv.slice(1);
+      st.loops = 0;
+      try {
+        return this.locals.call(this.localState, () => this.command(fn.body, f));
+      } catch (e) {
+        if (e instanceof FunctionReturn) return (st.lastStatus = e.status);
+        throw e;
+      } finally {
+        this.params = params;
+        st.loops = loops;
+      }
+    });
   }
 
-  private runaway(message: string, fn: FunctionCommand, f: Frame): ShellAbort {
-    f.err.write(`sh: ${fn.name}: ${message}\n`);
-    return new ShellAbort(STATUS_ABORT);
-  }
+  /** Run `fn` (a call, a dot script, an eval) one level deeper (bounded: control.ts Nesting). */
+  nest(name: string, f: Frame, fn: () => number): number { return this.nesting.run(name, f.err, 'source', fn); }
 
   /** One pass of a loop body; a break/continue for an outer loop passes on. */
   private loopBody(fn: () => number): 'next' | 'break' {
@@ -263,7 +271,7 @@ export class Runner implements Scope {
     const env = this.env(f, (s) => { substStatus = s; });
     let argv: string[];
     try {
-      argv = c.words.flatMap((w) => expandFields(w, env));
+      argv = expandArgs(c.words, env, !st.forwarding);
     } catch (e) {
       return this.expansionFailed(e, f);
     }
