@@ -28,6 +28,7 @@ const LINES = [
   `unset x; echo "\${x-unset}" "\${x:-empty}"; x=; echo "\${x-unset}" "\${x:-empty}" "[\${x:+set}]"`,
   `echo "[\${u:=def}]" "$u"`,
   `x=1; x=2 true; echo $x`,
+  `x=1 :; y=2 set -- a; echo "$x $y $1"; z=3 true; echo "[$z]"`,
   `IFS=,; x="a,b,,c,"; for f in $x; do echo "[$f]"; done`,
   `IFS=' :'; x="a : b::c"; for f in $x; do echo "[$f]"; done`,
   `x=""; for f in $x "$x"; do echo "[$f]"; done`,

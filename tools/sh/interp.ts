@@ -277,8 +277,10 @@ export class Runner implements Scope {
     }
     return this.withRedirects(c.redirects, f, (g) => {
       // Assignments take effect left to right (`a=1 b=$a`); before a command they hold
-      // for that command only.
-      const saved = argv.length ? c.assigns.map((a) => [a.name, st.vars.get(a.name)] as const) : [];
+      // for that command only, except before a special built-in, where they remain
+      // (XCU 2.14: `x=1 :` sets x).
+      const temporary = argv.length > 0 && !SPECIAL_BUILTINS.has(argv[0]);
+      const saved = temporary ? c.assigns.map((a) => [a.name, st.vars.get(a.name)] as const) : [];
       try {
         for (const a of c.assigns) {
           try {
