@@ -168,7 +168,7 @@ export class Shell<C> implements ShellApi<C>, ShellState {
 
   /** Every command name a line may start with: the registry's, the runner's built-ins, the functions defined (Tab completion). */
   commandNames(): string[] {
-    return [...new Set([...this.registry.list().map((c) => c.name), ...this.runner.names()])].sort();
+    return [...new Set([...this.registry.list(), ...BUILTINS].map((c) => c.name).concat(this.functionNames()))].sort();
   }
 
   /** Set $0 and the positional parameters $1... (a script FILE's name, `set --`). */

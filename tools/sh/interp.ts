@@ -68,9 +68,6 @@ export class Runner implements Scope {
     this.localState = { vars: st.vars, get noglob() { return runner.noglob; }, set noglob(v) { runner.noglob = v; } };
   }
 
-  /** The names the runner itself answers to: its built-ins and the functions defined. */
-  names(): string[] { return [...RUNNER_BUILTINS.keys(), ...this.functions.keys()]; }
-
   /** The functions defined, sorted. */
   functionNames(): string[] { return [...this.functions.keys()].sort(); }
 

@@ -18,7 +18,7 @@
  */
 import { Fault, X86_PF_INSTR, X86_PF_PROT, X86_PF_RSVD, X86_PF_USER, X86_PF_WRITE, X86_TRAP_PF } from './isa.js';
 import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_USER, TLB_WRITE } from './tlb.js';
-import { PSC_NX, PSC_USER, PSC_WRITE, type PdeCache } from './psc.js';
+import type { PdeCache } from './psc.js';
 
 export const PTE_P = 1;
 export const PTE_RW = 2;
@@ -92,7 +92,7 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
   if (hit >= 0) {
     const r = pde!.rightsOf(hit);
     table = pde!.tableOf(hit);
-    allowUser = (r & PSC_USER) !== 0; allowWrite = (r & PSC_WRITE) !== 0; nx = (r & PSC_NX) !== 0;
+    allowUser = (r & TLB_USER) !== 0; allowWrite = (r & TLB_WRITE) !== 0; nx = (r & TLB_NX) !== 0;
     level = 3;
   }
   const first = level;
@@ -130,7 +130,7 @@ export function walk(port: WalkPort, cr3: number, va: number, access: Access, us
     }
     if (!(lo & PTE_A)) port.physStore32(entryPa, (lo | PTE_A) >>> 0);
     if (level === 2 && pde !== null) {
-      pde.insert(root, va, addr, (allowUser ? PSC_USER : 0) | (allowWrite ? PSC_WRITE : 0) | (nx ? PSC_NX : 0));
+      pde.insert(root, va, addr, (allowUser ? TLB_USER : 0) | (allowWrite ? TLB_WRITE : 0) | (nx ? TLB_NX : 0));
     }
     table = addr;
   }

@@ -18,10 +18,6 @@
  * bits, `PDE_CACHE_ENTRIES` entries (32, a common size for Intel's PDE cache).
  */
 export const PDE_CACHE_ENTRIES = 32;
-/** Rights bits of an entry. */
-export const PSC_USER = 1;
-export const PSC_WRITE = 2;
-export const PSC_NX = 4;
 
 const REGION = 2 ** 21;
 
@@ -40,7 +36,7 @@ export class PdeCache {
 
   /** The page table's address in slot `s`. */
   tableOf(s: number): number { return this.table[s]; }
-  /** The combined rights in slot `s` (PSC_USER | PSC_WRITE | PSC_NX). */
+  /** The combined rights in slot `s`, as a TLB entry's flags (TLB_USER | TLB_WRITE | TLB_NX). */
   rightsOf(s: number): number { return this.rights[s]; }
 
   insert(root: number, va: number, table: number, rights: number): void {
