@@ -50,7 +50,6 @@ export interface ShellState {
 
 const STATUS_REDIRECT_FAILED = 1;
 const STATUS_EXPANSION_FAILED = 2;
-export { MAX_FUNCTION_DEPTH } from './control.js';
 
 export class Runner implements Scope {
   /** $0 and the positional parameters (XCU 2.5.1, 2.5.2). */

@@ -17,7 +17,7 @@
  * Organisation is implementation-specific; this one is direct-mapped on the region's low
  * bits, `PDE_CACHE_ENTRIES` entries (32, a common size for Intel's PDE cache).
  */
-export const PDE_CACHE_ENTRIES = 32;
+const PDE_CACHE_ENTRIES = 32;
 
 const REGION = 2 ** 21;
 
