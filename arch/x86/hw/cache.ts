@@ -103,7 +103,54 @@ export class CacheSystem extends LineCaches {
     pend.begin(c.data32);
     let k = 0;
     try {
+      const order = lru.order, head = lru.head, inv = lru.inv;
+      if (!look && n > 0) { // decode now, as the first miss would
+        const d = this.mem.decode(pkg, pa);
+        daddr = d.addr; dri = d.ri;
+        did = kd.id(d.keyid, pa - daddr, dri, bits);
+      }
+      const fast = !look && !others && dri >= 0;
+      let okOff = 0;
       for (; k < n; k++) {
+        if (fast) {
+          const set = (set0 + k) & (sets - 1), base = set * ways;
+          const h = head[set], wy = order[base + h], slot = base + wy;
+          const tag = tags[slot];
+          let ok = true;
+          if (tag !== INVALID) {
+            if (dirty[slot]) {
+              const v = dec[slot];
+              if (v !== okDec) ok = false;
+              else {
+                const addr = tag * LINE - okOff;
+                if (rN === 0 || v !== rDec || addr !== rAddr + rN * LINE || ((addr >>> 0) & (PAGE - 1)) === 0) {
+                  if (rN > 0) pend.push(rDec, rAddr, rN);
+                  rDec = v; rAddr = addr; rN = 0;
+                }
+                pend.record(wy * sets + set);
+                rN++;
+                wbs++;
+              }
+            }
+            if (ok) {
+              const vb = bucket(tag);
+              if (vb !== vBucket) { if (vGone > 0) present[vBucket] -= vGone; vBucket = vb; vGone = 0; }
+              vGone++;
+            }
+          }
+          if (ok) {
+            tags[slot] = line0 + k;
+            misses++; installs++;
+            const h1 = h + 1;
+            head[set] = h1 === ways ? 0 : h1;
+            if (inv[set] > 0) inv[set]--;
+            dirty[slot] = write ? 1 : 0;
+            dec[slot] = did;
+            if (write) filled[k] = 0; else { filled[k] = 1; fills++; }
+            slots[k] = wy * sets + set;
+            continue;
+          }
+        }
         const line = line0 + k;
         const set = (set0 + k) & (sets - 1), base = set * ways;
         let slot = -1;
@@ -137,7 +184,7 @@ export class CacheSystem extends LineCaches {
               if (v !== okDec) { // a decode not yet checked for this run
                 if (rN > 0) { pend.push(rDec, rAddr, rN); rN = 0; }
                 v = this.victimDecode(pkg, c, slot);
-                if (v >= 0) okDec = v;
+                if (v >= 0) { okDec = v; okOff = kd.off[v]; }
               }
               if (v >= 0) { // writeBack(), deferred: the data stays in the slot until the copies below
                 const addr = tags[slot] * LINE - kd.off[v];
