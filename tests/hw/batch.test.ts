@@ -8,6 +8,7 @@
  */
 import t from 'tap';
 import type { Machine } from '../../arch/x86/hw/machine.js';
+import type { PackageCache } from '../../arch/x86/hw/pkgcache.js';
 import { Rng } from '../../arch/x86/hw/rng.js';
 import { makeConfig } from '../../arch/x86/hw/config.js';
 import { Fault, X86_TRAP_GP, X86_TRAP_UD } from '../../arch/x86/hw/isa.js';
@@ -49,11 +50,30 @@ function programKeys(m: Machine, rng: Rng): void {
   programAll(m, 3, CMD_NO_ENCRYPT, ALG_128);
 }
 
-// 64 sets: a page's lines fall in different sets and copyRun defers its moves; 192 sets
-// (not a power of two) and 16 (fewer than a page's lines): it takes line() line by line.
-for (const [cacheBytes, ops] of [[16 * KiB, 1500], [48 * KiB, 400], [4 * KiB, 400]]) {
-  t.test(`batched and per-line transfers leave the same DRAM, loads, counters and clock (${cacheBytes / KiB} KiB cache)`, (t) => {
+/** Package `pkg`'s cache arrays (LineCaches keeps them protected). */
+function packageCache(m: Machine, pkg: number): PackageCache {
+  return (m.caches as unknown as { caches: PackageCache[] }).caches[pkg];
+}
+
+t.test('a power-of-two cache has copyRun\'s stream loop in WebAssembly, over its own arrays', (t) => {
+  const m = rig(true);
+  const c = packageCache(m, 0);
+  t.type(c.streamLoop, 'function');
+  t.equal(c.tags.buffer, c.present.buffer, 'tags and presence counts share one memory');
+  t.equal(c.tags.buffer, c.lru.order.buffer, 'and the LRU ring');
+  t.not(c.streamLoop, packageCache(m, 1).streamLoop, 'an instance per package');
+  t.equal(packageCache(rig(true, 48 * KiB), 0).streamLoop, null, '192 sets: none (copyRun takes line())');
+  t.end();
+});
+
+// 64 sets: a page's lines fall in different sets and copyRun defers its moves, through its
+// loop in WebAssembly (cachewasm.ts) or, with that taken away, its JavaScript alone; 192
+// sets (not a power of two) and 16 (fewer than a page's lines): it takes line() line by line.
+for (const [cacheBytes, ops, jsOnly] of [[16 * KiB, 1500, false], [16 * KiB, 600, true], [48 * KiB, 400, false],
+  [4 * KiB, 400, false]] as const) {
+  t.test(`batched and per-line transfers leave the same DRAM, loads, counters and clock (${cacheBytes / KiB} KiB cache${jsOnly ? ', no WebAssembly loop' : ''})`, (t) => {
     const a = rig(true, cacheBytes);
+    if (jsOnly) for (const p of a.packages.keys()) (packageCache(a, p) as { streamLoop: unknown }).streamLoop = null;
     const b = rig(false, cacheBytes);
     const wins = windows(a);
     const rngA = new Rng(0xba7c4);

@@ -9,7 +9,7 @@ import { COST } from './clock.js';
 import { LINE } from './engine.js';
 import { LineCaches } from './linecache.js';
 import { INVALID, PackageCache, bucket } from './pkgcache.js';
-import { copyRuns, PendingWriteBacks } from './cacherun.js';
+import { copyRuns } from './cacherun.js';
 import { copyLine32, WordViews } from './words.js';
 
 const PAGE = 4096;
@@ -81,7 +81,7 @@ export class CacheSystem extends LineCaches {
     const tags = c.tags, dirty = c.dirty, present = c.present, ways = c.ways, sets = c.sets;
     const lru = c.lru;
     const dec = c.dec, kd = this.decodes;
-    const slots = this.runSlots, filled = this.runFilled;
+    const slots = c.runSlots, filled = c.runFilled;
     const bits = this.mem.splitBits(pkg);
     const line0 = pa / LINE;
     const set0 = c.setIndex(line0); // later lines: the sets after it (pow2: mod sets)
@@ -98,12 +98,11 @@ export class CacheSystem extends LineCaches {
     let rDec = 0, rAddr = 0, rN = 0;
     let hits = 0, misses = 0, installs = 0, fills = 0, wbs = 0;
     let vBucket = -1, vGone = 0; // victims taken from presence bucket vBucket and not yet counted off
-    const pend = this.pending;
+    const pend = c.pending;
     let way = 0; // the way the last line was found in
     pend.begin(c.data32);
     let k = 0;
     try {
-      const order = lru.order, head = lru.head, inv = lru.inv;
       if (!look && n > 0) { // decode now, as the first miss would
         const d = this.mem.decode(pkg, pa);
         daddr = d.addr; dri = d.ri;
@@ -111,45 +110,18 @@ export class CacheSystem extends LineCaches {
       }
       const fast = !look && !others && dri >= 0;
       let okOff = 0;
+      const run = fast ? c.streamLoop : null; // copyRun's loop in WebAssembly (cachewasm.ts), the same choices
+      const st = c.loopState, stAddr = c.loopAddr;
       for (; k < n; k++) {
-        if (fast) {
-          const set = (set0 + k) & (sets - 1), base = set * ways;
-          const h = head[set], wy = order[base + h], slot = base + wy;
-          const tag = tags[slot];
-          let ok = true;
-          if (tag !== INVALID) {
-            if (dirty[slot]) {
-              const v = dec[slot];
-              if (v !== okDec) ok = false;
-              else {
-                const addr = tag * LINE - okOff;
-                if (rN === 0 || v !== rDec || addr !== rAddr + rN * LINE || ((addr >>> 0) & (PAGE - 1)) === 0) {
-                  if (rN > 0) pend.push(rDec, rAddr, rN);
-                  rDec = v; rAddr = addr; rN = 0;
-                }
-                pend.record(wy * sets + set);
-                rN++;
-                wbs++;
-              }
-            }
-            if (ok) {
-              const vb = bucket(tag);
-              if (vb !== vBucket) { if (vGone > 0) present[vBucket] -= vGone; vBucket = vb; vGone = 0; }
-              vGone++;
-            }
-          }
-          if (ok) {
-            tags[slot] = line0 + k;
-            misses++; installs++;
-            const h1 = h + 1;
-            head[set] = h1 === ways ? 0 : h1;
-            if (inv[set] > 0) inv[set]--;
-            dirty[slot] = write ? 1 : 0;
-            dec[slot] = did;
-            if (write) filled[k] = 0; else { filled[k] = 1; fills++; }
-            slots[k] = wy * sets + set;
-            continue;
-          }
+        if (run !== null) { // lines k.. there, up to one whose victim's decode is to be checked here
+          st[0] = rDec; st[1] = rN; st[2] = fills; st[3] = wbs; st[4] = installs; st[5] = vBucket; st[6] = vGone;
+          stAddr[0] = rAddr;
+          const i0 = installs;
+          k = run(k, n, set0, line0, write ? 1 : 0, did, okDec, okOff);
+          rDec = st[0]; rN = st[1]; fills = st[2]; wbs = st[3]; installs = st[4]; vBucket = st[5]; vGone = st[6];
+          rAddr = stAddr[0];
+          misses += installs - i0;
+          if (k === n) break;
         }
         const line = line0 + k;
         const set = (set0 + k) & (sets - 1), base = set * ways;
@@ -173,7 +145,7 @@ export class CacheSystem extends LineCaches {
           }
           if (others && this.heldElsewhere(pkg, line)) {
             if (rN > 0) { pend.push(rDec, rAddr, rN); rN = 0; }
-            this.flushPending();
+            this.flushPending(c);
             this.snoop(pkg, line, write);
           }
           way = lru.victim(set);
@@ -220,7 +192,7 @@ export class CacheSystem extends LineCaches {
       this.counters.cacheMisses += misses;
       this.counters.cacheWritebacks += wbs;
       this.clock.tick(hits * COST.cacheHit);
-      this.flushPending();
+      this.flushPending(c);
       for (let i = 0; fills > 0 && i < k;) {
         if (filled[i] === 0) { i++; continue; }
         let j = i + 1;
@@ -242,12 +214,6 @@ export class CacheSystem extends LineCaches {
     }
   }
 
-  /** copyRun's data lines (PackageCache.dataLine) and which lines it filled, one per line of a page. */
-  private readonly runSlots = new Int32Array(PAGE / LINE);
-  private readonly runFilled = new Uint8Array(PAGE / LINE);
-  /** copyRun's deferred write-backs, in eviction order. */
-  private readonly pending = new PendingWriteBacks(PAGE / LINE);
-
   /**
    * The kept decode dirty victim `slot` is written back under (keptDecode). -1 when its
    * range is a hole now: the pending write-backs and this one are then written at once,
@@ -256,11 +222,11 @@ export class CacheSystem extends LineCaches {
   private victimDecode(pkg: number, c: PackageCache, slot: number): number {
     const v = this.keptDecode(pkg, c, slot);
     if (this.decodes.ri[v] >= 0) return v;
-    this.flushPending();
+    this.flushPending(c);
     this.writeBack(pkg, slot);
     return -1;
   }
 
   /** Queue the deferred write-backs (cacherun.ts). */
-  private flushPending(): void { this.pending.flush(this.mem, this.decodes); }
+  private flushPending(c: PackageCache): void { c.pending.flush(this.mem, this.decodes); }
 }

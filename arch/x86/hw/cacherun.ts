@@ -17,10 +17,6 @@ import { copyLine32 } from './words.js';
  * different ways. The data stays in the slots until it is queued.
  */
 export class PendingWriteBacks {
-  /** Runs held. */
-  private n = 0;
-  /** Victims recorded. */
-  private lines = 0;
   /** The words of the cache the victims are in (begin()). */
   private data32: Int32Array = new Int32Array(0);
   /** Each victim's word offset in data32, in eviction order. */
@@ -29,38 +25,39 @@ export class PendingWriteBacks {
   private readonly dec: Int32Array;
   private readonly addr: Float64Array;
   private readonly count: Int32Array;
+  /** Runs held, then victims recorded (in an array: cachewasm.ts's loop records them too). */
+  private readonly counts: Int32Array;
 
-  constructor(capacity: number) {
-    this.words = new Int32Array(capacity);
-    this.first = new Int32Array(capacity);
-    this.dec = new Int32Array(capacity);
-    this.addr = new Float64Array(capacity);
-    this.count = new Int32Array(capacity);
+  /** Over arrays of one capacity (pkgcache.ts places them in the cache's memory). */
+  constructor(a: { words: Int32Array; first: Int32Array; dec: Int32Array; addr: Float64Array; count: Int32Array;
+    counts: Int32Array }) {
+    this.words = a.words; this.first = a.first; this.dec = a.dec; this.addr = a.addr; this.count = a.count;
+    this.counts = a.counts;
   }
 
   /** Start over, for victims of the cache whose words are `data32`. */
   begin(data32: Int32Array): void {
-    this.n = 0;
-    this.lines = 0;
+    this.counts[0] = 0;
+    this.counts[1] = 0;
     this.data32 = data32;
   }
 
   /** A victim's data, at data line `at` of the cache. */
   record(at: number): void {
-    this.words[this.lines++] = at * (LINE / 4);
+    this.words[this.counts[1]++] = at * (LINE / 4);
   }
 
   /** The last `n` victims recorded are a run: consecutive addresses from `addr` (in one page) under decode `dec`. */
   push(dec: number, addr: number, n: number): void {
-    const i = this.n++;
-    this.first[i] = this.lines - n; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = n;
+    const i = this.counts[0]++;
+    this.first[i] = this.counts[1] - n; this.dec[i] = dec; this.addr[i] = addr; this.count[i] = n;
   }
 
   /** Queue them all, in order, a run per MemorySystem.queueRun call. Empty afterwards. */
   flush(mem: MemorySystem, kd: KeptDecodes): void {
-    const n = this.n;
-    this.n = 0;
-    this.lines = 0;
+    const n = this.counts[0];
+    this.counts[0] = 0;
+    this.counts[1] = 0;
     for (let i = 0; i < n; i++) {
       const v = this.dec[i];
       mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.data32, this.words, this.first[i]);

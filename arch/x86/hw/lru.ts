@@ -25,11 +25,13 @@ export class LruRing {
   readonly inv: Uint8Array;
   private readonly scratch: Uint8Array;
 
-  constructor(readonly sets: number, readonly ways: number) {
+  /** `arrays`: where order, head and inv live (pkgcache.ts puts them in the cache's memory); fresh ones if absent. */
+  constructor(readonly sets: number, readonly ways: number,
+    arrays?: { order: Uint8Array; head: Uint8Array; inv: Uint8Array }) {
     if (!Number.isInteger(ways) || ways < 1 || ways > 255) throw new RangeError(`LruRing: ${ways} ways (1-255)`);
-    this.order = new Uint8Array(sets * ways);
-    this.head = new Uint8Array(sets);
-    this.inv = new Uint8Array(sets);
+    this.order = arrays?.order ?? new Uint8Array(sets * ways);
+    this.head = arrays?.head ?? new Uint8Array(sets);
+    this.inv = arrays?.inv ?? new Uint8Array(sets);
     this.scratch = new Uint8Array(ways);
     this.clear();
   }

@@ -9,12 +9,12 @@
  * so the lines of one page that land in one way sit together in `data` and a block move
  * copies them as one run.
  */
+import { cacheLayout, cacheMemory, PRESENCE, type StreamLoop } from './cachewasm.js';
+import { PendingWriteBacks } from './cacherun.js';
 import { LINE } from './engine.js';
 import { LruRing } from './lru.js';
 
 export const INVALID = -1;
-/** Buckets of a cache's presence filter: pages, by the low bits of the page number (a power of two). */
-const PRESENCE = 16384;
 
 export class PackageCache {
   readonly tags: Float64Array;
@@ -35,7 +35,18 @@ export class PackageCache {
    * line of its page is held (cache.ts copyRun). Host-side only. A count can reach the
    * cache's size, so 32 bits.
    */
-  readonly present = new Int32Array(PRESENCE);
+  readonly present: Int32Array;
+  /**
+   * Host-side scratch of cache.ts copyRun, one set per cache: each line's data line and
+   * whether it was filled, and the deferred write-backs (cacherun.ts).
+   */
+  readonly runSlots: Int32Array;
+  readonly runFilled: Uint8Array;
+  readonly pending: PendingWriteBacks;
+  /** copyRun's stream loop in WebAssembly over these arrays (cachewasm.ts), and its state words; null without WebAssembly. */
+  readonly streamLoop: StreamLoop | null;
+  readonly loopState: Int32Array;
+  readonly loopAddr: Float64Array;
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
   private readonly setMask: number;
@@ -45,12 +56,28 @@ export class PackageCache {
   private readonly wayShift: number;
 
   constructor(readonly sets: number, readonly ways: number) {
-    this.tags = new Float64Array(sets * ways).fill(INVALID);
-    this.dirty = new Uint8Array(sets * ways);
-    this.data = new Uint8Array(sets * ways * LINE);
+    // The per-slot state in one memory (cachewasm.ts has the layout); the line data apart.
+    const n = sets * ways, lay = cacheLayout(sets, ways), mem = cacheMemory(sets, ways), b = mem.buffer;
+    this.tags = new Float64Array(b, lay.tags, n).fill(INVALID);
+    this.dirty = new Uint8Array(b, lay.dirty, n);
+    this.data = new Uint8Array(n * LINE);
     this.data32 = new Int32Array(this.data.buffer);
-    this.dec = new Int32Array(sets * ways);
-    this.lru = new LruRing(sets, ways);
+    this.dec = new Int32Array(b, lay.dec, n);
+    this.present = new Int32Array(b, lay.present, PRESENCE);
+    this.lru = new LruRing(sets, ways, {
+      order: new Uint8Array(b, lay.order, n), head: new Uint8Array(b, lay.head, sets), inv: new Uint8Array(b, lay.inv, sets),
+    });
+    const RUN = 4096 / LINE;
+    this.runSlots = new Int32Array(b, lay.slots, RUN);
+    this.runFilled = new Uint8Array(b, lay.filled, RUN);
+    this.pending = new PendingWriteBacks({
+      words: new Int32Array(b, lay.pendWords, RUN), first: new Int32Array(b, lay.pendFirst, RUN),
+      dec: new Int32Array(b, lay.pendDec, RUN), addr: new Float64Array(b, lay.pendAddr, RUN),
+      count: new Int32Array(b, lay.pendCount, RUN), counts: new Int32Array(b, lay.pendCounts, 2),
+    });
+    this.streamLoop = mem.run;
+    this.loopState = new Int32Array(b, lay.state, 8);
+    this.loopAddr = new Float64Array(b, lay.state + 32, 1);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
     this.pow2 = this.setMask >= 0;
     this.wayShift = (ways & (ways - 1)) === 0 ? Math.log2(ways) : -1;

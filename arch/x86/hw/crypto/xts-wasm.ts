@@ -30,7 +30,7 @@
  * The AES round code mirrors aes-block.ts (table layout and round equations).
  */
 import { tableBytes } from './aes-block.js';
-import { assemble, I32, I64, op, V128, type WasmFunc } from './wasm-asm.js';
+import { assemble, I32, I64, op, V128, type WasmFunc } from '../wasm-asm.js';
 
 /** Lines one pageIn/pageOut call handles at most (the TIN/TOUT/TW/PA areas below). */
 export const BATCH_LINES = 1024;

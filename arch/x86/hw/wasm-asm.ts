@@ -1,17 +1,20 @@
 /**
  * A minimal WebAssembly assembler: just enough of the binary format (WebAssembly Core
- * Specification 2.0, §5) to emit the XTS routines in xts-wasm.ts from TypeScript, so no
- * opaque binary is checked in and no toolchain is needed.
+ * Specification 2.0, §5) to emit the machine's WebAssembly routines from TypeScript (the
+ * XTS routines, crypto/xts-wasm.ts; a cache's stream loop, cachewasm.ts), so no opaque
+ * binary is checked in and no toolchain is needed.
  *
  * A module here is one exported memory of fixed size plus a list of functions; each
- * function is exported under its name. Bodies are flat byte arrays built with `op`.
- * Only the instructions the routines use are defined.
+ * function is exported under its name. Bodies are flat byte arrays built with `op` and
+ * the structured-control helpers below it. Only the instructions the routines use are
+ * defined.
  */
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof I64 | typeof V128;
+export type ValType = typeof I32 | typeof I64 | typeof F64 | typeof V128;
 
 /** Unsigned LEB128 (§5.2.2) of a non-negative integer below 2^32. */
 function uleb(n: number): number[] {
@@ -51,10 +54,30 @@ export const op = {
   i32: (v: number) => [0x41, ...sleb(v)],
   i64zero: [0x42, 0x00],
   load: (offset: number) => [0x28, ...memarg(2, offset)],
+  load8U: (offset: number) => [0x2d, ...memarg(0, offset)],
+  store8: (offset: number) => [0x3a, ...memarg(0, offset)],
+  loadF64: (offset: number) => [0x2b, ...memarg(3, offset)],
+  storeF64: (offset: number) => [0x39, ...memarg(3, offset)],
+  /** f64.const, its IEEE 754 bits little-endian (§5.4.7). */
+  f64: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
   store: (offset: number) => [0x36, ...memarg(2, offset)],
   load64: (offset: number) => [0x29, ...memarg(3, offset)],
   store64: (offset: number) => [0x37, ...memarg(3, offset)],
   add: [0x6a],
+  sub: [0x6b],
+  eqz: [0x45],
+  eq: [0x46],
+  ne: [0x47],
+  geU: [0x4f],
+  gtU: [0x4b],
+  neF64: [0x62],
+  addF64: [0xa0],
+  subF64: [0xa1],
+  mulF64: [0xa2],
+  convertU32F64: [0xb8], // f64.convert_i32_u
+  truncF64U64: [0xb1], // i64.trunc_f64_u (traps outside 0 .. 2^64)
+  wrap64: [0xa7], // i32.wrap_i64: the low 32 bits
+  return: [0x0f],
   mul: [0x6c],
   and: [0x71],
   or: [0x72],
@@ -73,6 +96,7 @@ export const op = {
   loop: [0x03, 0x40],
   end: [0x0b],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
   // 128-bit SIMD (§5.4.8, prefix 0xfd; every opcode used here fits one LEB byte).
   load128: (offset: number) => [0xfd, 0x00, ...memarg(4, offset)],
   store128: (offset: number) => [0xfd, 0x0b, ...memarg(4, offset)],
@@ -81,9 +105,19 @@ export const op = {
   replaceLane64x2: (lane: number) => [0xfd, 0x1e, lane], // i64x2.replace_lane
 };
 
+/** block ... end (no result): `br` to it leaves the block. */
+export const block = (...body: number[][]): number[] => [0x02, 0x40, ...body.flat(), ...op.end];
+/** loop ... end (no result): `br` to it starts the body again. */
+export const loop = (...body: number[][]): number[] => [0x03, 0x40, ...body.flat(), ...op.end];
+/** if (cond) then [else otherwise] end, no result; cond is an i32 expression. */
+export const when = (cond: number[], then: number[][], otherwise?: number[][]): number[] =>
+  [...cond, 0x04, 0x40, ...then.flat(), ...(otherwise ? [0x05, ...otherwise.flat()] : []), ...op.end];
+
 export interface WasmFunc {
   name: string;
   params: ValType[];
+  /** Result types (none if absent). */
+  results?: ValType[];
   /** Types of the extra locals, numbered after the params. */
   locals: ValType[];
   body: number[];
@@ -97,11 +131,15 @@ const name = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) =>
 export function assemble(funcs: WasmFunc[], pages: number): Uint8Array<ArrayBuffer> {
   const sigs: string[] = [];
   const typeOf = funcs.map((f) => {
-    const sig = f.params.join(',');
+    const sig = `${f.params.join(',')}>${(f.results ?? []).join(',')}`;
     if (!sigs.includes(sig)) sigs.push(sig);
     return sigs.indexOf(sig);
   });
-  const types = sigs.map((s) => [0x60, ...vec(s === '' ? [] : s.split(',').map((t) => [Number(t)])), ...vec([])]);
+  const valTypes = (list: string): number[][] => (list === '' ? [] : list.split(',').map((t) => [Number(t)]));
+  const types = sigs.map((s) => {
+    const [params, results] = s.split('>');
+    return [0x60, ...vec(valTypes(params)), ...vec(valTypes(results))];
+  });
   const code = funcs.map((f) => {
     // Locals are run-length encoded by type (§5.5.13).
     const runs: number[][] = [];
