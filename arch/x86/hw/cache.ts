@@ -200,7 +200,7 @@ export class CacheSystem extends LineCaches {
         this.mem.fillRun(pkg, kd.keyid[did], daddr + i * LINE, dri, j - i, buf32, w + 16 * i);
         i = j;
       }
-      copyRuns(slots, filled, k, buf32, w, c.data32, write);
+      copyRuns(c, k, buf32, w, write, write || fills > 0, !write && fills < k);
     }
   }
 

@@ -6,7 +6,8 @@
  */
 import { LINE } from './engine.js';
 import type { MemorySystem } from './memsys.js';
-import type { KeptDecodes } from './pkgcache.js';
+import type { GatherLines } from './cachewasm.js';
+import type { KeptDecodes, PackageCache } from './pkgcache.js';
 import { copyLine32 } from './words.js';
 
 /**
@@ -28,9 +29,14 @@ export class PendingWriteBacks {
   /** Runs held, then victims recorded (in an array: cachewasm.ts's loop records them too). */
   private readonly counts: Int32Array;
 
-  /** Over arrays of one capacity (pkgcache.ts places them in the cache's memory). */
+  /**
+   * Over arrays of one capacity (pkgcache.ts places them in the cache's memory) and, with
+   * WebAssembly, the routine that gathers a run's lines into `gathered` (cachewasm.ts), so
+   * the queue takes each run as one copy.
+   */
   constructor(a: { words: Int32Array; first: Int32Array; dec: Int32Array; addr: Float64Array; count: Int32Array;
-    counts: Int32Array }) {
+    counts: Int32Array }, private readonly gather: GatherLines | null = null,
+    private readonly gathered: Int32Array = new Int32Array(0)) {
     this.words = a.words; this.first = a.first; this.dec = a.dec; this.addr = a.addr; this.count = a.count;
     this.counts = a.counts;
   }
@@ -58,21 +64,38 @@ export class PendingWriteBacks {
     const n = this.counts[0];
     this.counts[0] = 0;
     this.counts[1] = 0;
+    const gather = this.gather;
     for (let i = 0; i < n; i++) {
       const v = this.dec[i];
-      mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.data32, this.words, this.first[i]);
+      if (gather !== null) {
+        gather(this.first[i], this.count[i]);
+        mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.gathered, IN_ORDER, 0);
+      } else mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.data32, this.words, this.first[i]);
     }
   }
 }
 
+/** The word offsets of a page's lines in order: a gathered run's lines, for MemorySystem.queueRun. */
+const IN_ORDER = Int32Array.from({ length: 4096 / LINE }, (_, i) => i * (LINE / 4));
+
 /**
- * Move lines 0..n-1 between buf32 (line k at word w + 16 k) and the cache's words (line k
- * at data line slots[k]): into the cache when writing or when the line was filled into
- * the buffer (filled[k]), else out of it. Runs of adjacent slots moving the same way are
- * one TypedArray copy, short ones word by word.
+ * Move lines 0..n-1 between buf32 (line k at word w + 16 k) and cache c's data (line k at
+ * data line c.runSlots[k]): into the cache when writing or when the line was filled into
+ * the buffer (c.runFilled[k]), else out of it. `into` / `out`: whether any line moves
+ * that way. With WebAssembly the lines go through the cache's stage, one copy of the page
+ * each way that is used and the moves in the routine (cachewasm.ts); without it runs of
+ * adjacent slots moving the same way are one TypedArray copy, short ones word by word.
  */
-export function copyRuns(slots: Int32Array, filled: Uint8Array, n: number, buf32: Int32Array, w: number,
-  d32: Int32Array, write: boolean): void {
+export function copyRuns(c: PackageCache, n: number, buf32: Int32Array, w: number, write: boolean,
+  into: boolean, out: boolean): void {
+  const move = c.moveLines;
+  if (move !== null) {
+    if (into) c.stage32.set(buf32.subarray(w, w + 16 * n));
+    move(n, write ? 1 : 0);
+    if (out) buf32.set(c.stage32.subarray(0, 16 * n), w);
+    return;
+  }
+  const slots = c.runSlots, filled = c.runFilled, d32 = c.data32;
   for (let i = 0; i < n;) {
     const into = write || filled[i] !== 0;
     let j = i + 1;

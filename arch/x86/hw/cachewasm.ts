@@ -11,7 +11,9 @@
  * array's base; here they are constant offsets into one memory.
  *
  * Layout (bytes from 0, each array aligned to its element; S sets, W ways, N = S * W):
- *   tags f64[N], dec i32[N], present i32[PRESENCE], the pending write-backs' words,
+ *   the line data (N lines, way-major: pkgcache.ts), a stage of a page's 64 lines for
+ *   moves between the cache and a caller's buffer, one for write-backs gathered for the
+ *   queue, tags f64[N], dec i32[N], present i32[PRESENCE], the pending write-backs' words,
  *   first, dec i32[64] each and addr f64[64], count i32[64], their two counts i32[2],
  *   the run's slots i32[64], the loop's state (below), dirty u8[N], order u8[N],
  *   head u8[S], inv u8[S], filled u8[64].
@@ -26,6 +28,7 @@ export const PRESENCE = 16384;
 const RUN = 64;
 
 export interface CacheLayout {
+  readonly data: number; readonly stage: number; readonly gathered: number;
   readonly tags: number; readonly dec: number; readonly present: number;
   readonly pendWords: number; readonly pendFirst: number; readonly pendDec: number;
   readonly pendAddr: number; readonly pendCount: number; readonly pendCounts: number;
@@ -40,12 +43,13 @@ export function cacheLayout(sets: number, ways: number): CacheLayout {
   const n = sets * ways;
   let at = 0;
   const take = (bytes: number): number => { const a = at; at += bytes; at = Math.ceil(at / 8) * 8; return a; };
+  const data = take(64 * n), stage = take(64 * RUN), gathered = take(64 * RUN);
   const tags = take(8 * n), dec = take(4 * n), present = take(4 * PRESENCE);
   const pendWords = take(4 * RUN), pendFirst = take(4 * RUN), pendDec = take(4 * RUN);
   const pendAddr = take(8 * RUN), pendCount = take(4 * RUN), pendCounts = take(8);
   const slots = take(4 * RUN), state = take(40);
   const dirty = take(n), order = take(n), head = take(sets), inv = take(sets), filled = take(RUN);
-  return { tags, dec, present, pendWords, pendFirst, pendDec, pendAddr, pendCount, pendCounts, slots, state,
+  return { data, stage, gathered, tags, dec, present, pendWords, pendFirst, pendDec, pendAddr, pendCount, pendCounts, slots, state,
     dirty, order, head, inv, filled, bytes: at };
 }
 
@@ -60,10 +64,20 @@ export const ST = { rDec: 0, rN: 1, fills: 2, wbs: 3, installs: 4, vBucket: 5, v
 export type StreamLoop = (k: number, n: number, set0: number, line0: number, write: number, did: number,
   okDec: number, okOff: number) => number;
 
+/**
+ * move(n, write): lines k < n between the stage (line k at stage + 64 k) and the data
+ * (data line slots[k]): into the cache when `write` or filled[k], else out of it.
+ */
+export type MoveLines = (n: number, write: number) => void;
+/** gather(from, m): the pending write-backs' lines from..from+m-1 (their data words) to the gathered stage, in order. */
+export type GatherLines = (from: number, m: number) => void;
+
 export interface CacheMemory {
   readonly buffer: ArrayBuffer;
-  /** The stream loop over it, or null (no WebAssembly, or a geometry cache.ts does not defer in). */
+  /** The routines over it, or null (no WebAssembly, or a geometry cache.ts does not defer in). */
   readonly run: StreamLoop | null;
+  readonly move: MoveLines | null;
+  readonly gather: GatherLines | null;
 }
 
 const modules = new Map<string, WebAssembly.Module>();
@@ -72,15 +86,55 @@ const modules = new Map<string, WebAssembly.Module>();
 export function cacheMemory(sets: number, ways: number): CacheMemory {
   const lay = cacheLayout(sets, ways);
   const pages = Math.ceil(lay.bytes / 65536);
-  if (typeof WebAssembly !== 'object' || (sets & (sets - 1)) !== 0) return { buffer: new ArrayBuffer(lay.bytes), run: null };
+  if (typeof WebAssembly !== 'object' || (sets & (sets - 1)) !== 0) {
+    return { buffer: new ArrayBuffer(lay.bytes), run: null, move: null, gather: null };
+  }
   const key = `${sets}x${ways}`;
   let m = modules.get(key);
   if (m === undefined) {
-    m = new WebAssembly.Module(assemble([streamLoopFunc(sets, ways, lay)], pages));
+    m = new WebAssembly.Module(assemble([streamLoopFunc(sets, ways, lay), moveFunc(lay), gatherFunc(lay)], pages));
     modules.set(key, m);
   }
-  const e = new WebAssembly.Instance(m, {}).exports as unknown as { memory: WebAssembly.Memory; run: StreamLoop };
-  return { buffer: e.memory.buffer, run: e.run };
+  const e = new WebAssembly.Instance(m, {}).exports as unknown as
+    { memory: WebAssembly.Memory; run: StreamLoop; move: MoveLines; gather: GatherLines };
+  return { buffer: e.memory.buffer, run: e.run, move: e.move, gather: e.gather };
+}
+
+/** Copy 64 bytes from [src + from] to [dst + to] (src, dst: locals holding byte offsets), as four 128-bit moves. */
+function copyLine(dst: number, to: number, src: number, from: number): number[] {
+  const out: number[] = [];
+  for (let u = 0; u < 64; u += 16) out.push(...op.get(dst), ...op.get(src), ...op.load128(from + u), ...op.store128(to + u));
+  return out;
+}
+
+function moveFunc(L: CacheLayout): WasmFunc {
+  const [n, write, k, a, b] = [0, 1, 2, 3, 4];
+  const g = op.get, s = op.set, c = op.i32;
+  const body = [
+    ...block(loop(
+      [...g(k), ...g(n), ...op.geU, ...op.brIf(1)],
+      [...g(k), ...c(6), ...op.shl, ...s(a), ...g(k), ...c(2), ...op.shl, ...op.load(L.slots), ...c(6), ...op.shl, ...s(b)],
+      when([...g(write), ...g(k), ...op.load8U(L.filled), ...op.or], [copyLine(b, L.data, a, L.stage)],
+        [copyLine(a, L.stage, b, L.data)]),
+      [...g(k), ...c(1), ...op.add, ...s(k)], op.br(0),
+    )),
+  ];
+  return { name: 'move', params: [I32, I32], locals: [I32, I32, I32], body };
+}
+
+function gatherFunc(L: CacheLayout): WasmFunc {
+  const [from, m, i, a, b] = [0, 1, 2, 3, 4];
+  const g = op.get, s = op.set, c = op.i32;
+  const body = [
+    ...block(loop(
+      [...g(i), ...g(m), ...op.geU, ...op.brIf(1)],
+      [...g(i), ...c(6), ...op.shl, ...s(a), ...g(from), ...g(i), ...op.add, ...c(2), ...op.shl, ...op.load(L.pendWords),
+        ...c(2), ...op.shl, ...s(b)],
+      copyLine(a, L.gathered, b, L.data),
+      [...g(i), ...c(1), ...op.add, ...s(i)], op.br(0),
+    )),
+  ];
+  return { name: 'gather', params: [I32, I32], locals: [I32, I32, I32], body };
 }
 
 function streamLoopFunc(sets: number, ways: number, L: CacheLayout): WasmFunc {

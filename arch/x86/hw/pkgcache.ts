@@ -9,7 +9,7 @@
  * so the lines of one page that land in one way sit together in `data` and a block move
  * copies them as one run.
  */
-import { cacheLayout, cacheMemory, PRESENCE, type StreamLoop } from './cachewasm.js';
+import { cacheLayout, cacheMemory, PRESENCE, type MoveLines, type StreamLoop } from './cachewasm.js';
 import { PendingWriteBacks } from './cacherun.js';
 import { LINE } from './engine.js';
 import { LruRing } from './lru.js';
@@ -19,6 +19,7 @@ export const INVALID = -1;
 export class PackageCache {
   readonly tags: Float64Array;
   readonly dirty: Uint8Array;
+  /** The line data, way-major (dataLine). */
   readonly data: Uint8Array;
   readonly data32: Int32Array;
   /**
@@ -46,6 +47,9 @@ export class PackageCache {
   /** copyRun's stream loop in WebAssembly over these arrays (cachewasm.ts), and its state words; null without WebAssembly. */
   readonly streamLoop: StreamLoop | null;
   readonly loopState: Int32Array;
+  /** copyRun's moves between a caller's buffer and the data, in WebAssembly through a stage of a page (cacherun.ts copyRuns). */
+  readonly moveLines: MoveLines | null;
+  readonly stage32: Int32Array;
   readonly loopAddr: Float64Array;
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
@@ -56,12 +60,12 @@ export class PackageCache {
   private readonly wayShift: number;
 
   constructor(readonly sets: number, readonly ways: number) {
-    // The per-slot state in one memory (cachewasm.ts has the layout); the line data apart.
+    // The per-slot state and the line data in one memory (cachewasm.ts has the layout).
     const n = sets * ways, lay = cacheLayout(sets, ways), mem = cacheMemory(sets, ways), b = mem.buffer;
     this.tags = new Float64Array(b, lay.tags, n).fill(INVALID);
     this.dirty = new Uint8Array(b, lay.dirty, n);
-    this.data = new Uint8Array(n * LINE);
-    this.data32 = new Int32Array(this.data.buffer);
+    this.data = new Uint8Array(b, lay.data, n * LINE);
+    this.data32 = new Int32Array(b, lay.data, n * (LINE / 4));
     this.dec = new Int32Array(b, lay.dec, n);
     this.present = new Int32Array(b, lay.present, PRESENCE);
     this.lru = new LruRing(sets, ways, {
@@ -74,8 +78,10 @@ export class PackageCache {
       words: new Int32Array(b, lay.pendWords, RUN), first: new Int32Array(b, lay.pendFirst, RUN),
       dec: new Int32Array(b, lay.pendDec, RUN), addr: new Float64Array(b, lay.pendAddr, RUN),
       count: new Int32Array(b, lay.pendCount, RUN), counts: new Int32Array(b, lay.pendCounts, 2),
-    });
+    }, mem.gather, new Int32Array(b, lay.gathered, RUN * (LINE / 4)));
     this.streamLoop = mem.run;
+    this.moveLines = mem.move;
+    this.stage32 = new Int32Array(b, lay.stage, RUN * (LINE / 4));
     this.loopState = new Int32Array(b, lay.state, 8);
     this.loopAddr = new Float64Array(b, lay.state + 32, 1);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
