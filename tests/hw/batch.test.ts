@@ -55,12 +55,15 @@ function packageCache(m: Machine, pkg: number): PackageCache {
   return (m.caches as unknown as { caches: PackageCache[] }).caches[pkg];
 }
 
-t.test('a power-of-two cache has copyRun\'s stream loop in WebAssembly, over its own arrays', (t) => {
+t.test('a power-of-two cache has copyRun\'s stream loop in WebAssembly, over its own arrays',
+  { skip: typeof WebAssembly !== 'object' ? 'no WebAssembly here (node --jitless)' : false }, (t) => {
   const m = rig(true);
   const c = packageCache(m, 0);
   t.type(c.streamLoop, 'function');
   t.equal(c.tags.buffer, c.present.buffer, 'tags and presence counts share one memory');
   t.equal(c.tags.buffer, c.lru.order.buffer, 'and the LRU ring');
+  t.equal(c.tags.buffer, c.data.buffer, 'and the line data');
+  t.type(c.moveLines, 'function');
   t.not(c.streamLoop, packageCache(m, 1).streamLoop, 'an instance per package');
   t.equal(packageCache(rig(true, 48 * KiB), 0).streamLoop, null, '192 sets: none (copyRun takes line())');
   t.end();
