@@ -10,6 +10,7 @@ import { LINE } from './engine.js';
 import { LineCaches } from './linecache.js';
 import { INVALID, PackageCache, bucket } from './pkgcache.js';
 import { copyRuns } from './cacherun.js';
+import { ST } from './cachewasm.js';
 import { copyLine32, WordViews } from './words.js';
 
 const PAGE = 4096;
@@ -63,7 +64,8 @@ export class CacheSystem extends LineCaches {
    * - the page is decoded once, at its first miss (memory ranges are 4 KiB-aligned, so
    *   its lines share KeyID, range and hole-ness), and each slot keeps its decode for its
    *   write-back;
-   * - a pass over the lines does the lookups, victims and installs; the dirty victims'
+   * - a pass over the lines does the lookups, victims and installs (for a page no cache
+   *   holds a line of, in WebAssembly: cachewasm.ts, the same choices); the dirty victims'
    *   write-backs wait in `pending` and go to the queue in runs (a stream evicts an older
    *   page in order, one way of consecutive sets: adjacent data, adjacent addresses);
    * - then the fills, in address order, straight into the buffer, in runs from the stream
@@ -114,12 +116,12 @@ export class CacheSystem extends LineCaches {
       const st = c.loopState, stAddr = c.loopAddr;
       for (; k < n; k++) {
         if (run !== null) { // lines k.. there, up to one whose victim's decode is to be checked here
-          st[0] = rDec; st[1] = rN; st[2] = fills; st[3] = wbs; st[4] = installs; st[5] = vBucket; st[6] = vGone;
-          stAddr[0] = rAddr;
+          st[ST.rDec] = rDec; st[ST.rN] = rN; st[ST.fills] = fills; st[ST.wbs] = wbs; st[ST.installs] = installs;
+          st[ST.vBucket] = vBucket; st[ST.vGone] = vGone; stAddr[0] = rAddr;
           const i0 = installs;
           k = run(k, n, set0, line0, write ? 1 : 0, did, okDec, okOff);
-          rDec = st[0]; rN = st[1]; fills = st[2]; wbs = st[3]; installs = st[4]; vBucket = st[5]; vGone = st[6];
-          rAddr = stAddr[0];
+          rDec = st[ST.rDec]; rN = st[ST.rN]; fills = st[ST.fills]; wbs = st[ST.wbs]; installs = st[ST.installs];
+          vBucket = st[ST.vBucket]; vGone = st[ST.vGone]; rAddr = stAddr[0];
           misses += installs - i0;
           if (k === n) break;
         }
@@ -195,7 +197,7 @@ export class CacheSystem extends LineCaches {
       this.flushPending(c);
       for (let i = 0; fills > 0 && i < k;) {
         if (filled[i] === 0) { i++; continue; }
-        let j = i + 1;
+        let j = fills === k ? k : i + 1; // every line filled (a stream's read): one run
         while (j < k && filled[j] !== 0) j++;
         this.mem.fillRun(pkg, kd.keyid[did], daddr + i * LINE, dri, j - i, buf32, w + 16 * i);
         i = j;

@@ -30,13 +30,12 @@ export class PendingWriteBacks {
   private readonly counts: Int32Array;
 
   /**
-   * Over arrays of one capacity (pkgcache.ts places them in the cache's memory) and, with
-   * WebAssembly, the routine that gathers a run's lines into `gathered` (cachewasm.ts), so
-   * the queue takes each run as one copy.
+   * Over arrays of one capacity (pkgcache.ts places them in the cache's memory). A run's
+   * lines are gathered into `gathered` (a page's words), so the queue takes each run as
+   * one copy: by `gather` (cachewasm.ts) when there is WebAssembly, else word by word.
    */
   constructor(a: { words: Int32Array; first: Int32Array; dec: Int32Array; addr: Float64Array; count: Int32Array;
-    counts: Int32Array }, private readonly gather: GatherLines | null = null,
-    private readonly gathered: Int32Array = new Int32Array(0)) {
+    counts: Int32Array }, private readonly gathered: Int32Array, private readonly gather: GatherLines | null) {
     this.words = a.words; this.first = a.first; this.dec = a.dec; this.addr = a.addr; this.count = a.count;
     this.counts = a.counts;
   }
@@ -64,19 +63,16 @@ export class PendingWriteBacks {
     const n = this.counts[0];
     this.counts[0] = 0;
     this.counts[1] = 0;
-    const gather = this.gather;
+    const gather = this.gather, g32 = this.gathered, d32 = this.data32, words = this.words;
     for (let i = 0; i < n; i++) {
-      const v = this.dec[i];
-      if (gather !== null) {
-        gather(this.first[i], this.count[i]);
-        mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.gathered, IN_ORDER, 0);
-      } else mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], this.count[i], this.data32, this.words, this.first[i]);
+      const v = this.dec[i], first = this.first[i], m = this.count[i];
+      if (m === 1) { mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], 1, d32, words[first]); continue; }
+      if (gather !== null) gather(first, m);
+      else for (let k = 0; k < m; k++) copyLine32(d32, words[first + k], g32, k * (LINE / 4));
+      mem.queueRun(kd.keyid[v], this.addr[i], kd.ri[v], m, g32, 0);
     }
   }
 }
-
-/** The word offsets of a page's lines in order: a gathered run's lines, for MemorySystem.queueRun. */
-const IN_ORDER = Int32Array.from({ length: 4096 / LINE }, (_, i) => i * (LINE / 4));
 
 /**
  * Move lines 0..n-1 between buf32 (line k at word w + 16 k) and cache c's data (line k at

@@ -160,7 +160,7 @@ export class LineCaches {
     const mem = this.mem;
     if (mem.batched) {
       const kd = this.decodes, v = this.keptDecode(pkg, c, slot), ri = kd.ri[v];
-      if (ri >= 0) mem.queueLine(kd.keyid[v], c.tags[slot] * LINE - kd.off[v], ri, c.data32, c.dataLine(slot) * 16);
+      if (ri >= 0) mem.queueRun(kd.keyid[v], c.tags[slot] * LINE - kd.off[v], ri, 1, c.data32, c.dataLine(slot) * 16);
       else mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE); // a hole now: #MC as per line
     } else {
       mem.writeLine(pkg, c.tags[slot] * LINE, c.data, c.dataLine(slot) * LINE);

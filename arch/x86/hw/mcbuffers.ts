@@ -47,11 +47,9 @@ export class WriteQueue {
 
   /**
    * Queue `m` lines (m fits): consecutive addresses from `addr`, all in one 4 KiB page,
-   * each under `cipher` and in range `ri`, line i's plaintext at src32 word words[from + i]
-   * (lines adjacent in src32 move as one copy).
+   * each under `cipher` and in range `ri`, their plaintext at src32 words w.. (one copy).
    */
-  append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array,
-    words: Int32Array, from: number): void {
+  append(cipher: XtsCipher | null, addr: number, ri: number, m: number, src32: Int32Array, w: number): void {
     const i0 = this.n, d32 = this.data32;
     const r = this.runs - 1;
     if (r >= 0 && this.runCipher[r] === cipher && this.runRange[r] === ri &&
@@ -63,14 +61,8 @@ export class WriteQueue {
       this.runs = r + 2;
     }
     this.set.addRun(addr, m);
-    for (let i = 0; i < m;) {
-      const w = words[from + i];
-      let j = i + 1;
-      while (j < m && words[from + j] === w + (j - i) * (LINE / 4)) j++;
-      if (j - i >= 4) d32.set(src32.subarray(w, w + (j - i) * (LINE / 4)), (i0 + i) * (LINE / 4));
-      else for (let k = i; k < j; k++) copyLine32(src32, words[from + k], d32, (i0 + k) * (LINE / 4));
-      i = j;
-    }
+    if (m === 1) copyLine32(src32, w, d32, i0 * (LINE / 4)); // a view costs more than a line's 16 words
+    else d32.set(src32.subarray(w, w + m * (LINE / 4)), i0 * (LINE / 4));
     this.n += m;
     if (addr < this.lo) this.lo = addr;
     if (addr + (m - 1) * LINE > this.hi) this.hi = addr + (m - 1) * LINE;

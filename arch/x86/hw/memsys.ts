@@ -67,8 +67,6 @@ export class MemorySystem {
   private readonly scratch = new Uint8Array(LINE);
   private readonly scratchOut = new Uint8Array(LINE);
   private readonly scratch32 = new Int32Array(this.scratchOut.buffer);
-  /** queueLine's one word offset. */
-  private readonly oneLine = new Int32Array(1);
   private readonly queues: WriteQueue[];
   private readonly streams: StreamBuffer[];
   private readonly srcWords = new WordViews();
@@ -247,8 +245,8 @@ export class MemorySystem {
     if (ri < 0) throw new Fault(X86_TRAP_MC, 0, pa, 'no memory at this physical address');
     if (this.batched) {
       const at = src.byteOffset + srcOff;
-      if ((at & 3) === 0) this.queueLine(keyid, addr, ri, this.srcWords.of(src), at >>> 2);
-      else { this.scratchOut.set(src.subarray(srcOff, srcOff + LINE)); this.queueLine(keyid, addr, ri, this.scratch32, 0); }
+      if ((at & 3) === 0) this.queueRun(keyid, addr, ri, 1, this.srcWords.of(src), at >>> 2);
+      else { this.scratchOut.set(src.subarray(srcOff, srcOff + LINE)); this.queueRun(keyid, addr, ri, 1, this.scratch32, 0); }
       return;
     }
     const range = this.ranges[ri];
@@ -261,13 +259,12 @@ export class MemorySystem {
   /**
    * The batched write-back (writeLine's, and the caches' with the decode they kept): `n`
    * lines into their controller's write-combining queue, consecutive addresses from
-   * `addr` (KeyID-free, in range `ri`, all in one 4 KiB page) under `keyid`, line i's
-   * plaintext at src32 word words[from + i] (a victim's slot: the lines of a page evicted
-   * together need not be adjacent in the cache). Charged and counted line by line as the
-   * per-line model does; one cipher lookup and one clock charge per part that fits the
-   * queue.
+   * `addr` (KeyID-free, in range `ri`, all in one 4 KiB page) under `keyid`, their
+   * plaintext at src32 words w.. (a cache gathers a run's victims first: cacherun.ts).
+   * Charged and counted line by line as the per-line model does; one cipher lookup and
+   * one clock charge per part that fits the queue.
    */
-  queueRun(keyid: number, addr: number, ri: number, n: number, src32: Int32Array, words: Int32Array, from: number): void {
+  queueRun(keyid: number, addr: number, ri: number, n: number, src32: Int32Array, w: number): void {
     const node = this.ranges[ri].node;
     const cipher = this.cipherOf(node, keyid, addr);
     this.clock.tick(n * transferCycles(cipher !== null, false));
@@ -275,17 +272,11 @@ export class MemorySystem {
     const q = this.queues[node];
     for (let done = 0; done < n;) {
       const m = Math.min(n - done, QUEUE_LINES - q.n);
-      q.append(cipher, addr + done * LINE, ri, m, src32, words, from + done);
+      q.append(cipher, addr + done * LINE, ri, m, src32, w + done * (LINE / 4));
       this.pkgs[node].engine.countEncrypted(keyid, m);
       done += m;
       if (q.n === QUEUE_LINES) this.drain(node);
     }
-  }
-
-  /** queueRun of one line, its plaintext at src32 word `w`. */
-  queueLine(keyid: number, addr: number, ri: number, src32: Int32Array, w: number): void {
-    this.oneLine[0] = w;
-    this.queueRun(keyid, addr, ri, 1, src32, this.oneLine, 0);
   }
 
   /**

@@ -78,7 +78,7 @@ export class PackageCache {
       words: new Int32Array(b, lay.pendWords, RUN), first: new Int32Array(b, lay.pendFirst, RUN),
       dec: new Int32Array(b, lay.pendDec, RUN), addr: new Float64Array(b, lay.pendAddr, RUN),
       count: new Int32Array(b, lay.pendCount, RUN), counts: new Int32Array(b, lay.pendCounts, 2),
-    }, mem.gather, new Int32Array(b, lay.gathered, RUN * (LINE / 4)));
+    }, new Int32Array(b, lay.gathered, RUN * (LINE / 4)), mem.gather);
     this.streamLoop = mem.run;
     this.moveLines = mem.move;
     this.stage32 = new Int32Array(b, lay.stage, RUN * (LINE / 4));
