@@ -61,15 +61,12 @@ export const op = {
   /** f64.const, its IEEE 754 bits little-endian (§5.4.7). */
   f64: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
   store: (offset: number) => [0x36, ...memarg(2, offset)],
-  load64: (offset: number) => [0x29, ...memarg(3, offset)],
   store64: (offset: number) => [0x37, ...memarg(3, offset)],
   add: [0x6a],
   sub: [0x6b],
   eqz: [0x45],
-  eq: [0x46],
   ne: [0x47],
   geU: [0x4f],
-  gtU: [0x4b],
   neF64: [0x62],
   addF64: [0xa0],
   subF64: [0xa1],
@@ -77,7 +74,6 @@ export const op = {
   convertU32F64: [0xb8], // f64.convert_i32_u
   truncF64U64: [0xb1], // i64.trunc_f64_u (traps outside 0 .. 2^64)
   wrap64: [0xa7], // i32.wrap_i64: the low 32 bits
-  return: [0x0f],
   mul: [0x6c],
   and: [0x71],
   or: [0x72],
@@ -87,22 +83,24 @@ export const op = {
   ltU: [0x49],
   add64: [0x7c],
   or64: [0x84],
-  xor64: [0x85],
   shl64: [0x86],
-  shrU64: [0x88],
-  mul64: [0x7e],
   i64: (v: number) => [0x42, ...sleb(v)], // small constants only (|v| < 2^31)
   extendU: [0xad], // i64.extend_i32_u
   loop: [0x03, 0x40],
   end: [0x0b],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   br: (depth: number) => [0x0c, ...uleb(depth)],
-  // 128-bit SIMD (§5.4.8, prefix 0xfd; every opcode used here fits one LEB byte).
+  // 128-bit SIMD (§5.4.8, prefix 0xfd, then the opcode as unsigned LEB128).
   load128: (offset: number) => [0xfd, 0x00, ...memarg(4, offset)],
   store128: (offset: number) => [0xfd, 0x0b, ...memarg(4, offset)],
   xor128: [0xfd, 0x51],
-  splat64x2: [0xfd, 0x12], // i64x2.splat
-  replaceLane64x2: (lane: number) => [0xfd, 0x1e, lane], // i64x2.replace_lane
+  and128: [0xfd, 0x4e],
+  /** v128.const from 16 bytes. */
+  const128: (bytes: number[]) => [0xfd, 0x0c, ...bytes],
+  /** i8x16.shuffle of the two operands' 32 bytes by 16 lane indices. */
+  shuffle8x16: (lanes: number[]) => [0xfd, 0x0d, ...lanes],
+  shl64x2: [0xfd, 0xcb, 0x01], // i64x2.shl (count: an i32 operand)
+  shrS64x2: [0xfd, 0xcc, 0x01], // i64x2.shr_s
 };
 
 /** block ... end (no result): `br` to it leaves the block. */

@@ -149,31 +149,33 @@ function tweakRunFunc(): WasmFunc {
 }
 
 /**
- * pageIn(n): for the first n lines, TW[4i+j] = TOUT[i] * alpha^j and PA ^= TW. The
- * multiplication by alpha runs on the tweak as two i64 halves; each block's tweak goes to
- * TW and into PA as one 128-bit value.
+ * pageIn(n): for the first n lines, TW[4i+j] = TOUT[i] * alpha^j and PA ^= TW, 128 bits at
+ * a time. The multiplication by alpha runs on the tweak as one v128 of two i64 lanes
+ * (lo, hi), a few per cent faster on a batch than as two i64 locals:
+ *   m = swap(t >>s 63) & (0x87, 1)   the bit carried out of hi (as 0x87) and out of lo (as 1)
+ *   t = (t << 1) ^ m                 (IEEE 1619 §5.2: shift left, fold the carry back)
+ * Recomputing the tweaks in pageOut instead of storing TW measured 4-5% slower.
  */
 function pageInFunc(): WasmFunc {
-  const [n, i, k, lo, hi, c, t] = [0, 1, 2, 3, 4, 5, 6];
+  const [n, i, k, t, m] = [0, 1, 2, 3, 4];
+  const fold = [0x87, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+  const swap = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   const code = [...op.i32(0), ...op.set(i), ...op.i32(0), ...op.set(k), ...op.loop,
-    ...op.get(i), ...op.load64(MEM.TOUT), ...op.set(lo), ...op.get(i), ...op.load64(MEM.TOUT + 8), ...op.set(hi)];
-  for (let jj = 0; jj < 4; jj++) {
-    const o = 16 * jj;
-    code.push(...op.get(k), ...op.get(lo), ...op.splat64x2, ...op.get(hi), ...op.replaceLane64x2(1), ...op.tee(t),
-      ...op.store128(MEM.TW + o));
+    ...op.get(i), ...op.load128(MEM.TOUT), ...op.set(t)];
+  for (let j = 0; j < 4; j++) {
+    const o = 16 * j;
+    code.push(...op.get(k), ...op.get(t), ...op.store128(MEM.TW + o));
     code.push(...op.get(k), ...op.get(k), ...op.load128(MEM.PA + o), ...op.get(t), ...op.xor128, ...op.store128(MEM.PA + o));
-    if (jj < 3) {
-      // T *= alpha on (hi:lo): c = the bit shifted out of hi, folded back as c * 0x87.
-      code.push(...op.get(hi), ...op.i64(63), ...op.shrU64, ...op.set(c));
-      code.push(...op.get(hi), ...op.i64(1), ...op.shl64, ...op.get(lo), ...op.i64(63), ...op.shrU64, ...op.or64, ...op.set(hi));
-      code.push(...op.get(lo), ...op.i64(1), ...op.shl64, ...op.get(c), ...op.i64(0x87), ...op.mul64, ...op.xor64,
-        ...op.set(lo));
+    if (j < 3) {
+      code.push(...op.get(t), ...op.i32(63), ...op.shrS64x2, ...op.tee(m), ...op.get(m), ...op.shuffle8x16(swap),
+        ...op.const128(fold), ...op.and128, ...op.set(m));
+      code.push(...op.get(t), ...op.i32(1), ...op.shl64x2, ...op.get(m), ...op.xor128, ...op.set(t));
     }
   }
   code.push(...op.get(k), ...op.i32(64), ...op.add, ...op.set(k));
   code.push(...op.get(i), ...op.i32(16), ...op.add, ...op.tee(i), ...op.get(n), ...op.i32(4), ...op.shl, ...op.ltU,
     ...op.brIf(0), ...op.end);
-  return { name: 'pageIn', params: [I32], locals: [I32, I32, I64, I64, I64, V128], body: code };
+  return { name: 'pageIn', params: [I32], locals: [I32, I32, V128, V128], body: code };
 }
 
 /** pageOut(n): PA ^= TW over the first n lines, 128 bits at a time. */
@@ -213,8 +215,8 @@ export function newXtsModule(nr: number): XtsWasmExports | null {
   if (!wasmAvailable) return null;
   let m = modules.get(nr);
   if (m === undefined) {
-    m = new WebAssembly.Module(assemble([lineFunc(false, nr), lineFunc(true, nr), tweakRunFunc(), pageInFunc(),
-      pageOutFunc()], MEM_PAGES));
+    m = new WebAssembly.Module(assemble([lineFunc(false, nr), lineFunc(true, nr), tweakRunFunc(), pageInFunc(), pageOutFunc()],
+      MEM_PAGES));
     modules.set(nr, m);
   }
   tables ??= tableBytes();
