@@ -47,7 +47,7 @@ export interface CacheLayout {
   readonly bytes: number;
 }
 
-export function cacheLayout(sets: number, ways: number): CacheLayout {
+function cacheLayout(sets: number, ways: number): CacheLayout {
   const n = sets * ways;
   let at = 0;
   const take = (bytes: number): number => { const a = at; at += bytes; at = Math.ceil(at / 8) * 8; return a; };
@@ -82,6 +82,7 @@ export type GatherLines = (from: number, m: number) => void;
 
 export interface CacheMemory {
   readonly buffer: ArrayBuffer;
+  readonly layout: CacheLayout;
   /** The routines over it, or null (no WebAssembly, or a geometry cache.ts does not defer in). */
   readonly run: StreamLoop | null;
   readonly move: MoveLines | null;
@@ -95,7 +96,7 @@ export function cacheMemory(sets: number, ways: number): CacheMemory {
   const lay = cacheLayout(sets, ways);
   const pages = Math.ceil(lay.bytes / 65536);
   if (typeof WebAssembly !== 'object' || (sets & (sets - 1)) !== 0) {
-    return { buffer: new ArrayBuffer(lay.bytes), run: null, move: null, gather: null };
+    return { buffer: new ArrayBuffer(lay.bytes), layout: lay, run: null, move: null, gather: null };
   }
   const key = `${sets}x${ways}`;
   let m = modules.get(key);
@@ -105,7 +106,7 @@ export function cacheMemory(sets: number, ways: number): CacheMemory {
   }
   const e = new WebAssembly.Instance(m, {}).exports as unknown as
     { memory: WebAssembly.Memory; run: StreamLoop; move: MoveLines; gather: GatherLines };
-  return { buffer: e.memory.buffer, run: e.run, move: e.move, gather: e.gather };
+  return { buffer: e.memory.buffer, layout: lay, run: e.run, move: e.move, gather: e.gather };
 }
 
 /** Copy 64 bytes from [src + from] to [dst + to] (src, dst: locals holding byte offsets), as four 128-bit moves. */

@@ -9,7 +9,7 @@
  * so the lines of one page that land in one way sit together in `data` and a block move
  * copies them as one run.
  */
-import { cacheLayout, cacheMemory, PRESENCE, type MoveLines, type StreamLoop } from './cachewasm.js';
+import { cacheMemory, PRESENCE, type MoveLines, type StreamLoop } from './cachewasm.js';
 import { PendingWriteBacks } from './cacherun.js';
 import { LINE } from './engine.js';
 import { LruRing } from './lru.js';
@@ -44,13 +44,16 @@ export class PackageCache {
   readonly runSlots: Int32Array;
   readonly runFilled: Uint8Array;
   readonly pending: PendingWriteBacks;
-  /** copyRun's stream loop in WebAssembly over these arrays (cachewasm.ts), and its state words; null without WebAssembly. */
+  /**
+   * copyRun's stream loop in WebAssembly over these arrays (cachewasm.ts), and the state
+   * handed to it and back (cachewasm.ts ST; rAddr apart, a float); null without WebAssembly.
+   */
   readonly streamLoop: StreamLoop | null;
   readonly loopState: Int32Array;
+  readonly loopAddr: Float64Array;
   /** copyRun's moves between a caller's buffer and the data, in WebAssembly through a stage of a page (cacherun.ts copyRuns). */
   readonly moveLines: MoveLines | null;
   readonly stage32: Int32Array;
-  readonly loopAddr: Float64Array;
 
   /** sets - 1 when sets is a power of two (the usual geometry), else -1. */
   private readonly setMask: number;
@@ -61,7 +64,7 @@ export class PackageCache {
 
   constructor(readonly sets: number, readonly ways: number) {
     // The per-slot state and the line data in one memory (cachewasm.ts has the layout).
-    const n = sets * ways, lay = cacheLayout(sets, ways), mem = cacheMemory(sets, ways), b = mem.buffer;
+    const n = sets * ways, mem = cacheMemory(sets, ways), lay = mem.layout, b = mem.buffer;
     this.tags = new Float64Array(b, lay.tags, n).fill(INVALID);
     this.dirty = new Uint8Array(b, lay.dirty, n);
     this.data = new Uint8Array(b, lay.data, n * LINE);
