@@ -28,7 +28,7 @@
  * State (i32 words from `state`): rDec, rN, fills, wbs, installs, vBucket, vGone, then
  * rAddr as f64 at state + 32: copyRun's locals of the same names, handed over and back.
  */
-import { assemble, block, F64, I32, loop, op, when, type WasmFunc } from './wasm-asm.js';
+import { assemble, countUp, F64, I32, op, when, type WasmFunc } from './wasm-asm.js';
 
 /** The presence filter's buckets (pkgcache.ts), a power of two. */
 export const PRESENCE = 16384;
@@ -119,30 +119,22 @@ function copyLine(dst: number, to: number, src: number, from: number): number[] 
 function moveFunc(L: CacheLayout): WasmFunc {
   const [n, write, k, a, b] = [0, 1, 2, 3, 4];
   const g = op.get, s = op.set, c = op.i32;
-  const body = [
-    ...block(loop(
-      [...g(k), ...g(n), ...op.geU, ...op.brIf(1)],
-      [...g(k), ...c(6), ...op.shl, ...s(a), ...g(k), ...c(2), ...op.shl, ...op.load(L.slots), ...c(6), ...op.shl, ...s(b)],
-      when([...g(write), ...g(k), ...op.load8U(L.filled), ...op.or], [copyLine(b, L.data, a, L.stage)],
-        [copyLine(a, L.stage, b, L.data)]),
-      [...g(k), ...c(1), ...op.add, ...s(k)], op.br(0),
-    )),
-  ];
+  const body = countUp(k, n,
+    [...g(k), ...c(6), ...op.shl, ...s(a), ...g(k), ...c(2), ...op.shl, ...op.load(L.slots), ...c(6), ...op.shl, ...s(b)],
+    when([...g(write), ...g(k), ...op.load8U(L.filled), ...op.or], [copyLine(b, L.data, a, L.stage)],
+      [copyLine(a, L.stage, b, L.data)]),
+  );
   return { name: 'move', params: [I32, I32], locals: [I32, I32, I32], body };
 }
 
 function gatherFunc(L: CacheLayout): WasmFunc {
   const [from, m, i, a, b] = [0, 1, 2, 3, 4];
   const g = op.get, s = op.set, c = op.i32;
-  const body = [
-    ...block(loop(
-      [...g(i), ...g(m), ...op.geU, ...op.brIf(1)],
-      [...g(i), ...c(6), ...op.shl, ...s(a), ...g(from), ...g(i), ...op.add, ...c(2), ...op.shl, ...op.load(L.pendWords),
-        ...c(2), ...op.shl, ...s(b)],
-      copyLine(a, L.gathered, b, L.data),
-      [...g(i), ...c(1), ...op.add, ...s(i)], op.br(0),
-    )),
-  ];
+  const body = countUp(i, m,
+    [...g(i), ...c(6), ...op.shl, ...s(a), ...g(from), ...g(i), ...op.add, ...c(2), ...op.shl, ...op.load(L.pendWords),
+      ...c(2), ...op.shl, ...s(b)],
+    copyLine(a, L.gathered, b, L.data),
+  );
   return { name: 'gather', params: [I32, I32], locals: [I32, I32, I32], body };
 }
 
@@ -184,8 +176,7 @@ function streamLoopFunc(sets: number, ways: number, L: CacheLayout): WasmFunc {
     ...c(0), ...op.load(stI(ST.installs)), ...s(installs), ...c(0), ...op.load(stI(ST.vBucket)), ...s(vBucket),
     ...c(0), ...op.load(stI(ST.vGone)), ...s(vGone), ...c(0), ...op.loadF64(L.state + 32), ...s(rAddr),
     ...c(0), ...op.load(L.pendCounts), ...s(pRuns), ...c(0), ...op.load(L.pendCounts + 4), ...s(pLines),
-    ...block(loop(
-      [...g(k), ...g(n), ...op.geU, ...op.brIf(1)],
+    ...countUp(k, n,
       [...g(set0), ...g(k), ...op.add, ...c(sets - 1), ...op.and, ...s(set), ...g(set), ...c(ways), ...op.mul, ...s(base)],
       [...g(set), ...op.load8U(L.head), ...s(h)],
       [...g(base), ...g(h), ...op.add, ...op.load8U(L.order), ...s(way), ...g(base), ...g(way), ...op.add, ...s(slot)],
@@ -213,8 +204,7 @@ function streamLoopFunc(sets: number, ways: number, L: CacheLayout): WasmFunc {
       [...g(slot), ...g(write), ...op.store8(L.dirty), ...x4(slot), ...g(did), ...op.store(L.dec)],
       [...g(k), ...g(write), ...op.eqz, ...op.store8(L.filled), ...g(fills), ...g(write), ...op.eqz, ...op.add, ...s(fills)],
       [...x4(k), ...dataLine, ...op.store(L.slots)],
-      inc(k), op.br(0),
-    )),
+    ),
     // State back.
     ...c(0), ...g(rDec), ...op.store(stI(ST.rDec)), ...c(0), ...g(rN), ...op.store(stI(ST.rN)),
     ...c(0), ...g(fills), ...op.store(stI(ST.fills)), ...c(0), ...g(wbs), ...op.store(stI(ST.wbs)),

@@ -107,6 +107,13 @@ export const op = {
 export const block = (...body: number[][]): number[] => [0x02, 0x40, ...body.flat(), ...op.end];
 /** loop ... end (no result): `br` to it starts the body again. */
 export const loop = (...body: number[][]): number[] => [0x03, 0x40, ...body.flat(), ...op.end];
+/**
+ * while (i < n) { body; i++ } over i32 locals i and n (unsigned), as block(loop(...)):
+ * in the body, a `br` of depth 1 (plus the ifs around it) leaves the loop.
+ */
+export const countUp = (i: number, n: number, ...body: number[][]): number[] => block(loop(
+  [...op.get(i), ...op.get(n), ...op.geU, ...op.brIf(1)], ...body,
+  [...op.get(i), ...op.i32(1), ...op.add, ...op.set(i), ...op.br(0)]));
 /** if (cond) then [else otherwise] end, no result; cond is an i32 expression. */
 export const when = (cond: number[], then: number[][], otherwise?: number[][]): number[] =>
   [...cond, 0x04, 0x40, ...then.flat(), ...(otherwise ? [0x05, ...otherwise.flat()] : []), ...op.end];
