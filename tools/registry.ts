@@ -21,7 +21,7 @@
 import { parseShell } from './sh/parse.js';
 import { Runner, frameOf, type ShellState } from './sh/interp.js';
 import { FunctionReturn, LoopControl, ShellAbort, ShellExit, isStackOverflow } from './sh/control.js';
-import { RUNNER_BUILTINS } from './sh/builtins.js';
+import { RUNNER_BUILTINS, SPECIAL_BUILTINS } from './sh/builtins.js';
 import { WriteError, hostFiles, type ShellFiles } from './lib/files.js';
 import type { List } from './sh/ast.js';
 import type { ShellInput, ShellIo } from './lib/io.js';
@@ -61,6 +61,8 @@ export interface ShellApi<C> {
   readonly builtins: readonly BuiltinInfo[];
   /** The functions defined in the shell, sorted. */
   functionNames(): string[];
+  /** Forget function NAME (`unset -f`); nothing if there is none. */
+  unsetFunction(name: string): void;
 }
 
 /** What help says of one of the runner's built-ins (tools/sh/builtins.ts). */
@@ -165,6 +167,7 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   pid(): number { return this.pidOf(); }
   get builtins(): readonly BuiltinInfo[] { return BUILTINS; }
   functionNames(): string[] { return this.runner.functionNames(); }
+  unsetFunction(name: string): void { this.runner.unsetFunction(name); }
 
   /** Every command name a line may start with: the registry's, the runner's built-ins, the functions defined (Tab completion). */
   commandNames(): string[] {
@@ -260,6 +263,8 @@ export class Shell<C> implements ShellApi<C>, ShellState {
     if (e instanceof UsageError) {
       if (e.message) io.err(`${cmd.name}: ${e.message}\n`);
       io.err(`usage: ${cmd.usage}\n`);
+      // A special built-in's error stops what the shell runs (XCU 2.8.1; tools/sh/builtins.ts).
+      if (SPECIAL_BUILTINS.has(cmd.name)) throw new ShellAbort(STATUS_USAGE);
       return STATUS_USAGE;
     }
     if (e instanceof CommandError) {

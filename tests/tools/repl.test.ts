@@ -55,7 +55,7 @@ t.test('Tab completes a command name', async (t) => {
 });
 
 t.test('Tab completes a function defined at the prompt, and the runner\'s built-ins', async (t) => {
-  const r = await session('greet_all() { echo "hi $1"; }\rgreet_\t you\rshif\t; echo done\r', path.join(dir, 'h5'));
+  const r = await session('greet_all() { echo "hi $1"; }\rgreet_\t you\rshif\t 0; echo done\r', path.join(dir, 'h5'));
   t.equal(r.out, 'hi you\ndone\n');
 });
 

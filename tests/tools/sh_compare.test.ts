@@ -149,6 +149,14 @@ const LINES = [
   `f() { local x=1; f2; }; f2() { local x=2; echo $x; }; x=0; f; echo $x; f() { local x=in; x=$(echo "$x"); echo $x; }; f`,
   `echo a; local x=1`,
   `f() { local 1x; }; f`,
+  // errors (XCU 2.8.1): a special built-in's or an expansion's stops the script; in a subshell, the subshell
+  `set -- a; (shift 2); echo $?; shift 2; echo no`,
+  `f() { return x; }; (f); echo $?; f; echo no`,
+  `(echo \${u?}); echo $?; x=$(shift 3); echo "$? [$x]"; echo \${u?}; echo no`,
+  `for i in 1; do (break 0); echo $?; done; exit abc; echo no`,
+  `(unset 1x); echo $?; (. ./nonexistent.sh); echo $?; (eval 'if'); echo $?; : \${u:?}; echo no`,
+  `f() { shift 4; echo no; }; g() { f; echo no; }; (g); echo $?; x=$((1/0)); echo no`,
+  `f() { echo f; }; f; unset -f f nothing; f 2>/dev/null; echo $?; x=1; f=2; unset -v x; echo "[\${x-unset}] $f"; unset f; echo "[\${f-unset}]"`,
 ];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mktme-sh-compare-'));

@@ -53,16 +53,16 @@ t.test('lookup: special built-ins, then functions, then commands (XCU 2.9.1.1)',
 t.test('return, shift, set', async (t) => {
   const { run } = shell();
   let r = run('f() { return 300; }; f; echo $?');
-  t.equal(r.out, '2\n');
-  t.equal(r.err, 'return: Illegal number: 300\n');
-  r = run('f() { return x; echo no; }; f; echo $?');
-  t.equal(r.out, '2\n', 'a bad number still returns');
+  t.same([r.out, r.err, r.status], ['', 'return: Illegal number: 300\n', 2],
+    'a special built-in\'s error stops the script, status 2 (XCU 2.8.1)');
+  r = run('f() { return x; echo no; }; (f); echo $?');
+  t.equal(r.out, '2\n', 'in a subshell it stops the subshell only');
   r = run('echo a; return 4; echo b');
   t.same([r.out, r.status], ['a\n', 4], 'outside a function it stops the script, as dash does');
-  r = run('set -- a b; shift 3; echo "$? $#"; shift x; echo "$? $#"; shift 1 2; echo "$? $#"');
-  t.equal(r.out, '2 2\n2 2\n2 2\n', 'errors: status 2, nothing shifted');
-  t.equal(r.err, "shift: can't shift that many\nshift: Illegal number: x\nshift: too many arguments\n");
-  r = run('set -e; echo $?; set -fx; echo $?');
+  r = run('set -- a b; (shift 3); echo "$? $#"; (shift x); echo "$? $#"; (shift 1 2); echo "$? $#"; shift 3; echo no');
+  t.same([r.out, r.status], ['2 2\n2 2\n2 2\n', 2], 'errors: status 2, nothing shifted, and the script stops');
+  t.equal(r.err, "shift: can't shift that many\nshift: Illegal number: x\nshift: too many arguments\nshift: can't shift that many\n");
+  r = run('(set -e; echo no); echo $?; (set -fx); echo $?');
   t.equal(r.out, '2\n2\n');
   t.equal(r.err, 'set: -e: unsupported option (only -f, +f and -- are)\nset: -x: unsupported option (only -f, +f and -- are)\n');
   r = run('set -- a; set -f; echo $#; set +f -- b c; echo $# $1; set x; echo $1; set --; echo $#');

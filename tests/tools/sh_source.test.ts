@@ -70,13 +70,17 @@ t.test('. FILE: runs in the current shell', async (t) => {
 t.test('. FILE: errors', async (t) => {
   const { run, sh } = shell({ 'bad.sh': 'y=ran\nif then\n' });
   let r = run('x=1; . ./nope; echo "$? $x"');
-  t.same([r.out, r.err], ['2 1\n', '.: cannot open ./nope: No such file or directory\n'], "dash's message; the script goes on");
-  r = run('.; echo $?');
-  t.same([r.out, r.err], ['2\n', '.: usage: . FILE [ARG...]\n']);
-  r = run('. bad.sh; echo "$? [${y-unset}]"');
+  t.same([r.out, r.err, r.status], ['', '.: cannot open ./nope: No such file or directory\n', 2],
+    "dash's message; a special built-in's error stops the script (XCU 2.8.1)");
+  t.equal(sh.lastStatus, 2);
+  r = run('(.); echo $?');
+  t.same([r.out, r.err], ['2\n', '.: usage: . FILE [ARG...]\n'], 'in a subshell: the subshell stops');
+  r = run('(. bad.sh); echo "$? [${y-unset}]"');
   t.same([r.out, r.err], ['2 [unset]\n', "sh: bad.sh: line 2: syntax error near unexpected token 'then'\n"],
     'a syntax error: the line in FILE, nothing of it runs');
-  t.equal(sh.lastStatus, 0);
+  r = run("(eval 'if then'); echo $?; eval 'if then'; echo no");
+  t.same([r.out, r.status], ['2\n', 2], 'eval: the same');
+  t.equal(sh.lastStatus, 2);
 });
 
 t.test('. FILE: a file that dots itself stops, never a host stack overflow', async (t) => {
@@ -110,8 +114,9 @@ t.test('eval', async (t) => {
   const { run } = shell();
   let r = run('eval \'echo "$1"\' one; set -- a b; eval echo \'"$#"\' "\\$2"; eval; echo $?');
   t.equal(r.out, ' one\n2 b\n0\n', 'ARGs joined by spaces, expanded again');
-  r = run('eval "if"; echo $?; eval "echo a; fi"; echo $?');
-  t.same([r.out, r.err], ['2\n2\n', "sh: eval: line 1: unexpected end of file (expecting a command after 'if')\nsh: eval: line 1: syntax error near unexpected token 'fi'\n"]);
+  r = run('(eval "if"); echo $?; (eval "echo a; fi"); echo $?');
+  t.same([r.out, r.err], ['2\n2\n', "sh: eval: line 1: unexpected end of file (expecting a command after 'if')\nsh: eval: line 1: syntax error near unexpected token 'fi'\n"],
+    'a syntax error: nothing of it runs, and (XCU 2.8.1) the subshell stops');
   r = run('x=\'eval "$x"\'; eval "$x"; echo never');
   t.match(r.err, RUNAWAY, 'an eval of itself stops');
   t.equal(RUNAWAY.exec(r.err)?.[1], 'eval');
@@ -139,13 +144,14 @@ t.test('local: restored when the function ends, however it ends', async (t) => {
 
 t.test('local: errors change nothing', async (t) => {
   const { run } = shell({ 'loc.sh': 'local x=dotted\n' });
-  let r = run('x=1; local x=2; echo "$? $x"');
-  t.same([r.out, r.err], ['2 1\n', 'local: not in a function\n'], "outside a function: dash's message, status 2");
-  r = run('. loc.sh; echo "$? $x"');
+  let r = run('x=1; (local x=2); echo "$? $x"; local x=2; echo no');
+  t.same([r.out, r.err, r.status], ['2 1\n', 'local: not in a function\nlocal: not in a function\n', 2],
+    "outside a function: dash's message, status 2, and the script stops");
+  r = run('x=1; (. loc.sh); echo "$? $x"');
   t.same([r.out, r.err], ['2 1\n', 'local: not in a function\n'], 'a dot script at the top is not a function');
-  r = run('y=out; f() { local y=in 1z; echo "$? $y"; }; f; echo $y');
-  t.same([r.out, r.err], ['2 out\nout\n', 'local: 1z: bad variable name\n']);
-  r = run('f() { local a-b=1 -=x; echo $?; }; f');
+  r = run('y=out; f() { local y=in 1z; echo "$? $y"; }; (f); echo "$? $y"');
+  t.same([r.out, r.err], ['2 out\n', 'local: 1z: bad variable name\n']);
+  r = run('f() { local a-b=1 -=x; echo $?; }; (f); echo $?');
   t.same([r.out, r.err], ['2\n', 'local: a-b: bad variable name\n']);
 });
 
@@ -158,7 +164,7 @@ t.test('help lists the runner\'s built-ins and the functions', async (t) => {
   for (const b of ['.', 'eval', 'local', 'return', 'set', 'shift']) t.ok(names.includes(b), b);
   t.match(r.out, /\n {2}eval {2,}run the ARGs, joined by spaces, as commands in this shell\n/);
   t.same(new Set(lines.slice(1).map((l) => l.search(/(?<=\S {2,})\S/))).size, 1, 'summaries in one column');
-  t.notMatch(r.out, /functions/, 'no functions, no line for them');
+  t.notMatch(r.out, /functions defined/, 'no functions, no line for them');
   r = run('help .; help local');
   t.equal(r.out, "usage: . FILE [ARG...]\nrun a host FILE's commands in this shell (ARGs as $1...)\n" +
     "usage: local [NAME[=VALUE]|-]...\nmake variables the function's own until it returns\n");

@@ -18,11 +18,12 @@
  *   `set -f` (tools/sh/locals.ts). After `local`, a NAME=VALUE word is expanded as an
  *   assignment is (no field splitting, no pathname expansion), as in dash 0.5.12.
  *
- * An error is reported and gives status 2, but does not end the shell (XCU 2.8.1 says a
- * non-interactive shell exits; this shell's other special built-ins do not either).
+ * An error is reported and stops what the shell is running with status 2, as XCU 2.8.1
+ * has a special built-in's error do: a script ends (a subshell only itself), a line typed
+ * at the prompt is abandoned and the prompt comes back (ShellAbort).
  */
 import type { Word } from './ast.js';
-import { FunctionReturn } from './control.js';
+import { FunctionReturn, ShellAbort } from './control.js';
 import { expandFields, expandString, type ExpandEnv } from './expand.js';
 import type { Frame } from './frame.js';
 import { dot, evalBuiltin, type SourceScope } from './source.js';
@@ -52,6 +53,15 @@ export interface RunnerBuiltin {
 
 const STATUS_USAGE = 2;
 
+/**
+ * A special built-in's error (XCU 2.8.1): the message, then what the shell runs stops
+ * with status 2 (ShellAbort): the script, or the line at the prompt.
+ */
+function fail(io: { err: { write(s: string): void } }, message: string): never {
+  io.err.write(message);
+  throw new ShellAbort(STATUS_USAGE);
+}
+
 /** A number as the built-ins take it: decimal digits only. */
 function number(s: string): number | null {
   return /^[0-9]+$/.test(s) ? Number(s) : null;
@@ -75,8 +85,7 @@ const set: Builtin = (args, io, scope) => {
     if (!/^[-+]/.test(a)) break;
     for (const c of a.slice(1)) {
       if (c !== 'f') {
-        io.err.write(`set: ${a[0]}${c}: unsupported option (only -f, +f and -- are)\n`);
-        return STATUS_USAGE;
+        fail(io, `set: ${a[0]}${c}: unsupported option (only -f, +f and -- are)\n`);
       }
     }
     noglob = a[0] === '-';
@@ -88,34 +97,21 @@ const set: Builtin = (args, io, scope) => {
 };
 
 const shift: Builtin = (args, io, scope) => {
-  if (args.length > 1) {
-    io.err.write('shift: too many arguments\n');
-    return STATUS_USAGE;
-  }
+  if (args.length > 1) fail(io, 'shift: too many arguments\n');
   const n = args.length ? number(args[0]) : 1;
-  if (n === null) {
-    io.err.write(`shift: Illegal number: ${args[0]}\n`);
-    return STATUS_USAGE;
-  }
-  if (n > scope.params.length) {
-    io.err.write("shift: can't shift that many\n");
-    return STATUS_USAGE;
-  }
+  if (n === null) fail(io, `shift: Illegal number: ${args[0]}\n`);
+  if (n > scope.params.length) fail(io, "shift: can't shift that many\n");
   scope.params = scope.params.slice(n);
   return 0;
 };
 
 const ret: Builtin = (args, io, scope) => {
+  if (args.length > 1) fail(io, 'return: too many arguments\n');
   let status = scope.lastStatus;
-  if (args.length > 1) {
-    io.err.write('return: too many arguments\n');
-    status = STATUS_USAGE;
-  } else if (args.length === 1) {
+  if (args.length === 1) {
     const n = number(args[0]);
-    if (n === null || n > 255) {
-      io.err.write(`return: Illegal number: ${args[0]}\n`);
-      status = STATUS_USAGE;
-    } else status = n;
+    if (n === null || n > 255) fail(io, `return: Illegal number: ${args[0]}\n`);
+    status = n;
   }
   throw new FunctionReturn(status);
 };
@@ -123,20 +119,14 @@ const ret: Builtin = (args, io, scope) => {
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const local: Builtin = (args, io, scope) => {
-  if (!scope.inFunction) {
-    io.err.write('local: not in a function\n');
-    return STATUS_USAGE;
-  }
+  if (!scope.inFunction) fail(io, 'local: not in a function\n');
   const decls = args.map((a) => {
     const eq = a.indexOf('=');
     return eq < 0 ? { name: a, value: undefined } : { name: a.slice(0, eq), value: a.slice(eq + 1) };
   });
   // All checked first: a bad name changes nothing.
   const bad = decls.find((d) => !NAME_RE.test(d.name) && !(d.name === '-' && d.value === undefined));
-  if (bad) {
-    io.err.write(`local: ${bad.name}: bad variable name\n`);
-    return STATUS_USAGE;
-  }
+  if (bad) fail(io, `local: ${bad.name}: bad variable name\n`);
   for (const d of decls) scope.declareLocal(d.name, d.value);
   return 0;
 };

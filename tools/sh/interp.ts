@@ -69,6 +69,7 @@ export class Runner implements Scope {
 
   /** The functions defined, sorted. */
   functionNames(): string[] { return [...this.functions.keys()].sort(); }
+  unsetFunction(name: string): void { this.functions.delete(name); }
 
   get vars(): ReadonlyMap<string, string> { return this.st.vars; }
   get lastStatus(): number { return this.st.lastStatus; }
@@ -293,10 +294,12 @@ export class Runner implements Scope {
     });
   }
 
-  private expansionFailed(e: unknown, f: Frame): number {
+  /** An expansion error (XCU 2.8.1): the message, and what the shell runs stops (the script, or the line at the prompt). */
+  private expansionFailed(e: unknown, f: Frame): never {
     if (!(e instanceof ExpansionError)) throw e;
     f.err.write(`sh: ${e.message}\n`);
-    return (this.st.lastStatus = STATUS_EXPANSION_FAILED);
+    this.st.lastStatus = STATUS_EXPANSION_FAILED;
+    throw new ShellAbort(STATUS_EXPANSION_FAILED);
   }
 
   /** Apply redirections to a copy of `f`, run `fn` with it, close what was opened. */

@@ -14,12 +14,14 @@
  * - `eval [ARG...]`: the ARGs joined by single spaces are parsed and run in the current
  *   environment; the status is the last command's, 0 for none; a syntax error: the
  *   parser's message, status 2.
+ * Their errors (no FILE, one that cannot be read, a syntax error) are a special
+ * built-in's: what the shell runs stops, status 2 (XCU 2.8.1; builtins.ts).
  *
  * Both nest, with function calls, at most as deep as tools/sh/interp.ts allows (a file
  * that dots itself, an `eval` of itself, stop there with a message, status 2).
  */
 import type { List } from './ast.js';
-import { FunctionReturn } from './control.js';
+import { FunctionReturn, ShellAbort } from './control.js';
 import type { Frame } from './frame.js';
 import { parseShell } from './parse.js';
 import { FileError, type ShellFiles } from '../lib/files.js';
@@ -37,30 +39,29 @@ export interface SourceScope {
 
 const STATUS_ERROR = 2;
 
+/** A special built-in's error (XCU 2.8.1): the message, then what the shell runs stops (builtins.ts). */
+function fail(f: Frame, message: string): never {
+  f.err.write(message);
+  throw new ShellAbort(STATUS_ERROR);
+}
+
 /** Parse `text` and run it with `run`; `name` is the source in messages. */
 function source(scope: SourceScope, text: string, name: string, f: Frame, run: (list: List) => number): number {
   const parsed = parseShell(text);
-  if (!parsed.ok) {
-    f.err.write(`sh: ${name}: line ${parsed.line}: ${parsed.error}\n`);
-    return STATUS_ERROR;
-  }
+  if (!parsed.ok) fail(f, `sh: ${name}: line ${parsed.line}: ${parsed.error}\n`);
   if (parsed.value.length === 0) return 0;
   return scope.nest(name, f, () => run(parsed.value));
 }
 
 export function dot(args: string[], f: Frame, scope: SourceScope): number {
-  if (args.length === 0) {
-    f.err.write('.: usage: . FILE [ARG...]\n');
-    return STATUS_ERROR;
-  }
+  if (args.length === 0) fail(f, '.: usage: . FILE [ARG...]\n');
   const [file, ...params] = args;
   let text: string;
   try {
     text = fromUtf8(scope.files.read(file));
   } catch (e) {
     if (!(e instanceof FileError)) throw e;
-    f.err.write(`.: cannot open ${file}: ${e.message}\n`);
-    return STATUS_ERROR;
+    fail(f, `.: cannot open ${file}: ${e.message}\n`);
   }
   return source(scope, text, file, f, (list) => {
     const saved = scope.params;
