@@ -35,6 +35,12 @@ t.test('R1: exit statuses 4 (cannot read/set) and 127 (open failed)', async (t) 
 t.test('R3: -r, -V and long options', async (t) => {
   t.same(res(await sh('rdmsr -r -c 0x982')), ['{0x03,0x00,0x00,0x00,0x06,0x00,0x05,0x00}\n', '', 0]);
   t.equal((await sh('rdmsr -r 0x982')).stdout, '\u0003\u0000\u0000\u0000\u0006\u0000\u0005\u0000', '8 raw bytes, little-endian');
+  // Bytes of 0x80 and up stay single bytes (IA32_TME_CAPABILITY has some): the file gets exactly 8.
+  const hex = (await sh('rdmsr 0x981')).stdout.trim();
+  const le = [...Array(8)].map((_, i) => ((BigInt('0x' + hex) >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0'));
+  t.ok(le.some((b) => parseInt(b, 16) >= 0x80), 'the value has a byte of 0x80 or more');
+  const ascii = le.map((b) => { const v = parseInt(b, 16); return v >= 0x20 && v <= 0x7e ? String.fromCharCode(v) : '.'; }).join('');
+  t.equal((await sh('rdmsr -r 0x981 | hexdump -C')).stdout, `00000000  ${le.join(' ')}                           |${ascii}|\n00000008\n`);
   t.same(res(await sh('rdmsr -V')), ['', 'rdmsr: version msr-tools-1.3\n', 0]);
   t.same(res(await sh('wrmsr --version')), ['', 'wrmsr: version msr-tools-1.3\n', 0]);
   const l = await sh('rdmsr --all 0x982; rdmsr --processor 1 --c-language 0x982; rdmsr --bitfield=35:32 0x982; ' +

@@ -18,8 +18,9 @@ import { online_cpus } from '../../arch/x86/kernel/smpboot.js';
 import { O_RDONLY } from '../../fs/open.js';
 import type { Command, ShellIo } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
-import { EIO, ENXIO, strerror } from '../../kernel/errno.js';
+import { EIO, strerror } from '../../kernel/errno.js';
 import { pread_full, with_open } from '../lib/file.js';
+import { writeBytes } from '../lib/io.js';
 import { getopt_long, type LongOption } from '../lib/getopt_long.js';
 import { strtoul, toUint32 } from '../lib/strtoul.js';
 import { asTool, msrOpenFailed } from './msr_tool.js';
@@ -38,8 +39,11 @@ function pad(s: string, width: number): string {
   return s.padStart(width, '0');
 }
 
-/** The value as msr-tools' rdmsr prints it (its printf patterns, case by case), newline included. */
-function formatMsr(raw: bigint, base: Base, c: boolean, fill: boolean, high = 63, low = 0): string {
+/**
+ * The value as msr-tools' rdmsr prints it (its printf patterns, case by case), newline
+ * included; -r without -c is its 8 bytes, little-endian (fwrite), as bytes.
+ */
+function formatMsr(raw: bigint, base: Base, c: boolean, fill: boolean, high = 63, low = 0): string | Uint8Array {
   const bits = high - low + 1;
   let data = raw;
   if (bits < 64) data = (data >> BigInt(low)) & ((1n << BigInt(bits)) - 1n);
@@ -48,7 +52,7 @@ function formatMsr(raw: bigint, base: Base, c: boolean, fill: boolean, high = 63
       // fwrite(&data, 8, 1, stdout), or with -c the bytes as a C initialiser.
       const bytes = Array.from({ length: 8 }, (_, i) => Number((data >> BigInt(8 * i)) & 0xffn));
       if (c) return '{' + bytes.map((b) => '0x' + b.toString(16).padStart(2, '0')).join(',') + '}\n';
-      return String.fromCharCode(...bytes);
+      return Uint8Array.from(bytes);
     }
     case 'hex':
     case 'chx': {
@@ -156,7 +160,9 @@ function rdmsr(ctx: KernelShellContext, args: string[], io: ShellIo): number {
     if (!r.ok) return msrOpenFailed('rdmsr', on, r.errno, io);
     if (r.value === EIO) { io.err(`rdmsr: CPU ${on} cannot read MSR 0x${reg.toString(16).padStart(8, '0')}\n`); return 4; }
     if (r.value) { io.err(`rdmsr: pread: ${strerror(r.value)}\n`); return 127; }
-    io.out(formatMsr(new DataView(buf.buffer).getBigUint64(0, true), base, c, fill, high, low));
+    const out = formatMsr(new DataView(buf.buffer).getBigUint64(0, true), base, c, fill, high, low);
+    if (typeof out === 'string') io.out(out);
+    else writeBytes(io, out);
   }
   return 0;
 }

@@ -14,7 +14,7 @@ import { sys_pwrite64 } from '../../fs/read_write.js';
 import { with_open } from '../lib/file.js';
 import type { Command, ShellIo } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
-import { EIO, ENXIO, strerror } from '../../kernel/errno.js';
+import { EIO, strerror } from '../../kernel/errno.js';
 import { getopt_long, type LongOption } from '../lib/getopt_long.js';
 import { strtoul, toUint32 } from '../lib/strtoul.js';
 import { MSR_TOOLS_VERSION, parseMsrCpu } from './rdmsr.js';
