@@ -61,8 +61,12 @@ t.test('a session', async (t) => {
   // fork: the shell stays the parent; switch to the child; the child segfaults.
   t.same(run('fork'), { out: '2\n', status: 0 });
   t.equal(ctx.pid, 1);
+  t.match(run('ps').out, /\n {4}1 {5}0 {5}0 {3}\d R\+ .* init\n {4}2 {5}1 {5}0 {3}\d S .* init\n$/,
+    'ps: the shell\'s process running (R+), the child sleeping (S), as its /proc/2/status says');
+  t.match(run('cat /proc/2/status').out, /\nState:\tS \(sleeping\)\n/);
   t.same(run('switch 2'), { out: '', status: 0 });
   t.equal(ctx.pid, 2);
+  t.match(run('ps').out, /\n {4}1 {5}0 {5}0 {3}\d S .* init\n {4}2 {5}1 {5}0 {3}\d R\+ .* init\n$/, 'and the other way round after switch');
   t.same(run('read 0x7efffffff001 2 -x'), { out: formatHexdump(0x7efffffff001, Uint8Array.of(0xff, 0x41)), status: 0 }, 'the child has a copy');
   t.same(run('write 0x7effffffe000 x'), { out: 'Segmentation fault\n', status: 139 }, 'store to the read-only page');
   t.equal(ctx.pid, 1, 'back to the parent');

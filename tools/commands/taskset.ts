@@ -3,7 +3,7 @@
  * sched_setaffinity is): move a live process to CPU. Linux's checks: the caller owns
  * the process or has CAP_SYS_NICE (EPERM), the CPU is online (EINVAL).
  *
- *   pid 4's current affinity list: 0,1
+ *   pid 4's current affinity list: 0-3
  *   pid 4's new affinity list: 1
  */
 import { current, find_task_by_vpid, run_as, sched_setaffinity } from '../../kernel/sched.js';
@@ -17,6 +17,23 @@ import { shell_task } from '../lib/process.js';
 import { parseNumber } from '../lib/parse.js';
 
 const FAILED = (pid: string, err: number): string => `failed to set pid ${pid}'s affinity: ${strerror(err)}`;
+
+/**
+ * A CPU list as util-linux writes it (lib/cpuset.c cpulist_create): a run of three or
+ * more CPUs as "a-b", a pair as "a,b", a single CPU as itself ("0-3", "0,1", "0,2-5").
+ */
+export function cpulist_create(cpus: readonly number[]): string {
+  const set = [...new Set(cpus)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < set.length;) {
+    let j = i;
+    while (j + 1 < set.length && set[j + 1] === set[j] + 1) j++;
+    if (j - i >= 2) parts.push(`${set[i]}-${set[j]}`);
+    else for (let k = i; k <= j; k++) parts.push(String(set[k]));
+    i = j + 1;
+  }
+  return parts.join(',');
+}
 
 export const tasksetCommand: Command<KernelShellContext> = {
   name: 'taskset',
@@ -36,7 +53,7 @@ export const tasksetCommand: Command<KernelShellContext> = {
       const me = current().cred;
       if (me.uid !== tsk.cred.uid && !capable(CAP_SYS_NICE)) throw new CommandError(FAILED(rest[1], EPERM));
       if (!cpu_online(cpu.value)) throw new CommandError(FAILED(rest[1], EINVAL));
-      const before = tsk.cpus_mask.join(',');
+      const before = cpulist_create(tsk.cpus_mask);
       const r = sched_setaffinity(tsk.pid, cpu.value);
       if (r < 0) throw new CommandError(FAILED(rest[1], r));
       io.out(`pid ${tsk.pid}'s current affinity list: ${before}\npid ${tsk.pid}'s new affinity list: ${cpu.value}\n`);
