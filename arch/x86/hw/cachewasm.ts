@@ -32,6 +32,8 @@ import { assemble, countUp, F64, I32, op, when, type WasmFunc } from './wasm-asm
 
 /** The presence filter's buckets (pkgcache.ts), a power of two. */
 export const PRESENCE = 16384;
+/** The tag of an invalid slot (no line number is negative). */
+export const INVALID = -1;
 /** Lines of a page: copyRun's run at most. */
 const RUN = 64;
 
@@ -91,7 +93,7 @@ export interface CacheMemory {
 
 const modules = new Map<string, WebAssembly.Module>();
 
-/** A zeroed memory for a cache of `sets` x `ways` and, for a power-of-two set count, its stream loop. */
+/** A zeroed memory for a cache of `sets` x `ways` and, for a power-of-two set count, its three routines. */
 export function cacheMemory(sets: number, ways: number): CacheMemory {
   const lay = cacheLayout(sets, ways);
   const pages = Math.ceil(lay.bytes / 65536);
@@ -181,7 +183,7 @@ function streamLoopFunc(sets: number, ways: number, L: CacheLayout): WasmFunc {
       [...g(set), ...op.load8U(L.head), ...s(h)],
       [...g(base), ...g(h), ...op.add, ...op.load8U(L.order), ...s(way), ...g(base), ...g(way), ...op.add, ...s(slot)],
       [...x8(slot), ...op.loadF64(L.tags), ...s(tag)],
-      when([...g(tag), ...op.f64(-1), ...op.neF64], [
+      when([...g(tag), ...op.f64(INVALID), ...op.neF64], [
         when([...g(slot), ...op.load8U(L.dirty)], [
           [...x4(slot), ...op.load(L.dec), ...g(okDec), ...op.ne, ...op.brIf(3)], // if > if > loop > block: leave
           ...writeBack,

@@ -9,12 +9,12 @@
  * so the lines of one page that land in one way sit together in `data` and a block move
  * copies them as one run.
  */
-import { cacheMemory, PRESENCE, type MoveLines, type StreamLoop } from './cachewasm.js';
+import { cacheMemory, INVALID, PRESENCE, type MoveLines, type StreamLoop } from './cachewasm.js';
 import { PendingWriteBacks } from './cacherun.js';
 import { LINE } from './engine.js';
 import { LruRing } from './lru.js';
 
-export const INVALID = -1;
+export { INVALID };
 
 export class PackageCache {
   readonly tags: Float64Array;
