@@ -88,3 +88,8 @@ t.test('complete()', async (t) => {
   t.same(complete('cat /p', names, files), [['/proc/'], '/p']);
   t.same(complete('grep x </proc/c', names, files), [['/proc/cpuinfo'], '/proc/c'], 'after a redirection');
 });
+
+t.test('at the prompt a special built-in\'s error abandons its line only (XCU 2.8.1: an interactive shell does not exit)', async (t) => {
+  const r = await session('shift 3; echo not this\recho "next line $?"\recho ${u?}; echo nor this\recho end\r', path.join(dir, 'h6'));
+  t.equal(r.out, 'next line 2\nend\n');
+});
