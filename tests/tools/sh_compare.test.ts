@@ -156,6 +156,15 @@ const LINES = [
   `for i in 1; do (break 0); echo $?; done; exit abc; echo no`,
   `(unset 1x); echo $?; (. ./nonexistent.sh); echo $?; (eval 'if'); echo $?; : \${u:?}; echo no`,
   `f() { shift 4; echo no; }; g() { f; echo no; }; (g); echo $?; x=$((1/0)); echo no`,
+  // set -e, -u, -x (XCU 2.14 set): where errexit applies and where it is ignored, nounset, xtrace's words
+  `set -e; f() { false && true; }; f; echo after-f`,
+  `set -e; { false && true; }; echo group; if false; then :; fi; false || true; ! true; echo here; false | true; (false); echo no`,
+  `set -e; x=$(false; echo in); echo "[$x]"`,
+  `set -e; for i in 1 2; do false; done; echo no`,
+  `set -e; f() { false; echo in-f; }; if f; then echo then; fi; f && echo and; while f; do break; done; until f; do :; done; echo end`,
+  `set -u; echo "\${x-d}" "$@"; (echo $x); echo "st $?"; (: \${#y}); echo "st $?"; echo \${z:-ok}`,
+  `set -xuef; echo $-; set +xuef; echo $-; f() { local -; set -e; }; f; echo "[$-]"; set -o nounset -o noglob; echo $-`,
+  `(set -x; echo a "" b) 2>&1; PS4='> '; (set -x; x=1 echo "$x" c; y=$(echo z)) 2>&1`,
   `f() { echo f; }; f; unset -f f nothing; f 2>/dev/null; echo $?; x=1; f=2; unset -v x; echo "[\${x-unset}] $f"; unset f; echo "[\${f-unset}]"`,
 ];
 

@@ -62,9 +62,15 @@ t.test('return, shift, set', async (t) => {
   r = run('set -- a b; (shift 3); echo "$? $#"; (shift x); echo "$? $#"; (shift 1 2); echo "$? $#"; shift 3; echo no');
   t.same([r.out, r.status], ['2 2\n2 2\n2 2\n', 2], 'errors: status 2, nothing shifted, and the script stops');
   t.equal(r.err, "shift: can't shift that many\nshift: Illegal number: x\nshift: too many arguments\nshift: can't shift that many\n");
-  r = run('(set -e; echo no); echo $?; (set -fx); echo $?');
-  t.equal(r.out, '2\n2\n');
-  t.equal(r.err, 'set: -e: unsupported option (only -f, +f and -- are)\nset: -x: unsupported option (only -f, +f and -- are)\n');
+  r = run('(set -Z; echo no); echo $?; (set -fq); echo $?; (set -o); echo $?; (set -o pipefail); echo $?');
+  t.equal(r.out, '2\n2\n2\n2\n');
+  t.equal(r.err, 'set: Illegal option -Z\nset: Illegal option -q\nset: Illegal option -o\nset: Illegal option -o pipefail\n',
+    "dash's words for an option this shell does not have");
+  r = run('(set -e; false; echo no); echo "sub $?"; PS4="> "; set -x; x=1 echo "$x"; set +x; echo quiet');
+  t.same([r.out, r.err], ['sub 1\n\nquiet\n', '> x=1 echo \n> set +x\n'],
+    'set -e ends a subshell at its failing command; set -x: $PS4, assignments, then the words, on stderr');
+  r = shell().run('set -e; (false); echo no');
+  t.same([r.out, r.status], ['', 1], 'a failing ( ) is a failing command: the shell ends');
   r = run('set -- a; set -f; echo $#; set +f -- b c; echo $# $1; set x; echo $1; set --; echo $#');
   t.equal(r.out, '1\n2 b\nx\n0\n', 'options alone keep the parameters');
   const listing = shell();

@@ -2,9 +2,14 @@
  * The special built-ins that act on the runner's own state (XCU 2.14), so the runner
  * runs them itself rather than through the command registry:
  *
- * - `set [-f|+f] [--] [ARG...]`: ARGs become the positional parameters (`set --` with
- *   none clears them); -f / +f turn pathname expansion off / on; without operands the
- *   variables are listed, `name='value'`, sorted. Other options are refused, status 2.
+ * - `set [-efux|+efux] [-o NAME|+o NAME] [--] [ARG...]`: ARGs become the positional
+ *   parameters (`set --` with none clears them); the options (XCU 2.14 set) turn on
+ *   with - and off with +: -e errexit (a failing command ends the shell, tools/sh/
+ *   interp.ts), -f noglob (no pathname expansion), -u nounset (an unset parameter is an
+ *   expansion error, tools/sh/expand.ts), -x xtrace (each simple command is written to
+ *   stderr after $PS4, default "+ ", before it runs); -o/+o take the long names. $-
+ *   lists the ones on, in dash's order ("uxfe"). Without operands the variables are
+ *   listed, `name='value'`, sorted. Any other option: dash's "Illegal option", status 2.
  * - `shift [N]`: drop the first N (default 1) positional parameters; N greater than $#
  *   is an error (dash's "can't shift that many"), status 2, nothing shifted.
  * - `return [N]`: leave the innermost function or dot script with N (default $?), XCU
@@ -31,7 +36,8 @@ import { dot, evalBuiltin, type SourceScope } from './source.js';
 /** What the built-ins change. */
 export interface Scope extends SourceScope {
   params: string[];
-  noglob: boolean;
+  /** The `set` options on, as $- shows them (dash's order). */
+  options: string;
   readonly vars: ReadonlyMap<string, string>;
   readonly lastStatus: number;
   /** In a function call (`local` is allowed there only). */
@@ -71,6 +77,11 @@ function quote(v: string): string {
   return `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The options `set` takes, by letter: their long names (XCU 2.14 set -o). */
+const LONG: Record<string, string> = { e: 'errexit', f: 'noglob', u: 'nounset', x: 'xtrace' };
+/** $-'s order: dash lists its options from the last of its table to the first. */
+const OPTION_ORDER = 'uxfe';
+
 const set: Builtin = (args, io, scope) => {
   if (args.length === 0) {
     const names = [...scope.vars.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -78,19 +89,22 @@ const set: Builtin = (args, io, scope) => {
     return 0;
   }
   let i = 0;
-  let noglob = scope.noglob;
+  const on = new Set(scope.options);
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === '--' || a === '-') { i++; break; }
     if (!/^[-+]/.test(a)) break;
     for (const c of a.slice(1)) {
-      if (c !== 'f') {
-        fail(io, `set: ${a[0]}${c}: unsupported option (only -f, +f and -- are)\n`);
-      }
+      let letter = c;
+      if (c === 'o') { // -o NAME: the long name, the next argument
+        const name = args[++i];
+        letter = Object.keys(LONG).find((k) => LONG[k] === name) ?? '';
+        if (!letter) fail(io, `set: Illegal option ${a[0]}o${name === undefined ? '' : ` ${name}`}\n`);
+      } else if (!(c in LONG)) fail(io, `set: Illegal option ${a[0]}${c}\n`);
+      if (a[0] === '-') on.add(letter); else on.delete(letter);
     }
-    noglob = a[0] === '-';
   }
-  scope.noglob = noglob;
+  scope.options = [...OPTION_ORDER].filter((c) => on.has(c)).join('');
   // Operands (or a `--`) replace the positional parameters; options alone keep them.
   if (i < args.length || args[i - 1] === '--' || args[i - 1] === '-') scope.params = args.slice(i);
   return 0;
@@ -136,7 +150,7 @@ export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map([
   ['eval', { run: evalBuiltin, usage: 'eval [ARG...]', summary: 'run the ARGs, joined by spaces, as commands in this shell' }],
   ['local', { run: local, usage: 'local [NAME[=VALUE]|-]...', summary: "make variables the function's own until it returns" }],
   ['return', { run: ret, usage: 'return [N]', summary: 'leave the function or dot script with status N' }],
-  ['set', { run: set, usage: 'set [-f|+f] [--] [ARG...]', summary: 'set the positional parameters or -f; alone, list the variables' }],
+  ['set', { run: set, usage: 'set [-efux|+efux] [-o NAME] [--] [ARG...]', summary: 'set -efux options or $1...; alone, list the variables' }],
   ['shift', { run: shift, usage: 'shift [N]', summary: 'drop the first N positional parameters' }],
 ]);
 

@@ -34,7 +34,12 @@ export interface ExpandEnv {
   substitute(body: List): string;
   /** Where pathname expansion looks; null: none (`set -f`, or no files). */
   readonly files: GlobFiles | null;
+  /** The `set` options on, as $- shows them (dash's order: "uxfe"); with u, an unset parameter is an error. */
+  readonly options: string;
 }
+
+/** The operators that take an unset parameter as such: `set -u` does not make them an error. */
+const UNSET_OK = new Set(['-', ':-', '=', ':=', '+', ':+', '?', ':?']);
 
 /**
  * A piece of expanded text: `quoted` makes a field exist and its characters literal in
@@ -104,7 +109,7 @@ function paramValue(name: string, env: ExpandEnv): string | undefined {
     case '#': return String(env.params.length);
     case '0': return env.arg0;
     case '@': case '*': return env.params.join(joiner(env));
-    case '-': return '';
+    case '-': return env.options;
     case '!': return undefined;
     default: return /^[0-9]+$/.test(name) ? env.params[Number(name) - 1] : env.get(name);
   }
@@ -125,6 +130,9 @@ function paramSegments(part: Extract<WordPart, { kind: 'param' }>, env: ExpandEn
   const { name, op, quoted } = part;
   if ((name === '@' || name === '*') && op === null) return allParams(name, quoted, env);
   const value = paramValue(name, env);
+  if (value === undefined && !UNSET_OK.has(op ?? '') && env.options.includes('u')) {
+    throw new ExpansionError(`${name}: parameter not set`); // set -u (XCU 2.14 set, nounset)
+  }
   const result = (text: string): Seg[] => [{ text, quoted, split: !quoted }];
   if (op === null) return result(value ?? '');
   if (op === '#len') return result(String((value ?? '').length));

@@ -55,8 +55,15 @@ export class Runner implements Scope {
   /** $0 and the positional parameters (XCU 2.5.1, 2.5.2). */
   arg0 = 'sh';
   params: string[] = [];
-  /** `set -f`: no pathname expansion. */
-  noglob = false;
+  /** The `set` options on, as $- shows them: e errexit, f noglob, u nounset, x xtrace (builtins.ts set). */
+  options = '';
+  /**
+   * Commands whose failure `set -e` ignores are running (XCU 2.14 set -e): the
+   * conditions of if, elif, while and until, a `!` pipeline, every command of an AND-OR
+   * list but the last; functions called there too.
+   */
+  private tested = 0;
+  get noglob(): boolean { return this.options.includes('f'); }
   private readonly functions = new Map<string, FunctionCommand>();
   private readonly nesting = new Nesting();
   private readonly locals = new Locals();
@@ -64,7 +71,7 @@ export class Runner implements Scope {
 
   constructor(private readonly st: ShellState) {
     const runner = this;
-    this.localState = { vars: st.vars, get noglob() { return runner.noglob; }, set noglob(v) { runner.noglob = v; } };
+    this.localState = { vars: st.vars, get options() { return runner.options; }, set options(v) { runner.options = v; } };
   }
 
   /** The functions defined, sorted. */
@@ -88,14 +95,47 @@ export class Runner implements Scope {
   }
 
   private andOr(ao: AndOr, f: Frame): number {
-    let status = this.pipeline(ao.first, f);
-    for (const { op, pipeline } of ao.rest) {
-      if ((op === '&&') === (status === 0)) status = this.pipeline(pipeline, f);
+    const n = ao.rest.length;
+    let status = n ? this.ignoringErrexit(() => this.pipeline(ao.first, f)) : this.pipeline(ao.first, f);
+    ao.rest.forEach(({ op, pipeline }, i) => {
+      if ((op === '&&') !== (status === 0)) return;
+      status = i < n - 1 ? this.ignoringErrexit(() => this.pipeline(pipeline, f)) : this.pipeline(pipeline, f);
+    });
+    return status;
+  }
+
+  /** Run `fn` where `set -e` does not apply (a condition, a `!`, an AND-OR list's left side). */
+  private ignoringErrexit(fn: () => number): number {
+    this.tested++;
+    try {
+      return fn();
+    } finally {
+      this.tested--;
+    }
+  }
+
+  /**
+   * `set -e` after a simple command, a multi-command pipeline or a `( )` that ended with
+   * `status`: where it applies and the status is a failure, the shell exits as if by
+   * `exit` with no operand (XCU 2.14 set -e; dash checks the same three kinds of command).
+   */
+  private errexit(status: number, f: Frame): number {
+    if (status !== 0 && this.tested === 0 && this.options.includes('e')) {
+      this.st.lastStatus = status;
+      this.dispatch(['exit'], f);
     }
     return status;
   }
 
   private pipeline(p: Pipeline, f: Frame): number {
+    if (p.bang) {
+      const status = this.ignoringErrexit(() => this.pipelineCommands(p, f));
+      return (this.st.lastStatus = status === 0 ? 1 : 0);
+    }
+    return (this.st.lastStatus = this.pipelineCommands(p, f));
+  }
+
+  private pipelineCommands(p: Pipeline, f: Frame): number {
     let status: number;
     if (p.commands.length === 1) {
       status = this.command(p.commands[0], f);
@@ -109,9 +149,10 @@ export class Runner implements Scope {
         status = this.subshell(() => this.command(c, stage));
         if (buf) stdin = inputOf(buf.bytes());
       });
+      this.st.lastStatus = status;
+      this.errexit(status, f);
     }
-    if (p.bang) status = status === 0 ? 1 : 0;
-    return (this.st.lastStatus = status);
+    return status;
   }
 
   /** Run `fn` as a subshell: variables restored afterwards, `exit` ends only it. */
@@ -119,7 +160,7 @@ export class Runner implements Scope {
     const st = this.st;
     const saved = new Map(st.vars);
     const functions = new Map(this.functions);
-    const { params, noglob } = this;
+    const { params, options } = this;
     const loops = st.loops;
     const status = st.lastStatus; // $? outside is that of the last pipeline out here
     const restoreLocals = this.locals.enterSubshell();
@@ -138,7 +179,7 @@ export class Runner implements Scope {
       restoreLocals();
       st.loops = loops;
       this.params = params;
-      this.noglob = noglob;
+      this.options = options;
       this.functions.clear();
       for (const [k, v] of functions) this.functions.set(k, v);
       st.lastStatus = status;
@@ -148,7 +189,7 @@ export class Runner implements Scope {
   }
 
   private command(c: Command, f: Frame): number {
-    if (c.kind === 'simple') return this.simple(c, f);
+    if (c.kind === 'simple') return this.errexit(this.simple(c, f), f);
     if (c.kind === 'function') {
       this.functions.set(c.name, c);
       return (this.st.lastStatus = 0);
@@ -157,7 +198,7 @@ export class Runner implements Scope {
       switch (c.kind) {
         case 'if': {
           for (const clause of c.clauses) {
-            if (this.list(clause.cond, g) === 0) return this.list(clause.body, g);
+            if (this.ignoringErrexit(() => this.list(clause.cond, g)) === 0) return this.list(clause.body, g);
           }
           return c.otherwise ? this.list(c.otherwise, g) : (this.st.lastStatus = 0);
         }
@@ -180,7 +221,7 @@ export class Runner implements Scope {
         case 'while': {
           let status = 0;
           for (;;) {
-            const cond = this.list(c.cond, g);
+            const cond = this.ignoringErrexit(() => this.list(c.cond, g));
             if ((cond === 0) === c.until) break;
             const r = this.loopBody(() => this.list(c.body, g));
             status = this.st.lastStatus;
@@ -189,7 +230,8 @@ export class Runner implements Scope {
           return (this.st.lastStatus = status);
         }
         case 'group':
-          return c.subshell ? (this.st.lastStatus = this.subshell(() => this.list(c.body, g))) : this.list(c.body, g);
+          if (!c.subshell) return this.list(c.body, g);
+          return this.errexit((this.st.lastStatus = this.subshell(() => this.list(c.body, g))), g);
         case 'case':
           return this.caseCommand(c, g);
       }
@@ -286,12 +328,22 @@ export class Runner implements Scope {
             return this.expansionFailed(e, g);
           }
         }
+        if (this.options.includes('x')) this.xtrace(c, argv, g);
         if (argv.length === 0) return (st.lastStatus = substStatus ?? 0);
         return (st.lastStatus = this.dispatch(argv, g));
       } finally {
         for (const [k, v] of saved) if (v === undefined) st.vars.delete(k); else st.vars.set(k, v);
       }
     });
+  }
+
+  /**
+   * `set -x`: the command about to run, after expansion, on stderr: $PS4 (default "+ "),
+   * then its assignments and words separated by spaces, as dash writes them (unquoted).
+   */
+  private xtrace(c: SimpleCommand, argv: readonly string[], f: Frame): void {
+    const words = [...c.assigns.map((a) => `${a.name}=${this.st.vars.get(a.name) ?? ''}`), ...argv];
+    f.err.write(`${this.st.vars.get('PS4') ?? '+ '}${words.join(' ')}\n`);
   }
 
   /** An expansion error (XCU 2.8.1): the message, and what the shell runs stops (the script, or the line at the prompt). */
@@ -369,6 +421,7 @@ export class Runner implements Scope {
       get arg0() { return runner.arg0; },
       get params() { return runner.params; },
       get files() { return runner.noglob ? null : st.files; },
+      get options() { return runner.options; },
       substitute: (body) => {
         const buf = new PipeBuffer();
         const status = this.subshell(() => this.list(body, { ...f, out: buf, isTty: false }));

@@ -1,7 +1,7 @@
 /**
  * `local` variables (not POSIX; dash 0.5.12's semantics): each function call has a
  * scope recording the previous value (or the unset state) of every variable declared
- * local in it, and `local -` the previous `set -f`; leaving the call, however it ends
+ * local in it, and `local -` the previous `set` options; leaving the call, however it ends
  * (return, an error that aborts it, the end of its body), puts them back. Scoping is
  * dynamic, as in dash: a function called from it sees and changes the local variable.
  */
@@ -9,15 +9,16 @@
 /** The variables and option one function call has declared local. */
 interface CallScope {
   readonly saved: Map<string, string | undefined>;
-  /** `local -`: the caller's noglob. */
-  noglob?: boolean;
+  /** `local -`: the caller's `set` options ($-). */
+  options?: string;
   readonly parent: CallScope | null;
 }
 
 /** What the locals save and restore. */
 export interface LocalState {
   readonly vars: Map<string, string>;
-  noglob: boolean;
+  /** The `set` options on, as $- shows them. */
+  options: string;
 }
 
 export class Locals {
@@ -35,7 +36,7 @@ export class Locals {
     } finally {
       this.top = scope.parent;
       for (const [k, v] of scope.saved) if (v === undefined) state.vars.delete(k); else state.vars.set(k, v);
-      if (scope.noglob !== undefined) state.noglob = scope.noglob;
+      if (scope.options !== undefined) state.options = scope.options;
     }
   }
 
@@ -46,7 +47,7 @@ export class Locals {
   declare(state: LocalState, name: string): void {
     const scope = this.top!;
     if (name === '-') {
-      if (scope.noglob === undefined) scope.noglob = state.noglob;
+      if (scope.options === undefined) scope.options = state.options;
     } else if (!scope.saved.has(name)) {
       scope.saved.set(name, state.vars.get(name));
     }
@@ -59,7 +60,7 @@ export class Locals {
    */
   enterSubshell(): () => void {
     const outer = this.top;
-    if (outer) this.top = { saved: new Map(outer.saved), noglob: outer.noglob, parent: outer.parent };
+    if (outer) this.top = { saved: new Map(outer.saved), options: outer.options, parent: outer.parent };
     return () => { this.top = outer; };
   }
 }
