@@ -22,6 +22,7 @@ import { parseShell } from './sh/parse.js';
 import { Runner, frameOf, type ShellState } from './sh/interp.js';
 import { FunctionReturn, LoopControl, ShellAbort, ShellExit, isStackOverflow } from './sh/control.js';
 import { RUNNER_BUILTINS, SPECIAL_BUILTINS } from './sh/builtins.js';
+import { ReadonlyError, ShellVars } from './sh/vars.js';
 import { WriteError, hostFiles, type ShellFiles } from './lib/files.js';
 import type { List } from './sh/ast.js';
 import type { ShellInput, ShellIo } from './lib/io.js';
@@ -143,7 +144,7 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   redirect: ((argv: readonly string[], io: ShellIo) => number) | null = null;
   readonly debug: boolean;
   readonly files: ShellFiles;
-  readonly vars = new Map<string, string>();
+  readonly vars = new ShellVars();
   subshells = 0;
   loops = 0;
   private readonly runner = new Runner(this);
@@ -260,6 +261,10 @@ export class Shell<C> implements ShellApi<C>, ShellState {
 
   private report(cmd: Command<C>, e: unknown, io: ShellIo): number {
     if (e instanceof ShellExit || e instanceof LoopControl || e instanceof FunctionReturn || e instanceof ShellAbort) throw e;
+    if (e instanceof ReadonlyError) { // `read NAME`, `unset NAME`: a variable assignment error (XCU 2.8.1)
+      io.err(`${cmd.name}: ${e.message}\n`);
+      throw new ShellAbort(STATUS_USAGE);
+    }
     if (e instanceof UsageError) {
       if (e.message) io.err(`${cmd.name}: ${e.message}\n`);
       io.err(`usage: ${cmd.usage}\n`);

@@ -165,6 +165,10 @@ const LINES = [
   `set -u; echo "\${x-d}" "$@"; (echo $x); echo "st $?"; (: \${#y}); echo "st $?"; echo \${z:-ok}`,
   `set -xuef; echo $-; set +xuef; echo $-; f() { local -; set -e; }; f; echo "[$-]"; set -o nounset -o noglob; echo $-`,
   `(set -x; echo a "" b) 2>&1; PS4='> '; (set -x; x=1 echo "$x" c; y=$(echo z)) 2>&1`,
+  // export and readonly (XCU 2.14); a readonly variable's assignment is an error that ends the script
+  `readonly x=1; (x=2); echo "st $?"; echo \${x=3} \${y=4}; readonly; readonly -p; (unset x); echo "st $?"; (for x in a; do :; done); echo "st $?"; x=2; echo no`,
+  `readonly x=1; (echo a | read x; echo "in $?"); f() { local x=2; }; (f); echo "st $?"; (export x=2); echo "st $?"; export x; echo $?; x=3 true; echo no`,
+  `export z=5 w; export -p | grep -e ' z=' -e ' w$'; v="a b"; export q=$v; echo "$q"; (readonly 1x=2); echo "st $?"; f() { local y; readonly y=1; echo "in $y"; }; f; echo "[\${y-unset}]"; y=2; echo $y`,
   `f() { echo f; }; f; unset -f f nothing; f 2>/dev/null; echo $?; x=1; f=2; unset -v x; echo "[\${x-unset}] $f"; unset f; echo "[\${f-unset}]"`,
 ];
 

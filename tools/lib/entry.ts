@@ -11,7 +11,8 @@
  *  - a host I/O error (a Node error with an errno code, e.g. --nvram-file or
  *    `dimm save FILE` on a directory): "NAME: PATH: Is a directory", status 1
  *
- * The shell's own errors (UsageError, CommandError, ShellExit) pass through.
+ * The shell's own errors (UsageError, CommandError, ShellExit, ShellAbort, and a
+ * readonly variable's ReadonlyError from `read`) pass through.
  */
 import { constants as osConstants } from 'node:os';
 import { handle_kernel_exception } from '../../arch/x86/kernel/traps.js';
@@ -21,6 +22,8 @@ import { strerror } from '../../kernel/errno.js';
 import { CommandError, SHELL_NAME, ShellExit, UsageError, type Command, type ShellIo } from '../registry.js';
 import type { KernelShellContext } from '../context.js';
 import { shell_process_ended } from './process.js';
+import { ShellAbort } from '../sh/control.js';
+import { ReadonlyError } from '../sh/vars.js';
 
 /** Exit status of a session that ended in a kernel panic. */
 export const STATUS_PANIC = 1;
@@ -54,7 +57,8 @@ export function kernel_entry(cmd: Command<KernelShellContext>): Command<KernelSh
       try {
         return cmd.run(ctx, args, io, sh);
       } catch (e) {
-        if (e instanceof UsageError || e instanceof CommandError || e instanceof ShellExit) throw e;
+        if (e instanceof UsageError || e instanceof CommandError || e instanceof ShellExit || e instanceof ShellAbort ||
+          e instanceof ReadonlyError) throw e;
         if (e instanceof KernelPanic) return panicked(io);
         if (isHostError(e)) throw new CommandError(hostErrorText(e));
         const found = find_task_by_vpid(ctx.pid);

@@ -28,17 +28,19 @@
  * at the prompt is abandoned and the prompt comes back (ShellAbort).
  */
 import type { Word } from './ast.js';
-import { FunctionReturn, ShellAbort } from './control.js';
+import { FunctionReturn, specialBuiltinError } from './control.js';
 import { expandFields, expandString, type ExpandEnv } from './expand.js';
 import type { Frame } from './frame.js';
+import { declareBuiltin } from './declare.js';
 import { dot, evalBuiltin, type SourceScope } from './source.js';
+import type { ShellVars } from './vars.js';
 
 /** What the built-ins change. */
 export interface Scope extends SourceScope {
   params: string[];
   /** The `set` options on, as $- shows them (dash's order). */
   options: string;
-  readonly vars: ReadonlyMap<string, string>;
+  readonly vars: ShellVars;
   readonly lastStatus: number;
   /** In a function call (`local` is allowed there only). */
   readonly inFunction: boolean;
@@ -55,17 +57,6 @@ export interface RunnerBuiltin {
   usage: string;
   /** One line for `help`. */
   summary: string;
-}
-
-const STATUS_USAGE = 2;
-
-/**
- * A special built-in's error (XCU 2.8.1): the message, then what the shell runs stops
- * with status 2 (ShellAbort): the script, or the line at the prompt.
- */
-function fail(io: { err: { write(s: string): void } }, message: string): never {
-  io.err.write(message);
-  throw new ShellAbort(STATUS_USAGE);
 }
 
 /** A number as the built-ins take it: decimal digits only. */
@@ -99,8 +90,8 @@ const set: Builtin = (args, io, scope) => {
       if (c === 'o') { // -o NAME: the long name, the next argument
         const name = args[++i];
         letter = Object.keys(LONG).find((k) => LONG[k] === name) ?? '';
-        if (!letter) fail(io, `set: Illegal option ${a[0]}o${name === undefined ? '' : ` ${name}`}\n`);
-      } else if (!(c in LONG)) fail(io, `set: Illegal option ${a[0]}${c}\n`);
+        if (!letter) specialBuiltinError(io, `set: Illegal option ${a[0]}o${name === undefined ? '' : ` ${name}`}\n`);
+      } else if (!(c in LONG)) specialBuiltinError(io, `set: Illegal option ${a[0]}${c}\n`);
       if (a[0] === '-') on.add(letter); else on.delete(letter);
     }
   }
@@ -111,20 +102,20 @@ const set: Builtin = (args, io, scope) => {
 };
 
 const shift: Builtin = (args, io, scope) => {
-  if (args.length > 1) fail(io, 'shift: too many arguments\n');
+  if (args.length > 1) specialBuiltinError(io, 'shift: too many arguments\n');
   const n = args.length ? number(args[0]) : 1;
-  if (n === null) fail(io, `shift: Illegal number: ${args[0]}\n`);
-  if (n > scope.params.length) fail(io, "shift: can't shift that many\n");
+  if (n === null) specialBuiltinError(io, `shift: Illegal number: ${args[0]}\n`);
+  if (n > scope.params.length) specialBuiltinError(io, "shift: can't shift that many\n");
   scope.params = scope.params.slice(n);
   return 0;
 };
 
 const ret: Builtin = (args, io, scope) => {
-  if (args.length > 1) fail(io, 'return: too many arguments\n');
+  if (args.length > 1) specialBuiltinError(io, 'return: too many arguments\n');
   let status = scope.lastStatus;
   if (args.length === 1) {
     const n = number(args[0]);
-    if (n === null || n > 255) fail(io, `return: Illegal number: ${args[0]}\n`);
+    if (n === null || n > 255) specialBuiltinError(io, `return: Illegal number: ${args[0]}\n`);
     status = n;
   }
   throw new FunctionReturn(status);
@@ -133,29 +124,35 @@ const ret: Builtin = (args, io, scope) => {
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const local: Builtin = (args, io, scope) => {
-  if (!scope.inFunction) fail(io, 'local: not in a function\n');
+  if (!scope.inFunction) specialBuiltinError(io, 'local: not in a function\n');
   const decls = args.map((a) => {
     const eq = a.indexOf('=');
     return eq < 0 ? { name: a, value: undefined } : { name: a.slice(0, eq), value: a.slice(eq + 1) };
   });
   // All checked first: a bad name changes nothing.
   const bad = decls.find((d) => !NAME_RE.test(d.name) && !(d.name === '-' && d.value === undefined));
-  if (bad) fail(io, `local: ${bad.name}: bad variable name\n`);
+  if (bad) specialBuiltinError(io, `local: ${bad.name}: bad variable name\n`);
+  const locked = decls.find((d) => scope.vars.readonlyNames.has(d.name));
+  if (locked) specialBuiltinError(io, `local: ${locked.name}: is read only\n`);
   for (const d of decls) scope.declareLocal(d.name, d.value);
   return 0;
 };
 
-export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map([
+export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map<string, RunnerBuiltin>([
   ['.', { run: dot, usage: '. FILE [ARG...]', summary: "run a host FILE's commands in this shell (ARGs as $1...)" }],
   ['eval', { run: evalBuiltin, usage: 'eval [ARG...]', summary: 'run the ARGs, joined by spaces, as commands in this shell' }],
+  ['export', { run: (args, f, scope) => declareBuiltin('export', args, f, scope.vars), usage: 'export [-p] [NAME[=VALUE]...]',
+    summary: 'set and mark variables for export; alone, list them' }],
   ['local', { run: local, usage: 'local [NAME[=VALUE]|-]...', summary: "make variables the function's own until it returns" }],
+  ['readonly', { run: (args, f, scope) => declareBuiltin('readonly', args, f, scope.vars), usage: 'readonly [-p] [NAME[=VALUE]...]',
+    summary: 'set variables and make them read-only; alone, list them' }],
   ['return', { run: ret, usage: 'return [N]', summary: 'leave the function or dot script with status N' }],
   ['set', { run: set, usage: 'set [-efux|+efux] [-o NAME] [--] [ARG...]', summary: 'set -efux options or $1...; alone, list the variables' }],
   ['shift', { run: shift, usage: 'shift [N]', summary: 'drop the first N positional parameters' }],
 ]);
 
 /** Built-ins after which a NAME=VALUE word is expanded as an assignment (dash 0.5.12). */
-const DECLARATION_UTILITIES: ReadonlySet<string> = new Set(['local']);
+const DECLARATION_UTILITIES: ReadonlySet<string> = new Set(['export', 'local', 'readonly']);
 
 /** Does the word start with NAME= unquoted (an assignment's form)? */
 function assignmentForm(w: Word): boolean {

@@ -46,6 +46,15 @@ export class ShellAbort extends Error {
 }
 
 /**
+ * A special built-in's error (XCU 2.8.1): `message` on the stderr in effect, then what
+ * the shell runs stops with status 2 (ShellAbort).
+ */
+export function specialBuiltinError(f: { err: { write(s: string): void } }, message: string): never {
+  f.err.write(message);
+  throw new ShellAbort(2);
+}
+
+/**
  * Room the host's stack must still have when a function is called, in frames of a
  * trivial function: enough for the deepest command (a kernel call, a filter) to run
  * below the call, so a runaway recursion ends here, with a message, and never as a

@@ -25,6 +25,7 @@ import { ExpansionError, expandFields, expandPattern, expandString, type ExpandE
 import { FunctionReturn, LoopControl, Nesting, ShellAbort, ShellExit } from './control.js';
 import { RUNNER_BUILTINS, SPECIAL_BUILTINS, expandArgs, type Scope } from './builtins.js';
 import { Locals, type LocalState } from './locals.js';
+import type { ShellVars } from './vars.js';
 import { FileError, type FileSink, type ShellFiles } from '../lib/files.js';
 import { fromUtf8, inputOf, type ShellIo } from '../lib/io.js';
 import { PipeBuffer, ioOf, type Frame, type Sink } from './frame.js';
@@ -34,7 +35,7 @@ export { frameOf, type Frame, type Sink } from './frame.js';
 /** What the runner needs from the shell it runs in (tools/registry.ts Shell). */
 export interface ShellState {
   lastStatus: number;
-  readonly vars: Map<string, string>;
+  readonly vars: ShellVars;
   /** Depth of subshells the runner is in. */
   subshells: number;
   /** Depth of loops the runner is in (break/continue check it). */
@@ -78,7 +79,7 @@ export class Runner implements Scope {
   functionNames(): string[] { return [...this.functions.keys()].sort(); }
   unsetFunction(name: string): void { this.functions.delete(name); }
 
-  get vars(): ReadonlyMap<string, string> { return this.st.vars; }
+  get vars(): ShellVars { return this.st.vars; }
   get lastStatus(): number { return this.st.lastStatus; }
   get files(): ShellFiles { return this.st.files; }
   get inFunction(): boolean { return this.locals.active; }
@@ -158,7 +159,7 @@ export class Runner implements Scope {
   /** Run `fn` as a subshell: variables restored afterwards, `exit` ends only it. */
   subshell(fn: () => number): number {
     const st = this.st;
-    const saved = new Map(st.vars);
+    const saved = st.vars.snapshot();
     const functions = new Map(this.functions);
     const { params, options } = this;
     const loops = st.loops;
@@ -183,8 +184,7 @@ export class Runner implements Scope {
       this.functions.clear();
       for (const [k, v] of functions) this.functions.set(k, v);
       st.lastStatus = status;
-      st.vars.clear();
-      for (const [k, v] of saved) st.vars.set(k, v);
+      st.vars.restore(saved);
     }
   }
 
@@ -211,7 +211,11 @@ export class Runner implements Scope {
           }
           let status = 0;
           for (const item of items) {
-            this.st.vars.set(c.name, item);
+            try {
+              this.st.vars.set(c.name, item);
+            } catch (e) {
+              return this.expansionFailed(e, g); // a readonly NAME (ReadonlyError)
+            }
             const r = this.loopBody(() => this.list(c.body, g));
             status = this.st.lastStatus;
             if (r === 'break') break;
@@ -332,7 +336,7 @@ export class Runner implements Scope {
         if (argv.length === 0) return (st.lastStatus = substStatus ?? 0);
         return (st.lastStatus = this.dispatch(argv, g));
       } finally {
-        for (const [k, v] of saved) if (v === undefined) st.vars.delete(k); else st.vars.set(k, v);
+        for (const [k, v] of saved) st.vars.put(k, v);
       }
     });
   }

@@ -6,9 +6,11 @@
  * dynamic, as in dash: a function called from it sees and changes the local variable.
  */
 
+import type { ShellVars, VarEntry } from './vars.js';
+
 /** The variables and option one function call has declared local. */
 interface CallScope {
-  readonly saved: Map<string, string | undefined>;
+  readonly saved: Map<string, VarEntry>;
   /** `local -`: the caller's `set` options ($-). */
   options?: string;
   readonly parent: CallScope | null;
@@ -16,7 +18,7 @@ interface CallScope {
 
 /** What the locals save and restore. */
 export interface LocalState {
-  readonly vars: Map<string, string>;
+  readonly vars: ShellVars;
   /** The `set` options on, as $- shows them. */
   options: string;
 }
@@ -35,7 +37,7 @@ export class Locals {
       return fn();
     } finally {
       this.top = scope.parent;
-      for (const [k, v] of scope.saved) if (v === undefined) state.vars.delete(k); else state.vars.set(k, v);
+      for (const [k, v] of scope.saved) state.vars.entryPut(k, v);
       if (scope.options !== undefined) state.options = scope.options;
     }
   }
@@ -49,7 +51,7 @@ export class Locals {
     if (name === '-') {
       if (scope.options === undefined) scope.options = state.options;
     } else if (!scope.saved.has(name)) {
-      scope.saved.set(name, state.vars.get(name));
+      scope.saved.set(name, state.vars.entry(name));
     }
   }
 

@@ -21,7 +21,7 @@
  * that dots itself, an `eval` of itself, stop there with a message, status 2).
  */
 import type { List } from './ast.js';
-import { FunctionReturn, ShellAbort } from './control.js';
+import { FunctionReturn, specialBuiltinError } from './control.js';
 import type { Frame } from './frame.js';
 import { parseShell } from './parse.js';
 import { FileError, type ShellFiles } from '../lib/files.js';
@@ -37,31 +37,23 @@ export interface SourceScope {
   nest(name: string, f: Frame, fn: () => number): number;
 }
 
-const STATUS_ERROR = 2;
-
-/** A special built-in's error (XCU 2.8.1): the message, then what the shell runs stops (builtins.ts). */
-function fail(f: Frame, message: string): never {
-  f.err.write(message);
-  throw new ShellAbort(STATUS_ERROR);
-}
-
 /** Parse `text` and run it with `run`; `name` is the source in messages. */
 function source(scope: SourceScope, text: string, name: string, f: Frame, run: (list: List) => number): number {
   const parsed = parseShell(text);
-  if (!parsed.ok) fail(f, `sh: ${name}: line ${parsed.line}: ${parsed.error}\n`);
+  if (!parsed.ok) specialBuiltinError(f, `sh: ${name}: line ${parsed.line}: ${parsed.error}\n`);
   if (parsed.value.length === 0) return 0;
   return scope.nest(name, f, () => run(parsed.value));
 }
 
 export function dot(args: string[], f: Frame, scope: SourceScope): number {
-  if (args.length === 0) fail(f, '.: usage: . FILE [ARG...]\n');
+  if (args.length === 0) specialBuiltinError(f, '.: usage: . FILE [ARG...]\n');
   const [file, ...params] = args;
   let text: string;
   try {
     text = fromUtf8(scope.files.read(file));
   } catch (e) {
     if (!(e instanceof FileError)) throw e;
-    fail(f, `.: cannot open ${file}: ${e.message}\n`);
+    specialBuiltinError(f, `.: cannot open ${file}: ${e.message}\n`);
   }
   return source(scope, text, file, f, (list) => {
     const saved = scope.params;
