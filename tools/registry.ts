@@ -168,6 +168,7 @@ export class Shell<C> implements ShellApi<C>, ShellState {
   pid(): number { return this.pidOf(); }
   get builtins(): readonly BuiltinInfo[] { return BUILTINS; }
   functionNames(): string[] { return this.runner.functionNames(); }
+  hasCommand(name: string): boolean { return this.registry.get(name) !== undefined; }
   unsetFunction(name: string): void { this.runner.unsetFunction(name); }
 
   /** Every command name a line may start with: the registry's, the runner's built-ins, the functions defined (Tab completion). */

@@ -169,6 +169,9 @@ const LINES = [
   `readonly x=1; (x=2); echo "st $?"; echo \${x=3} \${y=4}; readonly; readonly -p; (unset x); echo "st $?"; (for x in a; do :; done); echo "st $?"; x=2; echo no`,
   `readonly x=1; (echo a | read x; echo "in $?"); f() { local x=2; }; (f); echo "st $?"; (export x=2); echo "st $?"; export x; echo $?; x=3 true; echo no`,
   `export z=5 w; export -p | grep -e ' z=' -e ' w$'; v="a b"; export q=$v; echo "$q"; (readonly 1x=2); echo "st $?"; f() { local y; readonly y=1; echo "in $y"; }; f; echo "[\${y-unset}]"; y=2; echo $y`,
+  // type, command, wait (dash's words)
+  `f() { :; }; type echo set f if nope local export; echo "st $?"; command -v echo; command -v f; command -v if; command -v nope; echo "st $?"`,
+  `command -V echo; command -V nope; echo "st $?"; command shift 5; echo "after $?"; printf() { echo fn; }; command printf 'real\n'; printf x; wait; echo "w $?"; wait 1234; echo "w $?"; type; command; echo $?`,
   `f() { echo f; }; f; unset -f f nothing; f 2>/dev/null; echo $?; x=1; f=2; unset -v x; echo "[\${x-unset}] $f"; unset f; echo "[\${f-unset}]"`,
 ];
 

@@ -32,11 +32,12 @@ import { FunctionReturn, specialBuiltinError } from './control.js';
 import { expandFields, expandString, type ExpandEnv } from './expand.js';
 import type { Frame } from './frame.js';
 import { declareBuiltin } from './declare.js';
+import { commandBuiltin, typeBuiltin, waitBuiltin, type LookupScope } from './lookup.js';
 import { dot, evalBuiltin, type SourceScope } from './source.js';
 import type { ShellVars } from './vars.js';
 
 /** What the built-ins change. */
-export interface Scope extends SourceScope {
+export interface Scope extends SourceScope, LookupScope {
   params: string[];
   /** The `set` options on, as $- shows them (dash's order). */
   options: string;
@@ -140,6 +141,8 @@ const local: Builtin = (args, io, scope) => {
 
 export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map<string, RunnerBuiltin>([
   ['.', { run: dot, usage: '. FILE [ARG...]', summary: "run a host FILE's commands in this shell (ARGs as $1...)" }],
+  ['command', { run: commandBuiltin, usage: 'command [-v|-V] NAME [ARG...]',
+    summary: 'run NAME skipping functions; -v/-V: say what NAME is' }],
   ['eval', { run: evalBuiltin, usage: 'eval [ARG...]', summary: 'run the ARGs, joined by spaces, as commands in this shell' }],
   ['export', { run: (args, f, scope) => declareBuiltin('export', args, f, scope.vars), usage: 'export [-p] [NAME[=VALUE]...]',
     summary: 'set and mark variables for export; alone, list them' }],
@@ -149,6 +152,8 @@ export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map<strin
   ['return', { run: ret, usage: 'return [N]', summary: 'leave the function or dot script with status N' }],
   ['set', { run: set, usage: 'set [-efux|+efux] [-o NAME] [--] [ARG...]', summary: 'set -efux options or $1...; alone, list the variables' }],
   ['shift', { run: shift, usage: 'shift [N]', summary: 'drop the first N positional parameters' }],
+  ['type', { run: typeBuiltin, usage: 'type NAME...', summary: 'say what each NAME is: keyword, built-in or function' }],
+  ['wait', { run: (args) => waitBuiltin(args), usage: 'wait [PID...]', summary: 'wait for background jobs (there are none)' }],
 ]);
 
 /** Built-ins after which a NAME=VALUE word is expanded as an assignment (dash 0.5.12). */

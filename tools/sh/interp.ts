@@ -26,6 +26,7 @@ import { FunctionReturn, LoopControl, Nesting, ShellAbort, ShellExit } from './c
 import { RUNNER_BUILTINS, SPECIAL_BUILTINS, expandArgs, type Scope } from './builtins.js';
 import { Locals, type LocalState } from './locals.js';
 import type { ShellVars } from './vars.js';
+import { KEYWORDS, type Found } from './lookup.js';
 import { FileError, type FileSink, type ShellFiles } from '../lib/files.js';
 import { fromUtf8, inputOf, type ShellIo } from '../lib/io.js';
 import { PipeBuffer, ioOf, type Frame, type Sink } from './frame.js';
@@ -45,6 +46,8 @@ export interface ShellState {
   invoke(argv: string[], io: ShellIo): number;
   /** Every command goes elsewhere (tools/registry.ts Shell.redirect): no functions then. */
   readonly forwarding: boolean;
+  /** Whether the registry has a command NAME. */
+  hasCommand(name: string): boolean;
   /** $$ */
   pid(): number;
 }
@@ -256,6 +259,20 @@ export class Runner implements Scope {
       return this.expansionFailed(e, f);
     }
     return (this.st.lastStatus = 0);
+  }
+
+  /** What NAME is, in the order a command is looked up (tools/sh/lookup.ts, `type`). */
+  find(name: string): Found {
+    if (KEYWORDS.has(name)) return 'keyword';
+    if (SPECIAL_BUILTINS.has(name) || name === 'local') return 'special'; // dash's local is special too
+    if (this.functions.has(name)) return 'function';
+    return RUNNER_BUILTINS.has(name) || this.st.hasCommand(name) ? 'builtin' : null;
+  }
+
+  /** `command NAME ARG...`: dispatch without the functions. */
+  runWithoutFunctions(argv: string[], f: Frame): number {
+    const builtin = this.st.forwarding ? undefined : RUNNER_BUILTINS.get(argv[0]);
+    return builtin ? builtin.run(argv.slice(1), f, this) : this.st.invoke(argv, ioOf(f));
   }
 
   /** Run argv: special built-in, function or command, in that order (XCU 2.9.1.1). */
