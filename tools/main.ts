@@ -155,6 +155,7 @@ export async function shellMain<C>(deps: ShellMainDeps<C>): Promise<number> {
     });
   }
 
+  status = shell.runExitTrap(status);
   if (deps.shutdown) {
     try {
       deps.shutdown(shell.ctx, status);

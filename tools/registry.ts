@@ -194,6 +194,11 @@ export class Shell<C> implements ShellApi<C>, ShellState {
     return this.guard(() => this.runner.list(list, frameOf(this.io, this.stdin)));
   }
 
+  /** The shell ends with `status`: its EXIT trap runs (tools/sh/trap.ts); the status it ends with. */
+  runExitTrap(status: number): number {
+    return this.guard(() => this.runner.exitTrap(status, frameOf(this.io, this.stdin)));
+  }
+
   /**
    * Parse and run a script. A syntax error runs nothing: it prints
    * "sh: SOURCE: line N: message" and the status is 2.

@@ -172,6 +172,12 @@ const LINES = [
   // type, command, wait (dash's words)
   `f() { :; }; type echo set f if nope local export; echo "st $?"; command -v echo; command -v f; command -v if; command -v nope; echo "st $?"`,
   `command -V echo; command -V nope; echo "st $?"; command shift 5; echo "after $?"; printf() { echo fn; }; command printf 'real\n'; printf x; wait; echo "w $?"; wait 1234; echo "w $?"; type; command; echo $?`,
+  // trap (XCU 2.14): EXIT runs at the end, on exit, on an error that stops the script, in subshells their own
+  `trap "echo bye \$?" EXIT; trap; trap - EXIT; trap; trap "echo t" 0 INT; trap; trap "" TERM; trap; trap 2; trap; trap FOO; echo "st $?"`,
+  `trap "echo bye; exit 5" EXIT; exit 3`,
+  `(trap "echo sub-bye" EXIT; echo in); echo out; x=$(trap "echo cs" EXIT; echo v); echo "[$x]"; (trap); trap 'echo "last $?"' EXIT; (exit 7)`,
+  `trap "echo bye" EXIT; shift 4`,
+  `trap "echo bye" EXIT; set -e; false; echo no`,
   `f() { echo f; }; f; unset -f f nothing; f 2>/dev/null; echo $?; x=1; f=2; unset -v x; echo "[\${x-unset}] $f"; unset f; echo "[\${f-unset}]"`,
 ];
 
@@ -191,7 +197,7 @@ function runOurs(line: string): { out: string; status: number } {
   try {
     const buf = bufferIo();
     const sh = new Shell(new Registry<unknown>(commands), {}, buf.io);
-    const status = sh.runScript(line);
+    const status = sh.runExitTrap(sh.runScript(line)); // the end of `sh -c`: its EXIT trap
     return { out: buf.stdout, status };
   } finally {
     process.chdir(cwd);

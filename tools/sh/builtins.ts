@@ -33,6 +33,7 @@ import { expandFields, expandString, type ExpandEnv } from './expand.js';
 import type { Frame } from './frame.js';
 import { declareBuiltin } from './declare.js';
 import { commandBuiltin, typeBuiltin, waitBuiltin, type LookupScope } from './lookup.js';
+import { trapBuiltin } from './trap.js';
 import { dot, evalBuiltin, type SourceScope } from './source.js';
 import type { ShellVars } from './vars.js';
 
@@ -45,6 +46,8 @@ export interface Scope extends SourceScope, LookupScope {
   readonly lastStatus: number;
   /** In a function call (`local` is allowed there only). */
   readonly inFunction: boolean;
+  /** `trap`'s actions by condition number (tools/sh/trap.ts). */
+  readonly traps: Map<number, string>;
   /** Make NAME (`-`: the options) local to the innermost call; then set it to VALUE, if given. */
   declareLocal(name: string, value: string | undefined): void;
 }
@@ -152,6 +155,8 @@ export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map<strin
   ['return', { run: ret, usage: 'return [N]', summary: 'leave the function or dot script with status N' }],
   ['set', { run: set, usage: 'set [-efux|+efux] [-o NAME] [--] [ARG...]', summary: 'set -efux options or $1...; alone, list the variables' }],
   ['shift', { run: shift, usage: 'shift [N]', summary: 'drop the first N positional parameters' }],
+  ['trap', { run: (args, f, scope) => trapBuiltin(args, f, scope.traps), usage: 'trap [ACTION CONDITION...]',
+    summary: 'run ACTION when the shell exits (EXIT); alone, list the actions' }],
   ['type', { run: typeBuiltin, usage: 'type NAME...', summary: 'say what each NAME is: keyword, built-in or function' }],
   ['wait', { run: (args) => waitBuiltin(args), usage: 'wait [PID...]', summary: 'wait for background jobs (there are none)' }],
 ]);

@@ -27,6 +27,7 @@ import { RUNNER_BUILTINS, SPECIAL_BUILTINS, expandArgs, type Scope } from './bui
 import { Locals, type LocalState } from './locals.js';
 import type { ShellVars } from './vars.js';
 import { KEYWORDS, type Found } from './lookup.js';
+import { parseShell } from './parse.js';
 import { FileError, type FileSink, type ShellFiles } from '../lib/files.js';
 import { fromUtf8, inputOf, type ShellIo } from '../lib/io.js';
 import { PipeBuffer, ioOf, type Frame, type Sink } from './frame.js';
@@ -67,6 +68,8 @@ export class Runner implements Scope {
    * list but the last; functions called there too.
    */
   private tested = 0;
+  /** `trap`: the action for each condition, by number (0: EXIT; tools/sh/trap.ts). */
+  traps = new Map<number, string>();
   get noglob(): boolean { return this.options.includes('f'); }
   private readonly functions = new Map<string, FunctionCommand>();
   private readonly nesting = new Nesting();
@@ -150,7 +153,7 @@ export class Runner implements Scope {
         const last = i === p.commands.length - 1;
         const buf = last ? null : new PipeBuffer();
         const stage: Frame = { ...f, stdin, out: buf ?? f.out, isTty: last && f.isTty };
-        status = this.subshell(() => this.command(c, stage));
+        status = this.subshell(() => this.command(c, stage), stage);
         if (buf) stdin = inputOf(buf.bytes());
       });
       this.st.lastStatus = status;
@@ -159,36 +162,68 @@ export class Runner implements Scope {
     return status;
   }
 
-  /** Run `fn` as a subshell: variables restored afterwards, `exit` ends only it. */
-  subshell(fn: () => number): number {
+  /**
+   * Run `fn` as a subshell writing to `f`: variables restored afterwards, `exit` ends only
+   * it; the traps it inherits are the ignored ones (XCU 2.12), and its own EXIT action runs
+   * when it ends.
+   */
+  subshell(fn: () => number, f: Frame): number {
     const st = this.st;
     const saved = st.vars.snapshot();
     const functions = new Map(this.functions);
-    const { params, options } = this;
+    const { params, options, traps } = this;
     const loops = st.loops;
     const status = st.lastStatus; // $? outside is that of the last pipeline out here
     const restoreLocals = this.locals.enterSubshell();
     st.subshells++;
     st.loops = 0;
+    this.traps = new Map([...traps].filter(([, action]) => action === ''));
     try {
-      return fn();
-    } catch (e) {
-      if (e instanceof ShellExit && e.scope === 'subshell') return e.status;
-      if (e instanceof LoopControl) return st.lastStatus;
-      if (e instanceof FunctionReturn) return e.status;
-      if (e instanceof ShellAbort) return e.status;
-      throw e;
+      let s: number;
+      try {
+        s = fn();
+      } catch (e) {
+        if (e instanceof ShellExit && e.scope === 'subshell') s = e.status;
+        else if (e instanceof LoopControl) s = st.lastStatus;
+        else if (e instanceof FunctionReturn || e instanceof ShellAbort) s = e.status;
+        else throw e;
+      }
+      return this.exitTrap(s, f);
     } finally {
       st.subshells--;
       restoreLocals();
       st.loops = loops;
       this.params = params;
       this.options = options;
+      this.traps = traps;
       this.functions.clear();
       for (const [k, v] of functions) this.functions.set(k, v);
       st.lastStatus = status;
       st.vars.restore(saved);
     }
+  }
+
+  /**
+   * The shell (or subshell) ends with `status`: its EXIT action, if one is set, runs once
+   * with $? = status; the status stays unless the action calls `exit` (XCU 2.14 trap).
+   */
+  exitTrap(status: number, f: Frame): number {
+    const action = this.traps.get(0);
+    if (action === undefined || action === '') return status;
+    this.traps.delete(0);
+    const parsed = parseShell(action);
+    if (!parsed.ok) {
+      f.err.write(`sh: trap: line ${parsed.line}: ${parsed.error}\n`);
+      return status;
+    }
+    this.st.lastStatus = status;
+    try {
+      this.list(parsed.value, f);
+    } catch (e) {
+      if (e instanceof ShellExit || e instanceof ShellAbort) return e.status;
+      if (!(e instanceof LoopControl || e instanceof FunctionReturn)) throw e;
+    }
+    return status;
   }
 
   private command(c: Command, f: Frame): number {
@@ -238,7 +273,7 @@ export class Runner implements Scope {
         }
         case 'group':
           if (!c.subshell) return this.list(c.body, g);
-          return this.errexit((this.st.lastStatus = this.subshell(() => this.list(c.body, g))), g);
+          return this.errexit((this.st.lastStatus = this.subshell(() => this.list(c.body, g), g)), g);
         case 'case':
           return this.caseCommand(c, g);
       }
@@ -445,7 +480,8 @@ export class Runner implements Scope {
       get options() { return runner.options; },
       substitute: (body) => {
         const buf = new PipeBuffer();
-        const status = this.subshell(() => this.list(body, { ...f, out: buf, isTty: false }));
+        const sub: Frame = { ...f, out: buf, isTty: false };
+        const status = this.subshell(() => this.list(body, sub), sub);
         onSubst?.(status);
         return fromUtf8(buf.bytes()).replace(/\n+$/, '');
       },
