@@ -178,6 +178,11 @@ const LINES = [
   `(trap "echo sub-bye" EXIT; echo in); echo out; x=$(trap "echo cs" EXIT; echo v); echo "[$x]"; (trap); trap 'echo "last $?"' EXIT; (exit 7)`,
   `trap "echo bye" EXIT; shift 4`,
   `trap "echo bye" EXIT; set -e; false; echo no`,
+  // getopts, dash's options.c word for word
+  `set -- -a -b val -cfoo -x rest; while getopts "ab:c:" o 2>/dev/null; do echo "o=$o OPTARG=\${OPTARG-unset} OPTIND=$OPTIND"; done; shift $((OPTIND-1)); echo "rest: $*"`,
+  `set -- -x -b; while getopts ":ab:" o; do echo "o=$o OPTARG=\${OPTARG-unset}"; done; OPTIND=1; set -- -b; getopts "b:" o 2>/dev/null; echo "st $? o=$o [\${OPTARG-unset}]"; OPTIND=1; getopts "ab" o -a -b -- -c; echo "$o $OPTIND"; getopts "ab" o -a -b -- -c; echo "$o $OPTIND"; getopts "ab" o -a -b -- -c; echo "$? $o $OPTIND"`,
+  `set -- -ab -c; getopts abc o; echo "$o $OPTIND"; getopts abc o; echo "$o $OPTIND"; getopts abc o; echo "$o $OPTIND"; getopts abc o; echo "$? $o $OPTIND"; set -- - x; OPTIND=1; getopts a o; echo "$? $o $OPTIND"; getopts 2>/dev/null; echo $?`,
+  `f() { local OPTIND=1 o; while getopts "v" o; do echo "f: $o"; done; shift $((OPTIND-1)); echo "f rest: $*"; }; f -v -v x y; f -v z; getopts "q" o -q; echo "$o $OPTIND"`,
   `f() { echo f; }; f; unset -f f nothing; f 2>/dev/null; echo $?; x=1; f=2; unset -v x; echo "[\${x-unset}] $f"; unset f; echo "[\${f-unset}]"`,
 ];
 

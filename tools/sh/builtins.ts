@@ -34,6 +34,7 @@ import type { Frame } from './frame.js';
 import { declareBuiltin } from './declare.js';
 import { commandBuiltin, typeBuiltin, waitBuiltin, type LookupScope } from './lookup.js';
 import { trapBuiltin } from './trap.js';
+import { getoptsBuiltin, type GetoptsState } from './getopts.js';
 import { dot, evalBuiltin, type SourceScope } from './source.js';
 import type { ShellVars } from './vars.js';
 
@@ -46,6 +47,8 @@ export interface Scope extends SourceScope, LookupScope {
   readonly lastStatus: number;
   /** In a function call (`local` is allowed there only). */
   readonly inFunction: boolean;
+  /** Where the last `getopts` stopped (tools/sh/getopts.ts). */
+  readonly getopts: GetoptsState;
   /** `trap`'s actions by condition number (tools/sh/trap.ts). */
   readonly traps: Map<number, string>;
   /** Make NAME (`-`: the options) local to the innermost call; then set it to VALUE, if given. */
@@ -149,6 +152,8 @@ export const RUNNER_BUILTINS: ReadonlyMap<string, RunnerBuiltin> = new Map<strin
   ['eval', { run: evalBuiltin, usage: 'eval [ARG...]', summary: 'run the ARGs, joined by spaces, as commands in this shell' }],
   ['export', { run: (args, f, scope) => declareBuiltin('export', args, f, scope.vars), usage: 'export [-p] [NAME[=VALUE]...]',
     summary: 'set and mark variables for export; alone, list them' }],
+  ['getopts', { run: (args, f, scope) => getoptsBuiltin(args, f, scope, scope.getopts), usage: 'getopts OPTSTRING NAME [ARG...]',
+    summary: 'parse the options in $1... (or the ARGs) one per call' }],
   ['local', { run: local, usage: 'local [NAME[=VALUE]|-]...', summary: "make variables the function's own until it returns" }],
   ['readonly', { run: (args, f, scope) => declareBuiltin('readonly', args, f, scope.vars), usage: 'readonly [-p] [NAME[=VALUE]...]',
     summary: 'set variables and make them read-only; alone, list them' }],

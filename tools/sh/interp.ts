@@ -28,6 +28,7 @@ import { Locals, type LocalState } from './locals.js';
 import type { ShellVars } from './vars.js';
 import { KEYWORDS, type Found } from './lookup.js';
 import { parseShell } from './parse.js';
+import { GetoptsState } from './getopts.js';
 import { FileError, type FileSink, type ShellFiles } from '../lib/files.js';
 import { fromUtf8, inputOf, type ShellIo } from '../lib/io.js';
 import { PipeBuffer, ioOf, type Frame, type Sink } from './frame.js';
@@ -68,6 +69,8 @@ export class Runner implements Scope {
    * list but the last; functions called there too.
    */
   private tested = 0;
+  /** Where the last `getopts` stopped (tools/sh/getopts.ts). */
+  readonly getopts = new GetoptsState();
   /** `trap`: the action for each condition, by number (0: EXIT; tools/sh/trap.ts). */
   traps = new Map<number, string>();
   get noglob(): boolean { return this.options.includes('f'); }
