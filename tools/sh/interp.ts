@@ -25,36 +25,20 @@ import { ExpansionError, expandFields, expandPattern, expandString, type ExpandE
 import { FunctionReturn, LoopControl, Nesting, ShellAbort, ShellExit } from './control.js';
 import { RUNNER_BUILTINS, SPECIAL_BUILTINS, expandArgs, type Scope } from './builtins.js';
 import { Locals, type LocalState } from './locals.js';
+import { withRedirects, type RedirectScope } from './redirect.js';
 import type { ShellVars } from './vars.js';
+import type { ShellState } from './state.js';
 import { KEYWORDS, type Found } from './lookup.js';
-import { parseShell } from './parse.js';
+import { runExitAction } from './trap.js';
 import { GetoptsState } from './getopts.js';
-import { FileError, type FileSink, type ShellFiles } from '../lib/files.js';
-import { fromUtf8, inputOf, type ShellIo } from '../lib/io.js';
-import { PipeBuffer, ioOf, type Frame, type Sink } from './frame.js';
+import type { ShellFiles } from '../lib/files.js';
+import { fromUtf8, inputOf } from '../lib/io.js';
+import { PipeBuffer, ioOf, type Frame } from './frame.js';
 
 export { frameOf, type Frame, type Sink } from './frame.js';
 
-/** What the runner needs from the shell it runs in (tools/registry.ts Shell). */
-export interface ShellState {
-  lastStatus: number;
-  readonly vars: ShellVars;
-  /** Depth of subshells the runner is in. */
-  subshells: number;
-  /** Depth of loops the runner is in (break/continue check it). */
-  loops: number;
-  readonly files: ShellFiles;
-  /** Run argv as a command; ShellExit and LoopControl pass through. */
-  invoke(argv: string[], io: ShellIo): number;
-  /** Every command goes elsewhere (tools/registry.ts Shell.redirect): no functions then. */
-  readonly forwarding: boolean;
-  /** Whether the registry has a command NAME. */
-  hasCommand(name: string): boolean;
-  /** $$ */
-  pid(): number;
-}
+export type { ShellState } from './state.js';
 
-const STATUS_REDIRECT_FAILED = 1;
 const STATUS_EXPANSION_FAILED = 2;
 
 export class Runner implements Scope {
@@ -206,27 +190,12 @@ export class Runner implements Scope {
     }
   }
 
-  /**
-   * The shell (or subshell) ends with `status`: its EXIT action, if one is set, runs once
-   * with $? = status; the status stays unless the action calls `exit` (XCU 2.14 trap).
-   */
+  /** The shell (or subshell) ends with `status`: its EXIT action, if any, runs (trap.ts runExitAction). */
   exitTrap(status: number, f: Frame): number {
-    const action = this.traps.get(0);
-    if (action === undefined || action === '') return status;
-    this.traps.delete(0);
-    const parsed = parseShell(action);
-    if (!parsed.ok) {
-      f.err.write(`sh: trap: line ${parsed.line}: ${parsed.error}\n`);
-      return status;
-    }
-    this.st.lastStatus = status;
-    try {
-      this.list(parsed.value, f);
-    } catch (e) {
-      if (e instanceof ShellExit || e instanceof ShellAbort) return e.status;
-      if (!(e instanceof LoopControl || e instanceof FunctionReturn)) throw e;
-    }
-    return status;
+    return runExitAction(this.traps, status, f, (list) => {
+      this.st.lastStatus = status;
+      return this.list(list, f);
+    });
   }
 
   private command(c: Command, f: Frame): number {
@@ -413,60 +382,22 @@ export class Runner implements Scope {
     throw new ShellAbort(STATUS_EXPANSION_FAILED);
   }
 
-  /** Apply redirections to a copy of `f`, run `fn` with it, close what was opened. */
+  /** Apply redirections to a copy of `f`, run `fn` with it, close what was opened (redirect.ts). */
   private withRedirects(redirects: Redirect[], f: Frame, fn: (g: Frame) => number): number {
-    if (redirects.length === 0) return fn(f);
-    const opened: FileSink[] = [];
-    const g: Frame = { ...f };
-    try {
-      for (const r of redirects) {
-        let target: string;
-        try {
-          target = expandString(r.target, this.env(f));
-        } catch (e) {
-          return this.expansionFailed(e, f);
-        }
-        const fail = (msg: string): number => {
-          f.err.write(`sh: ${msg}\n`);
-          return (this.st.lastStatus = STATUS_REDIRECT_FAILED);
-        };
-        if (r.op === '>&' || r.op === '<&') {
-          if (!/^[0-2]$/.test(target)) return fail(`${target}: bad file descriptor`);
-          const src = Number(target);
-          if (r.fd === 0 || src === 0) {
-            if (r.fd !== src) return fail(`${target}: bad file descriptor`);
-            continue;
-          }
-          const sink = src === 1 ? g.out : g.err;
-          if (r.fd === 1) { g.out = sink; g.isTty = src === 1 ? g.isTty : false; } else g.err = sink;
-          continue;
-        }
-        try {
-          if (r.op === '<<') {
-            // XCU 2.7.4: the here-document, expanded, is the standard input.
-            if (r.fd !== 0) return fail('a here-document is only supported on standard input');
-            g.stdin = inputOf(new TextEncoder().encode(target));
-          } else if (r.op === '<') {
-            if (r.fd !== 0) return fail(`${target}: reading is only supported on standard input`);
-            const data = this.st.files.read(target);
-            g.stdin = inputOf(data);
-          } else {
-            const file = this.st.files.open(target, r.op === '>>');
-            opened.push(file);
-            const sink: Sink = { write: (c) => file.write(typeof c === 'string' ? new TextEncoder().encode(c) : c) };
-            if (r.fd === 1) { g.out = sink; g.isTty = false; } else if (r.fd === 2) g.err = sink;
-            else return fail(`${target}: bad file descriptor`);
-          }
-        } catch (e) {
-          if (e instanceof FileError) return fail(`${target}: ${e.message}`);
-          throw e;
-        }
-      }
-      return fn(g);
-    } finally {
-      for (const file of opened) file.close();
-    }
+    return withRedirects(redirects, f, this.redirectScope, fn);
   }
+
+  private readonly redirectScope: RedirectScope = {
+    target: (w, f) => {
+      try {
+        return expandString(w, this.env(f));
+      } catch (e) {
+        return this.expansionFailed(e, f);
+      }
+    },
+    files: () => this.st.files,
+    failed: (status) => (this.st.lastStatus = status),
+  };
 
   /** The expansion environment for commands running with frame `f`. */
   private env(f: Frame, onSubst?: (status: number) => void): ExpandEnv {

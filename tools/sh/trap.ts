@@ -13,7 +13,10 @@
  * is kept and listed but never runs. A CONDITION that is neither is dash's "bad trap",
  * status 1 (not a special built-in's error in dash: the script goes on).
  */
+import type { List } from './ast.js';
+import { FunctionReturn, LoopControl, ShellAbort, ShellExit } from './control.js';
 import type { Frame } from './frame.js';
+import { parseShell } from './parse.js';
 
 /** Linux's signal numbers by name (include/uapi/asm-generic/signal.h), EXIT as 0. */
 const SIGNALS: Readonly<Record<string, number>> = {
@@ -54,6 +57,29 @@ export function trapBuiltin(args: string[], f: Frame, traps: Map<number, string>
     }
     if (action === '-') traps.delete(n);
     else traps.set(n, action);
+  }
+  return status;
+}
+
+/**
+ * A shell (or subshell) ends with `status`: its EXIT action, if one is set, runs once
+ * through `run` (which sets $? = status first); the status stays unless the action calls
+ * `exit` (XCU 2.14 trap) or stops on an error. An action that does not parse is a message.
+ */
+export function runExitAction(traps: Map<number, string>, status: number, f: Frame, run: (list: List) => number): number {
+  const action = traps.get(0);
+  if (action === undefined || action === '') return status;
+  traps.delete(0);
+  const parsed = parseShell(action);
+  if (!parsed.ok) {
+    f.err.write(`sh: trap: line ${parsed.line}: ${parsed.error}\n`);
+    return status;
+  }
+  try {
+    run(parsed.value);
+  } catch (e) {
+    if (e instanceof ShellExit || e instanceof ShellAbort) return e.status;
+    if (!(e instanceof LoopControl || e instanceof FunctionReturn)) throw e;
   }
   return status;
 }
