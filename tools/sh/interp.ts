@@ -286,10 +286,11 @@ export class Runner implements Scope {
   private dispatch(argv: string[], f: Frame): number {
     const name = argv[0];
     if (!this.st.forwarding) {
-      const builtin = RUNNER_BUILTINS.get(name);
-      if (builtin) return builtin.run(argv.slice(1), f, this);
-      const fn = SPECIAL_BUILTINS.has(name) ? undefined : this.functions.get(name);
+      const special = this.find(name) === 'special';
+      const fn = special ? undefined : this.functions.get(name);
       if (fn) return this.call(fn, argv, f);
+      const builtin = RUNNER_BUILTINS.get(name); // the special ones, or regular ones no function shadows
+      if (builtin) return builtin.run(argv.slice(1), f, this);
     }
     return this.st.invoke(argv, ioOf(f));
   }
