@@ -83,6 +83,8 @@ t.test('two guests and the host', async (t: Test) => {
     // Absence is the point of these two: no line of one kernel's log in the other's.
     t.notMatch(h.out('dmesg'), /Hypervisor detected/, "the host's log has no guest lines");
     t.notMatch(d1, /x86\/tme|mktme:/, 'no TME lines in the guest');
+    t.equal(h.out(`vm exec vm1 'trap "echo guest-bye \\$?" EXIT; echo hi; false'`), 'hi\nguest-bye 1\n',
+      "the guest's sh -c ends with its EXIT trap");
     const keysBefore = [h.out("vm exec vm2 'cat /proc/keys'"), h.out('cat /proc/keys')];
     h.out("vm exec vm1 'keyctl add user only-vm1 payload @u'");
     t.match(h.out("vm exec vm1 'cat /proc/keys'"), /only-vm1/);

@@ -85,6 +85,7 @@ export function guest_init(): number {
     if (!sh) return;
     sh.runScript(line, 'ttyS0');
     if (sh.exited) {
+      sh.runExitTrap(sh.lastStatus); // the console's login shell ends: its EXIT trap
       const gone = find_task_by_vpid(sh.ctx.pid);
       if (gone && !gone.exit_state) do_exit(gone, 0);
       const init = find_task_by_vpid(1);
@@ -126,7 +127,7 @@ function agent_exec(registry: Registry<KernelShellContext>, pid: number, line: s
   if (!tsk) return { out: '', err: `mktme-ga: fork failed (${child})\n`, status: 1 };
   set_task_comm(tsk, 'sh');
   const sh = shellOn(registry, guest_context(child), io);
-  const status = sh.runScript(script, 'exec');
+  const status = sh.runExitTrap(sh.runScript(script, 'exec')); // sh -c's end: its EXIT trap
   // The child's script is over: end it if it still runs, and reap it.
   const last = find_task_by_vpid(sh.ctx.pid);
   if (last && !last.exit_state && last.pid !== pid) do_exit(last, status << 8);
