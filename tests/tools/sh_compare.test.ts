@@ -183,6 +183,7 @@ const LINES = [
   `set -- -x -b; while getopts ":ab:" o; do echo "o=$o OPTARG=\${OPTARG-unset}"; done; OPTIND=1; set -- -b; getopts "b:" o 2>/dev/null; echo "st $? o=$o [\${OPTARG-unset}]"; OPTIND=1; getopts "ab" o -a -b -- -c; echo "$o $OPTIND"; getopts "ab" o -a -b -- -c; echo "$o $OPTIND"; getopts "ab" o -a -b -- -c; echo "$? $o $OPTIND"`,
   `set -- -ab -c; getopts abc o; echo "$o $OPTIND"; getopts abc o; echo "$o $OPTIND"; getopts abc o; echo "$o $OPTIND"; getopts abc o; echo "$? $o $OPTIND"; set -- - x; OPTIND=1; getopts a o; echo "$? $o $OPTIND"; getopts 2>/dev/null; echo $?`,
   `f() { local OPTIND=1 o; while getopts "v" o; do echo "f: $o"; done; shift $((OPTIND-1)); echo "f rest: $*"; }; f -v -v x y; f -v z; getopts "q" o -q; echo "$o $OPTIND"`,
+  `f() { x=5 local y; echo "[$x]"; }; f; echo "[$x]"; type local`,
   `type() { echo "my type"; }; type x; getopts() { echo mine; }; getopts a b; wait() { echo w; }; wait; command type echo; command -v getopts`,
   `f() { echo f; }; f; unset -f f nothing; f 2>/dev/null; echo $?; x=1; f=2; unset -v x; echo "[\${x-unset}] $f"; unset f; echo "[\${f-unset}]"`,
 ];

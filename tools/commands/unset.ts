@@ -6,8 +6,7 @@
  * dash (XCU leaves open whether a function goes when no variable has the name).
  */
 import { UsageError, type Command } from '../registry.js';
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { NAME_RE } from '../sh/parse_compound.js';
 
 export const unsetCommand: Command<unknown> = {
   name: 'unset',
@@ -18,7 +17,7 @@ export const unsetCommand: Command<unknown> = {
     if (args[0] === '-f' || args[0] === '-v') { functions = args[0] === '-f'; args = args.slice(1); }
     else if (args[0] === '--') args = args.slice(1);
     if (args[0]?.startsWith('-') && args[0] !== '-') throw new UsageError(`${args[0]}: unsupported option (only -f and -v are)`);
-    const bad = args.find((n) => !NAME.test(n));
+    const bad = args.find((n) => !NAME_RE.test(n));
     if (bad !== undefined) throw new UsageError(`'${bad}': not a valid name`);
     for (const name of args) {
       if (functions) sh.unsetFunction(name);

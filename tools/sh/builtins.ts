@@ -34,6 +34,8 @@ import type { Frame } from './frame.js';
 import { declareBuiltin } from './declare.js';
 import { commandBuiltin, typeBuiltin, waitBuiltin, type LookupScope } from './lookup.js';
 import { trapBuiltin } from './trap.js';
+import { NAME_RE } from './parse_compound.js';
+import { singleQuote } from './quote.js';
 import { getoptsBuiltin, type GetoptsState } from './getopts.js';
 import { dot, evalBuiltin, type SourceScope } from './source.js';
 import type { ShellVars } from './vars.js';
@@ -71,9 +73,6 @@ function number(s: string): number | null {
   return /^[0-9]+$/.test(s) ? Number(s) : null;
 }
 
-function quote(v: string): string {
-  return `'${v.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The options `set` takes, by letter: their long names (XCU 2.14 set -o). */
 const LONG: Record<string, string> = { e: 'errexit', f: 'noglob', u: 'nounset', x: 'xtrace' };
@@ -83,7 +82,7 @@ const OPTION_ORDER = 'uxfe';
 const set: Builtin = (args, io, scope) => {
   if (args.length === 0) {
     const names = [...scope.vars.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    io.out.write(names.map((n) => `${n}=${quote(scope.vars.get(n)!)}\n`).join(''));
+    io.out.write(names.map((n) => `${n}=${singleQuote(scope.vars.get(n)!)}\n`).join(''));
     return 0;
   }
   let i = 0;
@@ -127,8 +126,6 @@ const ret: Builtin = (args, io, scope) => {
   }
   throw new FunctionReturn(status);
 };
-
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const local: Builtin = (args, io, scope) => {
   if (!scope.inFunction) specialBuiltinError(io, 'local: not in a function\n');
@@ -198,4 +195,5 @@ export function expandArgs(words: readonly Word[], env: ExpandEnv, builtins: boo
  * function of one of these names is never called.
  */
 export const SPECIAL_BUILTINS: ReadonlySet<string> = new Set(['break', ':', 'continue', '.', 'eval', 'exec', 'exit',
-  'export', 'readonly', 'return', 'set', 'shift', 'times', 'trap', 'unset']);
+  'export', 'readonly', 'return', 'set', 'shift', 'times', 'trap', 'unset',
+  'local']); // dash's local: a special built-in there too

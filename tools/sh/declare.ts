@@ -15,13 +15,10 @@
  */
 import { specialBuiltinError } from './control.js';
 import type { Frame } from './frame.js';
+import { NAME_RE } from './parse_compound.js';
+import { singleQuote } from './quote.js';
 import type { ShellVars } from './vars.js';
 
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function quote(v: string): string {
-  return `'${v.replace(/'/g, `'\\''`)}'`;
-}
 
 /** export or readonly (`which`) with `args`, over `vars`. */
 export function declareBuiltin(which: 'export' | 'readonly', args: string[], f: Frame, vars: ShellVars): number {
@@ -32,7 +29,7 @@ export function declareBuiltin(which: 'export' | 'readonly', args: string[], f: 
     const names = [...marked].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     f.out.write(names.map((n) => {
       const v = vars.get(n);
-      return v === undefined ? `${which} ${n}\n` : `${which} ${n}=${quote(v)}\n`;
+      return v === undefined ? `${which} ${n}\n` : `${which} ${n}=${singleQuote(v)}\n`;
     }).join(''));
     return 0;
   }

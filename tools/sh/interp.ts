@@ -26,9 +26,11 @@ import { FunctionReturn, LoopControl, Nesting, ShellAbort, ShellExit } from './c
 import { RUNNER_BUILTINS, SPECIAL_BUILTINS, expandArgs, type Scope } from './builtins.js';
 import { Locals, type LocalState } from './locals.js';
 import { withRedirects, type RedirectScope } from './redirect.js';
+import { Errexit } from './errexit.js';
 import type { ShellVars } from './vars.js';
 import type { ShellState } from './state.js';
-import { KEYWORDS, type Found } from './lookup.js';
+import type { Found } from './lookup.js';
+import { RESERVED } from './parse_compound.js';
 import { runExitAction } from './trap.js';
 import { GetoptsState } from './getopts.js';
 import type { ShellFiles } from '../lib/files.js';
@@ -47,12 +49,8 @@ export class Runner implements Scope {
   params: string[] = [];
   /** The `set` options on, as $- shows them: e errexit, f noglob, u nounset, x xtrace (builtins.ts set). */
   options = '';
-  /**
-   * Commands whose failure `set -e` ignores are running (XCU 2.14 set -e): the
-   * conditions of if, elif, while and until, a `!` pipeline, every command of an AND-OR
-   * list but the last; functions called there too.
-   */
-  private tested = 0;
+  /** Where `set -e` applies (errexit.ts). */
+  private readonly errexitScope = new Errexit();
   /** Where the last `getopts` stopped (tools/sh/getopts.ts). */
   readonly getopts = new GetoptsState();
   /** `trap`: the action for each condition, by number (0: EXIT; tools/sh/trap.ts). */
@@ -99,14 +97,7 @@ export class Runner implements Scope {
   }
 
   /** Run `fn` where `set -e` does not apply (a condition, a `!`, an AND-OR list's left side). */
-  private ignoringErrexit(fn: () => number): number {
-    this.tested++;
-    try {
-      return fn();
-    } finally {
-      this.tested--;
-    }
-  }
+  private ignoringErrexit(fn: () => number): number { return this.errexitScope.ignoring(fn); }
 
   /**
    * `set -e` after a simple command, a multi-command pipeline or a `( )` that ended with
@@ -114,7 +105,7 @@ export class Runner implements Scope {
    * `exit` with no operand (XCU 2.14 set -e; dash checks the same three kinds of command).
    */
   private errexit(status: number, f: Frame): number {
-    if (status !== 0 && this.tested === 0 && this.options.includes('e')) {
+    if (this.errexitScope.applies(status, this.options)) {
       this.st.lastStatus = status;
       this.dispatch(['exit'], f);
     }
@@ -143,7 +134,6 @@ export class Runner implements Scope {
         status = this.subshell(() => this.command(c, stage), stage);
         if (buf) stdin = inputOf(buf.bytes());
       });
-      this.st.lastStatus = status;
       this.errexit(status, f);
     }
     return status;
@@ -270,8 +260,8 @@ export class Runner implements Scope {
 
   /** What NAME is, in the order a command is looked up (tools/sh/lookup.ts, `type`). */
   find(name: string): Found {
-    if (KEYWORDS.has(name)) return 'keyword';
-    if (SPECIAL_BUILTINS.has(name) || name === 'local') return 'special'; // dash's local is special too
+    if (RESERVED.has(name)) return 'keyword';
+    if (SPECIAL_BUILTINS.has(name)) return 'special';
     if (this.functions.has(name)) return 'function';
     return RUNNER_BUILTINS.has(name) || this.st.hasCommand(name) ? 'builtin' : null;
   }
@@ -286,8 +276,7 @@ export class Runner implements Scope {
   private dispatch(argv: string[], f: Frame): number {
     const name = argv[0];
     if (!this.st.forwarding) {
-      const special = this.find(name) === 'special';
-      const fn = special ? undefined : this.functions.get(name);
+      const fn = SPECIAL_BUILTINS.has(name) ? undefined : this.functions.get(name);
       if (fn) return this.call(fn, argv, f);
       const builtin = RUNNER_BUILTINS.get(name); // the special ones, or regular ones no function shadows
       if (builtin) return builtin.run(argv.slice(1), f, this);

@@ -27,10 +27,6 @@ export interface LookupScope {
   runWithoutFunctions(argv: string[], f: Frame): number;
 }
 
-/** XCU 2.4 reserved words. */
-export const KEYWORDS: ReadonlySet<string> = new Set(['!', '{', '}', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi',
-  'for', 'if', 'in', 'then', 'until', 'while']);
-
 const STATUS_NOT_FOUND = 127;
 
 const WORDS: Record<Exclude<Found, null>, string> = {

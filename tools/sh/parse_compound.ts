@@ -26,7 +26,8 @@ export interface ParserCore {
   fail(message: string, tok: { line: number }, incomplete?: boolean): never;
 }
 
-const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done',
+/** XCU 2.4 reserved words (also what `type` calls a keyword: lookup.ts). */
+export const RESERVED: ReadonlySet<string> = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done',
   'while', 'until', 'case', 'esac', '{', '}', '!']);
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -17,6 +17,7 @@ import type { List } from './ast.js';
 import { FunctionReturn, LoopControl, ShellAbort, ShellExit } from './control.js';
 import type { Frame } from './frame.js';
 import { parseShell } from './parse.js';
+import { singleQuote } from './quote.js';
 
 /** Linux's signal numbers by name (include/uapi/asm-generic/signal.h), EXIT as 0. */
 const SIGNALS: Readonly<Record<string, number>> = {
@@ -33,15 +34,12 @@ function condition(word: string): number | null {
   return name in SIGNALS ? SIGNALS[name] : null;
 }
 
-function quote(v: string): string {
-  return `'${v.replace(/'/g, `'\\''`)}'`;
-}
 
 /** trap's arguments applied to `traps` (condition number -> action). */
 export function trapBuiltin(args: string[], f: Frame, traps: Map<number, string>): number {
   if (args[0] === '--') args = args.slice(1);
   if (args.length === 0) {
-    for (const [n, action] of [...traps].sort((a, b) => a[0] - b[0])) f.out.write(`trap -- ${quote(action)} ${NAMES[n]}\n`);
+    for (const [n, action] of [...traps].sort((a, b) => a[0] - b[0])) f.out.write(`trap -- ${singleQuote(action)} ${NAMES[n]}\n`);
     return 0;
   }
   // A lone operand, or a first one that is a number: the operands are conditions to reset.

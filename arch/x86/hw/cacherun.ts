@@ -93,15 +93,15 @@ export function copyRuns(c: PackageCache, n: number, buf32: Int32Array, w: numbe
   }
   const slots = c.runSlots, filled = c.runFilled, d32 = c.data32;
   for (let i = 0; i < n;) {
-    const into = write || filled[i] !== 0;
+    const toCache = write || filled[i] !== 0;
     let j = i + 1;
     while (j < n && slots[j] === slots[j - 1] + 1 && (write || filled[j] === filled[i])) j++;
     if (j - i >= 4) { // a view and a native copy pay off over a few lines
-      if (into) d32.set(buf32.subarray(w + 16 * i, w + 16 * j), slots[i] * 16);
+      if (toCache) d32.set(buf32.subarray(w + 16 * i, w + 16 * j), slots[i] * 16);
       else buf32.set(d32.subarray(slots[i] * 16, slots[j - 1] * 16 + 16), w + 16 * i);
     } else {
       for (let k = i; k < j; k++) {
-        if (into) copyLine32(buf32, w + 16 * k, d32, slots[k] * 16);
+        if (toCache) copyLine32(buf32, w + 16 * k, d32, slots[k] * 16);
         else copyLine32(d32, slots[k] * 16, buf32, w + 16 * k);
       }
     }

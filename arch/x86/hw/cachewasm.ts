@@ -25,8 +25,8 @@
  *   first, dec i32[64] each and addr f64[64], count i32[64], their two counts i32[2],
  *   the run's slots i32[64], the loop's state (below), dirty u8[N], order u8[N],
  *   head u8[S], inv u8[S], filled u8[64].
- * State (i32 words from `state`): rDec, rN, fills, wbs, installs, vBucket, vGone, then
- * rAddr as f64 at state + 32: copyRun's locals of the same names, handed over and back.
+ * State (i32 words from `state`): rDec, rN, fills, wbs, installs, vBucket, vGone, and
+ * rAddr as f64 at `stateAddr`: copyRun's locals of the same names, handed over and back.
  */
 import { assemble, countUp, F64, I32, op, when, type WasmFunc } from './wasm-asm.js';
 
@@ -34,15 +34,20 @@ import { assemble, countUp, F64, I32, op, when, type WasmFunc } from './wasm-asm
 export const PRESENCE = 16384;
 /** The tag of an invalid slot (no line number is negative). */
 export const INVALID = -1;
-/** Lines of a page: copyRun's run at most. */
-const RUN = 64;
+/** Lines of a page: copyRun's run at most, and the length of its scratch arrays. */
+export const RUN_LINES = 64;
+const RUN = RUN_LINES;
+
+/** State words (i32 index from layout.state / 4); rAddr is the f64 at layout.stateAddr. */
+export const ST = { rDec: 0, rN: 1, fills: 2, wbs: 3, installs: 4, vBucket: 5, vGone: 6 } as const;
+export const ST_WORDS = 8;
 
 export interface CacheLayout {
   readonly data: number; readonly stage: number; readonly gathered: number;
   readonly tags: number; readonly dec: number; readonly present: number;
   readonly pendWords: number; readonly pendFirst: number; readonly pendDec: number;
   readonly pendAddr: number; readonly pendCount: number; readonly pendCounts: number;
-  readonly slots: number; readonly state: number;
+  readonly slots: number; readonly state: number; readonly stateAddr: number;
   readonly dirty: number; readonly order: number; readonly head: number; readonly inv: number;
   readonly filled: number;
   /** Bytes in all. */
@@ -57,14 +62,11 @@ function cacheLayout(sets: number, ways: number): CacheLayout {
   const tags = take(8 * n), dec = take(4 * n), present = take(4 * PRESENCE);
   const pendWords = take(4 * RUN), pendFirst = take(4 * RUN), pendDec = take(4 * RUN);
   const pendAddr = take(8 * RUN), pendCount = take(4 * RUN), pendCounts = take(8);
-  const slots = take(4 * RUN), state = take(40);
+  const slots = take(4 * RUN), state = take(4 * ST_WORDS), stateAddr = take(8);
   const dirty = take(n), order = take(n), head = take(sets), inv = take(sets), filled = take(RUN);
-  return { data, stage, gathered, tags, dec, present, pendWords, pendFirst, pendDec, pendAddr, pendCount, pendCounts, slots, state,
+  return { data, stage, gathered, tags, dec, present, pendWords, pendFirst, pendDec, pendAddr, pendCount, pendCounts, slots, state, stateAddr,
     dirty, order, head, inv, filled, bytes: at };
 }
-
-/** State words (i32 index from layout.state / 4); rAddr is the f64 at state + 32. */
-export const ST = { rDec: 0, rN: 1, fills: 2, wbs: 3, installs: 4, vBucket: 5, vGone: 6 } as const;
 
 /**
  * run(k, n, set0, line0, write, did, okDec, okOff): copyRun's loop body for lines k..n-1
@@ -176,7 +178,7 @@ function streamLoopFunc(sets: number, ways: number, L: CacheLayout): WasmFunc {
     ...c(0), ...op.load(stI(ST.rDec)), ...s(rDec), ...c(0), ...op.load(stI(ST.rN)), ...s(rN),
     ...c(0), ...op.load(stI(ST.fills)), ...s(fills), ...c(0), ...op.load(stI(ST.wbs)), ...s(wbs),
     ...c(0), ...op.load(stI(ST.installs)), ...s(installs), ...c(0), ...op.load(stI(ST.vBucket)), ...s(vBucket),
-    ...c(0), ...op.load(stI(ST.vGone)), ...s(vGone), ...c(0), ...op.loadF64(L.state + 32), ...s(rAddr),
+    ...c(0), ...op.load(stI(ST.vGone)), ...s(vGone), ...c(0), ...op.loadF64(L.stateAddr), ...s(rAddr),
     ...c(0), ...op.load(L.pendCounts), ...s(pRuns), ...c(0), ...op.load(L.pendCounts + 4), ...s(pLines),
     ...countUp(k, n,
       [...g(set0), ...g(k), ...op.add, ...c(sets - 1), ...op.and, ...s(set), ...g(set), ...c(ways), ...op.mul, ...s(base)],
@@ -211,7 +213,7 @@ function streamLoopFunc(sets: number, ways: number, L: CacheLayout): WasmFunc {
     ...c(0), ...g(rDec), ...op.store(stI(ST.rDec)), ...c(0), ...g(rN), ...op.store(stI(ST.rN)),
     ...c(0), ...g(fills), ...op.store(stI(ST.fills)), ...c(0), ...g(wbs), ...op.store(stI(ST.wbs)),
     ...c(0), ...g(installs), ...op.store(stI(ST.installs)), ...c(0), ...g(vBucket), ...op.store(stI(ST.vBucket)),
-    ...c(0), ...g(vGone), ...op.store(stI(ST.vGone)), ...c(0), ...g(rAddr), ...op.storeF64(L.state + 32),
+    ...c(0), ...g(vGone), ...op.store(stI(ST.vGone)), ...c(0), ...g(rAddr), ...op.storeF64(L.stateAddr),
     ...c(0), ...g(pRuns), ...op.store(L.pendCounts), ...c(0), ...g(pLines), ...op.store(L.pendCounts + 4),
     ...g(k),
   ];

@@ -9,7 +9,7 @@
  * so the lines of one page that land in one way sit together in `data` and a block move
  * copies them as one run.
  */
-import { cacheMemory, INVALID, PRESENCE, type MoveLines, type StreamLoop } from './cachewasm.js';
+import { cacheMemory, INVALID, PRESENCE, RUN_LINES as RUN, ST_WORDS, type MoveLines, type StreamLoop } from './cachewasm.js';
 import { PendingWriteBacks } from './cacherun.js';
 import { LINE } from './engine.js';
 import { LruRing } from './lru.js';
@@ -74,7 +74,6 @@ export class PackageCache {
     this.lru = new LruRing(sets, ways, {
       order: new Uint8Array(b, lay.order, n), head: new Uint8Array(b, lay.head, sets), inv: new Uint8Array(b, lay.inv, sets),
     });
-    const RUN = 4096 / LINE;
     this.runSlots = new Int32Array(b, lay.slots, RUN);
     this.runFilled = new Uint8Array(b, lay.filled, RUN);
     this.pending = new PendingWriteBacks({
@@ -85,8 +84,8 @@ export class PackageCache {
     this.streamLoop = mem.run;
     this.moveLines = mem.move;
     this.stage32 = new Int32Array(b, lay.stage, RUN * (LINE / 4));
-    this.loopState = new Int32Array(b, lay.state, 8);
-    this.loopAddr = new Float64Array(b, lay.state + 32, 1);
+    this.loopState = new Int32Array(b, lay.state, ST_WORDS);
+    this.loopAddr = new Float64Array(b, lay.stateAddr, 1);
     this.setMask = (sets & (sets - 1)) === 0 ? sets - 1 : -1;
     this.pow2 = this.setMask >= 0;
     this.wayShift = (ways & (ways - 1)) === 0 ? Math.log2(ways) : -1;
